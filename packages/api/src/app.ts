@@ -1,0 +1,90 @@
+import { Log } from "@pregon/core";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { TRPCError } from "@trpc/server";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { createOpenApiFetchHandler } from "trpc-to-openapi";
+import { createContext } from "./context";
+import { describeIssues, type ErrorBody, errorBody, type Issue } from "./error";
+import { buildOpenApiDocument, successStatus } from "./openapi";
+import { appRouter } from "./router";
+
+export const maxBodyBytes = 5 * 1024 * 1024;
+
+function logError({ error, path }: { error: TRPCError; path?: string | undefined }) {
+  if (error.code === "INTERNAL_SERVER_ERROR") Log.logger.error("procedure failed", { path, error });
+}
+
+/** trpc-to-openapi answers with the tRPC error shape spread out; reduce it to DESIGN §3's. */
+function restErrorBody(raw: {
+  code: ErrorBody["code"];
+  message: string;
+  data?: { reason?: string; issues?: Issue[] };
+}): ErrorBody {
+  const issues = raw.data?.issues;
+  return {
+    code: raw.code,
+    message: issues ? describeIssues(issues) : raw.message,
+    ...(raw.data?.reason && { reason: raw.data.reason }),
+    ...(issues && { issues }),
+  };
+}
+
+/** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
+export function createApp() {
+  const openApiDocument = buildOpenApiDocument();
+  const app = new Hono();
+
+  app.use(requestId());
+  app.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        c.json(errorBody("PAYLOAD_TOO_LARGE", "body_too_large", "The body exceeds 5 MB"), 413),
+    }),
+  );
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/openapi.json", (c) => c.json(openApiDocument));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pregón API" }));
+
+  app.all("/trpc/*", (c) =>
+    fetchRequestHandler({
+      endpoint: "/trpc",
+      req: c.req.raw,
+      router: appRouter,
+      allowBatching: false,
+      createContext: () => createContext(c.req.raw, c.get("requestId")),
+      onError: logError,
+    }),
+  );
+
+  app.all("/v1/*", async (c) => {
+    const response = await createOpenApiFetchHandler({
+      // Procedures declare their full path (/v1/...); "" strips nothing from the URL.
+      endpoint: "" as "/",
+      req: c.req.raw,
+      router: appRouter,
+      createContext: () => createContext(c.req.raw, c.get("requestId")),
+      responseMeta: ({ paths, errors }) =>
+        errors.length ? {} : { status: successStatus(paths?.[0]) },
+      onError: logError,
+    });
+    if (response.status < 400) return response;
+    return c.json(
+      restErrorBody(await response.json()),
+      response.status as ContentfulStatusCode,
+      Object.fromEntries(response.headers),
+    );
+  });
+
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", "not_found", "No such route"), 404));
+  app.onError((error, c) => {
+    Log.logger.error("unhandled error", { error, path: c.req.path });
+    return c.json({ code: "INTERNAL_SERVER_ERROR", message: "Internal server error" }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,19 @@
+import { ApiKey } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const ListKeysOutput = z.object({ keys: z.array(ApiKey.Info) });
+
+export const list = scopedProcedure("admin")
+  .meta({
+    openapi: {
+      method: "GET",
+      path: "/v1/keys",
+      tags: ["keys"],
+      summary: "List API keys",
+      description: "Lists the keys of the caller's project, newest first, revoked ones included.",
+    },
+  })
+  .input(z.void())
+  .output(ListKeysOutput)
+  .query(async ({ ctx }) => ({ keys: await ApiKey.list(ctx.principal.projectId) }));

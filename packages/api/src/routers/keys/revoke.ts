@@ -1,0 +1,20 @@
+import { ApiKey } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const RevokeKeyInput = z.object({ id: z.uuid() });
+
+export const revoke = scopedProcedure("admin")
+  .meta({
+    openapi: {
+      method: "DELETE",
+      path: "/v1/keys/{id}",
+      tags: ["keys"],
+      summary: "Revoke an API key",
+      description:
+        "Revokes a key of the caller's project; requests with it get 401 from then on. Revoking twice changes nothing.",
+    },
+  })
+  .input(RevokeKeyInput)
+  .output(ApiKey.Info)
+  .mutation(({ ctx, input }) => ApiKey.revoke(ctx.principal.projectId, input.id));

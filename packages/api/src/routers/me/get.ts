@@ -1,0 +1,34 @@
+import { ApiKey, Project } from "@pregon/core";
+import { z } from "zod";
+import { authedProcedure } from "../../trpc";
+
+export const MeOutput = z.object({
+  project: Project.Info.pick({ id: true, name: true }),
+  key: ApiKey.Info.pick({ id: true, name: true, hint: true }),
+  scopes: z.array(ApiKey.Scope),
+});
+
+export const get = authedProcedure
+  .meta({
+    openapi: {
+      method: "GET",
+      path: "/v1/me",
+      tags: ["keys"],
+      summary: "Describe the calling API key",
+      description: "Returns the project the key belongs to, the key's name and its scopes.",
+    },
+  })
+  .input(z.void())
+  .output(MeOutput)
+  .query(async ({ ctx }) => {
+    const { projectId, keyId } = ctx.principal;
+    const [project, key] = await Promise.all([
+      Project.get(projectId),
+      ApiKey.get(projectId, keyId),
+    ]);
+    return {
+      project: { id: project.id, name: project.name },
+      key: { id: key.id, name: key.name, hint: key.hint },
+      scopes: key.scopes,
+    };
+  });

@@ -1,0 +1,158 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import * as Clock from "../clock";
+import * as Database from "../db";
+import { AppError } from "../error";
+import { apiKeys } from "./apikey.sql";
+
+export const scopes = [
+  "emails:send",
+  "sms:send",
+  "push:send",
+  "otp:send",
+  "otp:verify",
+  "notifications:read",
+  "templates:read",
+  "templates:write",
+  "suppressions:read",
+  "suppressions:write",
+  "audit:read",
+  "admin",
+] as const;
+export const Scope = z.enum(scopes);
+export type Scope = z.infer<typeof Scope>;
+
+/** What a request may accept as a key: ours (`prg_` + 43 chars) or a bootstrap key. */
+export const Secret = z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, {
+  message: "must be 32-128 characters from [A-Za-z0-9_-]",
+});
+
+export const Name = z.string().trim().min(1).max(100);
+
+export const Info = z.object({
+  id: z.uuid(),
+  projectId: z.uuid(),
+  name: z.string(),
+  hint: z.string().meta({ description: "First and last four characters of the key" }),
+  scopes: z.array(Scope),
+  createdAt: z.iso.datetime(),
+  revokedAt: z.iso.datetime().nullable(),
+});
+export type Info = z.infer<typeof Info>;
+
+/** Who is calling: plain data, safe to put in a request context. */
+export interface Principal {
+  keyId: string;
+  projectId: string;
+  scopes: Scope[];
+}
+
+const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
+const hint = (secret: string) => `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+
+function toInfo(row: typeof apiKeys.$inferSelect): Info {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    name: row.name,
+    hint: row.hint,
+    scopes: row.scopes as Scope[],
+    createdAt: row.createdAt.toISOString(),
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export function generateSecret(): string {
+  return `prg_${randomBytes(32).toString("base64url")}`;
+}
+
+/** Creates a key; its secret is returned here and never again. */
+export async function create(input: {
+  projectId: string;
+  name: string;
+  scopes: Scope[];
+}): Promise<Info & { secret: string }> {
+  const secret = generateSecret();
+  const [row] = await Database.use()
+    .insert(apiKeys)
+    .values({
+      projectId: input.projectId,
+      name: Name.parse(input.name),
+      hash: hash(secret),
+      hint: hint(secret),
+      scopes: [...new Set(input.scopes)],
+      createdAt: Clock.now(),
+    })
+    .returning();
+  return { ...toInfo(row!), secret };
+}
+
+/**
+ * Makes `secret` an active key of the project with every scope, whatever its previous state: the
+ * operator who sets PREGON_BOOTSTRAP_API_KEY means for that key to work.
+ */
+export async function ensure(input: { projectId: string; name: string; secret: string }) {
+  const values = {
+    projectId: input.projectId,
+    name: Name.parse(input.name),
+    hash: hash(Secret.parse(input.secret)),
+    hint: hint(input.secret),
+    scopes: [...scopes],
+    createdAt: Clock.now(),
+  };
+  const [row] = await Database.use()
+    .insert(apiKeys)
+    .values(values)
+    .onConflictDoUpdate({
+      target: apiKeys.hash,
+      set: { projectId: values.projectId, scopes: values.scopes, revokedAt: null },
+    })
+    .returning();
+  return toInfo(row!);
+}
+
+export async function authenticate(secret: string | undefined): Promise<Principal> {
+  if (!secret) throw new AppError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'");
+  const [row] = await Database.use().select().from(apiKeys).where(eq(apiKeys.hash, hash(secret)));
+  if (!row) throw new AppError("invalid_api_key", "The API key is not valid");
+  if (row.revokedAt) throw new AppError("api_key_revoked", "The API key has been revoked");
+  return { keyId: row.id, projectId: row.projectId, scopes: row.scopes as Scope[] };
+}
+
+/** `admin` holds every scope. */
+export function assertScope(principal: Principal, scope: Scope): void {
+  if (!principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
+    throw new AppError("missing_scope", `This API key lacks the '${scope}' scope`);
+  }
+}
+
+export async function get(projectId: string, id: string): Promise<Info> {
+  if (!Database.isUuid(id)) throw new AppError("not_found", `API key ${id} not found`);
+  const [row] = await Database.use()
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id)));
+  if (!row) throw new AppError("not_found", `API key ${id} not found`);
+  return toInfo(row);
+}
+
+export async function list(projectId: string): Promise<Info[]> {
+  const rows = await Database.use()
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.projectId, projectId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  return rows.map(toInfo);
+}
+
+/** Revokes a key of the project; revoking a revoked key changes nothing. */
+export async function revoke(projectId: string, id: string): Promise<Info> {
+  if (!Database.isUuid(id)) throw new AppError("not_found", `API key ${id} not found`);
+  const [row] = await Database.use()
+    .update(apiKeys)
+    .set({ revokedAt: Clock.now() })
+    .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning();
+  return row ? toInfo(row) : get(projectId, id);
+}

@@ -1,0 +1,2 @@
+export * from "../apikey/apikey.sql";
+export * from "../project/project.sql";

@@ -1,0 +1,26 @@
+/**
+ * Every failure core reports on purpose. The API maps each reason to an HTTP status in one place
+ * (packages/api/src/error.ts); clients read `reason` to tell causes apart.
+ */
+export const reasons = [
+  "missing_api_key",
+  "invalid_api_key",
+  "api_key_revoked",
+  "missing_scope",
+  "not_found",
+  "already_exists",
+  "invalid_input",
+] as const;
+
+export type Reason = (typeof reasons)[number];
+
+export class AppError extends Error {
+  override readonly name = "AppError";
+
+  constructor(
+    readonly reason: Reason,
+    message: string,
+  ) {
+    super(message);
+  }
+}

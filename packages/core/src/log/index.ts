@@ -1,0 +1,42 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+
+/**
+ * One logger for every entry point. Whatever reaches a log line passes through `redact`, so an API
+ * key, an OTP code or a message body cannot be written even when a caller logs a whole object.
+ */
+export const redacted = "[redacted]";
+
+/** Fields whose value is never logged, at any depth. */
+const secretFields =
+  /^(authorization|x-api-key|api_?key|secret|token|password|pepper|otp|html|text|subject|body|variables|cookie|set-cookie)$/i;
+/** A `code` field is logged unless it looks like a one-time code; error codes stay readable. */
+const otpCode = /^\d{4,10}$/;
+const secretPatterns = [/\bBearer\s+[^\s"',;]+/gi, /\bprg_[A-Za-z0-9_-]{16,}/g];
+const knownSecrets = new Set<string>();
+
+/** Registers a secret that does not look like one (a bootstrap key, a pepper) to scrub from logs. */
+export function registerSecret(secret: string): void {
+  if (secret.length >= 8) knownSecrets.add(secret);
+}
+
+export function scrub(text: string): string {
+  let out = text;
+  for (const pattern of secretPatterns) out = out.replace(pattern, redacted);
+  for (const secret of knownSecrets) out = out.replaceAll(secret, redacted);
+  return out;
+}
+
+/** A JSON.stringify replacer: drops secret fields, scrubs secrets out of every string. */
+export function redact(key: string, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (secretFields.test(key)) return redacted;
+  if (key.toLowerCase() === "code" && otpCode.test(String(value))) return redacted;
+  if (typeof value === "string") return scrub(value);
+  return value;
+}
+
+export const logger = new Logger({
+  serviceName: "pregon",
+  logLevel: (process.env.LOG_LEVEL ?? "INFO").toUpperCase() as "INFO",
+  jsonReplacerFn: redact,
+});

@@ -1,0 +1,36 @@
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ApiKey, Log, Project } from "@pregon/core";
+
+export interface BootstrapKey {
+  secret: string;
+  /** Where the key came from, for the banner. */
+  source: string;
+}
+
+/**
+ * Makes sure the default project has a working full-scope key: `PREGON_BOOTSTRAP_API_KEY` when set,
+ * otherwise a dev key created on first start and kept in the data directory (local use only), so
+ * every later start can show it again.
+ */
+export async function ensureBootstrapKey(options: {
+  dataDir: string;
+  bootstrapApiKey: string | undefined;
+}): Promise<BootstrapKey> {
+  const project = await Project.ensure(Project.defaultName);
+  const file = join(options.dataDir, "dev-api-key");
+  let key: BootstrapKey;
+  if (options.bootstrapApiKey) {
+    key = { secret: options.bootstrapApiKey, source: "PREGON_BOOTSTRAP_API_KEY" };
+  } else {
+    const saved = await readFile(file, "utf8").then((text) => text.trim(), () => undefined);
+    key = { secret: saved ?? ApiKey.generateSecret(), source: file };
+    if (!saved) {
+      await writeFile(file, `${key.secret}\n`, { mode: 0o600 });
+      await chmod(file, 0o600);
+    }
+  }
+  Log.registerSecret(key.secret);
+  await ApiKey.ensure({ projectId: project.id, name: "bootstrap", secret: key.secret });
+  return key;
+}

