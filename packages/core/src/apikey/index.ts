@@ -113,8 +113,12 @@ export async function ensure(input: { projectId: string; name: string; secret: s
 }
 
 export async function authenticate(secret: string | undefined): Promise<Principal> {
-  if (!secret) throw new AppError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'");
-  const [row] = await Database.use().select().from(apiKeys).where(eq(apiKeys.hash, hash(secret)));
+  if (!secret)
+    throw new AppError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'");
+  const [row] = await Database.use()
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.hash, hash(secret)));
   if (!row) throw new AppError("invalid_api_key", "The API key is not valid");
   if (row.revokedAt) throw new AppError("api_key_revoked", "The API key has been revoked");
   return { keyId: row.id, projectId: row.projectId, scopes: row.scopes as Scope[] };

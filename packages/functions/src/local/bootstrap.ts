@@ -23,7 +23,10 @@ export async function ensureBootstrapKey(options: {
   if (options.bootstrapApiKey) {
     key = { secret: options.bootstrapApiKey, source: "PREGON_BOOTSTRAP_API_KEY" };
   } else {
-    const saved = await readFile(file, "utf8").then((text) => text.trim(), () => undefined);
+    const saved = await readFile(file, "utf8").then(
+      (text) => text.trim(),
+      () => undefined,
+    );
     key = { secret: saved ?? ApiKey.generateSecret(), source: file };
     if (!saved) {
       await writeFile(file, `${key.secret}\n`, { mode: 0o600 });

@@ -10,17 +10,18 @@ import { startStack } from "./stack";
 
 /** What to undo on the way out, newest first. */
 const stops: Array<() => Promise<unknown>> = [];
-let stopping: Promise<void> | undefined;
+let stopping = false;
 
-function shutdown(reason: string, exitCode: number) {
-  stopping ??= (async () => {
-    process.stdout.write(`\n${reason}: stopping Pregón…\n`);
-    for (const stop of stops.reverse()) {
-      await stop().catch((error) => Log.logger.error("stop failed", { error }));
-    }
-    process.stdout.write("stopped\n");
-    process.exit(exitCode);
-  })();
+/** Stops every part once, whatever number of signals arrive (Ctrl-C reaches each process). */
+async function shutdown(reason: string, exitCode: number) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\n${reason}: stopping Pregón…\n`);
+  for (const stop of stops.reverse()) {
+    await stop().catch((error) => Log.logger.error("stop failed", { error }));
+  }
+  process.stdout.write("stopped\n");
+  process.exit(exitCode);
 }
 
 /**
@@ -34,7 +35,7 @@ async function main() {
   // every part in order, Postgres last.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.removeAllListeners(signal);
-    process.on(signal, () => shutdown(signal, 0));
+    process.on(signal, () => void shutdown(signal, 0));
   }
 
   await mkdir(config.dataDir, { recursive: true });
@@ -76,5 +77,5 @@ async function main() {
 
 main().catch((error) => {
   process.stderr.write(`pregon: ${error instanceof Error ? error.message : String(error)}\n`);
-  shutdown("failed to start", 1);
+  void shutdown("failed to start", 1);
 });

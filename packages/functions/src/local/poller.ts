@@ -9,6 +9,7 @@ import { Log } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 
 /** A Lambda SQS consumer: the same function AWS invokes through an event source mapping. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler may return nothing, as on Lambda.
 export type QueueHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
 export interface Consumer {

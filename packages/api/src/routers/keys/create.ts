@@ -26,6 +26,9 @@ export const create = scopedProcedure("admin")
   .input(CreateKeyInput)
   .output(CreateKeyOutput)
   .mutation(async ({ ctx, input }) => {
-    const { secret, ...info } = await ApiKey.create({ projectId: ctx.principal.projectId, ...input });
+    const { secret, ...info } = await ApiKey.create({
+      projectId: ctx.principal.projectId,
+      ...input,
+    });
     return { ...info, key: secret };
   });

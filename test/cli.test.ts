@@ -1,0 +1,73 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ApiKey } from "@pregon/core";
+import { describe, expect, it } from "vitest";
+import { databaseUrl } from "./support/database";
+
+const root = join(import.meta.dirname, "..");
+
+/** `npm run pregon -- <args>` against this test file's database. */
+async function pregon(...args: string[]) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      "npm",
+      ["run", "-s", "pregon", "--", ...args],
+      {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: databaseUrl },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+    return { code, stdout, stderr };
+  }
+}
+
+describe("npm run pregon -- keys", () => {
+  it("creates, lists and revokes keys of a project", async () => {
+    expect((await pregon("projects", "create", "cli-project")).code).toBe(0);
+    const created = await pregon(
+      "keys",
+      "create",
+      "--name",
+      "deploy",
+      "--scopes",
+      "emails:send,otp:send",
+      "--project",
+      "cli-project",
+      "--json",
+    );
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.stdout);
+    expect(key).toMatchObject({ name: "deploy", scopes: ["emails:send", "otp:send"] });
+    expect(await ApiKey.authenticate(key.secret)).toMatchObject({ keyId: key.id });
+
+    const listed = await pregon("keys", "list", "--project", "cli-project");
+    expect(listed.stdout).toContain(key.id);
+    expect(listed.stdout).toContain("active");
+    expect(listed.stdout).not.toContain(key.secret);
+
+    // Another project cannot revoke it.
+    const elsewhere = await pregon("keys", "revoke", key.id);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(/not found/);
+
+    const revoked = await pregon("keys", "revoke", key.id, "--project", "cli-project");
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain("revoked");
+    await expect(ApiKey.authenticate(key.secret)).rejects.toMatchObject({
+      reason: "api_key_revoked",
+    });
+  }, 60_000);
+
+  it("explains bad usage with exit code 2", async () => {
+    const missing = await pregon("keys", "create", "--name", "x");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--scopes is required");
+    const unknown = await pregon("keys", "create", "--name", "x", "--scopes", "emails:sned");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown scope "emails:sned"');
+  }, 60_000);
+});

@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "@pregon/functions/local/stack";
+import { afterAll, describe, expect, it } from "vitest";
+import { databaseUrl } from "./support/database";
+
+const root = join(import.meta.dirname, "..");
+const running: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of running) if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+});
+
+const [bin, ...args] = JSON.parse(
+  readFileSync(join(root, "package.json"), "utf8"),
+).scripts.start.split(" ");
+
+/**
+ * What `npm start` runs, in a process group of its own: a signal to the group is what Ctrl-C in
+ * a terminal sends. (Through npm itself the exit code would be npm's, not Pregón's.)
+ */
+function start(env: Record<string, string>) {
+  const { DATABASE_URL: _ours, ...inherited } = process.env;
+  const child = spawn(join(root, "node_modules/.bin", bin), args, {
+    cwd: root,
+    env: { ...inherited, LOG_LEVEL: "INFO", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  running.push(child);
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((done) => child.once("exit", done));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", () => output.includes("Stop: Ctrl-C") && resolve(output));
+    void exited.then((code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+  const signal = (name: NodeJS.Signals) => process.kill(-child.pid!, name);
+  return { child, signal, ready, exited, output: () => output };
+}
+
+async function ports() {
+  return {
+    PORT: String(await freePort()),
+    PREGON_PG_PORT: String(await freePort()),
+    PREGON_AWS_PORT: String(await freePort()),
+    PREGON_MAILBOX_PORT: String(await freePort()),
+  };
+}
+
+const isOpen = (port: string) =>
+  new Promise<boolean>((done) => {
+    const socket = connect(Number(port), "127.0.0.1");
+    socket.once("connect", () => done(socket.destroy() === socket));
+    socket.once("error", () => done(false));
+  });
+
+const me = (port: string, key: string) =>
+  fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` } });
+
+describe("npm start", () => {
+  it("runs the whole stack, stops cleanly on SIGTERM and SIGINT, and keeps its data", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "pregon-start-"));
+    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir };
+    const bootstrap = `boot-${randomBytes(24).toString("hex")}`; // 53 chars of [a-z0-9-]
+
+    const first = start({ ...env, PREGON_BOOTSTRAP_API_KEY: bootstrap });
+    const banner = await first.ready;
+    expect(banner).toContain(`http://localhost:${env.PORT}/docs`);
+    expect(banner).toContain(`:${env.PREGON_MAILBOX_PORT}`);
+    expect(banner).toContain(`:${env.PREGON_AWS_PORT}`);
+    expect(banner).toContain(`:${env.PREGON_PG_PORT}/pregon`);
+    expect(banner).toContain(bootstrap);
+
+    const health = await fetch(`http://127.0.0.1:${env.PORT}/health`);
+    expect(await health.json()).toEqual({ status: "ok" });
+    expect((await fetch(`http://127.0.0.1:${env.PREGON_MAILBOX_PORT}/store`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.PREGON_AWS_PORT}/health`)).status).toBe(200);
+    expect((await me(env.PORT, bootstrap)).status).toBe(200);
+    const created = await fetch(`http://127.0.0.1:${env.PORT}/v1/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "kept", scopes: ["otp:send"] }),
+    });
+    const { key: keptKey } = await created.json();
+
+    first.signal("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain("stopped");
+    for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
+      expect(await isOpen(port)).toBe(false);
+    }
+    expect(existsSync(join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+    // Nothing of the key reached a log line: only the banner shows it, once.
+    expect(first.output().split(bootstrap)).toHaveLength(3); // banner line + curl example
+
+    const second = start(env);
+    await second.ready;
+    expect((await me(env.PORT, keptKey)).status).toBe(200);
+    const devKey = (await readFile(join(dataDir, "dev-api-key"), "utf8")).trim();
+    expect(second.output()).toContain(devKey);
+    expect((await me(env.PORT, devKey)).status).toBe(200);
+    second.signal("SIGINT");
+    expect(await second.exited).toBe(0);
+    for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
+      expect(await isOpen(port)).toBe(false);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it("uses DATABASE_URL instead of the embedded Postgres", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "pregon-start-"));
+    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+    const run = start(env);
+    await run.ready;
+    expect(run.output()).not.toContain(`:${env.PREGON_PG_PORT}/`);
+    expect(existsSync(join(dataDir, "pg"))).toBe(false);
+    const devKey = (await readFile(join(dataDir, "dev-api-key"), "utf8")).trim();
+    expect((await me(env.PORT, devKey)).status).toBe(200);
+    run.signal("SIGTERM");
+    expect(await run.exited).toBe(0);
+    await rm(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("refuses a bootstrap key outside 32-128 characters of [A-Za-z0-9_-], saying why", async () => {
+    for (const bad of ["x".repeat(31), "x".repeat(129), `${"x".repeat(40)}!`]) {
+      const run = start({ ...(await ports()), PREGON_BOOTSTRAP_API_KEY: bad });
+      await expect(run.ready).rejects.toThrow(
+        /PREGON_BOOTSTRAP_API_KEY: must be 32-128 characters/,
+      );
+      expect(await run.exited).not.toBe(0);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,39 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Database } from "@pregon/core";
+import { startStack } from "@pregon/functions/local/stack";
+import postgres from "postgres";
+import type { TestProject } from "vitest/node";
+
+const templateDatabase = "pregon_template";
+
+/** Starts the local stack once for the whole run and migrates a template database. */
+export default async function setup(project: TestProject) {
+  const dataDir = await mkdtemp(join(tmpdir(), "pregon-test-"));
+  const stack = await startStack({
+    dataDir,
+    pgPort: 0,
+    awsPort: 0,
+    mailboxPort: 0,
+    region: "us-east-1",
+    ephemeral: true,
+  });
+  const admin = postgres(stack.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${templateDatabase}`);
+  await admin.end();
+  await Database.migrate(stack.adminUrl.replace(/\/postgres$/, `/${templateDatabase}`));
+
+  project.provide("stack", {
+    adminUrl: stack.adminUrl,
+    templateDatabase,
+    aws: stack.aws,
+    mailboxUrl: stack.mailboxUrl,
+    topics: stack.topics,
+    queues: stack.queues,
+  });
+  return async () => {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
