@@ -89,7 +89,8 @@ describe("npm start", () => {
     });
     const { key: keptKey } = await created.json();
 
-    first.signal("SIGTERM");
+    // A process manager's SIGTERM reaches only the top process…
+    first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain("stopped");
     for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
@@ -105,6 +106,7 @@ describe("npm start", () => {
     const devKey = (await readFile(join(dataDir, "dev-api-key"), "utf8")).trim();
     expect(second.output()).toContain(devKey);
     expect((await me(env.PORT, devKey)).status).toBe(200);
+    // …Ctrl-C reaches the whole process group.
     second.signal("SIGINT");
     expect(await second.exited).toBe(0);
     for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
