@@ -1,22 +1,26 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ApiKey } from "@pregon/core";
+import { freePort } from "@pregon/functions/local/stack";
 import { describe, expect, it } from "vitest";
 import { databaseUrl } from "./support/database";
 
 const root = join(import.meta.dirname, "..");
 
-/** `npm run pregon -- <args>` against this test file's database. */
-async function pregon(...args: string[]) {
+/** `npm run pregon -- <args>`, against this test file's database. */
+const pregon = (...args: string[]) => pregonWith({ DATABASE_URL: databaseUrl }, ...args);
+
+async function pregonWith(env: Record<string, string>, ...args: string[]) {
+  const { DATABASE_URL: _ours, ...inherited } = process.env;
   try {
     const { stdout, stderr } = await promisify(execFile)(
       "npm",
       ["run", "-s", "pregon", "--", ...args],
-      {
-        cwd: root,
-        env: { ...process.env, DATABASE_URL: databaseUrl },
-      },
+      { cwd: root, env: { ...inherited, ...env } },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -27,6 +31,11 @@ async function pregon(...args: string[]) {
 
 describe("npm run pregon -- keys", () => {
   it("creates, lists and revokes keys of a project", async () => {
+    // Already migrated from the template: applying again is a no-op.
+    expect(await pregon("db", "migrate")).toMatchObject({
+      code: 0,
+      stdout: "Migrations applied\n",
+    });
     expect((await pregon("projects", "create", "cli-project")).code).toBe(0);
     const created = await pregon(
       "keys",
@@ -60,6 +69,28 @@ describe("npm run pregon -- keys", () => {
     await expect(ApiKey.authenticate(key.secret)).rejects.toMatchObject({
       reason: "api_key_revoked",
     });
+  }, 60_000);
+
+  it("starts the local Postgres for the command when npm start is not running", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "pregon-cli-"));
+    const env = { PREGON_DATA_DIR: dataDir, PREGON_PG_PORT: String(await freePort()) };
+    const created = await pregonWith(
+      env,
+      "keys",
+      "create",
+      "--name",
+      "local",
+      "--scopes",
+      "all",
+      "--json",
+    );
+    expect(created.code).toBe(0);
+    const { id } = JSON.parse(created.stdout);
+    // The data stays for the next command (and the next `npm start`); Postgres does not.
+    const listed = await pregonWith(env, "keys", "list");
+    expect(listed.stdout).toContain(id);
+    expect(existsSync(join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+    await rm(dataDir, { recursive: true, force: true });
   }, 60_000);
 
   it("explains bad usage with exit code 2", async () => {

@@ -6,6 +6,7 @@ import { startPostgres } from "./stack";
 
 const usage = `Usage: npm run pregon -- <command> [--json]
 
+  db migrate
   projects list
   projects create <name>
   keys create --name <name> --scopes <scope,...|all> [--project <name or id>]
@@ -30,7 +31,7 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-async function withDatabase<T>(config: LocalConfig, run: () => Promise<T>): Promise<T> {
+async function withDatabase<T>(config: LocalConfig, run: (url: string) => Promise<T>): Promise<T> {
   let url = config.databaseUrl;
   let stop: (() => Promise<unknown>) | undefined;
   if (!url) {
@@ -46,7 +47,7 @@ async function withDatabase<T>(config: LocalConfig, run: () => Promise<T>): Prom
   }
   Database.configure({ url, max: 1 });
   try {
-    return await run();
+    return await run(url);
   } finally {
     await Database.close();
     await stop?.();
@@ -76,7 +77,7 @@ const describeKey = (key: ApiKey.Info) =>
 type Output = { text: string; data: unknown };
 
 /** Parses a command line into the work it asks for; bad usage fails here, before any database. */
-function command(args: string[]): () => Promise<Output> {
+function command(args: string[]): (databaseUrl: string) => Promise<Output> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -89,6 +90,11 @@ function command(args: string[]): () => Promise<Output> {
   });
   const [group, verb, arg] = positionals;
   switch (`${group} ${verb}`) {
+    case "db migrate":
+      return async (databaseUrl) => {
+        await Database.migrate(databaseUrl);
+        return { data: { migrated: true }, text: "Migrations applied" };
+      };
     case "projects list":
       return async () => {
         const projects = await Project.list();
