@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { loadLambdaConfig, loadLocalConfig } from "./config";
+
+describe("local configuration", () => {
+  it("defaults every setting of DESIGN.md §5", () => {
+    expect(loadLocalConfig({})).toEqual({
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: ".pregon",
+      pgPort: 54320,
+      awsPort: 4566,
+      mailboxPort: 8005,
+      emailFrom: "Pregón <no-reply@pregon.localhost>",
+      bootstrapApiKey: undefined,
+      region: "us-east-1",
+    });
+  });
+
+  it("reads every variable, treating empty as unset", () => {
+    const config = loadLocalConfig({
+      PORT: "8080",
+      DATABASE_URL: "postgres://u:p@db.internal:5432/pregon",
+      PREGON_DATA_DIR: "/var/lib/pregon",
+      PREGON_PG_PORT: "6543",
+      PREGON_AWS_PORT: "0",
+      PREGON_MAILBOX_PORT: "9005",
+      PREGON_EMAIL_FROM: "no-reply@example.com",
+      PREGON_BOOTSTRAP_API_KEY: "",
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      databaseUrl: "postgres://u:p@db.internal:5432/pregon",
+      dataDir: "/var/lib/pregon",
+      pgPort: 6543,
+      awsPort: 0,
+      mailboxPort: 9005,
+      emailFrom: "no-reply@example.com",
+      bootstrapApiKey: undefined,
+    });
+  });
+
+  it("accepts bootstrap keys of 32 to 128 characters of [A-Za-z0-9_-] only", () => {
+    const key = (length: number, char = "a") => char.repeat(length);
+    for (const ok of [key(32), key(128), `${key(30)}_-`, `Ab9${key(40, "Z")}`]) {
+      expect(loadLocalConfig({ PREGON_BOOTSTRAP_API_KEY: ok }).bootstrapApiKey).toBe(ok);
+    }
+    for (const bad of [key(31), key(129), `${key(32)} `, `${key(32)}=`, `${key(32)}ñ`]) {
+      expect(() => loadLocalConfig({ PREGON_BOOTSTRAP_API_KEY: bad })).toThrow(
+        "PREGON_BOOTSTRAP_API_KEY: must be 32-128 characters from [A-Za-z0-9_-]",
+      );
+    }
+  });
+
+  it("names each invalid variable", () => {
+    expect(() =>
+      loadLocalConfig({ PORT: "http", PREGON_PG_PORT: "70000", PREGON_EMAIL_FROM: "nobody" }),
+    ).toThrow(/PORT: .*\n.*PREGON_PG_PORT: .*\n.*PREGON_EMAIL_FROM: must be an email address/);
+    expect(loadLocalConfig({ PREGON_EMAIL_FROM: "Pregón <a@b.co>" }).emailFrom).toBe(
+      "Pregón <a@b.co>",
+    );
+  });
+});
+
+describe("Lambda configuration", () => {
+  it("requires DATABASE_URL", () => {
+    expect(() => loadLambdaConfig({})).toThrow(/DATABASE_URL/);
+    expect(loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" }).databaseUrl).toBe(
+      "postgres://x@y/z",
+    );
+  });
+});
