@@ -109,6 +109,7 @@ describe("npm start", () => {
     // …Ctrl-C reaches the whole process group.
     second.signal("SIGINT");
     expect(await second.exited).toBe(0);
+    expect(second.output()).toMatch(/SIGINT: stopping Pregón…\nstopped\n$/);
     for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
       expect(await isOpen(port)).toBe(false);
     }

@@ -17,6 +17,10 @@ async function shutdown(reason: string, exitCode: number) {
   if (stopping) return;
   stopping = true;
   process.stdout.write(`\n${reason}: stopping Pregón…\n`);
+  setTimeout(() => {
+    process.stderr.write("pregon: shutdown took over 15 s; exiting anyway\n");
+    process.exit(1);
+  }, 15_000).unref();
   for (const stop of stops.reverse()) {
     await stop().catch((error) => Log.logger.error("stop failed", { error }));
   }

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
@@ -91,9 +92,6 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-const withTimeout = <T>(promise: Promise<T>, ms: number) =>
-  Promise.race([promise, new Promise<void>((done) => setTimeout(done, ms).unref())]);
-
 /**
  * Starts (and on first use creates) the embedded Postgres cluster under `dataDir/pg`, with the
  * `pregon` database. As root it runs the server as a `postgres` system user, which it creates once.
@@ -145,20 +143,24 @@ export async function startPostgres(options: {
       cause: error,
     });
   }
+  const stop = async () => {
+    // Ctrl-C reaches the postgres child too. Once it has exited, pg.stop() would wait forever for
+    // an exit event that has already passed.
+    const child = (pg as unknown as { process?: ChildProcess }).process;
+    if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
+  };
   const base = `postgres://${pgUser}:${pgPassword}@127.0.0.1:${port}`;
   const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${databaseName}`;
     if (!exists) await admin.unsafe(`create database ${databaseName}`);
+  } catch (error) {
+    await stop();
+    throw error;
   } finally {
     await admin.end();
   }
-  return {
-    url: `${base}/${databaseName}`,
-    adminUrl: `${base}/postgres`,
-    // A Ctrl-C reaches the postgres child too; it may have exited before we ask it to.
-    stop: () => withTimeout(pg.stop(), 10_000),
-  };
+  return { url: `${base}/${databaseName}`, adminUrl: `${base}/postgres`, stop };
 }
 
 function declarePipeline(fauxqs: FauxqsServer, { topic, queue }: Pipeline): [string, QueueRef] {
