@@ -74,10 +74,12 @@ export function createApp() {
       onError: logError,
     });
     if (response.status < 400) return response;
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
     return c.json(
       restErrorBody(await response.json()),
       response.status as ContentfulStatusCode,
-      Object.fromEntries(response.headers),
+      Object.fromEntries(headers),
     );
   });
 
