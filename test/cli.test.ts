@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { ApiKey } from "@pregon/core";
 import { freePort } from "@pregon/functions/local/stack";
 import { describe, expect, it } from "vitest";
-import { databaseUrl } from "./support/database";
+import { databaseUrl } from "./support/setup";
 
 const root = join(import.meta.dirname, "..");
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@pregon/functions/local/stack";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrl } from "./support/database";
+import { databaseUrl } from "./support/setup";
 
 const root = join(import.meta.dirname, "..");
 const running: ChildProcess[] = [];

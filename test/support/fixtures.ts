@@ -9,3 +9,8 @@ export async function projectWithKey(scopes: ApiKey.Scope[] = ["admin"]) {
 }
 
 export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+
+/** The API settings tests run with. */
+export const settings = {
+  email: { from: "Pregón <no-reply@pregon.test>", senders: ["@pregon.test"] },
+};

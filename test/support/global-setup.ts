@@ -29,8 +29,6 @@ export default async function setup(project: TestProject) {
     templateDatabase,
     aws: stack.aws,
     mailboxUrl: stack.mailboxUrl,
-    topics: stack.topics,
-    queues: stack.queues,
   });
   return async () => {
     await stack.stop();

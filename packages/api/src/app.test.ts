@@ -1,9 +1,9 @@
 import { validate } from "@readme/openapi-parser";
 import { describe, expect, it } from "vitest";
-import { bearer, projectWithKey } from "../../../test/support/fixtures";
+import { bearer, projectWithKey, settings } from "../../../test/support/fixtures";
 import { createApp, maxBodyBytes } from "./app";
 
-const app = createApp();
+const app = createApp(settings);
 const json = { "content-type": "application/json" };
 
 async function call(method: string, path: string, secret?: string, body?: unknown) {

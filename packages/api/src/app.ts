@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createOpenApiFetchHandler } from "trpc-to-openapi";
-import { createContext } from "./context";
+import { createContext, type Settings } from "./context";
 import { describeIssues, type ErrorBody, errorBody, type Issue } from "./error";
 import { buildOpenApiDocument, successStatus } from "./openapi";
 import { appRouter } from "./router";
@@ -34,7 +34,7 @@ function restErrorBody(raw: {
 }
 
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
-export function createApp() {
+export function createApp(settings: Settings) {
   const openApiDocument = buildOpenApiDocument();
   const app = new Hono();
 
@@ -57,7 +57,7 @@ export function createApp() {
       req: c.req.raw,
       router: appRouter,
       allowBatching: false,
-      createContext: () => createContext(c.req.raw, c.get("requestId")),
+      createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
       onError: logError,
     }),
   );
@@ -68,7 +68,7 @@ export function createApp() {
       endpoint: "" as "/",
       req: c.req.raw,
       router: appRouter,
-      createContext: () => createContext(c.req.raw, c.get("requestId")),
+      createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
       responseMeta: ({ paths, errors }) =>
         errors.length ? {} : { status: successStatus(paths?.[0]) },
       onError: logError,

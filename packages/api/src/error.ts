@@ -11,6 +11,8 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   not_found: "NOT_FOUND",
   already_exists: "CONFLICT",
   invalid_input: "BAD_REQUEST",
+  invalid_template: "BAD_REQUEST",
+  sender_not_allowed: "BAD_REQUEST",
 };
 
 export function toTRPCError(error: AppError): TRPCError {

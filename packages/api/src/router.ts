@@ -1,10 +1,14 @@
+import { emailsRouter } from "./routers/emails";
 import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
+import { notificationsRouter } from "./routers/notifications";
 import { router } from "./trpc";
 
 export const appRouter = router({
   me: meRouter,
   keys: keysRouter,
+  emails: emailsRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

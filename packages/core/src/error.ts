@@ -10,6 +10,8 @@ export const reasons = [
   "not_found",
   "already_exists",
   "invalid_input",
+  "invalid_template",
+  "sender_not_allowed",
 ] as const;
 
 export type Reason = (typeof reasons)[number];

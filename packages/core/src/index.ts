@@ -1,6 +1,12 @@
 export * as ApiKey from "./apikey";
 export * as Clock from "./clock";
 export * as Database from "./db";
+export * as Delivery from "./delivery";
+export * as Email from "./email";
 export { AppError, type Reason, reasons } from "./error";
 export * as Log from "./log";
+export * as Notification from "./notification";
+export * as Outbox from "./outbox";
+export { snsPublisher } from "./outbox/sns";
 export * as Project from "./project";
+export * as Template from "./template";

@@ -10,7 +10,8 @@ describe("local configuration", () => {
       pgPort: 54320,
       awsPort: 4566,
       mailboxPort: 8005,
-      emailFrom: "Pregón <no-reply@pregon.localhost>",
+      email: { from: "Pregón <no-reply@pregon.localhost>", senders: ["@pregon.localhost"] },
+      sesMaxSendRate: 200,
       bootstrapApiKey: undefined,
       region: "us-east-1",
     });
@@ -34,7 +35,7 @@ describe("local configuration", () => {
       pgPort: 6543,
       awsPort: 0,
       mailboxPort: 9005,
-      emailFrom: "no-reply@example.com",
+      email: { from: "no-reply@example.com", senders: ["@example.com"] },
       bootstrapApiKey: undefined,
     });
   });
@@ -52,11 +53,25 @@ describe("local configuration", () => {
   });
 
   it("names each invalid variable", () => {
-    expect(() =>
-      loadLocalConfig({ PORT: "http", PREGON_PG_PORT: "70000", PREGON_EMAIL_FROM: "nobody" }),
-    ).toThrow(/PORT: .*\n.*PREGON_PG_PORT: .*\n.*PREGON_EMAIL_FROM: must be an email address/);
-    expect(loadLocalConfig({ PREGON_EMAIL_FROM: "Pregón <a@b.co>" }).emailFrom).toBe(
-      "Pregón <a@b.co>",
+    const message = (() => {
+      try {
+        loadLocalConfig({ PORT: "http", PREGON_PG_PORT: "70000", PREGON_EMAIL_FROM: "nobody" });
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toMatch(/^ {2}PORT: /m);
+    expect(message).toMatch(/^ {2}PREGON_PG_PORT: /m);
+    expect(message).toMatch(/^ {2}PREGON_EMAIL_FROM: must be an email address$/m);
+    expect(loadLocalConfig({ PREGON_EMAIL_FROM: "Pregón <a@B.co>" }).email).toEqual({
+      from: "Pregón <a@B.co>",
+      senders: ["@b.co"],
+    });
+    expect(
+      loadLocalConfig({ PREGON_EMAIL_SENDERS: "Alerts@example.com, @example.org" }).email.senders,
+    ).toEqual(["alerts@example.com", "@example.org"]);
+    expect(() => loadLocalConfig({ PREGON_EMAIL_SENDERS: "example.org" })).toThrow(
+      /PREGON_EMAIL_SENDERS: address or @domain/,
     );
   });
 });
@@ -64,8 +79,10 @@ describe("local configuration", () => {
 describe("Lambda configuration", () => {
   it("requires DATABASE_URL", () => {
     expect(() => loadLambdaConfig({})).toThrow(/DATABASE_URL/);
-    expect(loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" }).databaseUrl).toBe(
-      "postgres://x@y/z",
-    );
+    expect(loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" })).toMatchObject({
+      databaseUrl: "postgres://x@y/z",
+      emailSenderConcurrency: 2,
+      sesMaxSendRate: undefined,
+    });
   });
 });

@@ -1,4 +1,5 @@
-import { ApiKey } from "@pregon/core";
+import { ApiKey, Email } from "@pregon/core";
+import { Resource } from "sst";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -18,14 +19,38 @@ function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<
   throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
 }
 
-const LocalEnv = z.object({
+const senderList = z
+  .string()
+  .transform((list) =>
+    list
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^(?:[^\s@]+@[^\s@]+|@[^\s@]+)$/, "address or @domain")).min(1));
+
+const EmailEnv = z.object({
+  PREGON_EMAIL_FROM: sender.default("Pregón <no-reply@pregon.localhost>"),
+  PREGON_EMAIL_SENDERS: senderList.optional(),
+});
+
+/** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
+function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
+  const from = Email.addressOf(e.PREGON_EMAIL_FROM);
+  return {
+    from: e.PREGON_EMAIL_FROM,
+    senders: e.PREGON_EMAIL_SENDERS ?? [from.slice(from.indexOf("@"))],
+  };
+}
+
+const LocalEnv = EmailEnv.extend({
   PORT: port.default(3000),
   DATABASE_URL: z.url().optional(),
   PREGON_DATA_DIR: z.string().default(".pregon"),
   PREGON_PG_PORT: port.default(54320),
   PREGON_AWS_PORT: port.default(4566),
   PREGON_MAILBOX_PORT: port.default(8005),
-  PREGON_EMAIL_FROM: sender.default("Pregón <no-reply@pregon.localhost>"),
+  PREGON_SES_MAX_SEND_RATE: z.coerce.number().positive().default(200),
   PREGON_BOOTSTRAP_API_KEY: ApiKey.Secret.optional(),
   AWS_REGION: z.string().default("us-east-1"),
 });
@@ -40,16 +65,46 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
     pgPort: e.PREGON_PG_PORT,
     awsPort: e.PREGON_AWS_PORT,
     mailboxPort: e.PREGON_MAILBOX_PORT,
-    emailFrom: e.PREGON_EMAIL_FROM,
+    email: emailSettings(e),
+    /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
+    sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     bootstrapApiKey: e.PREGON_BOOTSTRAP_API_KEY,
     region: e.AWS_REGION,
   };
 }
 export type LocalConfig = ReturnType<typeof loadLocalConfig>;
 
-const LambdaEnv = z.object({ DATABASE_URL: z.url() });
+const LambdaEnv = EmailEnv.extend({
+  DATABASE_URL: z.url(),
+  /** Overrides the rate read from SES (per sender instance). */
+  PREGON_SES_MAX_SEND_RATE: z.coerce.number().positive().optional(),
+  /** Sender instances at most (the event source mapping's maximum concurrency). */
+  PREGON_EMAIL_SENDER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  PREGON_SES_CONFIGURATION_SET: z.string().optional(),
+});
 
 /** A Lambda's settings, read once per cold start. */
 export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { databaseUrl: parse(LambdaEnv, env).DATABASE_URL };
+  const e = parse(LambdaEnv, env);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    email: emailSettings(e),
+    sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
+    emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,
+    sesConfigurationSet: e.PREGON_SES_CONFIGURATION_SET,
+  };
+}
+
+const Linked = z.object({ arn: z.string() });
+
+/** The topic ARNs the function is linked to (SST `Resource`, from `link: [...]` in infra/). */
+export function linkedTopicArns() {
+  const linked = Resource as unknown as Record<string, unknown>;
+  const arn = (name: string) => Linked.parse(linked[name]).arn;
+  return {
+    email: arn("EmailTopic"),
+    sms: arn("SmsTopic"),
+    push: arn("PushTopic"),
+    events: arn("EventsTopic"),
+  };
 }

@@ -4,9 +4,18 @@ import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectWithKey } from "../../../test/support/fixtures";
+import { projectWithKey, settings } from "../../../test/support/fixtures";
+import { pipelines } from "../../../test/support/setup";
 import sample from "./fixtures/apigw-v2-event.json";
-import { handler } from "./http";
+
+// What SST and infra/api.ts give the function on AWS: its settings and links.
+process.env.PREGON_EMAIL_FROM = settings.email.from;
+process.env.PREGON_EMAIL_SENDERS = settings.email.senders.join(",");
+for (const [topic, arn] of Object.entries(pipelines.topics)) {
+  const name = `${topic[0]!.toUpperCase()}${topic.slice(1)}Topic`;
+  process.env[`SST_RESOURCE_${name}`] = JSON.stringify({ arn });
+}
+const { handler } = await import("./http");
 
 /** A request as API Gateway HTTP API (payload 2.0) hands it to Lambda, from AWS's sample event. */
 function apiGatewayEvent(
@@ -44,7 +53,7 @@ const lambdaContext = { awsRequestId: "test", functionName: "http" } as Context;
 let server: Server;
 let baseUrl: string;
 beforeAll(async () => {
-  server = serve({ fetch: createApp().fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+  server = serve({ fetch: createApp(settings).fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await new Promise((ready) => server.once("listening", ready));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

@@ -19,5 +19,10 @@ export const maxReceiveCount = 5;
 /** Each consumer's Lambda timeout; queues hide a received message for 6x that (AWS's advice). */
 export const consumerTimeoutSeconds = 30;
 export const visibilityTimeoutSeconds = 6 * consumerTimeoutSeconds;
+/**
+ * How long a sender owns the deliveries it leased. Longer than its timeout (no one takes them while
+ * it runs), shorter than the visibility timeout (when the message comes back, the lease is over).
+ */
+export const leaseMs = 2 * consumerTimeoutSeconds * 1000;
 
 export const templatesBucket = "templates";

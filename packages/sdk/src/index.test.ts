@@ -4,13 +4,13 @@ import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectWithKey } from "../../../test/support/fixtures";
+import { projectWithKey, settings } from "../../../test/support/fixtures";
 import { type AppRouter, createPregonClient } from "./index";
 
 let server: Server;
 let url: string;
 beforeAll(async () => {
-  server = serve({ fetch: createApp().fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+  server = serve({ fetch: createApp(settings).fetch, port: 0, hostname: "127.0.0.1" }) as Server;
   await new Promise((ready) => server.once("listening", ready));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });

@@ -1,12 +1,22 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SESv2Client } from "@aws-sdk/client-sesv2";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { Database, Log } from "@pregon/core";
+import { Database, Email, Log, Outbox, snsPublisher } from "@pregon/core";
 import { loadLocalConfig } from "../config";
+import { createEmailSender } from "../handlers/email-sender";
+import { createSweeper } from "../handlers/sweeper";
+import { consumerTimeoutSeconds } from "../pipelines";
 import { ensureBootstrapKey } from "./bootstrap";
+import { startPoller } from "./poller";
 import { startStack } from "./stack";
+
+/** How often the local runtime runs the sweeper (EventBridge does on AWS). */
+const sweepEveryMs = 60_000;
 
 /** What to undo on the way out, newest first. */
 const stops: Array<() => Promise<unknown>> = [];
@@ -30,8 +40,8 @@ async function shutdown(reason: string, exitCode: number) {
 
 /**
  * `npm start`: the whole service on this machine. Postgres, SQS/SNS/S3 and SES run in-process or as
- * child processes, the HTTP app serves on PORT, and each queue's Lambda handler is driven by a
- * poller (none yet: channels come with their issues).
+ * child processes, the HTTP app serves on PORT, each queue's Lambda handler is driven by a poller
+ * and the sweeper runs every minute.
  */
 async function main() {
   const config = loadLocalConfig();
@@ -46,8 +56,36 @@ async function main() {
   Database.configure({ url: stack.databaseUrl });
   stops.push(Database.close);
   const key = await ensureBootstrapKey(config);
+  Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
 
-  const server = serve({ fetch: createApp().fetch, port: config.port, hostname: "127.0.0.1" });
+  const sqs = new SQSClient(stack.aws);
+  const ses = new SESv2Client({ ...stack.aws, endpoint: stack.mailboxUrl });
+  const consumers = [
+    {
+      name: "email-sender",
+      queue: stack.queues.email,
+      handler: createEmailSender({ mailer: Email.sesMailer(ses), sendRate: config.sesMaxSendRate }),
+    },
+  ];
+  for (const { name, queue, handler } of consumers) {
+    const poller = startPoller(sqs, config.region, {
+      name,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler,
+      timeoutSeconds: consumerTimeoutSeconds,
+    });
+    stops.push(poller.stop);
+  }
+  const sweep = createSweeper();
+  const sweeper = setInterval(
+    () => void sweep().catch((error) => Log.logger.error("sweep failed", { error })),
+    sweepEveryMs,
+  );
+  stops.push(async () => clearInterval(sweeper));
+
+  const app = createApp({ email: config.email });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" });
   await new Promise<void>((ready, fail) => server.once("listening", ready).once("error", fail));
   stops.push(
     () =>
@@ -67,7 +105,7 @@ async function main() {
   Mailbox      ${stack.mailboxUrl}   (every email SES would have sent)
   AWS          ${stack.aws.endpoint}   (SQS, SNS, S3: fauxqs)
   Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
-  Email from   ${config.emailFrom}
+  Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})
   API key      ${key.secret}
                (${key.source}; every scope, project "default")
 

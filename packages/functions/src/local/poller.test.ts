@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import { stack } from "../../../../test/support/database";
+import { stack } from "../../../../test/support/setup";
 import { type Poller, type QueueHandler, startPoller } from "./poller";
 
 const { aws } = stack;

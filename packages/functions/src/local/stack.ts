@@ -3,12 +3,13 @@ import { chmod, mkdir, stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import sesLocal from "aws-ses-v2-local";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import postgres from "postgres";
 import {
   maxReceiveCount,
-  type Pipeline,
   pipelines,
   type QueueName,
   type TopicName,
@@ -163,26 +164,58 @@ export async function startPostgres(options: {
   return { url: `${base}/${databaseName}`, adminUrl: `${base}/postgres`, stop };
 }
 
-function declarePipeline(fauxqs: FauxqsServer, { topic, queue }: Pipeline): [string, QueueRef] {
-  const dlq = fauxqs.createQueue(`pregon-${queue}-dlq`, {
-    attributes: { MessageRetentionPeriod: "1209600" },
-  });
-  const main = fauxqs.createQueue(`pregon-${queue}`, {
-    attributes: {
-      VisibilityTimeout: String(visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount }),
-    },
-  });
-  const { topicArn } = fauxqs.createTopic(`pregon-${topic}`);
-  fauxqs.subscribe({
-    topic: `pregon-${topic}`,
-    queue: `pregon-${queue}`,
-    attributes: { RawMessageDelivery: "true" },
-  });
-  return [
-    topicArn,
-    { url: main.queueUrl, arn: main.queueArn, dlqUrl: dlq.queueUrl, dlqArn: dlq.queueArn },
-  ];
+/**
+ * Declares every pipeline through the AWS APIs (SNS and SQS), names prefixed: a topic, its queue
+ * with a redrive policy and its DLQ, and a raw-delivery subscription.
+ */
+export async function declarePipelines(
+  aws: AwsEndpoint,
+  prefix: string,
+  options: { visibilityTimeoutSeconds?: number } = {},
+): Promise<Pick<Stack, "topics" | "queues">> {
+  const sns = new SNSClient(aws);
+  const sqs = new SQSClient(aws);
+  const topics = {} as Record<TopicName, string>;
+  const queues = {} as Record<QueueName, QueueRef>;
+  const queueArn = async (url: string) => {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+    );
+    return Attributes!.QueueArn!;
+  };
+  for (const { topic, queue } of pipelines) {
+    const dlq = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${prefix}-${queue}-dlq`,
+        Attributes: { MessageRetentionPeriod: "1209600" },
+      }),
+    );
+    const dlqArn = await queueArn(dlq.QueueUrl!);
+    const main = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${prefix}-${queue}`,
+        Attributes: {
+          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+        },
+      }),
+    );
+    const arn = await queueArn(main.QueueUrl!);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${prefix}-${topic}` }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: "sqs",
+        Endpoint: arn,
+        Attributes: { RawMessageDelivery: "true" },
+      }),
+    );
+    topics[topic] = TopicArn!;
+    queues[queue] = { url: main.QueueUrl!, arn, dlqUrl: dlq.QueueUrl!, dlqArn };
+  }
+  sns.destroy();
+  sqs.destroy();
+  return { topics, queues };
 }
 
 /** Postgres, SQS/SNS/S3 (fauxqs) and SES (aws-ses-v2-local), with Pregón's resources declared. */
@@ -213,13 +246,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       defaultRegion: options.region,
     });
     stops.push(() => fauxqs.stop());
-    const topics = {} as Record<TopicName, string>;
-    const queues = {} as Record<QueueName, QueueRef>;
-    for (const pipeline of pipelines) {
-      const [topicArn, queue] = declarePipeline(fauxqs, pipeline);
-      topics[pipeline.topic] = topicArn;
-      queues[pipeline.queue] = queue;
-    }
+    const aws: AwsEndpoint = {
+      endpoint: `http://127.0.0.1:${fauxqs.port}`,
+      region: options.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    };
+    const { topics, queues } = await declarePipelines(aws, "pregon");
     fauxqs.createBucket(templatesBucket);
 
     const mailbox: Server = await startMailbox({ host: "127.0.0.1", port: options.mailboxPort });
@@ -235,11 +267,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       databaseUrl,
       adminUrl: adminUrl!,
-      aws: {
-        endpoint: `http://127.0.0.1:${fauxqs.port}`,
-        region: options.region,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      },
+      aws,
       mailboxUrl: `http://127.0.0.1:${mailboxPort}`,
       topics,
       queues,

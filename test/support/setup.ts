@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { Database } from "@pregon/core";
-import type { AwsEndpoint, QueueRef } from "@pregon/functions/local/stack";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { Database, Outbox, snsPublisher } from "@pregon/core";
+import { type AwsEndpoint, declarePipelines } from "@pregon/functions/local/stack";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 
@@ -10,8 +11,6 @@ export interface TestStack {
   templateDatabase: string;
   aws: AwsEndpoint;
   mailboxUrl: string;
-  topics: Record<string, string>;
-  queues: Record<string, QueueRef>;
 }
 
 declare module "vitest" {
@@ -46,3 +45,12 @@ process.env.DATABASE_URL = databaseUrl;
 Database.configure({ url: databaseUrl });
 
 afterAll(() => Database.close());
+
+/**
+ * Topics and queues of this file alone (the run's emulator is shared: a consumer here must not
+ * take another file's messages). Visibility 2 s, so redelivery tests do not wait 3 minutes.
+ */
+export const pipelines = await declarePipelines(stack.aws, `t${randomBytes(4).toString("hex")}`, {
+  visibilityTimeoutSeconds: 2,
+});
+Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));

@@ -1,0 +1,26 @@
+import { Email, Notification } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const SendEmailOutput = z.object({
+  id: z.uuid(),
+  channel: z.literal("email"),
+  status: z.literal("queued"),
+  recipients: Notification.Recipients,
+});
+
+export const send = scopedProcedure("emails:send")
+  .meta({
+    successStatus: 202,
+    openapi: {
+      method: "POST",
+      path: "/v1/emails",
+      tags: ["emails"],
+      summary: "Send an email to many recipients",
+      description:
+        "Accepts one email for each of 1 to 10,000 recipients. Subject, HTML and text are LiquidJS templates rendered per recipient with the shared variables overlaid by the recipient's own (HTML-escaped in HTML). Repeated addresses are dropped, the first occurrence wins. Sending happens after the 202: follow it at GET /v1/notifications/{id}.",
+    },
+  })
+  .input(Email.SendInput)
+  .output(SendEmailOutput)
+  .mutation(({ ctx, input }) => Email.send(ctx.principal.projectId, input, ctx.settings.email));

@@ -1,0 +1,42 @@
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { notifications } from "../notification/notification.sql";
+
+/** One message to one recipient, with its own status. */
+export const deliveries = pgTable(
+  "deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    notificationId: uuid("notification_id")
+      .notNull()
+      .references(() => notifications.id),
+    projectId: uuid("project_id").notNull(),
+    /** Place in the request's recipient list: the order deliveries are listed in. */
+    position: integer("position").notNull(),
+    address: text("address").notNull(),
+    name: text("name"),
+    variables: jsonb("variables"),
+    status: text("status").notNull(),
+    /** Sends tried (each lease counts one). */
+    attempts: integer("attempts").notNull().default(0),
+    /** While `sending`: until when the sender that leased it owns it. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    providerMessageId: text("provider_message_id"),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("deliveries_notification_position_idx").on(t.notificationId, t.position),
+    index("deliveries_sending_lease_idx").on(t.leaseUntil).where(sql`status = 'sending'`),
+  ],
+);

@@ -1,0 +1,188 @@
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { z } from "zod";
+import * as Clock from "../clock";
+import * as Database from "../db";
+import { AppError } from "../error";
+import { outbox } from "../outbox/outbox.sql";
+import { deliveries } from "./delivery.sql";
+
+export const statuses = [
+  "queued",
+  "sending",
+  "sent",
+  "delivered",
+  "bounced",
+  "complained",
+  "failed",
+  "suppressed",
+  "expired",
+] as const;
+export const Status = z.enum(statuses);
+export type Status = z.infer<typeof Status>;
+
+export type Row = typeof deliveries.$inferSelect;
+
+export const Info = z.object({
+  id: z.uuid(),
+  position: z.number().int(),
+  to: z.string(),
+  status: Status,
+  attempts: z.number().int(),
+  providerMessageId: z.string().nullable(),
+  error: z.string().nullable(),
+  updatedAt: z.iso.datetime(),
+});
+export type Info = z.infer<typeof Info>;
+
+const toInfo = (row: Row): Info => ({
+  id: row.id,
+  position: row.position,
+  to: row.address,
+  status: row.status as Status,
+  attempts: row.attempts,
+  providerMessageId: row.providerMessageId,
+  error: row.error,
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+/**
+ * Takes the deliveries a sender may work on: `queued` ones, and `sending` ones whose lease expired
+ * (their sender crashed). A redelivered queue message finds them leased and does nothing.
+ */
+export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
+  const now = Clock.now();
+  return Database.use()
+    .update(deliveries)
+    .set({
+      status: "sending",
+      leaseUntil: new Date(now.getTime() + leaseMs),
+      attempts: sql`${deliveries.attempts} + 1`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        sql`${deliveries.id} = any(${ids}::uuid[])`,
+        sql`(${deliveries.status} = 'queued' or (${deliveries.status} = 'sending' and ${deliveries.leaseUntil} < ${now}))`,
+      ),
+    )
+    .returning();
+}
+
+/**
+ * Moves a leased delivery to `status` and writes its fact to the outbox in the same statement.
+ * Only from `sending`: a delivery never moves back. Returns the outbox id, if it moved.
+ */
+async function settle(
+  id: string,
+  status: "sent" | "failed",
+  fields: { providerMessageId?: string; error?: string },
+): Promise<number | undefined> {
+  const now = Clock.now();
+  const rows = await Database.use().execute<{ id: number }>(sql`
+    with moved as (
+      update ${deliveries}
+      set status = ${status}, lease_until = null, updated_at = ${now},
+          provider_message_id = ${fields.providerMessageId ?? null}, error = ${fields.error ?? null}
+      where id = ${id} and status = 'sending'
+      returning id, notification_id, project_id
+    )
+    insert into ${outbox} (topic, body, created_at)
+    select 'events',
+      json_build_object('type', ${`delivery.${status}`}::text, 'projectId', project_id,
+        'notificationId', notification_id, 'deliveryId', id, 'at', ${now.toISOString()}::text)::text,
+      ${now}
+    from moved
+    returning id`);
+  return rows[0]?.id;
+}
+
+export const markSent = (id: string, providerMessageId: string) =>
+  settle(id, "sent", { providerMessageId });
+
+export const markFailed = (id: string, error: string) => settle(id, "failed", { error });
+
+/** Gives a leased delivery back (a transient error): the queue message's next receive retries it. */
+export async function release(id: string): Promise<void> {
+  await Database.use()
+    .update(deliveries)
+    .set({ status: "queued", leaseUntil: null, updatedAt: Clock.now() })
+    .where(and(eq(deliveries.id, id), eq(deliveries.status, "sending")));
+}
+
+/**
+ * Sweeper: deliveries still `sending` long after their lease ended have lost their queue message
+ * (a redelivery found them leased and was deleted, then their sender crashed). Puts them back in
+ * the queue through the outbox, in chunks of `chunk`; returns the outbox ids to publish.
+ */
+export async function requeueAbandoned(
+  expiredForMs: number,
+  topic: "email",
+  chunk: number,
+): Promise<number[]> {
+  const now = Clock.now();
+  return Database.use().transaction(async (tx) => {
+    const rows = await tx
+      .update(deliveries)
+      .set({ status: "queued", leaseUntil: null, updatedAt: now })
+      .where(
+        and(
+          eq(deliveries.status, "sending"),
+          sql`${deliveries.leaseUntil} < ${new Date(now.getTime() - expiredForMs)}`,
+        ),
+      )
+      .returning({ id: deliveries.id });
+    const messages = [];
+    for (let i = 0; i < rows.length; i += chunk) {
+      const deliveryIds = rows.slice(i, i + chunk).map((row) => row.id);
+      messages.push({ topic, body: JSON.stringify({ deliveryIds }), createdAt: now });
+    }
+    if (messages.length === 0) return [];
+    const added = await tx.insert(outbox).values(messages).returning({ id: outbox.id });
+    return added.map((row) => row.id);
+  });
+}
+
+/** Counts per status of one notification's deliveries. */
+export async function counts(notificationId: string): Promise<Partial<Record<Status, number>>> {
+  const rows = await Database.use()
+    .select({ status: deliveries.status, count: sql<number>`count(*)::int` })
+    .from(deliveries)
+    .where(eq(deliveries.notificationId, notificationId))
+    .groupBy(deliveries.status);
+  return Object.fromEntries(rows.map((row) => [row.status, row.count]));
+}
+
+/** A page of a notification's deliveries in request order, after position `cursor`. */
+export async function list(
+  projectId: string,
+  notificationId: string,
+  options: { cursor?: number | undefined; limit: number },
+): Promise<{ deliveries: Info[]; nextCursor: number | null }> {
+  const rows = await Database.use()
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.projectId, projectId),
+        eq(deliveries.notificationId, notificationId),
+        gt(deliveries.position, options.cursor ?? -1),
+      ),
+    )
+    .orderBy(asc(deliveries.position))
+    .limit(options.limit + 1);
+  const page = rows.slice(0, options.limit);
+  return {
+    deliveries: page.map(toInfo),
+    nextCursor: rows.length > options.limit ? page.at(-1)!.position : null,
+  };
+}
+
+export async function get(projectId: string, id: string): Promise<Info> {
+  if (!Database.isUuid(id)) throw new AppError("not_found", `Delivery ${id} not found`);
+  const [row] = await Database.use()
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.projectId, projectId), eq(deliveries.id, id)));
+  if (!row) throw new AppError("not_found", `Delivery ${id} not found`);
+  return toInfo(row);
+}

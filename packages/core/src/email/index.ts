@@ -1,0 +1,316 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import * as Clock from "../clock";
+import * as Database from "../db";
+import * as Delivery from "../delivery";
+import { AppError } from "../error";
+import * as Log from "../log";
+import { notifications } from "../notification/notification.sql";
+import * as Outbox from "../outbox";
+import * as Template from "../template";
+import { addressOf, formatAddress, type Mailer, SendError } from "./mailer";
+
+export { addressOf, formatAddress, type Mailer, type OutgoingEmail, SendError } from "./mailer";
+export { maxSendRate, sesMailer } from "./ses";
+
+/** Delivery ids per queue message. */
+export const idsPerMessage = 50;
+export const maxRecipients = 10_000;
+
+const noLineBreak = (s: string) => !/[\r\n]/.test(s);
+const Variables = z.record(z.string(), z.unknown());
+const Mailbox = z
+  .string()
+  .max(320)
+  .refine(noLineBreak, "must be one line")
+  .refine((s) => z.email().safeParse(addressOf(s)).success, "must be an email address");
+
+export const Recipient = z.union([
+  z.email(),
+  z.object({
+    email: z.email(),
+    name: z.string().max(200).refine(noLineBreak, "must be one line").optional(),
+    variables: Variables.optional().meta({ description: "Override the shared variables" }),
+  }),
+]);
+
+export const SendInput = z
+  .object({
+    to: z
+      .array(Recipient)
+      .min(1)
+      .max(maxRecipients)
+      .meta({ description: "One message each; repeated addresses (any case) are dropped" }),
+    from: Mailbox.optional().meta({
+      description: "Sender, `address` or `Name <address>`; one of the configured senders",
+    }),
+    replyTo: z.email().optional(),
+    subject: z.string().min(1).max(998).meta({ description: "LiquidJS template" }),
+    html: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "LiquidJS template; values are HTML-escaped" }),
+    text: z.string().min(1).optional().meta({ description: "LiquidJS template" }),
+    variables: Variables.optional().meta({ description: "Shared by every recipient" }),
+    tags: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
+      .optional()
+      .meta({ description: "Your labels, kept with the notification" }),
+  })
+  .refine((input) => input.html || input.text, {
+    message: "Give html, text or both",
+    path: ["html"],
+  });
+export type SendInput = z.infer<typeof SendInput>;
+
+export interface Settings {
+  /** The sender when a request names none. */
+  from: string;
+  /** Addresses and `@domain`s requests may send from. */
+  senders: string[];
+}
+
+export interface Accepted {
+  id: string;
+  channel: "email";
+  status: "queued";
+  recipients: { accepted: number; suppressed: number; duplicates: number };
+}
+
+interface Content extends Template.Content {
+  from: string;
+  replyTo: string | null;
+}
+
+function assertSender(from: string, senders: string[]) {
+  const address = addressOf(from);
+  const domain = address.slice(address.lastIndexOf("@"));
+  const allowed = senders.map((s) => s.toLowerCase());
+  if (!allowed.includes(address) && !allowed.includes(domain)) {
+    throw new AppError("sender_not_allowed", `from: ${address} is not a configured sender`);
+  }
+}
+
+/**
+ * Accepts an email to many recipients: checks sender and content, drops repeated recipients, and
+ * writes the notification, one delivery per recipient and the queue messages in one transaction.
+ * The messages are published after the commit (or by the sweeper, if that fails).
+ */
+export async function send(
+  projectId: string,
+  input: SendInput,
+  settings: Settings,
+): Promise<Accepted> {
+  const content: Content = {
+    from: input.from ?? settings.from,
+    replyTo: input.replyTo ?? null,
+    subject: input.subject,
+    html: input.html ?? null,
+    text: input.text ?? null,
+  };
+  assertSender(content.from, settings.senders);
+  const compiled = Template.compile(content);
+  const shared = input.variables ?? {};
+
+  const seen = new Set<string>();
+  const recipients: Array<{ address: string; name: string | null; variables: string | null }> = [];
+  for (const [i, entry] of input.to.entries()) {
+    const recipient = typeof entry === "string" ? { email: entry } : entry;
+    const key = recipient.email.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const variables = { ...shared, ...recipient.variables };
+    try {
+      // Every subject now (a line break is refused); the first recipient's whole message too.
+      if (recipients.length === 0) Template.render(compiled, variables);
+      else Template.renderSubject(compiled, variables);
+    } catch (error) {
+      if (error instanceof AppError) throw new AppError(error.reason, `to.${i}: ${error.message}`);
+      throw error;
+    }
+    recipients.push({
+      address: recipient.email,
+      name: recipient.name ?? null,
+      variables: recipient.variables ? JSON.stringify(recipient.variables) : null,
+    });
+  }
+
+  const now = Clock.now();
+  const { id, outboxIds } = await Database.use().transaction(async (tx) => {
+    const [notification] = await tx
+      .insert(notifications)
+      .values({
+        projectId,
+        channel: "email",
+        content,
+        variables: shared,
+        tags: input.tags ?? {},
+        accepted: recipients.length,
+        suppressed: 0,
+        duplicates: input.to.length - recipients.length,
+        createdAt: now,
+      })
+      .returning({ id: notifications.id });
+    const id = notification!.id;
+    // One statement whatever the count: unnest arrays, not 10,000 VALUES rows (65,534 parameters).
+    const rows = await tx.execute<{ id: string }>(sql`
+      insert into deliveries (notification_id, project_id, position, address, name, variables,
+                              status, created_at, updated_at)
+      select ${id}, ${projectId}, r.position - 1, r.address, r.name, r.variables::jsonb,
+             'queued', ${now}, ${now}
+      from unnest(${recipients.map((r) => r.address)}::text[],
+                  ${recipients.map((r) => r.name)}::text[],
+                  ${recipients.map((r) => r.variables)}::text[])
+           with ordinality as r(address, name, variables, position)
+      order by r.position
+      returning id`);
+    const messages: Outbox.Message[] = [];
+    for (let i = 0; i < rows.length; i += idsPerMessage) {
+      const deliveryIds = rows.slice(i, i + idsPerMessage).map((row) => row.id);
+      messages.push({ topic: "email", body: JSON.stringify({ deliveryIds }) });
+    }
+    messages.push({
+      topic: "events",
+      body: JSON.stringify({
+        type: "notification.accepted",
+        projectId,
+        notificationId: id,
+        channel: "email",
+        accepted: recipients.length,
+        at: now.toISOString(),
+      }),
+    });
+    return { id, outboxIds: await Outbox.add(tx, messages) };
+  });
+
+  await Outbox.publish(outboxIds).catch((error) =>
+    Log.logger.error("publish after commit failed; the sweeper will retry", {
+      notificationId: id,
+      error,
+    }),
+  );
+  return {
+    id,
+    channel: "email",
+    status: "queued",
+    recipients: {
+      accepted: recipients.length,
+      suppressed: 0,
+      duplicates: input.to.length - recipients.length,
+    },
+  };
+}
+
+export interface DeliverOptions {
+  mailer: Mailer;
+  /** Resolves when the next send fits the account's sending rate. */
+  pace: () => Promise<void>;
+  /** How long a sender owns the deliveries it leases; under the queue's visibility timeout. */
+  leaseMs: number;
+  /** The queue message's last receive: what cannot be sent now is marked failed. */
+  lastReceive: boolean;
+  /** Sends in flight at once. */
+  concurrency?: number;
+  /** Tries per send for transient errors, with exponential backoff. */
+  tries?: number;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function sendWithRetries(
+  mailer: Mailer,
+  email: Parameters<Mailer["send"]>[0],
+  tries: number,
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await mailer.send(email);
+    } catch (error) {
+      const permanent = error instanceof SendError && error.permanent;
+      if (permanent || attempt >= tries) throw error;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random()));
+    }
+  }
+}
+
+/**
+ * Sends the deliveries of one queue message. Leased ones are rendered and sent; each is recorded
+ * `sent` (with the provider's id) or `failed` as soon as SES answers. Returns `retry: true` when a
+ * transient error left some for the message's next receive.
+ */
+export async function deliver(
+  deliveryIds: string[],
+  options: DeliverOptions,
+): Promise<{ retry: boolean }> {
+  const leased = await Delivery.lease(deliveryIds, options.leaseMs);
+  if (leased.length === 0) return { retry: false };
+  const notificationIds = [...new Set(leased.map((row) => row.notificationId))];
+  const rows = await Database.use()
+    .select()
+    .from(notifications)
+    .where(sql`${notifications.id} = any(${notificationIds}::uuid[])`);
+  const byId = new Map(
+    rows.map((row) => {
+      const content = row.content as Content;
+      return [row.id, { row, content, compiled: Template.compile(content) }];
+    }),
+  );
+
+  const outboxIds: number[] = [];
+  let retry = false;
+  const queue = [...leased];
+  const worker = async () => {
+    for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
+      const { row, content, compiled } = byId.get(delivery.notificationId)!;
+      let outboxId: number | undefined;
+      try {
+        const variables = {
+          ...(row.variables as Template.Variables),
+          ...(delivery.variables as Template.Variables),
+        };
+        const rendered = Template.render(compiled, variables);
+        await options.pace();
+        const { messageId } = await sendWithRetries(
+          options.mailer,
+          {
+            from: content.from,
+            to: formatAddress(delivery.address, delivery.name),
+            replyTo: content.replyTo ?? undefined,
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            tags: [{ name: "delivery_id", value: delivery.id }],
+          },
+          options.tries ?? 3,
+        );
+        outboxId = await Delivery.markSent(delivery.id, messageId);
+      } catch (error) {
+        const permanent =
+          error instanceof AppError || (error instanceof SendError && error.permanent);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (permanent || options.lastReceive) {
+          outboxId = await Delivery.markFailed(delivery.id, reason);
+        } else {
+          retry = true;
+          await Delivery.release(delivery.id);
+        }
+        // The reason stays in the delivery row: provider messages may quote the address.
+        Log.logger.warn("email delivery failed", { deliveryId: delivery.id, permanent });
+      }
+      if (outboxId !== undefined) outboxIds.push(outboxId);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  await Outbox.publish(outboxIds).catch((error) =>
+    Log.logger.error("publishing delivery facts failed; the sweeper will retry", { error }),
+  );
+  return { retry };
+}
+
+/** Last receive of a message whose processing keeps failing: fails what is still pending. */
+export async function abandon(deliveryIds: string[], reason: string): Promise<void> {
+  for (const row of await Delivery.lease(deliveryIds, 60_000)) {
+    await Delivery.markFailed(row.id, reason);
+  }
+}

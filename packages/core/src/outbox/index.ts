@@ -1,0 +1,103 @@
+import { and, asc, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import * as Clock from "../clock";
+import * as Database from "../db";
+import { outbox } from "./outbox.sql";
+
+/** The SNS topics Pregón publishes to (DESIGN.md §1). */
+export type Topic = "email" | "sms" | "push" | "events";
+
+/** Port: publishes message bodies to a topic, all of them or throws. */
+export interface Publisher {
+  publish(topic: Topic, bodies: string[]): Promise<void>;
+}
+
+export interface Message {
+  topic: Topic;
+  body: string;
+}
+
+let publisher: Publisher | undefined;
+
+/** Entry points set the publisher once at start. */
+export function configure(value: Publisher): void {
+  publisher = value;
+}
+
+function use(): Publisher {
+  if (!publisher)
+    throw new Error("Outbox publisher not configured: call Outbox.configure() at start");
+  return publisher;
+}
+
+/** Writes messages in the caller's transaction; returns their ids for `publish` after commit. */
+export async function add(tx: Database.Tx | Database.Db, messages: Message[]): Promise<number[]> {
+  if (messages.length === 0) return [];
+  const createdAt = Clock.now();
+  const rows = await tx
+    .insert(outbox)
+    .values(messages.map((message) => ({ ...message, createdAt })))
+    .returning({ id: outbox.id });
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Publishes the given rows that are still unpublished and marks them. Rows another publisher holds
+ * are skipped (it publishes them); on an SNS error the rows stay for the sweeper.
+ */
+export async function publish(ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return Database.use().transaction(async (tx) => {
+    const rows = await tx
+      .select()
+      .from(outbox)
+      .where(and(inArray(outbox.id, ids), isNull(outbox.publishedAt)))
+      .orderBy(asc(outbox.id))
+      .for("update", { skipLocked: true });
+    const byTopic = new Map<Topic, string[]>();
+    for (const row of rows) {
+      const topic = row.topic as Topic;
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), row.body]);
+    }
+    for (const [topic, bodies] of byTopic) await use().publish(topic, bodies);
+    if (rows.length > 0) {
+      await tx
+        .update(outbox)
+        .set({ publishedAt: Clock.now() })
+        .where(
+          inArray(
+            outbox.id,
+            rows.map((row) => row.id),
+          ),
+        );
+    }
+    return rows.length;
+  });
+}
+
+/** Sweeper: publishes rows left unpublished for longer than `olderThanMs`; returns how many. */
+export async function publishStale(olderThanMs: number, limit = 1000): Promise<number> {
+  const before = new Date(Clock.now().getTime() - olderThanMs);
+  let total = 0;
+  for (;;) {
+    const rows = await Database.use()
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(isNull(outbox.publishedAt), lt(outbox.createdAt, before)))
+      .orderBy(asc(outbox.id))
+      .limit(limit);
+    if (rows.length === 0) return total;
+    const published = await publish(rows.map((row) => row.id));
+    total += published;
+    if (published === 0) return total; // all held by someone else
+  }
+}
+
+/** Sweeper: deletes published rows older than `olderThanMs`; returns how many. */
+export async function purge(olderThanMs: number): Promise<number> {
+  const before = new Date(Clock.now().getTime() - olderThanMs);
+  const rows = await Database.use()
+    .delete(outbox)
+    .where(and(isNotNull(outbox.publishedAt), lt(outbox.publishedAt, before)))
+    .returning({ id: outbox.id });
+  return rows.length;
+}

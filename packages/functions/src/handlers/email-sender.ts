@@ -1,0 +1,57 @@
+import { Email, Log } from "@pregon/core";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { z } from "zod";
+import { leaseMs, maxReceiveCount } from "../pipelines";
+import { pacer } from "./pacer";
+
+const Message = z.object({ deliveryIds: z.array(z.uuid()).min(1) });
+
+function parse(body: string) {
+  try {
+    return Message.safeParse(JSON.parse(body)).data;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The email queue's consumer: each record names up to 50 deliveries. A record whose deliveries
+ * could not all be settled is reported in `batchItemFailures` and comes back after the visibility
+ * timeout; on its last receive what is still pending is marked failed before it moves to the DLQ.
+ */
+export function createEmailSender(options: { mailer: Email.Mailer; sendRate: number }) {
+  const pace = pacer(options.sendRate);
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failed: string[] = [];
+    for (const record of event.Records) {
+      const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
+      const message = parse(record.body);
+      if (!message) {
+        Log.logger.error("malformed email queue message", { messageId: record.messageId });
+        failed.push(record.messageId);
+        continue;
+      }
+      try {
+        const { retry } = await Email.deliver(message.deliveryIds, {
+          mailer: options.mailer,
+          pace,
+          leaseMs,
+          lastReceive,
+        });
+        if (retry) failed.push(record.messageId);
+      } catch (error) {
+        Log.logger.error("email batch failed", { messageId: record.messageId, error });
+        if (lastReceive) {
+          await Email.abandon(
+            message.deliveryIds,
+            `gave up after ${maxReceiveCount} receives`,
+          ).catch((cause) =>
+            Log.logger.error("could not mark abandoned deliveries", { error: cause }),
+          );
+        }
+        failed.push(record.messageId);
+      }
+    }
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}

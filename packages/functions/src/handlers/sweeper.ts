@@ -1,0 +1,30 @@
+import { Delivery, Email, Log, Outbox } from "@pregon/core";
+import { visibilityTimeoutSeconds } from "../pipelines";
+
+/** Unpublished outbox rows older than this were left by a failed publish, not one in flight. */
+const staleOutboxMs = 60_000;
+/** Published outbox rows are kept this long for inspection. */
+const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * The cron sweeper: puts back in the queue deliveries whose sender vanished, publishes what a
+ * failed publish left in the outbox, and purges old outbox rows.
+ */
+export function createSweeper() {
+  return async () => {
+    // Leases that ended a visibility timeout ago: their queue message did not come back.
+    const requeued = await Delivery.requeueAbandoned(
+      visibilityTimeoutSeconds * 1000,
+      "email",
+      Email.idsPerMessage,
+    );
+    await Outbox.publish(requeued).catch((error) =>
+      Log.logger.error("publishing requeued deliveries failed", { error }),
+    );
+    const republished = await Outbox.publishStale(staleOutboxMs);
+    const purged = await Outbox.purge(outboxRetentionMs);
+    const result = { requeued: requeued.length, republished, purged };
+    Log.logger.info("sweep done", result);
+    return result;
+  };
+}
