@@ -71,7 +71,7 @@ describe("local configuration", () => {
       loadLocalConfig({ PREGON_EMAIL_SENDERS: "Alerts@example.com, @example.org" }).email.senders,
     ).toEqual(["alerts@example.com", "@example.org"]);
     expect(() => loadLocalConfig({ PREGON_EMAIL_SENDERS: "example.org" })).toThrow(
-      /PREGON_EMAIL_SENDERS: address or @domain/,
+      /PREGON_EMAIL_SENDERS.0: address or @domain/,
     );
   });
 });
