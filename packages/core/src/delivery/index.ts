@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
@@ -61,8 +61,8 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
     })
     .where(
       and(
-        sql`${deliveries.id} = any(${ids}::uuid[])`,
-        sql`(${deliveries.status} = 'queued' or (${deliveries.status} = 'sending' and ${deliveries.leaseUntil} < ${now}))`,
+        inArray(deliveries.id, ids),
+        sql`(${deliveries.status} = 'queued' or (${deliveries.status} = 'sending' and ${deliveries.leaseUntil} < ${now.toISOString()}))`,
       ),
     )
     .returning();
@@ -77,7 +77,7 @@ async function settle(
   status: "sent" | "failed",
   fields: { providerMessageId?: string; error?: string },
 ): Promise<number | undefined> {
-  const now = Clock.now();
+  const now = Clock.now().toISOString();
   const rows = await Database.use().execute<{ id: number }>(sql`
     with moved as (
       update ${deliveries}
@@ -89,7 +89,7 @@ async function settle(
     insert into ${outbox} (topic, body, created_at)
     select 'events',
       json_build_object('type', ${`delivery.${status}`}::text, 'projectId', project_id,
-        'notificationId', notification_id, 'deliveryId', id, 'at', ${now.toISOString()}::text)::text,
+        'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
       ${now}
     from moved
     returning id`);
@@ -127,7 +127,7 @@ export async function requeueAbandoned(
       .where(
         and(
           eq(deliveries.status, "sending"),
-          sql`${deliveries.leaseUntil} < ${new Date(now.getTime() - expiredForMs)}`,
+          sql`${deliveries.leaseUntil} < ${new Date(now.getTime() - expiredForMs).toISOString()}`,
         ),
       )
       .returning({ id: deliveries.id });

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
@@ -114,7 +114,12 @@ export async function send(
   const shared = input.variables ?? {};
 
   const seen = new Set<string>();
-  const recipients: Array<{ address: string; name: string | null; variables: string | null }> = [];
+  const recipients: Array<{
+    position: number;
+    address: string;
+    name: string | null;
+    variables: Template.Variables | null;
+  }> = [];
   for (const [i, entry] of input.to.entries()) {
     const recipient = typeof entry === "string" ? { email: entry } : entry;
     const key = recipient.email.toLowerCase();
@@ -130,9 +135,10 @@ export async function send(
       throw error;
     }
     recipients.push({
+      position: recipients.length,
       address: recipient.email,
       name: recipient.name ?? null,
-      variables: recipient.variables ? JSON.stringify(recipient.variables) : null,
+      variables: recipient.variables ?? null,
     });
   }
 
@@ -153,16 +159,15 @@ export async function send(
       })
       .returning({ id: notifications.id });
     const id = notification!.id;
-    // One statement whatever the count: unnest arrays, not 10,000 VALUES rows (65,534 parameters).
+    // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
+    // than Postgres's 65,534 bind parameters.
+    const at = now.toISOString();
     const rows = await tx.execute<{ id: string }>(sql`
       insert into deliveries (notification_id, project_id, position, address, name, variables,
                               status, created_at, updated_at)
-      select ${id}, ${projectId}, r.position - 1, r.address, r.name, r.variables::jsonb,
-             'queued', ${now}, ${now}
-      from unnest(${recipients.map((r) => r.address)}::text[],
-                  ${recipients.map((r) => r.name)}::text[],
-                  ${recipients.map((r) => r.variables)}::text[])
-           with ordinality as r(address, name, variables, position)
+      select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, 'queued', ${at}, ${at}
+      from json_to_recordset(${JSON.stringify(recipients)}::json)
+           as r(position int, address text, name text, variables jsonb)
       order by r.position
       returning id`);
     const messages: Outbox.Message[] = [];
@@ -237,7 +242,8 @@ async function sendWithRetries(
 /**
  * Sends the deliveries of one queue message. Leased ones are rendered and sent; each is recorded
  * `sent` (with the provider's id) or `failed` as soon as SES answers. Returns `retry: true` when a
- * transient error left some for the message's next receive.
+ * transient error left some for the message's next receive; on the last receive those are marked
+ * failed, and `retry` still sends the message on to the DLQ, where an operator sees the outage.
  */
 export async function deliver(
   deliveryIds: string[],
@@ -249,7 +255,7 @@ export async function deliver(
   const rows = await Database.use()
     .select()
     .from(notifications)
-    .where(sql`${notifications.id} = any(${notificationIds}::uuid[])`);
+    .where(inArray(notifications.id, notificationIds));
   const byId = new Map(
     rows.map((row) => {
       const content = row.content as Content;
@@ -289,10 +295,10 @@ export async function deliver(
         const permanent =
           error instanceof AppError || (error instanceof SendError && error.permanent);
         const reason = error instanceof Error ? error.message : String(error);
+        if (!permanent) retry = true;
         if (permanent || options.lastReceive) {
           outboxId = await Delivery.markFailed(delivery.id, reason);
         } else {
-          retry = true;
           await Delivery.release(delivery.id);
         }
         // The reason stays in the delivery row: provider messages may quote the address.

@@ -27,7 +27,8 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
-function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+/** An SQS message as Lambda hands it over in an SQSEvent record. */
+export function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId!,

@@ -1,0 +1,432 @@
+import { SNSClient } from "@aws-sdk/client-sns";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { createApp } from "@pregon/api";
+import { Clock, Database, Email, Outbox, snsPublisher } from "@pregon/core";
+import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createSweeper } from "@pregon/functions/handlers/sweeper";
+import { type Poller, startPoller } from "@pregon/functions/local/poller";
+import { leaseMs } from "@pregon/functions/pipelines";
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  acknowledge,
+  event,
+  mailbox,
+  mailer,
+  receive,
+  receiveAll,
+  sqs,
+  uniqueDomain,
+  until,
+} from "./support/email";
+import { bearer, projectWithKey, settings } from "./support/fixtures";
+import { pipelines, stack } from "./support/setup";
+
+const app = createApp(settings);
+const sender = createEmailSender({ mailer, sendRate: 5000 });
+
+async function post(secret: string, body: unknown) {
+  const response = await app.request("/v1/emails", {
+    method: "POST",
+    headers: { ...bearer(secret), "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+async function get(secret: string, path: string) {
+  const response = await app.request(path, { headers: bearer(secret) });
+  return { status: response.status, body: await response.json() };
+}
+
+const pollers: Poller[] = [];
+const restoreClock: Array<() => void> = [];
+afterEach(async () => {
+  await Promise.all(pollers.splice(0).map((poller) => poller.stop()));
+  for (const restore of restoreClock.splice(0)) restore();
+  Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
+});
+
+function drainEmailQueue() {
+  const poller = startPoller(sqs, stack.aws.region, {
+    name: "email-sender",
+    queueUrl: pipelines.queues.email.url,
+    queueArn: pipelines.queues.email.arn,
+    handler: sender,
+  });
+  pollers.push(poller);
+}
+
+async function deliveryRows(notificationId: string) {
+  return Database.use().execute<{ address: string; status: string; error: string | null }>(
+    sql`select address, status, error from deliveries where notification_id = ${notificationId} order by position`,
+  );
+}
+
+describe("POST /v1/emails", () => {
+  it("sends each recipient exactly one email of their own, HTML-escaped", async () => {
+    const { secret } = await projectWithKey(["emails:send", "notifications:read"]);
+    const domain = uniqueDomain();
+    const accepted = await post(secret, {
+      to: [
+        {
+          email: `ana@${domain}`,
+          name: "Ana Pérez",
+          variables: { name: "Ana", plan: "<b>Pro</b>" },
+        },
+        { email: `bo@${domain}`, variables: { name: "Bo & Co" } },
+        `cy@${domain}`,
+      ],
+      from: "Billing <billing@pregon.test>",
+      replyTo: "help@pregon.test",
+      subject: "Hola {{ name }}",
+      html: "<p>{{ name }}: {{ plan }}</p>",
+      text: "{{ name }}: {{ plan }}",
+      variables: { name: "there", plan: "Free" },
+    });
+    expect(accepted).toEqual({
+      status: 202,
+      body: {
+        id: expect.any(String),
+        channel: "email",
+        status: "queued",
+        recipients: { accepted: 3, suppressed: 0, duplicates: 0 },
+      },
+    });
+
+    drainEmailQueue();
+    const emails = await until(async () => {
+      const found = await mailbox(domain);
+      return found.length >= 3 && found;
+    });
+    await new Promise((done) => setTimeout(done, 300)); // nothing more arrives
+    expect(await mailbox(domain)).toHaveLength(3);
+
+    const byRecipient = Object.fromEntries(emails.map((email) => [email.destination.to[0], email]));
+    expect(
+      byRecipient[`=?UTF-8?B?${Buffer.from("Ana Pérez").toString("base64")}?= <ana@${domain}>`],
+    ).toMatchObject({
+      from: "Billing <billing@pregon.test>",
+      replyTo: ["help@pregon.test"],
+      subject: "Hola Ana",
+      body: { html: "<p>Ana: &lt;b&gt;Pro&lt;/b&gt;</p>", text: "Ana: <b>Pro</b>" },
+    });
+    expect(byRecipient[`bo@${domain}`]).toMatchObject({
+      subject: "Hola Bo & Co",
+      body: { html: "<p>Bo &amp; Co: Free</p>", text: "Bo & Co: Free" },
+    });
+    expect(byRecipient[`cy@${domain}`]).toMatchObject({ subject: "Hola there" });
+
+    const id = accepted.body.id;
+    const status = await until(async () => {
+      const { body } = await get(secret, `/v1/notifications/${id}`);
+      return body.status === "completed" && body;
+    });
+    expect(status).toMatchObject({ channel: "email", counts: { sent: 3 } });
+    const page = await get(secret, `/v1/notifications/${id}/deliveries?limit=2`);
+    expect(page.body.deliveries.map((d: { to: string }) => d.to)).toEqual([
+      `ana@${domain}`,
+      `bo@${domain}`,
+    ]);
+    expect(page.body.deliveries[0]).toMatchObject({ status: "sent", attempts: 1 });
+    expect(emails.map((e) => e.messageId)).toContain(page.body.deliveries[0].providerMessageId);
+    const rest = await get(
+      secret,
+      `/v1/notifications/${id}/deliveries?limit=2&cursor=${page.body.nextCursor}`,
+    );
+    expect(rest.body).toMatchObject({ deliveries: [{ to: `cy@${domain}` }], nextCursor: null });
+  });
+
+  it("drops repeated recipients, any case, keeping the first", async () => {
+    const { secret } = await projectWithKey(["emails:send"]);
+    const domain = uniqueDomain();
+    const accepted = await post(secret, {
+      to: [
+        { email: `Ana@${domain}`, variables: { n: "first" } },
+        { email: `ana@${domain}`, variables: { n: "second" } },
+        `bo@${domain}`,
+        `BO@${domain.toUpperCase()}`,
+      ],
+      subject: "{{ n }}",
+      text: "x",
+      variables: { n: "shared" },
+    });
+    expect(accepted.body.recipients).toEqual({ accepted: 2, suppressed: 0, duplicates: 2 });
+    const [record] = await receiveAll(1);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    const subjects = (await mailbox(domain)).map((email) => email.subject).sort();
+    expect(subjects).toEqual(["first", "shared"]);
+    await acknowledge([record!]);
+  });
+
+  it("refuses bad input with 400 naming the field, before accepting anything", async () => {
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    const cases: Array<[unknown, RegExp, string]> = [
+      [
+        { to: ["ok@a.example", "not-an-address"], subject: "s", text: "t" },
+        /^to\.1: /,
+        "invalid_input",
+      ],
+      [{ to: [], subject: "s", text: "t" }, /^to: /, "invalid_input"],
+      [{ to: ["a@a.example"], subject: "s" }, /^html: Give html, text or both/, "invalid_input"],
+      [
+        { to: ["a@a.example"], subject: "s", text: "t", from: "x@elsewhere.example" },
+        /^from: x@elsewhere.example is not a configured sender/,
+        "sender_not_allowed",
+      ],
+      [{ to: ["a@a.example"], subject: "{% if %}", text: "t" }, /^subject: /, "invalid_template"],
+      [
+        {
+          to: [
+            "a@a.example",
+            { email: "b@a.example", variables: { s: "x\r\nBcc: all@evil.example" } },
+          ],
+          subject: "Hi {{ s }}",
+          text: "t",
+        },
+        /^to\.1: subject: renders with a line break/,
+        "invalid_template",
+      ],
+      [
+        { to: [{ email: "a@a.example", name: "A\nB" }], subject: "s", text: "t" },
+        /^to\.0\.name: must be one line/,
+        "invalid_input",
+      ],
+    ];
+    for (const [body, message, reason] of cases) {
+      const response = await post(secret, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.body.reason).toBe(reason);
+      expect(response.body.message).toMatch(message);
+    }
+    const rows = await Database.use().execute<{ count: number }>(
+      sql`select count(*)::int as count from notifications where project_id = ${project.id}`,
+    );
+    expect(rows[0]!.count).toBe(0);
+    expect(
+      (await post(secret, { to: Array(10_001).fill("a@a.example"), subject: "s", text: "t" }))
+        .status,
+    ).toBe(400);
+  });
+
+  it("needs the emails:send scope, and shows notifications to their own project only", async () => {
+    const reader = await projectWithKey(["notifications:read"]);
+    expect(
+      (await post(reader.secret, { to: ["a@a.example"], subject: "s", text: "t" })).status,
+    ).toBe(403);
+
+    const owner = await projectWithKey(["emails:send", "notifications:read"]);
+    const { body } = await post(owner.secret, {
+      to: [`a@${uniqueDomain()}`],
+      subject: "s",
+      text: "t",
+    });
+    expect((await get(owner.secret, `/v1/notifications/${body.id}`)).status).toBe(200);
+    expect((await get(reader.secret, `/v1/notifications/${body.id}`)).body.reason).toBe(
+      "not_found",
+    );
+    expect((await get(reader.secret, `/v1/notifications/${body.id}/deliveries`)).status).toBe(404);
+    await acknowledge(await receiveAll(1));
+  });
+});
+
+describe("the email sender", () => {
+  it("sends once when the same queue message is delivered twice, even at once", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const to = [`a@${domain}`, `b@${domain}`, `c@${domain}`];
+    await Email.send(project.id, { to, subject: "s", text: "t" }, settings.email);
+    const [record] = await receiveAll(1);
+    const results = await Promise.all([sender(event(record!)), sender(event(record!))]);
+    expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    expect((await mailbox(domain)).map((e) => e.destination.to[0]).sort()).toEqual(to);
+    await acknowledge([record!]);
+  });
+
+  it("loses nothing when publishing fails after the commit: the sweeper publishes", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const clock = Clock.manual(new Date());
+    restoreClock.push(Clock.use(clock));
+    Outbox.configure({
+      publish: async () => {
+        throw new Error("SNS is down");
+      },
+    });
+    const accepted = await Email.send(
+      project.id,
+      { to: [`a@${domain}`], subject: "s", text: "t" },
+      settings.email,
+    );
+    expect(await receive()).toEqual([]);
+
+    Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
+    const sweep = createSweeper();
+    expect((await sweep()).republished).toBe(0); // too recent: maybe still being published
+    clock.advance(61_000);
+    expect((await sweep()).republished).toBe(2); // the email message and the accepted fact
+    const [record] = await receiveAll(1);
+    expect(JSON.parse(record!.body).deliveryIds).toHaveLength(1);
+    await sender(event(record!));
+    expect(await mailbox(domain)).toHaveLength(1);
+    expect((await deliveryRows(accepted.id))[0]!.status).toBe("sent");
+    expect((await sweep()).republished).toBe(0);
+    await acknowledge([record!]);
+  });
+
+  it("sends a crashed sender's leased deliveries after the lease, each exactly once", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
+    const clock = Clock.manual(new Date());
+    restoreClock.push(Clock.use(clock));
+    const accepted = await Email.send(project.id, { to, subject: "s", text: "t" }, settings.email);
+    const [record] = await receiveAll(1);
+
+    // Two sends go through, then the process freezes mid-batch (and is never heard from again).
+    let sends = 0;
+    const crashing = createEmailSender({
+      sendRate: 5000,
+      mailer: { send: (email) => (++sends <= 2 ? mailer.send(email) : new Promise(() => {})) },
+    });
+    void crashing(event(record!));
+    await until(async () => (await mailbox(domain)).length === 2);
+    await until(async () => sends === 5 || undefined);
+
+    // The message comes back before the lease ends: nothing is sent twice.
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    expect(await mailbox(domain)).toHaveLength(2);
+    // After the lease, the next receive sends the rest.
+    clock.advance(leaseMs + 1);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    const received = (await mailbox(domain)).map((e) => e.destination.to[0]).sort();
+    expect(received).toEqual(to);
+    const rows = await deliveryRows(accepted.id);
+    expect(rows.map((row) => row.status)).toEqual(Array(5).fill("sent"));
+    await acknowledge([record!]);
+  });
+
+  it("fails only the record whose recipient hit an SES error", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const rejected = `rejected@${domain}`;
+    const throttled = `throttled@${domain}`;
+    let throttling = true;
+    const flaky = createEmailSender({
+      sendRate: 5000,
+      mailer: {
+        async send(email) {
+          if (email.to === rejected)
+            throw new Email.SendError("MessageRejected: bad address", true);
+          if (email.to === throttled && throttling)
+            throw new Email.SendError("TooManyRequests", false);
+          return mailer.send(email);
+        },
+      },
+    });
+    const first = await Email.send(
+      project.id,
+      { to: [`ok@${domain}`, rejected], subject: "s", text: "t" },
+      settings.email,
+    );
+    const second = await Email.send(
+      project.id,
+      { to: [throttled], subject: "s", text: "t" },
+      settings.email,
+    );
+    const records = await receiveAll(2);
+    const [throttledId] = await deliveryIdsOf(second.id);
+    const secondRecord = records.find((record) => record.body.includes(throttledId!))!;
+
+    expect(await flaky(event(...records))).toEqual({
+      batchItemFailures: [{ itemIdentifier: secondRecord.messageId }],
+    });
+    expect(await deliveryRows(first.id)).toEqual([
+      { address: `ok@${domain}`, status: "sent", error: null },
+      { address: rejected, status: "failed", error: "MessageRejected: bad address" },
+    ]);
+    expect((await deliveryRows(second.id))[0]!.status).toBe("queued");
+    // The next receive of that record succeeds.
+    throttling = false;
+    expect(await flaky(event(secondRecord))).toEqual({ batchItemFailures: [] });
+    expect((await mailbox(domain)).map((e) => e.destination.to[0]).sort()).toEqual([
+      `ok@${domain}`,
+      throttled,
+    ]);
+    await acknowledge(records);
+  });
+
+  it("marks a poison message's deliveries failed on its last receive, then it moves to the DLQ", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const accepted = await Email.send(
+      project.id,
+      { to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" },
+      settings.email,
+    );
+    const receives: number[] = [];
+    const alwaysDown = createEmailSender({
+      sendRate: 5000,
+      mailer: {
+        async send() {
+          throw new Email.SendError("ServiceUnavailable", false);
+        },
+      },
+    });
+    pollers.push(
+      startPoller(sqs, stack.aws.region, {
+        name: "email-sender",
+        queueUrl: pipelines.queues.email.url,
+        queueArn: pipelines.queues.email.arn,
+        handler: async (e) => {
+          receives.push(Number(e.Records[0]!.attributes.ApproximateReceiveCount));
+          return alwaysDown(e);
+        },
+      }),
+    );
+    const parked = await until(async () => {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: pipelines.queues.email.dlqUrl, WaitTimeSeconds: 1 }),
+      );
+      return Messages.length > 0 && Messages;
+    }, 30_000);
+    expect(JSON.parse(parked[0]!.Body!).deliveryIds).toHaveLength(2);
+    expect(receives).toEqual([1, 2, 3, 4, 5]);
+    expect(await deliveryRows(accepted.id)).toEqual([
+      { address: `a@${domain}`, status: "failed", error: "ServiceUnavailable" },
+      { address: `b@${domain}`, status: "failed", error: "ServiceUnavailable" },
+    ]);
+  }, 40_000);
+
+  it("accepts 10,000 recipients in one request and every one reaches the mailbox", async () => {
+    const { secret } = await projectWithKey(["emails:send", "notifications:read"]);
+    const domain = uniqueDomain();
+    const to = Array.from({ length: 10_000 }, (_, i) => ({
+      email: `r${i}@${domain}`,
+      variables: { i },
+    }));
+    const accepted = await post(secret, { to, subject: "Hello {{ i }}", text: "Number {{ i }}" });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.recipients).toEqual({ accepted: 10_000, suppressed: 0, duplicates: 0 });
+
+    drainEmailQueue();
+    const status = await until(async () => {
+      const { body } = await get(secret, `/v1/notifications/${accepted.body.id}`);
+      return body.status === "completed" && body;
+    }, 100_000);
+    expect(status.counts).toEqual({ sent: 10_000 });
+    const emails = await mailbox(domain);
+    expect(emails).toHaveLength(10_000);
+    expect(new Set(emails.map((e) => e.destination.to[0])).size).toBe(10_000);
+    const r42 = emails.find((e) => e.destination.to[0] === `r42@${domain}`);
+    expect(r42).toMatchObject({ subject: "Hello 42", body: { text: "Number 42" } });
+  }, 120_000);
+});
+
+async function deliveryIdsOf(notificationId: string) {
+  const rows = await Database.use().execute<{ id: string }>(
+    sql`select id from deliveries where notification_id = ${notificationId} order by position`,
+  );
+  return rows.map((row) => row.id);
+}
