@@ -14,3 +14,25 @@ export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` }
 export const settings = {
   email: { from: "Pregón <no-reply@pregon.test>", senders: ["@pregon.test"] },
 };
+
+/**
+ * The environment a Lambda entry point gets on AWS (infra/ sets it; SST encodes links as
+ * SST_RESOURCE_*), pointed at this file's local pipelines and the local SES.
+ */
+export function lambdaEnvironment(
+  topics: Record<string, string>,
+  aws: { endpoint: string; region: string },
+  mailboxUrl: string,
+) {
+  process.env.PREGON_EMAIL_FROM = settings.email.from;
+  process.env.PREGON_EMAIL_SENDERS = settings.email.senders.join(",");
+  process.env.AWS_REGION = aws.region;
+  process.env.AWS_ACCESS_KEY_ID = "local";
+  process.env.AWS_SECRET_ACCESS_KEY = "local";
+  process.env.AWS_ENDPOINT_URL_SNS = aws.endpoint;
+  process.env.AWS_ENDPOINT_URL_SESV2 = mailboxUrl;
+  for (const [topic, arn] of Object.entries(topics)) {
+    const name = `${topic[0]!.toUpperCase()}${topic.slice(1)}Topic`;
+    process.env[`SST_RESOURCE_${name}`] = JSON.stringify({ arn });
+  }
+}

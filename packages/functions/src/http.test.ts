@@ -4,17 +4,11 @@ import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectWithKey, settings } from "../../../test/support/fixtures";
-import { pipelines } from "../../../test/support/setup";
+import { lambdaEnvironment, projectWithKey, settings } from "../../../test/support/fixtures";
+import { pipelines, stack } from "../../../test/support/setup";
 import sample from "./fixtures/apigw-v2-event.json";
 
-// What SST and infra/api.ts give the function on AWS: its settings and links.
-process.env.PREGON_EMAIL_FROM = settings.email.from;
-process.env.PREGON_EMAIL_SENDERS = settings.email.senders.join(",");
-for (const [topic, arn] of Object.entries(pipelines.topics)) {
-  const name = `${topic[0]!.toUpperCase()}${topic.slice(1)}Topic`;
-  process.env[`SST_RESOURCE_${name}`] = JSON.stringify({ arn });
-}
+lambdaEnvironment(pipelines.topics, stack.aws, stack.mailboxUrl);
 const { handler } = await import("./http");
 
 /** A request as API Gateway HTTP API (payload 2.0) hands it to Lambda, from AWS's sample event. */

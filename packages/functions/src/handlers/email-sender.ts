@@ -1,5 +1,5 @@
 import { Email, Log } from "@pregon/core";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
 import { pacer } from "./pacer";
@@ -21,7 +21,7 @@ function parse(body: string) {
  */
 export function createEmailSender(options: { mailer: Email.Mailer; sendRate: number }) {
   const pace = pacer(options.sendRate);
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     for (const record of event.Records) {
       const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;

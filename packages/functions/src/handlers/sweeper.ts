@@ -1,4 +1,5 @@
 import { Delivery, Email, Log, Outbox } from "@pregon/core";
+import type { ScheduledEvent } from "aws-lambda";
 import { visibilityTimeoutSeconds } from "../pipelines";
 
 /** Unpublished outbox rows older than this were left by a failed publish, not one in flight. */
@@ -11,7 +12,7 @@ const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
  * failed publish left in the outbox, and purges old outbox rows.
  */
 export function createSweeper() {
-  return async () => {
+  return async (_event?: ScheduledEvent) => {
     // Leases that ended a visibility timeout ago: their queue message did not come back.
     const requeued = await Delivery.requeueAbandoned(
       visibilityTimeoutSeconds * 1000,
