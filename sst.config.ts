@@ -21,6 +21,7 @@ export default $config({
     const storage = await import("./infra/storage");
     const messaging = await import("./infra/messaging");
     const api = await import("./infra/api");
+    await import("./infra/senders");
 
     return {
       api: api.api.url,

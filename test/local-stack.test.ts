@@ -89,6 +89,29 @@ describe("npm start", () => {
     });
     const { key: keptKey } = await created.json();
 
+    // An email goes through the whole local pipeline: API, SNS, SQS, the sender, SES.
+    const sent = await fetch(`http://127.0.0.1:${env.PORT}/v1/emails`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        to: ["dev@local.example"],
+        subject: "Hi {{ who }}",
+        text: "t",
+        variables: { who: "dev" },
+      }),
+    });
+    expect(sent.status).toBe(202);
+    const mailbox = `http://127.0.0.1:${env.PREGON_MAILBOX_PORT}/store`;
+    for (let i = 0; i < 100; i++) {
+      const { emails } = await (await fetch(mailbox)).json();
+      if (emails.length > 0) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const { emails } = await (await fetch(mailbox)).json();
+    expect(emails).toMatchObject([
+      { subject: "Hi dev", destination: { to: ["dev@local.example"] } },
+    ]);
+
     // A process manager's SIGTERM reaches only the top process…
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);

@@ -1,0 +1,36 @@
+import { functionDefaults } from "./config";
+import { declared, topics } from "./messaging";
+
+/** Email sender instances at most: together they share the account's SES sending rate. */
+const emailSenderConcurrency = 2;
+
+const emailQueue = declared.find(({ pipeline }) => pipeline.queue === "email")!.queue;
+
+emailQueue.subscribe(
+  {
+    ...functionDefaults,
+    handler: "packages/functions/src/email-sender.handler",
+    link: topics,
+    environment: {
+      ...functionDefaults.environment,
+      PREGON_EMAIL_SENDER_CONCURRENCY: String(emailSenderConcurrency),
+    },
+    permissions: [{ actions: ["ses:SendEmail", "ses:GetAccount"], resources: ["*"] }],
+  },
+  {
+    batch: { size: 10, partialResponses: true },
+    transform: {
+      eventSourceMapping: { scalingConfig: { maximumConcurrency: emailSenderConcurrency } },
+    },
+  },
+);
+
+/** Requeues abandoned deliveries, republishes what a failed publish left, purges old rows. */
+export const sweeper = new sst.aws.Cron("Sweeper", {
+  schedule: "rate(1 minute)",
+  function: {
+    ...functionDefaults,
+    handler: "packages/functions/src/sweeper.handler",
+    link: topics,
+  },
+});
