@@ -244,6 +244,63 @@ describe("the email sender", () => {
     await acknowledge([record!]);
   });
 
+  it("publishes the facts (accepted, sent, failed) to the events topic, ids only", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const bounced = `x@${domain}`;
+    const picky = createEmailSender({
+      sendRate: 5000,
+      mailer: {
+        send: (email) =>
+          email.to === bounced
+            ? Promise.reject(new Email.SendError("MessageRejected", true))
+            : mailer.send(email),
+      },
+    });
+    const accepted = await Email.send(
+      project.id,
+      { to: [`a@${domain}`, bounced], subject: "s", text: "t" },
+      settings.email,
+    );
+    const [record] = await receiveAll(1);
+    await picky(event(record!));
+    await acknowledge([record!]);
+
+    const facts: Array<Record<string, unknown>> = [];
+    await until(async () => {
+      for (const fact of await receive("audit")) {
+        expect(fact.body).not.toContain("@");
+        const body = JSON.parse(fact.body);
+        if (body.notificationId === accepted.id) facts.push(body);
+      }
+      return facts.length >= 3;
+    });
+    const [deliveryA, deliveryX] = await deliveryIdsOf(accepted.id);
+    expect(facts.map(({ at: _at, ...fact }) => fact)).toEqual(
+      expect.arrayContaining([
+        {
+          type: "notification.accepted",
+          projectId: project.id,
+          notificationId: accepted.id,
+          channel: "email",
+          accepted: 2,
+        },
+        {
+          type: "delivery.sent",
+          projectId: project.id,
+          notificationId: accepted.id,
+          deliveryId: deliveryA,
+        },
+        {
+          type: "delivery.failed",
+          projectId: project.id,
+          notificationId: accepted.id,
+          deliveryId: deliveryX,
+        },
+      ]),
+    );
+  });
+
   it("loses nothing when publishing fails after the commit: the sweeper publishes", async () => {
     const { project } = await projectWithKey();
     const domain = uniqueDomain();
