@@ -17,9 +17,8 @@ import {
   receiveAll,
   sqs,
   uniqueDomain,
-  until,
 } from "./support/email";
-import { bearer, projectWithKey, settings } from "./support/fixtures";
+import { bearer, projectWithKey, settings, until } from "./support/fixtures";
 import { pipelines, stack } from "./support/setup";
 
 const app = createApp(settings);

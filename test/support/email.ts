@@ -74,13 +74,3 @@ export async function acknowledge(records: SQSRecord[], queue: "email" | "audit"
 }
 
 export const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
-
-export async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}

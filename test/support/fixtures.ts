@@ -36,3 +36,14 @@ export function lambdaEnvironment(
     process.env[`SST_RESOURCE_${name}`] = JSON.stringify({ arn });
   }
 }
+
+/** Polls `check` until it returns something truthy; throws after `timeoutMs`. */
+export async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}

@@ -2,7 +2,6 @@ import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
-import { AppError } from "../error";
 import { outbox } from "../outbox/outbox.sql";
 import { deliveries } from "./delivery.sql";
 
@@ -175,14 +174,4 @@ export async function list(
     deliveries: page.map(toInfo),
     nextCursor: rows.length > options.limit ? page.at(-1)!.position : null,
   };
-}
-
-export async function get(projectId: string, id: string): Promise<Info> {
-  if (!Database.isUuid(id)) throw new AppError("not_found", `Delivery ${id} not found`);
-  const [row] = await Database.use()
-    .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.projectId, projectId), eq(deliveries.id, id)));
-  if (!row) throw new AppError("not_found", `Delivery ${id} not found`);
-  return toInfo(row);
 }

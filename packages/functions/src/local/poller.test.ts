@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../../../../test/support/fixtures";
 import { stack } from "../../../../test/support/setup";
 import { type Poller, type QueueHandler, startPoller } from "./poller";
 
@@ -61,16 +62,6 @@ function recordingHandler(fail: (record: SQSRecord) => boolean) {
   return { seen, handler };
 }
 
-async function until<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
-
 async function dlqBodies(dlqUrl: string) {
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
@@ -99,7 +90,7 @@ describe("the local queue poller", () => {
         MessageAttributes: { kind: { DataType: "String", StringValue: "email" } },
       }),
     );
-    const record = (await until(() => event))!.Records[0]!;
+    const record = (await until(async () => event))!.Records[0]!;
     expect(record).toMatchObject({
       body: '{"ids":["d1"]}',
       eventSource: "aws:sqs",
