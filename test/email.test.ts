@@ -6,6 +6,7 @@ import { createEmailSender } from "@pregon/functions/handlers/email-sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
 import { leaseMs } from "@pregon/functions/pipelines";
+import type { Context } from "aws-lambda";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -298,6 +299,23 @@ describe("the email sender", () => {
         },
       ]),
     );
+  });
+
+  it("leaves for another receive the records it has no time left to send", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    await Email.send(project.id, { to: [`a@${domain}`], subject: "s", text: "t" }, settings.email);
+    const [record] = await receiveAll(1);
+    const slow = createEmailSender({ mailer, sendRate: 10 }); // 50 sends need 5 s
+    const context = (remainingMs: number) =>
+      ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
+    expect(await slow(event(record!), context(7_000))).toEqual({
+      batchItemFailures: [{ itemIdentifier: record!.messageId }],
+    });
+    expect(await mailbox(domain)).toEqual([]);
+    expect(await slow(event(record!), context(9_000))).toEqual({ batchItemFailures: [] });
+    expect(await mailbox(domain)).toHaveLength(1);
+    await acknowledge([record!]);
   });
 
   it("loses nothing when publishing fails after the commit: the sweeper publishes", async () => {

@@ -4,6 +4,9 @@ import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
 import { pacer } from "./pacer";
 
+/** Time kept in hand for the database writes after the last send. */
+const safetyMarginMs = 3_000;
+
 const Message = z.object({ deliveryIds: z.array(z.uuid()).min(1) });
 
 function parse(body: string) {
@@ -21,9 +24,16 @@ function parse(body: string) {
  */
 export function createEmailSender(options: { mailer: Email.Mailer; sendRate: number }) {
   const pace = pacer(options.sendRate);
-  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     for (const record of event.Records) {
+      // A record that cannot be finished before the function times out is left for another
+      // receive rather than cut off mid-way (a timeout would return the whole batch).
+      const needed = (Email.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
+      if (context && context.getRemainingTimeInMillis() < needed) {
+        failed.push(record.messageId);
+        continue;
+      }
       const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
       const message = parse(record.body);
       if (!message) {
