@@ -13,6 +13,8 @@ export interface Context {
   requestId: string;
   /** The bearer token as sent; checked by the `authed` middleware, never logged. */
   apiKey: string | undefined;
+  /** The `Idempotency-Key` header as sent; sends check it. */
+  idempotencyKey: string | undefined;
   settings: Settings;
 }
 
@@ -23,5 +25,6 @@ export interface AuthedContext extends Context {
 export function createContext(request: Request, requestId: string, settings: Settings): Context {
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return { requestId, apiKey: match?.[1], settings };
+  const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
+  return { requestId, apiKey: match?.[1], idempotencyKey, settings };
 }

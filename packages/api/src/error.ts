@@ -13,6 +13,7 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   invalid_input: "BAD_REQUEST",
   invalid_template: "BAD_REQUEST",
   sender_not_allowed: "BAD_REQUEST",
+  idempotency_key_reused: "UNPROCESSABLE_CONTENT",
 };
 
 export function toTRPCError(error: AppError): TRPCError {

@@ -1,6 +1,7 @@
-import { ApiKey, AppError } from "@pregon/core";
+import { ApiKey, AppError, Idempotency } from "@pregon/core";
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
+import { z } from "zod";
 import type { Context } from "./context";
 import { describeError, toTRPCError } from "./error";
 
@@ -35,6 +36,24 @@ export const publicProcedure = t.procedure.use(async ({ next }) => {
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) =>
   next({ ctx: { principal: await ApiKey.authenticate(ctx.apiKey) } }),
 );
+
+/** A send: the scope, plus the request's `Idempotency-Key` checked and handed to the procedure. */
+export const sendProcedure = (scope: ApiKey.Scope) =>
+  scopedProcedure(scope).use(({ ctx, next }) => {
+    const parsed = Idempotency.Key.optional().safeParse(ctx.idempotencyKey);
+    if (!parsed.success) {
+      throw new AppError("invalid_input", "Idempotency-Key: must be 1 to 255 characters");
+    }
+    return next({ ctx: { idempotencyKey: parsed.data } });
+  });
+
+/** How sends document the header (trpc-to-openapi's `requestHeaders`). */
+export const idempotencyHeader = z.object({
+  "Idempotency-Key": Idempotency.Key.optional().meta({
+    description:
+      "Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422.",
+  }),
+});
 
 export const scopedProcedure = (scope: ApiKey.Scope) =>
   authedProcedure.use(({ ctx, next }) => {

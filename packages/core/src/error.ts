@@ -12,6 +12,7 @@ export const reasons = [
   "invalid_input",
   "invalid_template",
   "sender_not_allowed",
+  "idempotency_key_reused",
 ] as const;
 
 export type Reason = (typeof reasons)[number];

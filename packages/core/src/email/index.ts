@@ -4,9 +4,11 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
 import { AppError } from "../error";
+import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import { notifications } from "../notification/notification.sql";
 import * as Outbox from "../outbox";
+import * as Suppression from "../suppression";
 import * as Template from "../template";
 import { addressOf, formatAddress, type Mailer, SendError } from "./mailer";
 
@@ -101,6 +103,7 @@ export async function send(
   projectId: string,
   input: SendInput,
   settings: Settings,
+  options: { idempotencyKey?: string | undefined } = {},
 ): Promise<Accepted> {
   const content: Content = {
     from: input.from ?? settings.from,
@@ -119,6 +122,7 @@ export async function send(
     address: string;
     name: string | null;
     variables: Template.Variables | null;
+    status: "queued" | "suppressed";
   }> = [];
   for (const [i, entry] of input.to.entries()) {
     const recipient = typeof entry === "string" ? { email: entry } : entry;
@@ -139,11 +143,31 @@ export async function send(
       address: recipient.email,
       name: recipient.name ?? null,
       variables: recipient.variables ?? null,
+      status: "queued",
     });
   }
+  const duplicates = input.to.length - recipients.length;
 
-  const now = Clock.now();
-  const { id, outboxIds } = await Database.use().transaction(async (tx) => {
+  let outboxIds: number[] = [];
+  const claim = options.idempotencyKey
+    ? { projectId, key: options.idempotencyKey, operation: "emails.send", input }
+    : undefined;
+  const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
+    const now = Clock.now();
+    const suppressed = await Suppression.filter(
+      tx,
+      projectId,
+      "email",
+      recipients.map((r) => r.address),
+    );
+    for (const recipient of recipients) {
+      if (suppressed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
+    }
+    const counts = {
+      accepted: recipients.length - suppressed.size,
+      suppressed: suppressed.size,
+      duplicates,
+    };
     const [notification] = await tx
       .insert(notifications)
       .values({
@@ -152,9 +176,7 @@ export async function send(
         content,
         variables: shared,
         tags: input.tags ?? {},
-        accepted: recipients.length,
-        suppressed: 0,
-        duplicates: input.to.length - recipients.length,
+        ...counts,
         createdAt: now,
       })
       .returning({ id: notifications.id });
@@ -162,17 +184,18 @@ export async function send(
     // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
     // than Postgres's 65,534 bind parameters.
     const at = now.toISOString();
-    const rows = await tx.execute<{ id: string }>(sql`
+    const rows = await tx.execute<{ id: string; status: string }>(sql`
       insert into deliveries (notification_id, project_id, position, address, name, variables,
                               status, created_at, updated_at)
-      select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, 'queued', ${at}, ${at}
+      select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.status, ${at}, ${at}
       from json_to_recordset(${JSON.stringify(recipients)}::json)
-           as r(position int, address text, name text, variables jsonb)
+           as r(position int, address text, name text, variables jsonb, status text)
       order by r.position
-      returning id`);
+      returning id, status`);
+    const queued = rows.filter((row) => row.status === "queued");
     const messages: Outbox.Message[] = [];
-    for (let i = 0; i < rows.length; i += idsPerMessage) {
-      const deliveryIds = rows.slice(i, i + idsPerMessage).map((row) => row.id);
+    for (let i = 0; i < queued.length; i += idsPerMessage) {
+      const deliveryIds = queued.slice(i, i + idsPerMessage).map((row) => row.id);
       messages.push({ topic: "email", body: JSON.stringify({ deliveryIds }) });
     }
     messages.push({
@@ -182,29 +205,23 @@ export async function send(
         projectId,
         notificationId: id,
         channel: "email",
-        accepted: recipients.length,
-        at: now.toISOString(),
+        ...counts,
+        at,
       }),
     });
-    return { id, outboxIds: await Outbox.add(tx, messages) };
+    outboxIds = await Outbox.add(tx, messages);
+    return { id, channel: "email", status: "queued", recipients: counts };
   });
 
-  await Outbox.publish(outboxIds).catch((error) =>
-    Log.logger.error("publish after commit failed; the sweeper will retry", {
-      notificationId: id,
-      error,
-    }),
-  );
-  return {
-    id,
-    channel: "email",
-    status: "queued",
-    recipients: {
-      accepted: recipients.length,
-      suppressed: 0,
-      duplicates: input.to.length - recipients.length,
-    },
-  };
+  if (!replayed) {
+    await Outbox.publish(outboxIds).catch((error) =>
+      Log.logger.error("publish after commit failed; the sweeper will retry", {
+        notificationId: response.id,
+        error,
+      }),
+    );
+  }
+  return response;
 }
 
 export interface DeliverOptions {

@@ -1,6 +1,6 @@
 import { Email, Notification } from "@pregon/core";
 import { z } from "zod";
-import { scopedProcedure } from "../../trpc";
+import { idempotencyHeader, sendProcedure } from "../../trpc";
 
 export const SendEmailOutput = z.object({
   id: z.uuid(),
@@ -9,7 +9,7 @@ export const SendEmailOutput = z.object({
   recipients: Notification.Recipients,
 });
 
-export const send = scopedProcedure("emails:send")
+export const send = sendProcedure("emails:send")
   .meta({
     successStatus: 202,
     openapi: {
@@ -17,10 +17,15 @@ export const send = scopedProcedure("emails:send")
       path: "/v1/emails",
       tags: ["emails"],
       summary: "Send an email to many recipients",
+      requestHeaders: idempotencyHeader,
       description:
         "Accepts one email for each of 1 to 10,000 recipients. Subject, HTML and text are LiquidJS templates rendered per recipient with the shared variables overlaid by the recipient's own (HTML-escaped in HTML). Repeated addresses are dropped, the first occurrence wins. Sending happens after the 202: follow it at GET /v1/notifications/{id}.",
     },
   })
   .input(Email.SendInput)
   .output(SendEmailOutput)
-  .mutation(({ ctx, input }) => Email.send(ctx.principal.projectId, input, ctx.settings.email));
+  .mutation(({ ctx, input }) =>
+    Email.send(ctx.principal.projectId, input, ctx.settings.email, {
+      idempotencyKey: ctx.idempotencyKey,
+    }),
+  );

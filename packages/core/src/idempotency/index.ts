@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import { and, eq, lt, sql } from "drizzle-orm";
+import { z } from "zod";
+import * as Clock from "../clock";
+import * as Database from "../db";
+import { AppError } from "../error";
+import { idempotencyKeys } from "./idempotency.sql";
+
+/** How long a key's first response is replayed. */
+export const retentionMs = 24 * 60 * 60 * 1000;
+
+export const Key = z.string().min(1).max(255);
+
+export interface Claim {
+  projectId: string;
+  key: string;
+  operation: string;
+  input: unknown;
+}
+
+const hashOf = (operation: string, input: unknown) =>
+  createHash("sha256").update(operation).update("\0").update(JSON.stringify(input)).digest("hex");
+
+/**
+ * Runs `work` once per key: inside one transaction the key is claimed (a concurrent request with the
+ * same key waits on the claim), `work` runs, and its response is stored before the commit. A later or
+ * waiting request with the same key and input gets the stored response instead; with another input,
+ * `idempotency_key_reused`. If `work` fails nothing is kept and the key can be used again.
+ */
+export async function once<T>(
+  claim: Claim | undefined,
+  work: (tx: Database.Tx) => Promise<T>,
+): Promise<{ response: T; replayed: boolean }> {
+  const db = Database.use();
+  if (!claim) return { response: await db.transaction(work), replayed: false };
+  const requestHash = hashOf(claim.operation, claim.input);
+  const now = Clock.now();
+  return db.transaction(async (tx) => {
+    // Keys older than the retention are free again.
+    await tx
+      .delete(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.projectId, claim.projectId),
+          eq(idempotencyKeys.key, claim.key),
+          lt(idempotencyKeys.createdAt, new Date(now.getTime() - retentionMs)),
+        ),
+      );
+    const [claimed] = await tx
+      .insert(idempotencyKeys)
+      .values({
+        projectId: claim.projectId,
+        key: claim.key,
+        operation: claim.operation,
+        requestHash,
+        response: sql`'null'::jsonb`,
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ key: idempotencyKeys.key });
+    if (!claimed) {
+      const [first] = await tx
+        .select()
+        .from(idempotencyKeys)
+        .where(
+          and(eq(idempotencyKeys.projectId, claim.projectId), eq(idempotencyKeys.key, claim.key)),
+        );
+      if (first!.requestHash !== requestHash) {
+        throw new AppError(
+          "idempotency_key_reused",
+          "This Idempotency-Key was used with another request; use a new key for a new request",
+        );
+      }
+      return { response: first!.response as T, replayed: true };
+    }
+    const response = await work(tx);
+    await tx
+      .update(idempotencyKeys)
+      .set({ response: sql`${JSON.stringify(response)}::jsonb` })
+      .where(
+        and(eq(idempotencyKeys.projectId, claim.projectId), eq(idempotencyKeys.key, claim.key)),
+      );
+    return { response, replayed: false };
+  });
+}
+
+/** Sweeper: forgets keys past the retention; returns how many. */
+export async function purge(): Promise<number> {
+  const before = new Date(Clock.now().getTime() - retentionMs);
+  const rows = await Database.use()
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, before))
+    .returning({ key: idempotencyKeys.key });
+  return rows.length;
+}
