@@ -284,6 +284,8 @@ describe("the email sender", () => {
           notificationId: accepted.id,
           channel: "email",
           accepted: 2,
+          suppressed: 0,
+          duplicates: 0,
         },
         {
           type: "delivery.sent",

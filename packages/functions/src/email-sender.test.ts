@@ -11,7 +11,11 @@ lambdaEnvironment(pipelines.topics, stack.aws, stack.mailboxUrl);
 process.env.PREGON_SES_MAX_SEND_RATE = "100";
 const sender = await import("./email-sender");
 const sweeper = await import("./sweeper");
-const context = { awsRequestId: "test" } as Context;
+const context = {
+  awsRequestId: "test",
+  functionName: "email-sender",
+  getRemainingTimeInMillis: () => 30_000,
+} as Context;
 
 describe("the email sender Lambda", () => {
   it("sends the deliveries named by an SQS event as Lambda delivers it", async () => {
