@@ -63,6 +63,18 @@ describe("npm run pregon -- keys", () => {
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toMatch(/not found/);
 
+    const limits = await pregon(
+      "projects",
+      "limits",
+      "cli-project",
+      "--channel",
+      "email",
+      "--requests-per-minute",
+      "5",
+    );
+    expect(limits.stdout).toMatch(/^cli-project email: 5 requests\/minute, 100000 recipients\/day/);
+    expect((await pregon("projects", "limits", "cli-project", "--channel", "fax")).code).toBe(2);
+
     const revoked = await pregon("keys", "revoke", key.id, "--project", "cli-project");
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain("revoked");

@@ -1,4 +1,4 @@
-import { Log } from "@pregon/core";
+import { AppError, Log } from "@pregon/core";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -13,6 +13,19 @@ import { buildOpenApiDocument, successStatus } from "./openapi";
 import { appRouter } from "./router";
 
 export const maxBodyBytes = 5 * 1024 * 1024;
+
+/** Retry-After and RateLimit-* headers for a request refused by a limit. */
+function limitHeaders(errors: TRPCError[]): Record<string, string> | undefined {
+  const refusal = errors.map((error) => error.cause).find((cause) => cause instanceof AppError);
+  const retry = refusal instanceof AppError ? refusal.retry : undefined;
+  if (!retry) return undefined;
+  return {
+    "Retry-After": String(retry.retryAfterSeconds),
+    "RateLimit-Limit": String(retry.limit),
+    "RateLimit-Remaining": String(retry.remaining),
+    "RateLimit-Reset": String(retry.retryAfterSeconds),
+  };
+}
 
 function logError({ error, path }: { error: TRPCError; path?: string | undefined }) {
   if (error.code === "INTERNAL_SERVER_ERROR") Log.logger.error("procedure failed", { path, error });
@@ -58,6 +71,7 @@ export function createApp(settings: Settings) {
       router: appRouter,
       allowBatching: false,
       createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
+      responseMeta: ({ errors }) => ({ headers: limitHeaders(errors) }),
       onError: logError,
     }),
   );
@@ -70,7 +84,7 @@ export function createApp(settings: Settings) {
       router: appRouter,
       createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
       responseMeta: ({ paths, errors }) =>
-        errors.length ? {} : { status: successStatus(paths?.[0]) },
+        errors.length ? { headers: limitHeaders(errors) } : { status: successStatus(paths?.[0]) },
       onError: logError,
     });
     if (response.status < 400) return response;

@@ -14,6 +14,7 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   invalid_template: "BAD_REQUEST",
   sender_not_allowed: "BAD_REQUEST",
   idempotency_key_reused: "UNPROCESSABLE_CONTENT",
+  rate_limited: "TOO_MANY_REQUESTS",
 };
 
 export function toTRPCError(error: AppError): TRPCError {

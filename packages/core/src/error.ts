@@ -13,9 +13,17 @@ export const reasons = [
   "invalid_template",
   "sender_not_allowed",
   "idempotency_key_reused",
+  "rate_limited",
 ] as const;
 
 export type Reason = (typeof reasons)[number];
+
+/** For `rate_limited`: what the caller needs to come back at the right time. */
+export interface RetryInfo {
+  retryAfterSeconds: number;
+  limit: number;
+  remaining: number;
+}
 
 export class AppError extends Error {
   override readonly name = "AppError";
@@ -23,6 +31,7 @@ export class AppError extends Error {
   constructor(
     readonly reason: Reason,
     message: string,
+    readonly retry?: RetryInfo,
   ) {
     super(message);
   }

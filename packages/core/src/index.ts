@@ -10,5 +10,6 @@ export * as Notification from "./notification";
 export * as Outbox from "./outbox";
 export { snsPublisher } from "./outbox/sns";
 export * as Project from "./project";
+export * as RateLimit from "./ratelimit";
 export * as Suppression from "./suppression";
 export * as Template from "./template";

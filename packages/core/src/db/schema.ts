@@ -4,4 +4,5 @@ export * from "../idempotency/idempotency.sql";
 export * from "../notification/notification.sql";
 export * from "../outbox/outbox.sql";
 export * from "../project/project.sql";
+export * from "../ratelimit/ratelimit.sql";
 export * from "../suppression/suppression.sql";

@@ -8,6 +8,7 @@ import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import { notifications } from "../notification/notification.sql";
 import * as Outbox from "../outbox";
+import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
 import * as Template from "../template";
 import { addressOf, formatAddress, type Mailer, SendError } from "./mailer";
@@ -103,7 +104,7 @@ export async function send(
   projectId: string,
   input: SendInput,
   settings: Settings,
-  options: { idempotencyKey?: string | undefined } = {},
+  options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
 ): Promise<Accepted> {
   const content: Content = {
     from: input.from ?? settings.from,
@@ -152,6 +153,16 @@ export async function send(
   const claim = options.idempotencyKey
     ? { projectId, key: options.idempotencyKey, operation: "emails.send", input }
     : undefined;
+  // A repeated request is answered before it counts against the limits.
+  const replay = await Idempotency.replay<Accepted>(claim);
+  if (replay) return replay;
+  // Outside the transaction: a refusal is recorded, and a 1-connection pool (Lambda) is not held.
+  await RateLimit.checkSend({
+    projectId,
+    keyId: options.keyId,
+    channel: "email",
+    recipients: recipients.length,
+  });
   const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
     const now = Clock.now();
     const suppressed = await Suppression.filter(

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
@@ -21,10 +21,38 @@ export interface Claim {
 const hashOf = (operation: string, input: unknown) =>
   createHash("sha256").update(operation).update("\0").update(JSON.stringify(input)).digest("hex");
 
+/** The stored response to this key, if the same request was answered; 422 if another was. */
+async function stored<T>(db: Database.Tx | Database.Db, claim: Claim, requestHash: string) {
+  const [first] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.projectId, claim.projectId),
+        eq(idempotencyKeys.key, claim.key),
+        gte(idempotencyKeys.createdAt, new Date(Clock.now().getTime() - retentionMs)),
+      ),
+    );
+  if (!first) return undefined;
+  if (first.requestHash !== requestHash) {
+    throw new AppError(
+      "idempotency_key_reused",
+      "This Idempotency-Key was used with another request; use a new key for a new request",
+    );
+  }
+  return { response: first.response as T };
+}
+
+/** A cheap look before any work: the stored response for a repeated request, if there is one. */
+export async function replay<T>(claim: Claim | undefined): Promise<T | undefined> {
+  if (!claim) return undefined;
+  return (await stored<T>(Database.use(), claim, hashOf(claim.operation, claim.input)))?.response;
+}
+
 /**
  * Runs `work` once per key: inside one transaction the key is claimed (a concurrent request with the
- * same key waits on the claim), `work` runs, and its response is stored before the commit. A later or
- * waiting request with the same key and input gets the stored response instead; with another input,
+ * same key waits on the claim), `work` runs, and its response is stored before the commit. A waiting
+ * request with the same key and input then gets the stored response; with another input,
  * `idempotency_key_reused`. If `work` fails nothing is kept and the key can be used again.
  */
 export async function once<T>(
@@ -59,19 +87,8 @@ export async function once<T>(
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key });
     if (!claimed) {
-      const [first] = await tx
-        .select()
-        .from(idempotencyKeys)
-        .where(
-          and(eq(idempotencyKeys.projectId, claim.projectId), eq(idempotencyKeys.key, claim.key)),
-        );
-      if (first!.requestHash !== requestHash) {
-        throw new AppError(
-          "idempotency_key_reused",
-          "This Idempotency-Key was used with another request; use a new key for a new request",
-        );
-      }
-      return { response: first!.response as T, replayed: true };
+      const first = await stored<T>(tx, claim, requestHash);
+      return { response: first!.response, replayed: true };
     }
     const response = await work(tx);
     await tx

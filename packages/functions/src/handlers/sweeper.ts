@@ -1,4 +1,4 @@
-import { Delivery, Email, Idempotency, Log, Outbox } from "@pregon/core";
+import { Delivery, Email, Idempotency, Log, Outbox, RateLimit } from "@pregon/core";
 import type { ScheduledEvent } from "aws-lambda";
 import { visibilityTimeoutSeconds } from "../pipelines";
 
@@ -9,7 +9,7 @@ const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * The cron sweeper: puts back in the queue deliveries whose sender vanished, publishes what a
- * failed publish left in the outbox, purges old outbox rows and forgets expired idempotency keys.
+ * failed publish left in the outbox, purges old outbox rows and limit counters, and forgets expired idempotency keys.
  */
 export function createSweeper() {
   return async (_event?: ScheduledEvent) => {
@@ -25,7 +25,8 @@ export function createSweeper() {
     const republished = await Outbox.publishStale(staleOutboxMs);
     const purged = await Outbox.purge(outboxRetentionMs);
     const forgotten = await Idempotency.purge();
-    const result = { requeued: requeued.length, republished, purged, forgotten };
+    const counters = await RateLimit.purge();
+    const result = { requeued: requeued.length, republished, purged, forgotten, counters };
     Log.logger.info("sweep done", result);
     return result;
   };

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
-import { ApiKey, AppError, Database, Project } from "@pregon/core";
+import { ApiKey, AppError, Database, Project, RateLimit } from "@pregon/core";
 import postgres from "postgres";
+import { z } from "zod";
 import { type LocalConfig, loadLocalConfig } from "../config";
 import { startPostgres } from "./stack";
 
@@ -9,6 +10,8 @@ const usage = `Usage: npm run pregon -- <command> [--json]
   db migrate
   projects list
   projects create <name>
+  projects limits <name or id> --channel <email|sms|push>
+                  [--requests-per-minute <n>] [--recipients-per-day <n>]
   keys create --name <name> --scopes <scope,...|all> [--project <name or id>]
   keys list [--project <name or id>]
   keys revoke <key id> [--project <name or id>]
@@ -85,6 +88,9 @@ function command(args: string[]): (databaseUrl: string) => Promise<Output> {
       name: { type: "string" },
       scopes: { type: "string" },
       project: { type: "string" },
+      channel: { type: "string" },
+      "requests-per-minute": { type: "string" },
+      "recipients-per-day": { type: "string" },
       json: { type: "boolean" },
     },
   });
@@ -105,6 +111,33 @@ function command(args: string[]): (databaseUrl: string) => Promise<Output> {
       return async () => {
         const project = await Project.create(arg);
         return { data: project, text: `Created project ${project.name} (${project.id})` };
+      };
+    }
+    case "projects limits": {
+      const channel = z.enum(["email", "sms", "push"]).safeParse(values.channel);
+      if (!arg || !channel.success) {
+        throw new UsageError("projects limits <name or id> --channel <email|sms|push> ...");
+      }
+      const count = (flag: string, value: string | undefined) => {
+        if (value === undefined) return undefined;
+        const parsed = z.coerce.number().int().positive().safeParse(value);
+        if (!parsed.success) throw new UsageError(`--${flag} must be a positive whole number`);
+        return parsed.data;
+      };
+      const changes = {
+        requestsPerMinute: count("requests-per-minute", values["requests-per-minute"]),
+        recipientsPerDay: count("recipients-per-day", values["recipients-per-day"]),
+      };
+      return async () => {
+        const project = await findProject(arg);
+        const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+        const current = await RateLimit.limitsOf(project.id, channel.data);
+        await RateLimit.setLimits(project.id, channel.data, { ...current, ...set });
+        const limits = await RateLimit.limitsOf(project.id, channel.data);
+        return {
+          data: limits,
+          text: `${project.name} ${channel.data}: ${limits.requestsPerMinute} requests/minute, ${limits.recipientsPerDay} recipients/day`,
+        };
       };
     }
     case "keys create": {

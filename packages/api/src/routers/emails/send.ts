@@ -27,5 +27,6 @@ export const send = sendProcedure("emails:send")
   .mutation(({ ctx, input }) =>
     Email.send(ctx.principal.projectId, input, ctx.settings.email, {
       idempotencyKey: ctx.idempotencyKey,
+      keyId: ctx.principal.keyId,
     }),
   );

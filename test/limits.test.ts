@@ -1,0 +1,131 @@
+import { createApp } from "@pregon/api";
+import { Clock, Database, RateLimit } from "@pregon/core";
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { uniqueDomain } from "./support/email";
+import { bearer, projectWithKey, settings } from "./support/fixtures";
+
+const app = createApp(settings);
+const restores: Array<() => void> = [];
+afterEach(() => {
+  for (const restore of restores.splice(0)) restore();
+});
+
+async function send(secret: string, recipients: number, key?: string) {
+  const domain = uniqueDomain();
+  const response = await app.request("/v1/emails", {
+    method: "POST",
+    headers: {
+      ...bearer(secret),
+      "content-type": "application/json",
+      ...(key && { "idempotency-key": key }),
+    },
+    body: JSON.stringify({
+      to: Array.from({ length: recipients }, (_, i) => `r${i}@${domain}`),
+      subject: "s",
+      text: "t",
+    }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** A clock 15 s into a minute, so a window does not end mid-test. */
+function steadyClock() {
+  const start = new Date();
+  start.setUTCSeconds(15, 0);
+  const clock = Clock.manual(start);
+  restores.push(Clock.use(clock));
+  return clock;
+}
+
+describe("send limits per project", () => {
+  it("answers 429 with Retry-After and RateLimit-* past requests per minute; others unaffected", async () => {
+    const clock = steadyClock();
+    const limited = await projectWithKey(["emails:send"]);
+    const other = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(limited.project.id, "email", { requestsPerMinute: 2 });
+
+    expect((await send(limited.secret, 1)).status).toBe(202);
+    expect((await send(limited.secret, 1)).status).toBe(202);
+    const refused = await send(limited.secret, 1);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "rate_limited" });
+    expect(refused.headers.get("retry-after")).toBe("45");
+    expect(refused.headers.get("ratelimit-limit")).toBe("2");
+    expect(refused.headers.get("ratelimit-remaining")).toBe("0");
+    expect(refused.headers.get("ratelimit-reset")).toBe("45");
+    for (let i = 0; i < 3; i++) expect((await send(other.secret, 1)).status).toBe(202);
+
+    const refusals = await Database.use().execute<{ key_id: string; rule: string; limit: number }>(
+      sql`select key_id, rule, "limit" from limit_refusals where project_id = ${limited.project.id}`,
+    );
+    expect([...refusals]).toEqual([
+      { key_id: limited.key.id, rule: "email.requests_per_minute", limit: 2 },
+    ]);
+
+    clock.advance(45_000); // the next minute
+    expect((await send(limited.secret, 1)).status).toBe(202);
+  });
+
+  it("refuses a request that would pass recipients per day, whole", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { recipientsPerDay: 5 });
+    expect((await send(secret, 3)).status).toBe(202);
+    const refused = await send(secret, 3);
+    expect(refused.status).toBe(429);
+    expect(refused.body.message).toBe("Limit reached: email.recipients_per_day is 5");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await send(secret, 2)).status).toBe(202);
+    expect((await send(secret, 1)).status).toBe(429);
+  });
+
+  it("does not count replays of an idempotent request", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 1 });
+    const body = JSON.stringify({ to: [`a@${uniqueDomain()}`], subject: "s", text: "t" });
+    const post = (key: string) =>
+      app.request("/v1/emails", {
+        method: "POST",
+        headers: { ...bearer(secret), "content-type": "application/json", "idempotency-key": key },
+        body,
+      });
+    const first = await post("same");
+    expect(first.status).toBe(202);
+    const { id } = await first.json();
+    for (let i = 0; i < 5; i++) {
+      const replay = await post("same");
+      expect(replay.status).toBe(202);
+      expect((await replay.json()).id).toBe(id);
+    }
+    expect((await post("new")).status).toBe(429);
+  });
+
+  it("sends the same headers over tRPC", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 1 });
+    const call = () =>
+      app.request("/trpc/emails.send", {
+        method: "POST",
+        headers: { ...bearer(secret), "content-type": "application/json" },
+        body: JSON.stringify({ to: [`a@${uniqueDomain()}`], subject: "s", text: "t" }),
+      });
+    expect((await call()).status).toBe(200);
+    const refused = await call();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("45");
+    expect((await refused.json()).error.data).toMatchObject({ reason: "rate_limited" });
+  });
+
+  it("keeps the defaults for channels and fields a project does not override", async () => {
+    const { project } = await projectWithKey();
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 7 });
+    expect(await RateLimit.limitsOf(project.id, "email")).toEqual({
+      requestsPerMinute: 7,
+      recipientsPerDay: RateLimit.defaults.email.recipientsPerDay,
+    });
+    expect(await RateLimit.limitsOf(project.id, "sms")).toEqual(RateLimit.defaults.sms);
+  });
+});
