@@ -1,5 +1,6 @@
 import { functionDefaults } from "./config";
 import { declared, topics } from "./messaging";
+import { templates } from "./storage";
 
 /** Email sender instances at most: together they share the account's SES sending rate. */
 const emailSenderConcurrency = 2;
@@ -10,7 +11,7 @@ emailQueue.subscribe(
   {
     ...functionDefaults,
     handler: "packages/functions/src/email-sender.handler",
-    link: topics,
+    link: [templates, ...topics],
     environment: {
       ...functionDefaults.environment,
       PREGON_EMAIL_SENDER_CONCURRENCY: String(emailSenderConcurrency),

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Outbox, snsPublisher } from "@pregon/core";
+import { Database, Outbox, snsPublisher, Template } from "@pregon/core";
 import { type AwsEndpoint, declarePipelines } from "@pregon/functions/local/stack";
+import { templatesBucket } from "@pregon/functions/pipelines";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 
@@ -54,3 +56,6 @@ export const pipelines = await declarePipelines(stack.aws, `t${randomBytes(4).to
   visibilityTimeoutSeconds: 2,
 });
 Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
+Template.configure(
+  Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket),
+);

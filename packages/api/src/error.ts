@@ -15,6 +15,7 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   sender_not_allowed: "BAD_REQUEST",
   idempotency_key_reused: "UNPROCESSABLE_CONTENT",
   rate_limited: "TOO_MANY_REQUESTS",
+  template_not_found: "NOT_FOUND",
 };
 
 export function toTRPCError(error: AppError): TRPCError {

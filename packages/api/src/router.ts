@@ -2,6 +2,7 @@ import { emailsRouter } from "./routers/emails";
 import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
 import { notificationsRouter } from "./routers/notifications";
+import { templatesRouter } from "./routers/templates";
 import { router } from "./trpc";
 
 export const appRouter = router({
@@ -9,6 +10,7 @@ export const appRouter = router({
   keys: keysRouter,
   emails: emailsRouter,
   notifications: notificationsRouter,
+  templates: templatesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -14,6 +14,7 @@ export const reasons = [
   "sender_not_allowed",
   "idempotency_key_reused",
   "rate_limited",
+  "template_not_found",
 ] as const;
 
 export type Reason = (typeof reasons)[number];

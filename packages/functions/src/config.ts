@@ -96,6 +96,12 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 
 const Linked = z.object({ arn: z.string() });
+const LinkedBucket = z.object({ name: z.string() });
+
+/** The templates bucket the function is linked to. */
+export function linkedTemplatesBucket(): string {
+  return LinkedBucket.parse((Resource as unknown as Record<string, unknown>).Templates).name;
+}
 
 /** The topic ARNs the function is linked to (SST `Resource`, from `link: [...]` in infra/). */
 export function linkedTopicArns() {

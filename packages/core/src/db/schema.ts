@@ -6,3 +6,4 @@ export * from "../outbox/outbox.sql";
 export * from "../project/project.sql";
 export * from "../ratelimit/ratelimit.sql";
 export * from "../suppression/suppression.sql";
+export * from "../template/template.sql";

@@ -48,7 +48,10 @@ export const SendInput = z
       description: "Sender, `address` or `Name <address>`; one of the configured senders",
     }),
     replyTo: z.email().optional(),
-    subject: z.string().min(1).max(998).meta({ description: "LiquidJS template" }),
+    template: z.object({ key: Template.Key, locale: Template.Locale.optional() }).optional().meta({
+      description: "A stored template (PUT /v1/templates/{key}), instead of inline content",
+    }),
+    subject: z.string().min(1).max(998).optional().meta({ description: "LiquidJS template" }),
     html: z
       .string()
       .min(1)
@@ -61,9 +64,23 @@ export const SendInput = z
       .optional()
       .meta({ description: "Your labels, kept with the notification" }),
   })
-  .refine((input) => input.html || input.text, {
-    message: "Give html, text or both",
-    path: ["html"],
+  .superRefine((input, ctx) => {
+    const inline =
+      input.subject !== undefined || input.html !== undefined || input.text !== undefined;
+    if (input.template && inline) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["template"],
+        message: "Give a template or inline content, not both",
+      });
+    } else if (!input.template) {
+      if (input.subject === undefined) {
+        ctx.addIssue({ code: "custom", path: ["subject"], message: "Required without a template" });
+      }
+      if (input.html === undefined && input.text === undefined) {
+        ctx.addIssue({ code: "custom", path: ["html"], message: "Give html, text or both" });
+      }
+    }
   });
 export type SendInput = z.infer<typeof SendInput>;
 
@@ -81,9 +98,17 @@ export interface Accepted {
   recipients: { accepted: number; suppressed: number; duplicates: number };
 }
 
-interface Content extends Template.Content {
+/** What a notification keeps: the sender, and inline content or the template version used. */
+interface Content extends Partial<Template.Content> {
   from: string;
   replyTo: string | null;
+  template?: Template.Ref;
+}
+
+/** The template sources of a notification's content: inline, or the recorded version from S3. */
+async function sourceOf(content: Content): Promise<Template.Content> {
+  if (content.template) return Template.load(content.template.version);
+  return { subject: content.subject!, html: content.html ?? null, text: content.text ?? null };
 }
 
 function assertSender(from: string, senders: string[]) {
@@ -106,15 +131,24 @@ export async function send(
   settings: Settings,
   options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
 ): Promise<Accepted> {
-  const content: Content = {
-    from: input.from ?? settings.from,
-    replyTo: input.replyTo ?? null,
-    subject: input.subject,
-    html: input.html ?? null,
-    text: input.text ?? null,
-  };
-  assertSender(content.from, settings.senders);
-  const compiled = Template.compile(content);
+  const from = input.from ?? settings.from;
+  assertSender(from, settings.senders);
+  const content: Content = input.template
+    ? {
+        from,
+        replyTo: input.replyTo ?? null,
+        template: await Template.resolve(projectId, input.template.key, input.template.locale).then(
+          ({ key, locale, version }) => ({ key, locale, version }),
+        ),
+      }
+    : {
+        from,
+        replyTo: input.replyTo ?? null,
+        subject: input.subject!,
+        html: input.html ?? null,
+        text: input.text ?? null,
+      };
+  const compiled = Template.compile(await sourceOf(content));
   const shared = input.variables ?? {};
 
   const seen = new Set<string>();
@@ -285,10 +319,15 @@ export async function deliver(
     .from(notifications)
     .where(inArray(notifications.id, notificationIds));
   const byId = new Map(
-    rows.map((row) => {
-      const content = row.content as Content;
-      return [row.id, { row, content, compiled: Template.compile(content) }];
-    }),
+    await Promise.all(
+      rows.map(async (row) => {
+        const content = row.content as Content;
+        return [
+          row.id,
+          { row, content, compiled: Template.compile(await sourceOf(content)) },
+        ] as const;
+      }),
+    ),
   );
 
   const outboxIds: number[] = [];

@@ -1,12 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { Database, Email, Log, Outbox, snsPublisher } from "@pregon/core";
+import { Database, Email, Log, Outbox, snsPublisher, Template } from "@pregon/core";
 import { loadLocalConfig } from "../config";
 import { createEmailSender } from "../handlers/email-sender";
 import { createSweeper } from "../handlers/sweeper";
@@ -57,6 +58,9 @@ async function main() {
   stops.push(Database.close);
   const key = await ensureBootstrapKey(config);
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
+  Template.configure(
+    Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket),
+  );
 
   const sqs = new SQSClient(stack.aws);
   const ses = new SESv2Client({ ...stack.aws, endpoint: stack.mailboxUrl });

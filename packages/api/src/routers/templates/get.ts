@@ -1,0 +1,18 @@
+import { Template } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const get = scopedProcedure("templates:read")
+  .meta({
+    openapi: {
+      method: "GET",
+      path: "/v1/templates/{key}",
+      tags: ["templates"],
+      summary: "Get a template",
+      description:
+        "The current version for the locale, falling back from es-MX to es to the default version.",
+    },
+  })
+  .input(z.object({ key: Template.Key, locale: Template.Locale.optional() }))
+  .output(Template.Info.extend(Template.Source.shape))
+  .query(({ ctx, input }) => Template.get(ctx.principal.projectId, input.key, input.locale));

@@ -1,0 +1,17 @@
+import { Template } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const list = scopedProcedure("templates:read")
+  .meta({
+    openapi: {
+      method: "GET",
+      path: "/v1/templates",
+      tags: ["templates"],
+      summary: "List templates",
+      description: "Every template of the project, one row per locale, with its current version.",
+    },
+  })
+  .input(z.void())
+  .output(z.object({ templates: z.array(Template.Info) }))
+  .query(async ({ ctx }) => ({ templates: await Template.list(ctx.principal.projectId) }));

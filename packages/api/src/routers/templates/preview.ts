@@ -1,0 +1,31 @@
+import { Template } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const preview = scopedProcedure("templates:read")
+  .meta({
+    openapi: {
+      method: "POST",
+      path: "/v1/templates/{key}/preview",
+      tags: ["templates"],
+      summary: "Render a template",
+      description: "Renders the template as a send would, with the given variables. Sends nothing.",
+    },
+  })
+  .input(
+    z.object({
+      key: Template.Key,
+      locale: Template.Locale.optional(),
+      variables: z.record(z.string(), z.unknown()).optional(),
+    }),
+  )
+  .output(
+    Template.Info.extend({
+      subject: z.string(),
+      html: z.string().optional(),
+      text: z.string().optional(),
+    }),
+  )
+  .mutation(({ ctx, input }) =>
+    Template.preview(ctx.principal.projectId, input.key, input.locale, input.variables ?? {}),
+  );

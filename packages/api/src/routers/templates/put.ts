@@ -1,0 +1,25 @@
+import { Template } from "@pregon/core";
+import { scopedProcedure } from "../../trpc";
+
+export const PutTemplateInput = Template.Source.extend({
+  key: Template.Key,
+  locale: Template.Locale.optional().meta({ description: "Omit for the default version" }),
+});
+
+export const put = scopedProcedure("templates:write")
+  .meta({
+    openapi: {
+      method: "PUT",
+      path: "/v1/templates/{key}",
+      tags: ["templates"],
+      summary: "Store a template version",
+      description:
+        "Stores a new immutable version of the template (per locale) in S3 and makes it current. Sends already accepted keep the version they recorded. A template that does not compile is refused.",
+    },
+  })
+  .input(PutTemplateInput)
+  .output(Template.Info)
+  .mutation(({ ctx, input }) => {
+    const { key, locale, ...source } = input;
+    return Template.put(ctx.principal.projectId, key, locale, source);
+  });
