@@ -120,6 +120,46 @@ function assertSender(from: string, senders: string[]) {
   }
 }
 
+interface Recipient {
+  position: number;
+  address: string;
+  name: string | null;
+  variables: Template.Variables | null;
+  status: "queued" | "suppressed";
+}
+
+/**
+ * The request's recipients without repeats (any case; the first wins). Every rendered subject is
+ * checked now (a line break is refused), and the first recipient's whole message.
+ */
+function recipientsOf(input: SendInput, compiled: Template.Compiled): Recipient[] {
+  const shared = input.variables ?? {};
+  const seen = new Set<string>();
+  const recipients: Recipient[] = [];
+  for (const [i, entry] of input.to.entries()) {
+    const recipient = typeof entry === "string" ? { email: entry } : entry;
+    const key = recipient.email.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const variables = { ...shared, ...recipient.variables };
+    try {
+      if (recipients.length === 0) Template.render(compiled, variables);
+      else Template.renderSubject(compiled, variables);
+    } catch (error) {
+      if (error instanceof AppError) throw new AppError(error.reason, `to.${i}: ${error.message}`);
+      throw error;
+    }
+    recipients.push({
+      position: recipients.length,
+      address: recipient.email,
+      name: recipient.name ?? null,
+      variables: recipient.variables ?? null,
+      status: "queued",
+    });
+  }
+  return recipients;
+}
+
 /**
  * Accepts an email to many recipients: checks sender and content, drops repeated recipients, and
  * writes the notification, one delivery per recipient and the queue messages in one transaction.
@@ -131,6 +171,13 @@ export async function send(
   settings: Settings,
   options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
 ): Promise<Accepted> {
+  const claim = options.idempotencyKey
+    ? { projectId, key: options.idempotencyKey, operation: "emails.send", input }
+    : undefined;
+  // A repeated request gets its first answer, before any check or limit.
+  const replay = await Idempotency.replay<Accepted>(claim);
+  if (replay) return replay;
+
   const from = input.from ?? settings.from;
   assertSender(from, settings.senders);
   const content: Content = input.template
@@ -151,45 +198,9 @@ export async function send(
   const compiled = Template.compile(await sourceOf(content));
   const shared = input.variables ?? {};
 
-  const seen = new Set<string>();
-  const recipients: Array<{
-    position: number;
-    address: string;
-    name: string | null;
-    variables: Template.Variables | null;
-    status: "queued" | "suppressed";
-  }> = [];
-  for (const [i, entry] of input.to.entries()) {
-    const recipient = typeof entry === "string" ? { email: entry } : entry;
-    const key = recipient.email.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const variables = { ...shared, ...recipient.variables };
-    try {
-      // Every subject now (a line break is refused); the first recipient's whole message too.
-      if (recipients.length === 0) Template.render(compiled, variables);
-      else Template.renderSubject(compiled, variables);
-    } catch (error) {
-      if (error instanceof AppError) throw new AppError(error.reason, `to.${i}: ${error.message}`);
-      throw error;
-    }
-    recipients.push({
-      position: recipients.length,
-      address: recipient.email,
-      name: recipient.name ?? null,
-      variables: recipient.variables ?? null,
-      status: "queued",
-    });
-  }
+  const recipients = recipientsOf(input, compiled);
   const duplicates = input.to.length - recipients.length;
 
-  let outboxIds: number[] = [];
-  const claim = options.idempotencyKey
-    ? { projectId, key: options.idempotencyKey, operation: "emails.send", input }
-    : undefined;
-  // A repeated request is answered before it counts against the limits.
-  const replay = await Idempotency.replay<Accepted>(claim);
-  if (replay) return replay;
   // Outside the transaction: a refusal is recorded, and a 1-connection pool (Lambda) is not held.
   await RateLimit.checkSend({
     projectId,
@@ -197,6 +208,7 @@ export async function send(
     channel: "email",
     recipients: recipients.length,
   });
+  let outboxIds: number[] = [];
   const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
     const now = Clock.now();
     const suppressed = await Suppression.filter(
