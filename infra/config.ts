@@ -2,6 +2,8 @@ import { consumerTimeoutSeconds } from "../packages/functions/src/pipelines";
 
 /** Until the RDS stack lands (infra/database.ts), the database is an external Postgres URL. */
 export const databaseUrl = new sst.Secret("DatabaseUrl");
+/** The secret of the HMACs that stand for OTP codes, destinations and IPs (32+ characters). */
+export const otpPepper = new sst.Secret("OtpPepper");
 /** The sender when a request names none; any address of its domain may send. */
 export const emailFrom = new sst.Secret("EmailFrom", "Pregón <no-reply@example.com>");
 
@@ -14,6 +16,7 @@ export const functionDefaults = {
   environment: {
     DATABASE_URL: databaseUrl.value,
     PREGON_EMAIL_FROM: emailFrom.value,
+    PREGON_OTP_PEPPER: otpPepper.value,
     // trpc-to-openapi regenerates the whole OpenAPI document on every REST request otherwise.
     NODE_ENV: "production",
   },

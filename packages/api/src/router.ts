@@ -2,6 +2,7 @@ import { emailsRouter } from "./routers/emails";
 import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
 import { notificationsRouter } from "./routers/notifications";
+import { otpRouter } from "./routers/otp";
 import { templatesRouter } from "./routers/templates";
 import { router } from "./trpc";
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   emails: emailsRouter,
   notifications: notificationsRouter,
   templates: templatesRouter,
+  otp: otpRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,6 +15,11 @@ export const reasons = [
   "idempotency_key_reused",
   "rate_limited",
   "template_not_found",
+  "otp_cooldown",
+  "otp_destination_limit",
+  "otp_ip_limit",
+  "otp_project_limit",
+  "otp_locked",
 ] as const;
 
 export type Reason = (typeof reasons)[number];

@@ -7,6 +7,7 @@ export { AppError, type Reason, reasons } from "./error";
 export * as Idempotency from "./idempotency";
 export * as Log from "./log";
 export * as Notification from "./notification";
+export * as Otp from "./otp";
 export * as Outbox from "./outbox";
 export { snsPublisher } from "./outbox/sns";
 export * as Project from "./project";

@@ -13,6 +13,7 @@ describe("local configuration", () => {
       email: { from: "Pregón <no-reply@pregon.localhost>", senders: ["@pregon.localhost"] },
       sesMaxSendRate: 200,
       bootstrapApiKey: undefined,
+      otpPepper: undefined,
       region: "us-east-1",
     });
   });
@@ -79,7 +80,13 @@ describe("local configuration", () => {
 describe("Lambda configuration", () => {
   it("requires DATABASE_URL", () => {
     expect(() => loadLambdaConfig({})).toThrow(/DATABASE_URL/);
-    expect(loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" })).toMatchObject({
+    expect(() => loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" })).toThrow(
+      /PREGON_OTP_PEPPER/,
+    );
+    const pepper = "p".repeat(32);
+    expect(
+      loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z", PREGON_OTP_PEPPER: pepper }),
+    ).toMatchObject({
       databaseUrl: "postgres://x@y/z",
       emailSenderConcurrency: 2,
       sesMaxSendRate: undefined,

@@ -43,7 +43,10 @@ function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
   };
 }
 
+const pepper = z.string().min(32, "must have 32 characters or more");
+
 const LocalEnv = EmailEnv.extend({
+  PREGON_OTP_PEPPER: pepper.optional(),
   PORT: port.default(3000),
   DATABASE_URL: z.url().optional(),
   PREGON_DATA_DIR: z.string().default(".pregon"),
@@ -69,6 +72,8 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     bootstrapApiKey: e.PREGON_BOOTSTRAP_API_KEY,
+    /** Without one, a pepper is made on first start and kept in the data directory. */
+    otpPepper: e.PREGON_OTP_PEPPER,
     region: e.AWS_REGION,
   };
 }
@@ -76,6 +81,7 @@ export type LocalConfig = ReturnType<typeof loadLocalConfig>;
 
 const LambdaEnv = EmailEnv.extend({
   DATABASE_URL: z.url(),
+  PREGON_OTP_PEPPER: pepper,
   /** Overrides the rate read from SES (per sender instance). */
   PREGON_SES_MAX_SEND_RATE: z.coerce.number().positive().optional(),
   /** Sender instances at most (the event source mapping's maximum concurrency). */
@@ -89,6 +95,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     databaseUrl: e.DATABASE_URL,
     email: emailSettings(e),
+    otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,
     sesConfigurationSet: e.PREGON_SES_CONFIGURATION_SET,

@@ -44,6 +44,13 @@ describe("the email sender Lambda", () => {
 describe("the sweeper Lambda", () => {
   it("runs on an EventBridge scheduled event", async () => {
     const result = await sweeper.handler(scheduledSample as ScheduledEvent);
-    expect(result).toEqual({ requeued: 0, republished: 0, purged: 0, forgotten: 0, counters: 0 });
+    expect(result).toEqual({
+      requeued: 0,
+      republished: 0,
+      purged: 0,
+      forgotten: 0,
+      counters: 0,
+      otps: 0,
+    });
   });
 });

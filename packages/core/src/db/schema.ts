@@ -2,6 +2,7 @@ export * from "../apikey/apikey.sql";
 export * from "../delivery/delivery.sql";
 export * from "../idempotency/idempotency.sql";
 export * from "../notification/notification.sql";
+export * from "../otp/otp.sql";
 export * from "../outbox/outbox.sql";
 export * from "../project/project.sql";
 export * from "../ratelimit/ratelimit.sql";

@@ -73,7 +73,7 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
  */
 async function settle(
   id: string,
-  status: "sent" | "failed",
+  status: "sent" | "failed" | "expired",
   fields: { providerMessageId?: string; error?: string },
 ): Promise<number | undefined> {
   const now = Clock.now().toISOString();
@@ -99,6 +99,8 @@ export const markSent = (id: string, providerMessageId: string) =>
   settle(id, "sent", { providerMessageId });
 
 export const markFailed = (id: string, error: string) => settle(id, "failed", { error });
+
+export const markExpired = (id: string) => settle(id, "expired", {});
 
 /** Gives a leased delivery back (a transient error): the queue message's next receive retries it. */
 export async function release(id: string): Promise<void> {

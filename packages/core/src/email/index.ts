@@ -7,6 +7,7 @@ import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import { notifications } from "../notification/notification.sql";
+import { issueCode } from "../otp/code";
 import * as Outbox from "../outbox";
 import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
@@ -99,10 +100,12 @@ export interface Accepted {
 }
 
 /** What a notification keeps: the sender, and inline content or the template version used. */
-interface Content extends Partial<Template.Content> {
+export interface Content extends Partial<Template.Content> {
   from: string;
   replyTo: string | null;
   template?: Template.Ref;
+  /** A one-time code's message: the sender makes the code at send time (`code` variable). */
+  otp?: { id: string };
 }
 
 /** The template sources of a notification's content: inline, or the recorded version from S3. */
@@ -120,7 +123,7 @@ function assertSender(from: string, senders: string[]) {
   }
 }
 
-interface Recipient {
+export interface Recipient {
   position: number;
   address: string;
   name: string | null;
@@ -158,6 +161,69 @@ function recipientsOf(input: SendInput, compiled: Template.Compiled): Recipient[
     });
   }
   return recipients;
+}
+
+/**
+ * Writes a notification, its deliveries and their queue messages (+ the accepted fact) in the
+ * caller's transaction; returns what to publish after the commit.
+ */
+export async function write(
+  tx: Database.Tx,
+  input: {
+    projectId: string;
+    content: Content;
+    variables: Template.Variables;
+    tags: Record<string, string>;
+    recipients: Recipient[];
+    counts: Accepted["recipients"];
+  },
+): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
+  const { projectId, counts } = input;
+  const now = Clock.now();
+  const [notification] = await tx
+    .insert(notifications)
+    .values({
+      projectId,
+      channel: "email",
+      content: input.content,
+      variables: input.variables,
+      tags: input.tags,
+      ...counts,
+      createdAt: now,
+    })
+    .returning({ id: notifications.id });
+  const id = notification!.id;
+  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
+  // than Postgres's 65,534 bind parameters.
+  const at = now.toISOString();
+  const rows = await tx.execute<{ id: string; status: string }>(sql`
+    insert into deliveries (notification_id, project_id, position, address, name, variables,
+                            status, created_at, updated_at)
+    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.status, ${at}, ${at}
+    from json_to_recordset(${JSON.stringify(input.recipients)}::json)
+         as r(position int, address text, name text, variables jsonb, status text)
+    order by r.position
+    returning id, status`);
+  const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
+  const messages: Outbox.Message[] = [];
+  for (let i = 0; i < queued.length; i += idsPerMessage) {
+    messages.push({
+      topic: "email",
+      body: JSON.stringify({ deliveryIds: queued.slice(i, i + idsPerMessage) }),
+    });
+  }
+  messages.push({
+    topic: "events",
+    body: JSON.stringify({
+      type: "notification.accepted",
+      projectId,
+      notificationId: id,
+      channel: "email",
+      ...counts,
+      at,
+    }),
+  });
+  return { id, deliveryIds: queued, outboxIds: await Outbox.add(tx, messages) };
 }
 
 /**
@@ -210,7 +276,6 @@ export async function send(
   });
   let outboxIds: number[] = [];
   const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
-    const now = Clock.now();
     const suppressed = await Suppression.filter(
       tx,
       projectId,
@@ -225,48 +290,16 @@ export async function send(
       suppressed: suppressed.size,
       duplicates,
     };
-    const [notification] = await tx
-      .insert(notifications)
-      .values({
-        projectId,
-        channel: "email",
-        content,
-        variables: shared,
-        tags: input.tags ?? {},
-        ...counts,
-        createdAt: now,
-      })
-      .returning({ id: notifications.id });
-    const id = notification!.id;
-    // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
-    // than Postgres's 65,534 bind parameters.
-    const at = now.toISOString();
-    const rows = await tx.execute<{ id: string; status: string }>(sql`
-      insert into deliveries (notification_id, project_id, position, address, name, variables,
-                              status, created_at, updated_at)
-      select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.status, ${at}, ${at}
-      from json_to_recordset(${JSON.stringify(recipients)}::json)
-           as r(position int, address text, name text, variables jsonb, status text)
-      order by r.position
-      returning id, status`);
-    const queued = rows.filter((row) => row.status === "queued");
-    const messages: Outbox.Message[] = [];
-    for (let i = 0; i < queued.length; i += idsPerMessage) {
-      const deliveryIds = queued.slice(i, i + idsPerMessage).map((row) => row.id);
-      messages.push({ topic: "email", body: JSON.stringify({ deliveryIds }) });
-    }
-    messages.push({
-      topic: "events",
-      body: JSON.stringify({
-        type: "notification.accepted",
-        projectId,
-        notificationId: id,
-        channel: "email",
-        ...counts,
-        at,
-      }),
+    const written = await write(tx, {
+      projectId,
+      content,
+      variables: shared,
+      tags: input.tags ?? {},
+      recipients,
+      counts,
     });
-    outboxIds = await Outbox.add(tx, messages);
+    outboxIds = written.outboxIds;
+    const id = written.id;
     return { id, channel: "email", status: "queued", recipients: counts };
   });
 
@@ -294,6 +327,9 @@ export interface DeliverOptions {
   /** Tries per send for transient errors, with exponential backoff. */
   tries?: number;
 }
+
+/** An OTP message whose code may no longer be issued. */
+class OtpGone extends Error {}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -354,6 +390,12 @@ export async function deliver(
           ...(row.variables as Template.Variables),
           ...(delivery.variables as Template.Variables),
         };
+        if (content.otp) {
+          const code = await issueCode(content.otp.id);
+          // Expired, used or canceled before its message was sent: nothing to send.
+          if (code === undefined) throw new OtpGone();
+          variables.code = code;
+        }
         const rendered = Template.render(compiled, variables);
         await options.pace();
         const { messageId } = await sendWithRetries(
@@ -371,6 +413,11 @@ export async function deliver(
         );
         outboxId = await Delivery.markSent(delivery.id, messageId);
       } catch (error) {
+        if (error instanceof OtpGone) {
+          outboxId = await Delivery.markExpired(delivery.id);
+          if (outboxId !== undefined) outboxIds.push(outboxId);
+          continue;
+        }
         const permanent =
           error instanceof AppError || (error instanceof SendError && error.permanent);
         const reason = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,4 @@
-import { Delivery, Email, Idempotency, Log, Outbox, RateLimit } from "@pregon/core";
+import { Delivery, Email, Idempotency, Log, Otp, Outbox, RateLimit } from "@pregon/core";
 import type { ScheduledEvent } from "aws-lambda";
 import { visibilityTimeoutSeconds } from "../pipelines";
 
@@ -9,7 +9,8 @@ const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * The cron sweeper: puts back in the queue deliveries whose sender vanished, publishes what a
- * failed publish left in the outbox, purges old outbox rows and limit counters, and forgets expired idempotency keys.
+ * failed publish left in the outbox, purges old outbox rows, limit counters, OTPs and fraud events, and forgets expired
+ * idempotency keys.
  */
 export function createSweeper() {
   return async (_event?: ScheduledEvent) => {
@@ -26,7 +27,8 @@ export function createSweeper() {
     const purged = await Outbox.purge(outboxRetentionMs);
     const forgotten = await Idempotency.purge();
     const counters = await RateLimit.purge();
-    const result = { requeued: requeued.length, republished, purged, forgotten, counters };
+    const otps = await Otp.purge();
+    const result = { requeued: requeued.length, republished, purged, forgotten, counters, otps };
     Log.logger.info("sweep done", result);
     return result;
   };

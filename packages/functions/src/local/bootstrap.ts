@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ApiKey, Log, Project } from "@pregon/core";
@@ -36,4 +37,18 @@ export async function ensureBootstrapKey(options: {
   Log.registerSecret(key.secret);
   await ApiKey.ensure({ projectId: project.id, name: "bootstrap", secret: key.secret });
   return key;
+}
+
+/** The OTP pepper: `PREGON_OTP_PEPPER`, or one made on first start and kept in the data directory. */
+export async function ensureOtpPepper(options: { dataDir: string; otpPepper: string | undefined }) {
+  if (options.otpPepper) return options.otpPepper;
+  const file = join(options.dataDir, "otp-pepper");
+  const saved = await readFile(file, "utf8").then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+  if (saved) return saved;
+  const pepper = randomBytes(32).toString("base64url");
+  await writeFile(file, `${pepper}\n`, { mode: 0o600 });
+  return pepper;
 }

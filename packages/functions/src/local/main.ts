@@ -7,12 +7,12 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { Database, Email, Log, Outbox, snsPublisher, Template } from "@pregon/core";
+import { Database, Email, Log, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
 import { loadLocalConfig } from "../config";
 import { createEmailSender } from "../handlers/email-sender";
 import { createSweeper } from "../handlers/sweeper";
 import { consumerTimeoutSeconds } from "../pipelines";
-import { ensureBootstrapKey } from "./bootstrap";
+import { ensureBootstrapKey, ensureOtpPepper } from "./bootstrap";
 import { startPoller } from "./poller";
 import { startStack } from "./stack";
 
@@ -57,6 +57,9 @@ async function main() {
   Database.configure({ url: stack.databaseUrl });
   stops.push(Database.close);
   const key = await ensureBootstrapKey(config);
+  const pepper = await ensureOtpPepper(config);
+  Otp.configure({ pepper });
+  Log.registerSecret(pepper);
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
   Template.configure(
     Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket),

@@ -1,0 +1,17 @@
+import { Otp } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const cancel = scopedProcedure("otp:send")
+  .meta({
+    openapi: {
+      method: "POST",
+      path: "/v1/otp/{id}/cancel",
+      tags: ["otp"],
+      summary: "Cancel a one-time code",
+      description: "It can no longer be verified; if its message was not sent yet, it is not sent.",
+    },
+  })
+  .input(z.object({ id: z.uuid() }))
+  .output(Otp.Status)
+  .mutation(({ ctx, input }) => Otp.cancel(ctx.principal.projectId, input.id));

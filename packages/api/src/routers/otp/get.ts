@@ -1,0 +1,17 @@
+import { Otp } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const get = scopedProcedure("otp:send")
+  .meta({
+    openapi: {
+      method: "GET",
+      path: "/v1/otp/{id}",
+      tags: ["otp"],
+      summary: "Get a one-time code's status",
+      description: "Its status and remaining checks; never the code.",
+    },
+  })
+  .input(z.object({ id: z.uuid() }))
+  .output(Otp.Status)
+  .query(({ ctx, input }) => Otp.get(ctx.principal.projectId, input.id));

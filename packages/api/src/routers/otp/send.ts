@@ -1,0 +1,20 @@
+import { Otp } from "@pregon/core";
+import { scopedProcedure } from "../../trpc";
+
+export const send = scopedProcedure("otp:send")
+  .meta({
+    successStatus: 201,
+    openapi: {
+      method: "POST",
+      path: "/v1/otp",
+      tags: ["otp"],
+      summary: "Send a one-time code",
+      description:
+        "Creates a one-time code for a destination and sends it. The code is generated when the message is sent and only its HMAC is stored. Refused with 429 (and Retry-After) within 30 s of the previous code for the destination, past 5 codes per destination in 10 minutes, per-IP and per-project velocity limits, or while the destination is locked after 10 wrong codes in an hour.",
+    },
+  })
+  .input(Otp.SendInput)
+  .output(Otp.Sent)
+  .mutation(({ ctx, input }) =>
+    Otp.send(ctx.principal.projectId, ctx.principal.keyId, input, ctx.settings.email),
+  );

@@ -1,0 +1,18 @@
+import { Otp } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const verify = scopedProcedure("otp:verify")
+  .meta({
+    openapi: {
+      method: "POST",
+      path: "/v1/otp/verify",
+      tags: ["otp"],
+      summary: "Check a one-time code",
+      description:
+        "Single use, bound to its id, at most 5 checks per code. Answers 200 either way: `{valid: true}` or `{valid: false, reason, attemptsRemaining}`.",
+    },
+  })
+  .input(z.object({ id: z.string().max(64), code: z.string().max(32) }))
+  .output(Otp.Verified)
+  .mutation(({ ctx, input }) => Otp.verify(ctx.principal.projectId, input.id, input.code));

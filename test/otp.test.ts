@@ -1,0 +1,323 @@
+import { createApp } from "@pregon/api";
+import { Clock, Database, Log, Otp } from "@pregon/core";
+import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { acknowledge, event, mailbox, mailer, receive, uniqueDomain } from "./support/email";
+import { bearer, projectWithKey, settings } from "./support/fixtures";
+
+const app = createApp(settings);
+const sender = createEmailSender({ mailer, sendRate: 5000 });
+const restores: Array<() => void> = [];
+afterEach(() => {
+  for (const restore of restores.splice(0)) restore();
+});
+
+function manualClock() {
+  const clock = Clock.manual(new Date());
+  restores.push(Clock.use(clock));
+  return clock;
+}
+
+async function call(secret: string, method: string, path: string, body?: unknown) {
+  const response = await app.request(path, {
+    method,
+    headers: {
+      ...bearer(secret),
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** Issues an OTP and makes its code as the sender does (without sending it). */
+async function issued(projectId: string, to = `u@${uniqueDomain()}`) {
+  const sent = await Otp.send(
+    projectId,
+    undefined,
+    { channel: "email", to, purpose: "login", length: 6, ttlSeconds: 300 },
+    settings.email,
+  );
+  const code = await Otp.issueCode(sent.id);
+  return { ...sent, code: code!, destination: to };
+}
+
+/** The queue messages of these OTPs; messages of earlier tests (never sent) are dropped. */
+async function messagesOf(...otpIds: string[]) {
+  const rows = await Database.use().execute<{ delivery_id: string }>(
+    sql`select delivery_id from otps
+        where id::text in (select json_array_elements_text(${JSON.stringify(otpIds)}::json))`,
+  );
+  const wanted = rows.map((row) => row.delivery_id);
+  const found: Awaited<ReturnType<typeof receive>> = [];
+  const deadline = Date.now() + 10_000;
+  while (found.length < wanted.length && Date.now() < deadline) {
+    for (const record of await receive()) {
+      if (wanted.some((id) => record.body.includes(id))) found.push(record);
+      else await acknowledge([record]);
+    }
+  }
+  return found;
+}
+
+const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+
+async function count(table: string, where: ReturnType<typeof sql>) {
+  const rows = await Database.use().execute<{ n: number }>(
+    sql`select count(*)::int as n from ${sql.raw(table)} where ${where}`,
+  );
+  return rows[0]!.n;
+}
+
+describe("POST /v1/otp and /v1/otp/verify", () => {
+  it("sends a code by email that verifies once", async () => {
+    const { secret } = await projectWithKey(["otp:send", "otp:verify"]);
+    const domain = uniqueDomain();
+    const sent = await call(secret, "POST", "/v1/otp", {
+      channel: "email",
+      to: `Ana@${domain}`,
+      locale: "es-MX",
+    });
+    expect(sent).toMatchObject({
+      status: 201,
+      body: { id: expect.any(String), channel: "email", to: `a***@${domain}` },
+    });
+    const resendAt = new Date(sent.body.resendAvailableAt).getTime();
+    expect(resendAt - Date.now()).toBeGreaterThan(25_000);
+
+    const [record] = await messagesOf(sent.body.id);
+    await sender(event(record!));
+    await acknowledge([record!]);
+    const [email] = await mailbox(domain);
+    expect(email!.subject).toBe("Tu código de verificación");
+    const code = /es (\d{6})\./.exec(email!.body.text!)![1]!;
+    expect(email!.body.html).toContain(`<strong>${code}</strong>`);
+
+    const verify = (c: string) =>
+      call(secret, "POST", "/v1/otp/verify", { id: sent.body.id, code: c });
+    expect((await verify(wrong(code))).body).toEqual({
+      valid: false,
+      reason: "invalid",
+      attemptsRemaining: 4,
+    });
+    expect((await verify(code)).body).toEqual({ valid: true });
+    expect((await verify(code)).body).toMatchObject({ valid: false, reason: "used" });
+    const status = await call(secret, "GET", `/v1/otp/${sent.body.id}`);
+    expect(status.body).toMatchObject({
+      status: "verified",
+      to: `a***@${domain}`,
+      attemptsRemaining: 3,
+    });
+    expect(JSON.stringify(status.body)).not.toContain(code);
+  });
+
+  it("gives exactly one success to 100 concurrent checks of a valid code, 20 times over", async () => {
+    const { project } = await projectWithKey();
+    for (let round = 0; round < 20; round++) {
+      const otp = await issued(project.id);
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => Otp.verify(project.id, otp.id, otp.code)),
+      );
+      expect(results.filter((r) => r.valid)).toHaveLength(1);
+      expect(results.filter((r) => !r.valid && r.reason === "used")).toHaveLength(99);
+    }
+  }, 60_000);
+
+  it("evaluates at most 5 of 200 concurrent wrong guesses; the right code then fails", async () => {
+    const { project } = await projectWithKey();
+    const otp = await issued(project.id);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => Otp.verify(project.id, otp.id, wrong(otp.code))),
+    );
+    expect(results.filter((r) => !r.valid && r.reason === "invalid")).toHaveLength(5);
+    expect(results.filter((r) => !r.valid && r.reason === "max_attempts")).toHaveLength(195);
+    expect(await Otp.verify(project.id, otp.id, otp.code)).toEqual({
+      valid: false,
+      reason: "max_attempts",
+      attemptsRemaining: 0,
+    });
+    expect(await count("otps", sql`id = ${otp.id} and attempts = 5`)).toBe(1);
+  });
+
+  it("carries failures over to new codes: 10 in an hour lock the destination", async () => {
+    const clock = manualClock();
+    const { project, secret } = await projectWithKey(["otp:send"]);
+    const to = `victim@${uniqueDomain()}`;
+    const a = await issued(project.id, to);
+    for (let i = 0; i < 3; i++) await Otp.verify(project.id, a.id, wrong(a.code));
+    clock.advance(31_000);
+    const b = await issued(project.id, to);
+    for (let i = 0; i < 5; i++) await Otp.verify(project.id, b.id, wrong(b.code));
+    clock.advance(31_000);
+    const c = await issued(project.id, to);
+    for (let i = 0; i < 2; i++) {
+      expect((await Otp.verify(project.id, c.id, wrong(c.code))).valid).toBe(false);
+    }
+    // Ten failures for this destination in the hour: even the right code is refused now.
+    expect(await Otp.verify(project.id, c.id, c.code)).toMatchObject({
+      valid: false,
+      reason: "locked",
+    });
+    clock.advance(31_000);
+    const refused = await call(secret, "POST", "/v1/otp", { channel: "email", to });
+    expect(refused).toMatchObject({ status: 429, body: { reason: "otp_locked" } });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(3000);
+    // Another destination is not locked.
+    expect(
+      (await call(secret, "POST", "/v1/otp", { channel: "email", to: `other@${uniqueDomain()}` }))
+        .status,
+    ).toBe(201);
+    // After the hour, the destination is free again.
+    clock.advance(60 * 60_000);
+    expect((await call(secret, "POST", "/v1/otp", { channel: "email", to })).status).toBe(201);
+  });
+
+  it("sends one code to 20 concurrent requests for a destination; the rest get 429, recorded", async () => {
+    const { project, secret } = await projectWithKey(["otp:send"]);
+    const to = `busy@${uniqueDomain()}`;
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => call(secret, "POST", "/v1/otp", { channel: "email", to })),
+    );
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
+    const refused = responses.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(19);
+    expect(new Set(refused.map((r) => r.body.reason))).toEqual(new Set(["otp_cooldown"]));
+    expect(Number(refused[0]!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await count("otps", sql`project_id = ${project.id}`)).toBe(1);
+    expect(
+      await count("fraud_events", sql`project_id = ${project.id} and rule = 'otp_cooldown'`),
+    ).toBe(19);
+  });
+
+  it("limits codes per destination per 10 minutes and per client IP", async () => {
+    const clock = manualClock();
+    const { project } = await projectWithKey();
+    const to = `often@${uniqueDomain()}`;
+    for (let i = 0; i < 5; i++) {
+      await issued(project.id, to);
+      clock.advance(31_000);
+    }
+    await expect(issued(project.id, to)).rejects.toMatchObject({ reason: "otp_destination_limit" });
+    const ip = "203.0.113.9";
+    const byIp = () =>
+      Otp.send(
+        project.id,
+        undefined,
+        {
+          channel: "email",
+          to: `x@${uniqueDomain()}`,
+          purpose: "login",
+          length: 6,
+          ttlSeconds: 300,
+          clientIp: ip,
+        },
+        settings.email,
+      );
+    for (let i = 0; i < Otp.rules.codesPerIpPerHour; i++) await byIp();
+    await expect(byIp()).rejects.toMatchObject({ reason: "otp_ip_limit" });
+  });
+
+  it("binds a code to its id, and expires it exactly at its TTL", async () => {
+    const clock = manualClock();
+    const { project } = await projectWithKey();
+    const a = await issued(project.id);
+    const b = await issued(project.id);
+    const crossed = await Otp.verify(project.id, b.id, a.code);
+    expect(crossed.valid).toBe(a.code === b.code); // 1 in a million they match
+    const expiresAt = new Date(a.expiresAt).getTime();
+    clock.advance(expiresAt - clock.now().getTime() - 1);
+    expect(await Otp.verify(project.id, a.id, a.code)).toEqual({ valid: true });
+    clock.advance(1); // exactly the TTL
+    const c = await issued(
+      project.id,
+      b.destination === a.destination ? "z@z.example" : `c@${uniqueDomain()}`,
+    );
+    clock.advance(new Date(c.expiresAt).getTime() - clock.now().getTime());
+    expect(await Otp.verify(project.id, c.id, c.code)).toMatchObject({
+      valid: false,
+      reason: "expired",
+    });
+    const other = await projectWithKey();
+    expect(await Otp.verify(other.project.id, c.id, c.code)).toMatchObject({ reason: "not_found" });
+  });
+
+  it("does not send a code whose OTP was canceled or expired before the sender got to it", async () => {
+    const clock = manualClock();
+    const { project, secret } = await projectWithKey(["otp:send"]);
+    const domain = uniqueDomain();
+    const canceled = await Otp.send(
+      project.id,
+      undefined,
+      { channel: "email", to: `c@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
+      settings.email,
+    );
+    expect((await call(secret, "POST", `/v1/otp/${canceled.id}/cancel`, {})).body.status).toBe(
+      "canceled",
+    );
+    const late = await Otp.send(
+      project.id,
+      undefined,
+      { channel: "email", to: `e@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
+      settings.email,
+    );
+    clock.advance(61_000);
+    const records = await messagesOf(canceled.id, late.id);
+    expect(records).toHaveLength(2);
+    await sender(event(...records));
+    await acknowledge(records);
+    expect(await mailbox(domain)).toEqual([]);
+    expect(await count("deliveries", sql`project_id = ${project.id} and status = 'expired'`)).toBe(
+      2,
+    );
+    expect((await call(secret, "GET", `/v1/otp/${late.id}`)).body.status).toBe("expired");
+  });
+
+  it("leaves no code and no API key in the database or the logs", async () => {
+    const { project, secret } = await projectWithKey(["otp:send", "otp:verify"]);
+    const domain = uniqueDomain();
+    const output: string[] = [];
+    Log.logger.setLogLevel("DEBUG");
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      output.push(String(chunk));
+      return true;
+    });
+    let code: string;
+    try {
+      const sent = await call(secret, "POST", "/v1/otp", {
+        channel: "email",
+        to: `ana@${domain}`,
+        length: 10,
+      });
+      const [record] = await messagesOf(sent.body.id);
+      await sender(event(record!));
+      await acknowledge([record!]);
+      code = /is (\d{10})\./.exec((await mailbox(domain))[0]!.body.text!)![1]!;
+      await call(secret, "POST", "/v1/otp/verify", { id: sent.body.id, code: "0000000000" });
+      Log.logger.info("a caller logging carelessly", { input: { code, apiKey: secret } });
+      expect(
+        (await call(secret, "POST", "/v1/otp/verify", { id: sent.body.id, code })).body,
+      ).toEqual({ valid: true });
+    } finally {
+      spy.mockRestore();
+      Log.logger.setLogLevel("SILENT");
+    }
+    expect(output.join("")).toContain("a caller logging carelessly");
+    expect(output.join("")).not.toContain(code);
+    expect(output.join("")).not.toContain(secret);
+
+    const tables = await Database.use().execute<{ name: string }>(
+      sql`select tablename as name from pg_tables where schemaname = 'public'`,
+    );
+    let dump = "";
+    for (const { name } of tables) {
+      const rows = await Database.use().execute<{ row: string }>(
+        sql`select row_to_json(t)::text as row from ${sql.identifier(name)} t`,
+      );
+      dump += rows.map((r) => r.row).join("\n");
+    }
+    expect(dump).toContain(project.id);
+    expect(dump).not.toContain(code);
+    expect(dump).not.toContain(secret);
+  });
+});
