@@ -273,6 +273,42 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
     expect((await call(secret, "GET", `/v1/otp/${late.id}`)).body.status).toBe("expired");
   });
 
+  it("uses a stored template instead of the built-in message when asked", async () => {
+    const { secret } = await projectWithKey(["otp:send", "templates:write"]);
+    const domain = uniqueDomain();
+    await call(secret, "PUT", "/v1/templates/otp-brand", {
+      subject: "Acme {{ purpose }}",
+      html: "<p>{{ code }} ({{ expiresInMinutes }} min)</p>",
+    });
+    const sent = await call(secret, "POST", "/v1/otp", {
+      channel: "email",
+      to: `b@${domain}`,
+      purpose: "signup",
+      ttlSeconds: 120,
+      template: { key: "otp-brand" },
+    });
+    const [record] = await messagesOf(sent.body.id);
+    await sender(event(record!));
+    await acknowledge([record!]);
+    const [email] = await mailbox(domain);
+    expect(email!.subject).toBe("Acme signup");
+    expect(email!.body.html).toMatch(/^<p>\d{6} \(2 min\)<\/p>$/);
+  });
+
+  it("masks the destination of OTP messages once the sweeper forgets the OTP", async () => {
+    const clock = manualClock();
+    const { project } = await projectWithKey();
+    const otp = await issued(project.id, `forget@${uniqueDomain()}`);
+    clock.advance(25 * 60 * 60_000);
+    expect(await Otp.purge()).toBeGreaterThanOrEqual(1);
+    const rows = await Database.use().execute<{ address: string }>(
+      sql`select d.address from deliveries d join notifications n on n.id = d.notification_id
+          where n.project_id = ${project.id}`,
+    );
+    expect(rows.map((r) => r.address)).toEqual([otp.to]);
+    expect(await count("otps", sql`id = ${otp.id}`)).toBe(0);
+  });
+
   it("leaves no code and no API key in the database or the logs", async () => {
     const { project, secret } = await projectWithKey(["otp:send", "otp:verify"]);
     const domain = uniqueDomain();

@@ -2,15 +2,16 @@ import { and, count, eq, gt, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import { deliveries } from "../delivery/delivery.sql";
 import * as Email from "../email";
 import { AppError, type Reason } from "../error";
 import * as Log from "../log";
 import * as Outbox from "../outbox";
 import * as Template from "../template";
-import { hmac } from "./code";
+import { configure as configurePepper, hmac } from "./code";
 import { fraudEvents, otpFailures, otps } from "./otp.sql";
 
-export { configure, hmac, issueCode } from "./code";
+export { hmac, issueCode } from "./code";
 
 /** DESIGN.md §4, stricter than Twilio Verify and Supabase. */
 export const rules = {
@@ -21,6 +22,12 @@ export const rules = {
   codesPerProjectPerHour: 1_000,
   codesPerIpPerHour: 20,
 };
+
+/** Entry points set the pepper (a secret) and, if they differ from the defaults, the rules. */
+export function configure(options: { pepper: string; rules?: Partial<typeof rules> }): void {
+  configurePepper(options);
+  Object.assign(rules, options.rules);
+}
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -419,9 +426,15 @@ export async function cancel(projectId: string, id: string) {
   return toStatus(await find(projectId, id));
 }
 
-/** Sweeper: forgets OTPs expired a day ago, and failures and fraud events past their retention. */
+/**
+ * Sweeper: forgets OTPs expired a day ago (their message's address is masked: only the HMAC
+ * outlives them), and failures and fraud events past their retention.
+ */
 export async function purge(fraudRetentionMs = 90 * 24 * hour): Promise<number> {
   const dayAgo = new Date(Clock.now().getTime() - 24 * hour);
+  await Database.use().execute(sql`
+    update ${deliveries} d set address = o.destination_masked
+    from ${otps} o where d.id = o.delivery_id and o.expires_at < ${dayAgo.toISOString()}`);
   const purged = await Database.use()
     .delete(otps)
     .where(lt(otps.expiresAt, dayAgo))
