@@ -4,7 +4,7 @@ import { createEmailSender } from "@pregon/functions/handlers/email-sender";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { acknowledge, event, mailbox, mailer, receive, uniqueDomain } from "./support/email";
-import { bearer, projectWithKey, settings } from "./support/fixtures";
+import { callApp, projectWithKey, settings } from "./support/fixtures";
 
 const app = createApp(settings);
 const sender = createEmailSender({ mailer, sendRate: 5000 });
@@ -19,17 +19,8 @@ function manualClock() {
   return clock;
 }
 
-async function call(secret: string, method: string, path: string, body?: unknown) {
-  const response = await app.request(path, {
-    method,
-    headers: {
-      ...bearer(secret),
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, headers: response.headers, body: await response.json() };
-}
+const call = (secret: string, method: string, path: string, body?: unknown) =>
+  callApp(app, secret, method, path, body);
 
 /** Issues an OTP and makes its code as the sender does (without sending it). */
 async function issued(projectId: string, to = `u@${uniqueDomain()}`) {

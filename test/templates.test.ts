@@ -6,7 +6,7 @@ import { templatesBucket } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
-import { bearer, projectWithKey, settings } from "./support/fixtures";
+import { callApp, projectWithKey, settings } from "./support/fixtures";
 import { stack } from "./support/setup";
 
 const app = createApp(settings);
@@ -23,17 +23,8 @@ Template.configure({
   },
 });
 
-async function call(secret: string, method: string, path: string, body?: unknown) {
-  const response = await app.request(path, {
-    method,
-    headers: {
-      ...bearer(secret),
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const call = (secret: string, method: string, path: string, body?: unknown) =>
+  callApp(app, secret, method, path, body);
 
 const writer = () =>
   projectWithKey(["templates:write", "templates:read", "emails:send", "notifications:read"]);

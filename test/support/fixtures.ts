@@ -49,3 +49,22 @@ export async function until<T>(check: () => Promise<T | undefined | false>, time
     await new Promise((done) => setTimeout(done, 50));
   }
 }
+
+/** A JSON request to an app (the Hono app's `request`), answered as status, headers and body. */
+export async function callApp(
+  app: { request: (path: string, init: RequestInit) => Response | Promise<Response> },
+  secret: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const response = await app.request(path, {
+    method,
+    headers: {
+      ...bearer(secret),
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}

@@ -155,19 +155,20 @@ export async function send(
   const result = await Database.use().transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${destinationHmac}, 0))`);
     const since = (ms: number) => new Date(now.getTime() - ms);
-    const [recent] = await tx
-      .select({
-        last: sql<string | null>`max(${otps.createdAt})`,
-        tenMinutes: sql<number>`count(*) filter (where ${otps.createdAt} > ${since(10 * minute).toISOString()})::int`,
-      })
-      .from(otps)
-      .where(
-        and(
-          eq(otps.projectId, projectId),
-          eq(otps.destinationHmac, destinationHmac),
-          gt(otps.createdAt, since(hour)),
-        ),
-      );
+    const hourAgo = since(hour).toISOString();
+    // The project's codes of the last hour, counted once for every rule that reads them.
+    const [recent] = await tx.execute<{
+      last: string | null;
+      ten_minutes: number;
+      ip_hour: number;
+      project_hour: number;
+    }>(sql`
+      select max(created_at) filter (where destination_hmac = ${destinationHmac}) as last,
+             count(*) filter (where destination_hmac = ${destinationHmac}
+                                and created_at > ${since(10 * minute).toISOString()})::int as ten_minutes,
+             count(*) filter (where client_ip_hmac = ${clientIpHmac})::int as ip_hour,
+             count(*)::int as project_hour
+      from ${otps} where project_id = ${projectId} and created_at > ${hourAgo}`);
     const [failures] = await tx
       .select({ n: count(), oldest: sql<string | null>`min(${otpFailures.at})` })
       .from(otpFailures)
@@ -178,22 +179,6 @@ export async function send(
           gt(otpFailures.at, since(hour)),
         ),
       );
-    const [project] = await tx
-      .select({ n: count() })
-      .from(otps)
-      .where(and(eq(otps.projectId, projectId), gt(otps.createdAt, since(hour))));
-    const [ip] = clientIpHmac
-      ? await tx
-          .select({ n: count() })
-          .from(otps)
-          .where(
-            and(
-              eq(otps.projectId, projectId),
-              eq(otps.clientIpHmac, clientIpHmac),
-              gt(otps.createdAt, since(hour)),
-            ),
-          )
-      : [{ n: 0 }];
 
     const wait = (from: string | null | undefined, ms: number) =>
       Math.max(
@@ -216,19 +201,19 @@ export async function send(
         retryAfterSeconds: wait(recent!.last, rules.cooldownMs),
         limit: 1,
       };
-    } else if (recent!.tenMinutes >= rules.codesPerDestinationPer10Min) {
+    } else if (recent!.ten_minutes >= rules.codesPerDestinationPer10Min) {
       refusal = {
         reason: "otp_destination_limit",
         retryAfterSeconds: 10 * 60,
         limit: rules.codesPerDestinationPer10Min,
       };
-    } else if (ip!.n >= rules.codesPerIpPerHour) {
+    } else if (recent!.ip_hour >= rules.codesPerIpPerHour) {
       refusal = {
         reason: "otp_ip_limit",
         retryAfterSeconds: 60 * 60,
         limit: rules.codesPerIpPerHour,
       };
-    } else if (project!.n >= rules.codesPerProjectPerHour) {
+    } else if (recent!.project_hour >= rules.codesPerProjectPerHour) {
       refusal = {
         reason: "otp_project_limit",
         retryAfterSeconds: 60 * 60,
