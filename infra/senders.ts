@@ -28,6 +28,14 @@ emailQueue.subscribe(
   },
 );
 
+const feedbackQueue = declared.find(({ pipeline }) => pipeline.queue === "feedback")!.queue;
+
+/** SES events (through the feedback topic) -> delivery statuses and the suppression list. */
+feedbackQueue.subscribe(
+  { ...functionDefaults, handler: "packages/functions/src/feedback.handler", link: topics },
+  { batch: { size: 10, partialResponses: true } },
+);
+
 /** Requeues abandoned deliveries, republishes what a failed publish left, purges old rows. */
 export const sweeper = new sst.aws.Cron("Sweeper", {
   schedule: "rate(1 minute)",

@@ -3,6 +3,7 @@ import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Email } from "@pregon/core";
 import { toRecord } from "@pregon/functions/local/poller";
+import type { QueueName } from "@pregon/functions/pipelines";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { pipelines, stack } from "./setup";
 
@@ -33,7 +34,7 @@ export async function mailbox(domain: string): Promise<MailboxEmail[]> {
 }
 
 /** Receives what is on this file's email queue now, as Lambda records. */
-export async function receive(queue: "email" | "audit" = "email", wait = 1): Promise<SQSRecord[]> {
+export async function receive(queue: QueueName = "email", wait = 1): Promise<SQSRecord[]> {
   const ref = pipelines.queues[queue];
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({
@@ -48,11 +49,7 @@ export async function receive(queue: "email" | "audit" = "email", wait = 1): Pro
 }
 
 /** Receives until `count` records arrived (or throws after `timeoutMs`). */
-export async function receiveAll(
-  count: number,
-  queue: "email" | "audit" = "email",
-  timeoutMs = 10_000,
-) {
+export async function receiveAll(count: number, queue: QueueName = "email", timeoutMs = 10_000) {
   const records: SQSRecord[] = [];
   const deadline = Date.now() + timeoutMs;
   while (records.length < count) {
@@ -62,7 +59,7 @@ export async function receiveAll(
   return records;
 }
 
-export async function acknowledge(records: SQSRecord[], queue: "email" | "audit" = "email") {
+export async function acknowledge(records: SQSRecord[], queue: QueueName = "email") {
   for (const record of records) {
     await sqs.send(
       new DeleteMessageCommand({

@@ -3,6 +3,7 @@ import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
 import { notificationsRouter } from "./routers/notifications";
 import { otpRouter } from "./routers/otp";
+import { suppressionsRouter } from "./routers/suppressions";
 import { templatesRouter } from "./routers/templates";
 import { router } from "./trpc";
 
@@ -13,6 +14,7 @@ export const appRouter = router({
   notifications: notificationsRouter,
   templates: templatesRouter,
   otp: otpRouter,
+  suppressions: suppressionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

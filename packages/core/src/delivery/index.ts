@@ -95,8 +95,81 @@ async function settle(
   return rows[0]?.id;
 }
 
-export const markSent = (id: string, providerMessageId: string) =>
-  settle(id, "sent", { providerMessageId });
+/**
+ * Records SES's acceptance. Feedback may have moved the delivery on already (a `delivered` that
+ * arrived before this commit): then only the provider's id is added, and the status stays.
+ */
+export async function markSent(id: string, providerMessageId: string): Promise<number | undefined> {
+  const now = Clock.now().toISOString();
+  const rows = await Database.use().execute<{ id: number }>(sql`
+    with moved as (
+      update ${deliveries}
+      set status = case when status = 'sending' then 'sent' else status end,
+          lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId}
+      where id = ${id}
+        and (status = 'sending' or (provider_message_id is null and status in ${sql.raw(afterSent)}))
+      returning id, notification_id, project_id, status
+    )
+    insert into ${outbox} (topic, body, created_at)
+    select 'events',
+      json_build_object('type', 'delivery.sent', 'projectId', project_id,
+        'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
+      ${now}
+    from moved where status = 'sent'
+    returning id`);
+  return rows[0]?.id;
+}
+
+/** Statuses that provider feedback sets, in the order they can follow one another. */
+export const feedbackStatuses = ["delivered", "failed", "bounced", "complained"] as const;
+export type FeedbackStatus = (typeof feedbackStatuses)[number];
+const afterSent = "('delivered', 'bounced', 'complained')";
+
+/** A delivery only ever moves to a status of a higher rank: late or repeated events change nothing. */
+const rank = sql.raw(`case status when 'queued' then 0 when 'sending' then 1 when 'sent' then 2
+  when 'delivered' then 3 when 'bounced' then 5 when 'complained' then 6 else 4 end`);
+const rankOf: Record<FeedbackStatus, number> = {
+  delivered: 3,
+  failed: 4,
+  bounced: 5,
+  complained: 6,
+};
+
+/**
+ * Applies provider feedback (delivery, bounce, complaint, reject) if it moves the delivery forward,
+ * with its fact in the same statement. Returns the delivery when it moved.
+ */
+export async function advance(
+  id: string,
+  status: FeedbackStatus,
+  error?: string,
+): Promise<{ projectId: string; address: string; outboxId: number } | undefined> {
+  if (!Database.isUuid(id)) return undefined;
+  const now = Clock.now().toISOString();
+  const rows = await Database.use().execute<{
+    project_id: string;
+    address: string;
+    id: number;
+  }>(sql`
+    with moved as (
+      update ${deliveries}
+      set status = ${status}, lease_until = null, updated_at = ${now},
+          error = coalesce(${error ?? null}, error)
+      where id = ${id} and ${rank} < ${rankOf[status]}
+      returning id, notification_id, project_id, address
+    ), fact as (
+      insert into ${outbox} (topic, body, created_at)
+      select 'events',
+        json_build_object('type', ${`delivery.${status}`}::text, 'projectId', project_id,
+          'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
+        ${now}
+      from moved
+      returning id
+    )
+    select moved.project_id, moved.address, fact.id from moved, fact`);
+  const [row] = rows;
+  return row && { projectId: row.project_id, address: row.address, outboxId: row.id };
+}
 
 export const markFailed = (id: string, error: string) => settle(id, "failed", { error });
 

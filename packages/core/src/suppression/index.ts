@@ -1,24 +1,57 @@
-import { sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import { AppError } from "../error";
+import { outbox } from "../outbox/outbox.sql";
 import { suppressions } from "./suppression.sql";
 
 export const Reason = z.enum(["bounce", "complaint", "manual", "unsubscribe"]);
 export type Reason = z.infer<typeof Reason>;
-export type Channel = "email" | "sms" | "push";
+export const Channel = z.enum(["email", "sms", "push"]);
+export type Channel = z.infer<typeof Channel>;
 
-/** Suppresses an address for a project's channel; suppressing it again keeps the first reason. */
+export const Info = z.object({
+  channel: Channel,
+  address: z.string().meta({ description: "Lower-cased email address, E.164 number or device id" }),
+  reason: Reason,
+  createdAt: z.iso.datetime(),
+});
+export type Info = z.infer<typeof Info>;
+
+const toInfo = (row: typeof suppressions.$inferSelect): Info => ({
+  channel: row.channel as Channel,
+  address: row.address,
+  reason: row.reason as Reason,
+  createdAt: row.createdAt.toISOString(),
+});
+
+/**
+ * Suppresses an address for a project's channel, with a `suppression.added` fact in the same
+ * statement; suppressing it again keeps the first reason. Returns the fact's outbox id if it was new.
+ */
 export async function add(input: {
   projectId: string;
   channel: Channel;
   address: string;
   reason: Reason;
-}): Promise<void> {
-  await Database.use()
-    .insert(suppressions)
-    .values({ ...input, address: input.address.toLowerCase(), createdAt: Clock.now() })
-    .onConflictDoNothing();
+}): Promise<number | undefined> {
+  const now = Clock.now().toISOString();
+  const rows = await Database.use().execute<{ id: number }>(sql`
+    with added as (
+      insert into ${suppressions} (project_id, channel, address, reason, created_at)
+      values (${input.projectId}, ${input.channel}, ${input.address.toLowerCase()}, ${input.reason}, ${now})
+      on conflict do nothing
+      returning project_id, channel, reason
+    )
+    insert into ${outbox} (topic, body, created_at)
+    select 'events',
+      json_build_object('type', 'suppression.added', 'projectId', project_id, 'channel', channel,
+        'reason', reason, 'at', ${now}::text)::text,
+      ${now}
+    from added
+    returning id`);
+  return rows[0]?.id;
 }
 
 /** Which of `addresses` (any case) the project suppresses on `channel`, lower-cased. */
@@ -35,4 +68,59 @@ export async function filter(
     where project_id = ${projectId} and channel = ${channel}
       and address in (select json_array_elements_text(${lowered}::json))`);
   return new Set(rows.map((row) => row.address));
+}
+
+/** A page of the project's suppressions by address, after `cursor` (the previous page's last). */
+export async function list(
+  projectId: string,
+  options: { channel?: Channel | undefined; cursor?: string | undefined; limit: number },
+): Promise<{ suppressions: Info[]; nextCursor: string | null }> {
+  const rows = await Database.use()
+    .select()
+    .from(suppressions)
+    .where(
+      and(
+        eq(suppressions.projectId, projectId),
+        options.channel ? eq(suppressions.channel, options.channel) : undefined,
+        options.cursor ? gt(suppressions.address, options.cursor) : undefined,
+      ),
+    )
+    .orderBy(asc(suppressions.address), asc(suppressions.channel))
+    .limit(options.limit + 1);
+  const page = rows.slice(0, options.limit);
+  return {
+    suppressions: page.map(toInfo),
+    nextCursor: rows.length > options.limit ? page.at(-1)!.address : null,
+  };
+}
+
+export async function get(projectId: string, channel: Channel, address: string): Promise<Info> {
+  const [row] = await Database.use()
+    .select()
+    .from(suppressions)
+    .where(
+      and(
+        eq(suppressions.projectId, projectId),
+        eq(suppressions.channel, channel),
+        eq(suppressions.address, address.toLowerCase()),
+      ),
+    );
+  if (!row) throw new AppError("not_found", `${address} is not suppressed on ${channel}`);
+  return toInfo(row);
+}
+
+/** Lifts a suppression; 404 if there is none. */
+export async function remove(projectId: string, channel: Channel, address: string): Promise<Info> {
+  const [row] = await Database.use()
+    .delete(suppressions)
+    .where(
+      and(
+        eq(suppressions.projectId, projectId),
+        eq(suppressions.channel, channel),
+        eq(suppressions.address, address.toLowerCase()),
+      ),
+    )
+    .returning();
+  if (!row) throw new AppError("not_found", `${address} is not suppressed on ${channel}`);
+  return toInfo(row);
 }

@@ -10,6 +10,7 @@ import { createApp } from "@pregon/api";
 import { Database, Email, Log, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
 import { loadLocalConfig } from "../config";
 import { createEmailSender } from "../handlers/email-sender";
+import { createFeedbackHandler } from "../handlers/feedback";
 import { createSweeper } from "../handlers/sweeper";
 import { consumerTimeoutSeconds } from "../pipelines";
 import { ensureBootstrapKey, ensureOtpPepper } from "./bootstrap";
@@ -73,6 +74,7 @@ async function main() {
       queue: stack.queues.email,
       handler: createEmailSender({ mailer: Email.sesMailer(ses), sendRate: config.sesMaxSendRate }),
     },
+    { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
   ];
   for (const { name, queue, handler } of consumers) {
     const poller = startPoller(sqs, config.region, {

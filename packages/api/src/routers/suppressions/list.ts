@@ -1,0 +1,33 @@
+import { Suppression } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const list = scopedProcedure("suppressions:read")
+  .meta({
+    openapi: {
+      method: "GET",
+      path: "/v1/suppressions",
+      tags: ["suppressions"],
+      summary: "List suppressed addresses",
+      description:
+        "Addresses the project never sends to (hard bounces, complaints, manual), by address; paginated by cursor.",
+    },
+  })
+  .input(
+    z.object({
+      channel: Suppression.Channel.optional(),
+      cursor: z
+        .string()
+        .max(320)
+        .optional()
+        .meta({ description: "nextCursor of the previous page" }),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+  )
+  .output(
+    z.object({
+      suppressions: z.array(Suppression.Info),
+      nextCursor: z.string().nullable().meta({ description: "null on the last page" }),
+    }),
+  )
+  .query(({ ctx, input }) => Suppression.list(ctx.principal.projectId, input));

@@ -1,0 +1,19 @@
+import { Suppression } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+
+export const remove = scopedProcedure("suppressions:write")
+  .meta({
+    openapi: {
+      method: "DELETE",
+      path: "/v1/suppressions",
+      tags: ["suppressions"],
+      summary: "Lift a suppression",
+      description: "Sends to the address resume. 404 if it is not suppressed.",
+    },
+  })
+  .input(z.object({ channel: Suppression.Channel, address: z.string().min(1).max(320) }))
+  .output(Suppression.Info)
+  .mutation(({ ctx, input }) =>
+    Suppression.remove(ctx.principal.projectId, input.channel, input.address),
+  );

@@ -1,0 +1,111 @@
+import { Delivery, Log, Outbox, Suppression } from "@pregon/core";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { z } from "zod";
+
+/**
+ * An SES event (configuration set event publishing, or the older notifications), as SNS delivers it
+ * raw to the feedback queue. Only what Pregón reads is described.
+ */
+const SesEvent = z.object({
+  eventType: z.string().optional(),
+  notificationType: z.string().optional(),
+  mail: z.object({
+    messageId: z.string(),
+    tags: z.record(z.string(), z.array(z.string())).optional(),
+  }),
+  bounce: z
+    .object({
+      bounceType: z.string(),
+      bouncedRecipients: z.array(z.object({ diagnosticCode: z.string().optional() })).optional(),
+    })
+    .optional(),
+  reject: z.object({ reason: z.string() }).optional(),
+  deliveryDelay: z.object({ delayType: z.string() }).optional(),
+});
+type SesEvent = z.infer<typeof SesEvent>;
+
+function parse(body: string): SesEvent | undefined {
+  try {
+    return SesEvent.safeParse(JSON.parse(body)).data;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Applies one event; returns the outbox ids of the facts it wrote. A hard bounce or a complaint also
+ * suppresses the address for the delivery's project; a soft bounce does not.
+ */
+async function apply(event: SesEvent): Promise<number[]> {
+  const type = event.eventType ?? event.notificationType;
+  const deliveryId = event.mail.tags?.delivery_id?.[0];
+  if (!deliveryId) return [];
+  const move = async (status: Delivery.FeedbackStatus, error?: string) =>
+    Delivery.advance(deliveryId, status, error);
+  switch (type) {
+    case "Delivery":
+      return [(await move("delivered"))?.outboxId].filter((id) => id !== undefined);
+    case "Bounce": {
+      const permanent = event.bounce?.bounceType === "Permanent";
+      const diagnostic = event.bounce?.bouncedRecipients?.[0]?.diagnosticCode;
+      const moved = await move(
+        "bounced",
+        `${event.bounce?.bounceType} bounce${diagnostic ? `: ${diagnostic}` : ""}`,
+      );
+      if (!moved) return [];
+      const suppressed = permanent
+        ? await Suppression.add({
+            projectId: moved.projectId,
+            channel: "email",
+            address: moved.address,
+            reason: "bounce",
+          })
+        : undefined;
+      return [moved.outboxId, suppressed].filter((id) => id !== undefined);
+    }
+    case "Complaint": {
+      const moved = await move("complained");
+      if (!moved) return [];
+      const suppressed = await Suppression.add({
+        projectId: moved.projectId,
+        channel: "email",
+        address: moved.address,
+        reason: "complaint",
+      });
+      return [moved.outboxId, suppressed].filter((id) => id !== undefined);
+    }
+    case "Reject":
+      return [(await move("failed", `rejected by SES: ${event.reject?.reason}`))?.outboxId].filter(
+        (id) => id !== undefined,
+      );
+    default:
+      // Send, DeliveryDelay, Open, Click…: no status of Pregón's changes.
+      return [];
+  }
+}
+
+/** The feedback queue's consumer: SES events -> delivery statuses and the suppression list. */
+export function createFeedbackHandler() {
+  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
+    const failed: string[] = [];
+    const outboxIds: number[] = [];
+    for (const record of event.Records) {
+      const sesEvent = parse(record.body);
+      if (!sesEvent) {
+        Log.logger.error("malformed SES event", { messageId: record.messageId });
+        failed.push(record.messageId);
+        continue;
+      }
+      try {
+        outboxIds.push(...(await apply(sesEvent)));
+      } catch (error) {
+        Log.logger.error("feedback failed", { messageId: record.messageId, error });
+        failed.push(record.messageId);
+      }
+    }
+    await Outbox.publish(outboxIds).catch((error) =>
+      Log.logger.error("publishing feedback facts failed; the sweeper will retry", { error }),
+    );
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}

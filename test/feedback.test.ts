@@ -1,0 +1,272 @@
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { createApp } from "@pregon/api";
+import { Database, Delivery, Email } from "@pregon/core";
+import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { acknowledge, event, receive, receiveAll, uniqueDomain } from "./support/email";
+import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { pipelines, stack } from "./support/setup";
+
+const app = createApp(settings);
+const feedback = createFeedbackHandler();
+const sns = new SNSClient(stack.aws);
+
+/** An SES event as configuration-set event publishing sends it (shape from AWS's examples). */
+function sesEvent(eventType: string, deliveryId: string, address: string, extra: object = {}) {
+  return {
+    eventType,
+    mail: {
+      timestamp: "2026-11-27T00:40:02.012Z",
+      source: "Pregón <no-reply@pregon.test>",
+      sourceArn: "arn:aws:ses:us-east-1:123456789012:identity/pregon.test",
+      sendingAccountId: "123456789012",
+      messageId: "0100018c-example",
+      destination: [address],
+      headersTruncated: false,
+      tags: { "ses:configuration-set": ["pregon"], delivery_id: [deliveryId] },
+    },
+    ...extra,
+  };
+}
+
+const hardBounce = {
+  bounce: {
+    bounceType: "Permanent",
+    bounceSubType: "General",
+    bouncedRecipients: [
+      {
+        emailAddress: "x",
+        action: "failed",
+        status: "5.1.1",
+        diagnosticCode: "smtp; 550 5.1.1 user unknown",
+      },
+    ],
+    timestamp: "2026-11-27T00:41:02.669Z",
+    feedbackId: "0100018c-feedback",
+  },
+};
+const softBounce = {
+  bounce: { bounceType: "Transient", bounceSubType: "MailboxFull", bouncedRecipients: [] },
+};
+const complaint = { complaint: { complainedRecipients: [], complaintFeedbackType: "abuse" } };
+
+/** Publishes SES events to this file's feedback topic and runs the handler on what arrives. */
+async function inject(...events: object[]) {
+  for (const e of events) {
+    await sns.send(
+      new PublishCommand({ TopicArn: pipelines.topics.feedback, Message: JSON.stringify(e) }),
+    );
+  }
+  const records = await receiveAll(events.length, "feedback");
+  // SQS does not keep order; the events are applied in the order they were published.
+  records.sort((a, b) => Number(a.attributes.SentTimestamp) - Number(b.attributes.SentTimestamp));
+  for (const record of records)
+    expect(await feedback(event(record))).toEqual({ batchItemFailures: [] });
+  await acknowledge(records, "feedback");
+}
+
+/** An email to one recipient, sent (as the sender records it). */
+async function sentTo(projectId: string, address: string) {
+  const accepted = await Email.send(
+    projectId,
+    { to: [address], subject: "s", text: "t" },
+    settings.email,
+  );
+  const [row] = await Database.use().execute<{ id: string }>(
+    sql`select id from deliveries where notification_id = ${accepted.id}`,
+  );
+  await Delivery.lease([row!.id], 60_000);
+  await Delivery.markSent(row!.id, "ses-1");
+  return row!.id;
+}
+
+async function statusOf(deliveryId: string) {
+  const [row] = await Database.use().execute<{
+    status: string;
+    provider_message_id: string | null;
+  }>(sql`select status, provider_message_id from deliveries where id = ${deliveryId}`);
+  return row!;
+}
+
+async function suppressed(projectId: string, address: string) {
+  const rows = await Database.use().execute<{ reason: string }>(
+    sql`select reason from suppressions where project_id = ${projectId} and address = ${address}`,
+  );
+  return rows[0]?.reason;
+}
+
+describe("SES feedback", () => {
+  it("marks a hard bounce bounced and suppresses the address; the next send skips it", async () => {
+    const { project } = await projectWithKey();
+    const address = `gone@${uniqueDomain()}`;
+    const id = await sentTo(project.id, address);
+    await inject(sesEvent("Bounce", id, address, hardBounce));
+    expect((await statusOf(id)).status).toBe("bounced");
+    expect(await suppressed(project.id, address)).toBe("bounce");
+
+    const next = await Email.send(
+      project.id,
+      { to: [address.toUpperCase()], subject: "s", text: "t" },
+      settings.email,
+    );
+    expect(next.recipients).toEqual({ accepted: 0, suppressed: 1, duplicates: 0 });
+    // Facts: bounced and suppression.added, ids only.
+    const facts: string[] = [];
+    for (let i = 0; i < 20 && !facts.includes("suppression.added"); i++) {
+      for (const record of await receive("audit")) {
+        expect(record.body).not.toContain("@");
+        const fact = JSON.parse(record.body);
+        if (
+          fact.deliveryId === id ||
+          (fact.type === "suppression.added" && fact.projectId === project.id)
+        ) {
+          facts.push(fact.type);
+        }
+      }
+    }
+    expect(facts).toEqual(expect.arrayContaining(["delivery.bounced", "suppression.added"]));
+  });
+
+  it("does not suppress on a soft bounce; does on a complaint after delivery", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const soft = await sentTo(project.id, `full@${domain}`);
+    await inject(sesEvent("Bounce", soft, `full@${domain}`, softBounce));
+    expect((await statusOf(soft)).status).toBe("bounced");
+    expect(await suppressed(project.id, `full@${domain}`)).toBeUndefined();
+
+    const angry = await sentTo(project.id, `angry@${domain}`);
+    await inject(
+      sesEvent("Delivery", angry, `angry@${domain}`),
+      sesEvent("Complaint", angry, `angry@${domain}`, complaint),
+    );
+    expect((await statusOf(angry)).status).toBe("complained");
+    expect(await suppressed(project.id, `angry@${domain}`)).toBe("complaint");
+  });
+
+  it("ends in the right status whatever the order of events, and keeps a delivered that beat the sender", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    const late = await sentTo(project.id, `late@${domain}`);
+    await inject(
+      sesEvent("Complaint", late, `late@${domain}`, complaint),
+      sesEvent("Delivery", late, `late@${domain}`),
+    );
+    expect((await statusOf(late)).status).toBe("complained");
+
+    // SES reports the delivery before the sender committed `sent`.
+    const accepted = await Email.send(
+      project.id,
+      { to: [`fast@${domain}`], subject: "s", text: "t" },
+      settings.email,
+    );
+    const [row] = await Database.use().execute<{ id: string }>(
+      sql`select id from deliveries where notification_id = ${accepted.id}`,
+    );
+    await Delivery.lease([row!.id], 60_000);
+    await inject(sesEvent("Delivery", row!.id, `fast@${domain}`));
+    await Delivery.markSent(row!.id, "ses-fast");
+    expect(await statusOf(row!.id)).toEqual({
+      status: "delivered",
+      provider_message_id: "ses-fast",
+    });
+    await Delivery.markSent(row!.id, "ses-again");
+    expect((await statusOf(row!.id)).provider_message_id).toBe("ses-fast");
+  });
+
+  it("fails a rejected message, and ignores events it cannot place", async () => {
+    const { project } = await projectWithKey();
+    const address = `virus@${uniqueDomain()}`;
+    const id = await sentTo(project.id, address);
+    await inject(
+      sesEvent("Reject", id, address, { reject: { reason: "Bad content" } }),
+      sesEvent("Delivery", "00000000-0000-4000-8000-000000000000", address),
+      sesEvent("Open", id, address),
+      { eventType: "Delivery", mail: { messageId: "no-tags" } },
+    );
+    expect(await statusOf(id)).toMatchObject({ status: "failed" });
+    expect(await feedback(event({ ...(await anyRecord()), body: "not json" }))).toMatchObject({
+      batchItemFailures: [{ itemIdentifier: expect.any(String) }],
+    });
+  });
+});
+
+/** A real record shape to put a broken body in. */
+async function anyRecord() {
+  await sns.send(new PublishCommand({ TopicArn: pipelines.topics.feedback, Message: "{}" }));
+  const [record] = await receiveAll(1, "feedback");
+  await acknowledge([record!], "feedback");
+  return record!;
+}
+
+describe("/v1/suppressions", () => {
+  it("adds, lists with a cursor and lifts suppressions, per project and scope", async () => {
+    const { secret, project } = await projectWithKey([
+      "suppressions:read",
+      "suppressions:write",
+      "emails:send",
+    ]);
+    const call = (method: string, path: string, body?: unknown) =>
+      callApp(app, secret, method, path, body);
+    const domain = uniqueDomain();
+    for (const name of ["c", "a", "b"]) {
+      expect(
+        (await call("POST", "/v1/suppressions", { channel: "email", address: `${name}@${domain}` }))
+          .status,
+      ).toBe(201);
+    }
+    expect(
+      (await call("POST", "/v1/suppressions", { channel: "email", address: "nope" })).body.issues[0]
+        .path,
+    ).toEqual(["address"]);
+    const first = await call("GET", "/v1/suppressions?channel=email&limit=2");
+    expect(first.body.suppressions.map((s: { address: string }) => s.address)).toEqual([
+      `a@${domain}`,
+      `b@${domain}`,
+    ]);
+    expect(first.body.suppressions[0]).toMatchObject({ channel: "email", reason: "manual" });
+    const rest = await call(
+      "GET",
+      `/v1/suppressions?channel=email&limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+    );
+    expect(rest.body).toMatchObject({
+      suppressions: [{ address: `c@${domain}` }],
+      nextCursor: null,
+    });
+
+    const sent = await Email.send(
+      project.id,
+      { to: [`a@${domain}`, `z@${domain}`], subject: "s", text: "t" },
+      settings.email,
+    );
+    expect(sent.recipients.suppressed).toBe(1);
+
+    const lifted = await call(
+      "DELETE",
+      `/v1/suppressions?channel=email&address=${encodeURIComponent(`A@${domain}`)}`,
+    );
+    expect(lifted).toMatchObject({ status: 200, body: { address: `a@${domain}` } });
+    expect(
+      (
+        await call(
+          "DELETE",
+          `/v1/suppressions?channel=email&address=${encodeURIComponent(`a@${domain}`)}`,
+        )
+      ).status,
+    ).toBe(404);
+
+    const reader = await projectWithKey(["suppressions:read"]);
+    expect(
+      (await callApp(app, reader.secret, "GET", "/v1/suppressions")).body.suppressions,
+    ).toEqual([]);
+    expect(
+      (
+        await callApp(app, reader.secret, "POST", "/v1/suppressions", {
+          channel: "email",
+          address: `x@${domain}`,
+        })
+      ).status,
+    ).toBe(403);
+  });
+});
