@@ -148,6 +148,18 @@ describe("SES feedback", () => {
   it("ends in the right status whatever the order of events, and keeps a delivered that beat the sender", async () => {
     const { project } = await projectWithKey();
     const domain = uniqueDomain();
+    const delayed = await sentTo(project.id, `slow@${domain}`);
+    await inject(
+      sesEvent("DeliveryDelay", delayed, `slow@${domain}`, {
+        deliveryDelay: { delayType: "MailboxFull" },
+      }),
+      sesEvent("Delivery", delayed, `slow@${domain}`),
+    );
+    const [slow] = await Database.use().execute<{ status: string; error: string }>(
+      sql`select status, error from deliveries where id = ${delayed}`,
+    );
+    expect(slow).toEqual({ status: "delivered", error: "delayed: MailboxFull" });
+
     const late = await sentTo(project.id, `late@${domain}`);
     await inject(
       sesEvent("Complaint", late, `late@${domain}`, complaint),

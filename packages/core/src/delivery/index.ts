@@ -175,6 +175,15 @@ export const markFailed = (id: string, error: string) => settle(id, "failed", { 
 
 export const markExpired = (id: string) => settle(id, "expired", {});
 
+/** A provider's "still trying" (SES DeliveryDelay): noted on a sent delivery, its status kept. */
+export async function noteDelay(id: string, reason: string): Promise<void> {
+  if (!Database.isUuid(id)) return;
+  await Database.use()
+    .update(deliveries)
+    .set({ error: `delayed: ${reason}`, updatedAt: Clock.now() })
+    .where(and(eq(deliveries.id, id), inArray(deliveries.status, ["sending", "sent"])));
+}
+
 /** Gives a leased delivery back (a transient error): the queue message's next receive retries it. */
 export async function release(id: string): Promise<void> {
   await Database.use()

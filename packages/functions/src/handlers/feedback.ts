@@ -78,8 +78,11 @@ async function apply(event: SesEvent): Promise<number[]> {
       return [(await move("failed", `rejected by SES: ${event.reject?.reason}`))?.outboxId].filter(
         (id) => id !== undefined,
       );
+    case "DeliveryDelay":
+      await Delivery.noteDelay(deliveryId, event.deliveryDelay?.delayType ?? "unknown");
+      return [];
     default:
-      // Send, DeliveryDelay, Open, Click…: no status of Pregón's changes.
+      // Send, Open, Click…: no status of Pregón's changes.
       return [];
   }
 }
