@@ -68,6 +68,18 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
 }
 
 /**
+ * The outbox insert that announces `type` for each row of a `moved` CTE (deliveries just changed),
+ * so a status and its fact are written by one statement.
+ */
+const factsOfMoved = (type: string, now: string) => sql`
+  insert into ${outbox} (topic, body, created_at)
+  select 'events',
+    json_build_object('type', ${type}::text, 'projectId', project_id,
+      'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
+    ${now}
+  from moved`;
+
+/**
  * Moves a leased delivery to `status` and writes its fact to the outbox in the same statement.
  * Only from `sending`: a delivery never moves back. Returns the outbox id, if it moved.
  */
@@ -85,12 +97,7 @@ async function settle(
       where id = ${id} and status = 'sending'
       returning id, notification_id, project_id
     )
-    insert into ${outbox} (topic, body, created_at)
-    select 'events',
-      json_build_object('type', ${`delivery.${status}`}::text, 'projectId', project_id,
-        'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
-      ${now}
-    from moved
+    ${factsOfMoved(`delivery.${status}`, now)}
     returning id`);
   return rows[0]?.id;
 }
@@ -110,12 +117,7 @@ export async function markSent(id: string, providerMessageId: string): Promise<n
         and (status = 'sending' or (provider_message_id is null and status in ${sql.raw(afterSent)}))
       returning id, notification_id, project_id, status
     )
-    insert into ${outbox} (topic, body, created_at)
-    select 'events',
-      json_build_object('type', 'delivery.sent', 'projectId', project_id,
-        'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
-      ${now}
-    from moved where status = 'sent'
+    ${factsOfMoved("delivery.sent", now)} where status = 'sent'
     returning id`);
   return rows[0]?.id;
 }
@@ -158,12 +160,7 @@ export async function advance(
       where id = ${id} and ${rank} < ${rankOf[status]}
       returning id, notification_id, project_id, address
     ), fact as (
-      insert into ${outbox} (topic, body, created_at)
-      select 'events',
-        json_build_object('type', ${`delivery.${status}`}::text, 'projectId', project_id,
-          'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
-        ${now}
-      from moved
+      ${factsOfMoved(`delivery.${status}`, now)}
       returning id
     )
     select moved.project_id, moved.address, fact.id from moved, fact`);
