@@ -1,4 +1,5 @@
 import { functionDefaults } from "./config";
+import { configurationSet } from "./email";
 import { declared, topics } from "./messaging";
 import { templates } from "./storage";
 
@@ -15,6 +16,7 @@ emailQueue.subscribe(
     environment: {
       ...functionDefaults.environment,
       PREGON_EMAIL_SENDER_CONCURRENCY: String(emailSenderConcurrency),
+      PREGON_SES_CONFIGURATION_SET: configurationSet.configurationSetName,
     },
     permissions: [{ actions: ["ses:SendEmail", "ses:GetAccount"], resources: ["*"] }],
   },
