@@ -38,6 +38,14 @@ feedbackQueue.subscribe(
   { batch: { size: 10, partialResponses: true } },
 );
 
+const auditQueue = declared.find(({ pipeline }) => pipeline.queue === "audit")!.queue;
+
+/** Facts from the events topic -> the append-only audit log. */
+auditQueue.subscribe(
+  { ...functionDefaults, handler: "packages/functions/src/audit.handler" },
+  { batch: { size: 10, partialResponses: true } },
+);
+
 /** Requeues abandoned deliveries, republishes what a failed publish left, purges old rows. */
 export const sweeper = new sst.aws.Cron("Sweeper", {
   schedule: "rate(1 minute)",

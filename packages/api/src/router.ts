@@ -1,3 +1,4 @@
+import { auditRouter } from "./routers/audit";
 import { emailsRouter } from "./routers/emails";
 import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
@@ -15,6 +16,7 @@ export const appRouter = router({
   templates: templatesRouter,
   otp: otpRouter,
   suppressions: suppressionsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,5 @@
 export * as ApiKey from "./apikey";
+export * as Audit from "./audit";
 export * as Clock from "./clock";
 export * as Database from "./db";
 export * as Delivery from "./delivery";

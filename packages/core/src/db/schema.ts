@@ -1,4 +1,5 @@
 export * from "../apikey/apikey.sql";
+export * from "../audit/audit.sql";
 export * from "../delivery/delivery.sql";
 export * from "../idempotency/idempotency.sql";
 export * from "../notification/notification.sql";

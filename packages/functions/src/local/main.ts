@@ -9,6 +9,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import { Database, Email, Log, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
 import { loadLocalConfig } from "../config";
+import { createAuditHandler } from "../handlers/audit";
 import { createEmailSender } from "../handlers/email-sender";
 import { createFeedbackHandler } from "../handlers/feedback";
 import { createSweeper } from "../handlers/sweeper";
@@ -75,6 +76,7 @@ async function main() {
       handler: createEmailSender({ mailer: Email.sesMailer(ses), sendRate: config.sesMaxSendRate }),
     },
     { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
+    { name: "audit", queue: stack.queues.audit, handler: createAuditHandler() },
   ];
   for (const { name, queue, handler } of consumers) {
     const poller = startPoller(sqs, config.region, {

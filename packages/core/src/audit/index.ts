@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { z } from "zod";
+import * as Clock from "../clock";
+import * as Database from "../db";
+import { auditLog } from "./audit.sql";
+
+/** A fact as the outbox publishes it to the events topic. */
+export const Fact = z
+  .object({
+    type: z.string().min(1).max(100),
+    projectId: z.uuid(),
+    at: z.iso.datetime(),
+    deliveryId: z.uuid().optional(),
+    notificationId: z.uuid().optional(),
+    otpId: z.uuid().optional(),
+  })
+  .loose();
+export type Fact = z.infer<typeof Fact>;
+
+export const Event = z.object({
+  id: z.number().int(),
+  type: z.string(),
+  subjectId: z.uuid().nullable(),
+  notificationId: z.uuid().nullable(),
+  fact: z.record(z.string(), z.unknown()),
+  occurredAt: z.iso.datetime(),
+  recordedAt: z.iso.datetime(),
+});
+export type Event = z.infer<typeof Event>;
+
+/** Records facts (bodies as published); a body seen before is skipped. Returns how many were new. */
+export async function record(bodies: string[]): Promise<number> {
+  const rows = bodies.map((body) => {
+    const fact = Fact.parse(JSON.parse(body));
+    return {
+      projectId: fact.projectId,
+      type: fact.type,
+      subjectId: fact.deliveryId ?? fact.otpId ?? fact.notificationId ?? null,
+      notificationId: fact.notificationId ?? null,
+      fact,
+      factHash: createHash("sha256").update(body).digest("hex"),
+      occurredAt: new Date(fact.at),
+      recordedAt: Clock.now(),
+    };
+  });
+  if (rows.length === 0) return 0;
+  const inserted = await Database.use()
+    .insert(auditLog)
+    .values(rows)
+    .onConflictDoNothing({ target: auditLog.factHash })
+    .returning({ id: auditLog.id });
+  return inserted.length;
+}
+
+/** A page of the project's audit events, newest first, before id `cursor`. */
+export async function list(
+  projectId: string,
+  filters: {
+    type?: string | undefined;
+    subjectId?: string | undefined;
+    since?: string | undefined;
+    until?: string | undefined;
+    cursor?: number | undefined;
+    limit: number;
+  },
+): Promise<{ events: Event[]; nextCursor: number | null }> {
+  const rows = await Database.use()
+    .select()
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.projectId, projectId),
+        filters.type ? eq(auditLog.type, filters.type) : undefined,
+        filters.subjectId ? eq(auditLog.subjectId, filters.subjectId) : undefined,
+        filters.since ? gte(auditLog.occurredAt, new Date(filters.since)) : undefined,
+        filters.until ? lte(auditLog.occurredAt, new Date(filters.until)) : undefined,
+        filters.cursor !== undefined ? lt(auditLog.id, filters.cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(auditLog.id))
+    .limit(filters.limit + 1);
+  const page = rows.slice(0, filters.limit);
+  return {
+    events: page.map((row) => ({
+      id: row.id,
+      type: row.type,
+      subjectId: row.subjectId,
+      notificationId: row.notificationId,
+      fact: row.fact as Record<string, unknown>,
+      occurredAt: row.occurredAt.toISOString(),
+      recordedAt: row.recordedAt.toISOString(),
+    })),
+    nextCursor: rows.length > filters.limit ? page.at(-1)!.id : null,
+  };
+}

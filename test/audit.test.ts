@@ -1,0 +1,89 @@
+import { createApp } from "@pregon/api";
+import { Audit, Database, Email } from "@pregon/core";
+import { createAuditHandler } from "@pregon/functions/handlers/audit";
+import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { acknowledge, event, mailer, receive, receiveAll, uniqueDomain } from "./support/email";
+import { callApp, projectWithKey, settings } from "./support/fixtures";
+
+const app = createApp(settings);
+const sender = createEmailSender({ mailer, sendRate: 5000 });
+const audit = createAuditHandler();
+
+/** Runs the audit consumer on everything on this file's audit queue. */
+async function drainAudit() {
+  for (let empty = 0; empty < 2; ) {
+    const records = await receive("audit");
+    if (records.length === 0) {
+      empty++;
+      continue;
+    }
+    expect(await audit(event(...records))).toEqual({ batchItemFailures: [] });
+    await acknowledge(records, "audit");
+  }
+}
+
+describe("the audit trail", () => {
+  it("records a send's facts from accepted to sent, once each, and lists them with filters", async () => {
+    const { secret, project } = await projectWithKey(["emails:send", "audit:read"]);
+    const domain = uniqueDomain();
+    const accepted = await Email.send(
+      project.id,
+      { to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" },
+      settings.email,
+    );
+    const [record] = await receiveAll(1);
+    await sender(event(record!));
+    await acknowledge([record!]);
+    await drainAudit();
+
+    const call = (path: string) => callApp(app, secret, "GET", path);
+    const all = await call("/v1/audit");
+    expect(all.status).toBe(200);
+    expect(all.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
+      "delivery.sent",
+      "delivery.sent",
+      "notification.accepted",
+    ]);
+    expect(JSON.stringify(all.body)).not.toContain("@");
+    const sent = await call("/v1/audit?type=delivery.sent&limit=1");
+    expect(sent.body.events).toHaveLength(1);
+    const rest = await call(`/v1/audit?type=delivery.sent&limit=1&cursor=${sent.body.nextCursor}`);
+    expect(rest.body).toMatchObject({ events: [{ type: "delivery.sent" }], nextCursor: null });
+    const about = await call(`/v1/audit?subjectId=${accepted.id}`);
+    expect(about.body.events.map((e: { type: string }) => e.type)).toEqual([
+      "notification.accepted",
+    ]);
+    const future = await call(`/v1/audit?since=${encodeURIComponent("2099-01-01T00:00:00Z")}`);
+    expect(future.body.events).toEqual([]);
+
+    // A fact delivered again is not recorded twice.
+    const fact = {
+      type: "delivery.sent",
+      projectId: project.id,
+      deliveryId: crypto.randomUUID(),
+      at: new Date().toISOString(),
+    };
+    expect(await Audit.record([JSON.stringify(fact)])).toBe(1);
+    expect(await Audit.record([JSON.stringify(fact)])).toBe(0);
+
+    const other = await projectWithKey(["audit:read"]);
+    expect((await callApp(app, other.secret, "GET", "/v1/audit")).body.events).toEqual([]);
+    const noScope = await projectWithKey(["emails:send"]);
+    expect((await callApp(app, noScope.secret, "GET", "/v1/audit")).status).toBe(403);
+  });
+
+  it("is append-only: Postgres refuses updates and deletes", async () => {
+    const { project } = await projectWithKey();
+    await Audit.record([
+      JSON.stringify({ type: "x.y", projectId: project.id, at: new Date().toISOString() }),
+    ]);
+    await expect(
+      Database.use().execute(sql`update audit_log set type = 'z' where project_id = ${project.id}`),
+    ).rejects.toMatchObject({ cause: { message: "audit_log is append-only" } });
+    await expect(
+      Database.use().execute(sql`delete from audit_log where project_id = ${project.id}`),
+    ).rejects.toMatchObject({ cause: { message: "audit_log is append-only" } });
+  });
+});
