@@ -1,7 +1,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
-import { Clock, Database, Email, Outbox, snsPublisher } from "@pregon/core";
+import { Clock, Database, Delivery, Email, Outbox, snsPublisher } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/email-sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
@@ -470,8 +470,8 @@ describe("the email sender", () => {
     expect(JSON.parse(parked[0]!.Body!).deliveryIds).toHaveLength(2);
     expect(receives).toEqual([1, 2, 3, 4, 5]);
     expect(await deliveryRows(accepted.id)).toEqual([
-      { address: `a@${domain}`, status: "failed", error: "ServiceUnavailable" },
-      { address: `b@${domain}`, status: "failed", error: "ServiceUnavailable" },
+      { address: `a@${domain}`, status: "failed", error: `${Delivery.gaveUp}ServiceUnavailable` },
+      { address: `b@${domain}`, status: "failed", error: `${Delivery.gaveUp}ServiceUnavailable` },
     ]);
   }, 40_000);
 

@@ -181,6 +181,31 @@ export async function noteDelay(id: string, reason: string): Promise<void> {
     .where(and(eq(deliveries.id, id), inArray(deliveries.status, ["sending", "sent"])));
 }
 
+/**
+ * How a delivery that failed on its message's last receive (a transient cause, not a refusal)
+ * starts its error: an operator who redrives the message from the DLQ gives it another chance.
+ */
+export const gaveUp = "gave up on the last receive: ";
+
+/**
+ * DLQ redrive: deliveries of a redriven message that failed only because their message ran out of
+ * receives go back to `queued` (the one move backwards, and an operator's). Returns how many.
+ */
+export async function requeueGaveUp(ids: string[]): Promise<number> {
+  const rows = await Database.use()
+    .update(deliveries)
+    .set({ status: "queued", error: null, leaseUntil: null, updatedAt: Clock.now() })
+    .where(
+      and(
+        inArray(deliveries.id, ids),
+        eq(deliveries.status, "failed"),
+        sql`starts_with(${deliveries.error}, ${gaveUp})`,
+      ),
+    )
+    .returning({ id: deliveries.id });
+  return rows.length;
+}
+
 /** Gives a leased delivery back (a transient error): the queue message's next receive retries it. */
 export async function release(id: string): Promise<void> {
   await Database.use()

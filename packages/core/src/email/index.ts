@@ -422,8 +422,10 @@ export async function deliver(
           error instanceof AppError || (error instanceof SendError && error.permanent);
         const reason = error instanceof Error ? error.message : String(error);
         if (!permanent) retry = true;
-        if (permanent || options.lastReceive) {
+        if (permanent) {
           outboxId = await Delivery.markFailed(delivery.id, reason);
+        } else if (options.lastReceive) {
+          outboxId = await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
         } else {
           await Delivery.release(delivery.id);
         }
@@ -443,6 +445,6 @@ export async function deliver(
 /** Last receive of a message whose processing keeps failing: fails what is still pending. */
 export async function abandon(deliveryIds: string[], reason: string): Promise<void> {
   for (const row of await Delivery.lease(deliveryIds, 60_000)) {
-    await Delivery.markFailed(row.id, reason);
+    await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
   }
 }

@@ -54,7 +54,7 @@ export function createEmailSender(options: { mailer: Email.Mailer; sendRate: num
         if (lastReceive) {
           await Email.abandon(
             message.deliveryIds,
-            `gave up after ${maxReceiveCount} receives`,
+            `the batch failed ${maxReceiveCount} times`,
           ).catch((cause) =>
             Log.logger.error("could not mark abandoned deliveries", { error: cause }),
           );

@@ -1,13 +1,18 @@
 import { parseArgs } from "node:util";
+import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ApiKey, AppError, Database, Project, RateLimit } from "@pregon/core";
 import postgres from "postgres";
 import { z } from "zod";
 import { type LocalConfig, loadLocalConfig } from "../config";
+import { pipelines, type QueueName } from "../pipelines";
+import * as Dlq from "./dlq";
 import { startPostgres } from "./stack";
 
 const usage = `Usage: npm run pregon -- <command> [--json]
 
   db migrate
+  dlq list <queue> [--queue-url <url> --dlq-url <url>]
+  dlq redrive <queue> [--queue-url <url> --dlq-url <url>]
   projects list
   projects create <name>
   projects limits <name or id> --channel <email|sms|push>
@@ -17,10 +22,37 @@ const usage = `Usage: npm run pregon -- <command> [--json]
   keys revoke <key id> [--project <name or id>]
 
 Scopes: ${ApiKey.scopes.join(", ")}
+Queues: ${pipelines.map((p) => p.queue).join(", ")}. Without URLs, the local stack's queues
+(npm start running); with them, the queues they name (AWS credentials from the environment).
 The project defaults to "default". The database is DATABASE_URL when set (a deployed one, say);
 otherwise the local stack's Postgres, started for the command when \`npm start\` is not running.`;
 
 class UsageError extends Error {}
+
+/** The queue and its DLQ: the URLs given (AWS), or the local stack's by name. */
+async function queueUrls(
+  queue: QueueName,
+  given: { queueUrl?: string | undefined; dlqUrl?: string | undefined },
+) {
+  if (given.queueUrl && given.dlqUrl) {
+    // An endpoint set in the environment (an emulator) is used as such, not the URLs' hosts.
+    const endpoint = process.env.AWS_ENDPOINT_URL_SQS;
+    const sqs = new SQSClient(endpoint ? { endpoint } : {});
+    return { sqs, urls: { queueUrl: given.queueUrl, dlqUrl: given.dlqUrl } };
+  }
+  const config = loadLocalConfig();
+  const sqs = new SQSClient({
+    endpoint: `http://127.0.0.1:${config.awsPort}`,
+    region: config.region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  const url = async (name: string) =>
+    (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+  return {
+    sqs,
+    urls: { queueUrl: await url(`pregon-${queue}`), dlqUrl: await url(`pregon-${queue}-dlq`) },
+  };
+}
 
 async function reachable(url: string): Promise<boolean> {
   const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
@@ -91,6 +123,8 @@ function command(args: string[]): (databaseUrl: string) => Promise<Output> {
       channel: { type: "string" },
       "requests-per-minute": { type: "string" },
       "recipients-per-day": { type: "string" },
+      "queue-url": { type: "string" },
+      "dlq-url": { type: "string" },
       json: { type: "boolean" },
     },
   });
@@ -111,6 +145,30 @@ function command(args: string[]): (databaseUrl: string) => Promise<Output> {
       return async () => {
         const project = await Project.create(arg);
         return { data: project, text: `Created project ${project.name} (${project.id})` };
+      };
+    }
+    case "dlq list":
+    case "dlq redrive": {
+      const queue = pipelines.find((p) => p.queue === arg)?.queue;
+      if (!queue) throw new UsageError(`dlq ${verb} <${pipelines.map((p) => p.queue).join("|")}>`);
+      const given = { queueUrl: values["queue-url"], dlqUrl: values["dlq-url"] };
+      if (Boolean(given.queueUrl) !== Boolean(given.dlqUrl)) {
+        throw new UsageError("--queue-url and --dlq-url go together");
+      }
+      return async () => {
+        const { sqs, urls } = await queueUrls(queue, given);
+        if (verb === "list") {
+          const parked = await Dlq.list(sqs, urls.dlqUrl);
+          const lines = parked.map(
+            (m) => `${m.messageId}  receives=${m.receiveCount}  ${m.sentAt}  ${m.body}`,
+          );
+          return { data: parked, text: lines.join("\n") || `The ${queue} DLQ is empty` };
+        }
+        const result = await Dlq.redrive(sqs, queue, urls);
+        return {
+          data: result,
+          text: `Moved ${result.moved} message(s) back to ${queue}; ${result.requeued} delivery(ies) queued again`,
+        };
       };
     }
     case "projects limits": {
