@@ -1,5 +1,5 @@
 import { createApp } from "@pregon/api";
-import { Audit, Database, Email } from "@pregon/core";
+import { Audit, Database, Email, Otp } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import { createEmailSender } from "@pregon/functions/handlers/email-sender";
 import { sql } from "drizzle-orm";
@@ -44,6 +44,7 @@ describe("the audit trail", () => {
     expect(all.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "delivery.sent",
       "delivery.sent",
+      "key.created", // the test's own key
       "notification.accepted",
     ]);
     expect(JSON.stringify(all.body)).not.toContain("@");
@@ -72,6 +73,42 @@ describe("the audit trail", () => {
     expect((await callApp(app, other.secret, "GET", "/v1/audit")).body.events).toEqual([]);
     const noScope = await projectWithKey(["emails:send"]);
     expect((await callApp(app, noScope.secret, "GET", "/v1/audit")).status).toBe(403);
+  });
+
+  it("records the API's own facts: keys, templates, one-time codes", async () => {
+    const { secret, project } = await projectWithKey(["admin"]);
+    const call = (method: string, path: string, body?: unknown) =>
+      callApp(app, secret, method, path, body);
+    const created = await call("POST", "/v1/keys", { name: "ci", scopes: ["otp:send"] });
+    await call("DELETE", `/v1/keys/${created.body.id}`);
+    await call("PUT", "/v1/templates/welcome", { subject: "s", html: "h" });
+    const otp = await Otp.send(
+      project.id,
+      undefined,
+      { channel: "email", to: `o@${uniqueDomain()}`, purpose: "login", length: 6, ttlSeconds: 300 },
+      settings.email,
+    );
+    const code = (await Otp.issueCode(otp.id))!;
+    await Otp.verify(project.id, otp.id, code === "000000" ? "000001" : "000000");
+    await Otp.verify(project.id, otp.id, code);
+    await drainAudit();
+
+    const { body } = await call("GET", "/v1/audit?limit=100");
+    const types = body.events.map((e: { type: string }) => e.type);
+    for (const type of [
+      "key.created",
+      "key.revoked",
+      "template.changed",
+      "otp.issued",
+      "otp.failed",
+      "otp.verified",
+    ]) {
+      expect(types).toContain(type);
+    }
+    const revoked = body.events.find((e: { type: string }) => e.type === "key.revoked");
+    expect(revoked.subjectId).toBe(created.body.id);
+    expect(JSON.stringify(body)).not.toContain(code);
+    expect(JSON.stringify(body)).not.toContain(created.body.key);
   });
 
   it("is append-only: Postgres refuses updates and deletes", async () => {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
+import * as Outbox from "../outbox";
 import { apiKeys } from "./apikey.sql";
 
 export const scopes = [
@@ -67,25 +68,32 @@ export function generateSecret(): string {
   return `prg_${randomBytes(32).toString("base64url")}`;
 }
 
-/** Creates a key; its secret is returned here and never again. */
+/** Creates a key (and its `key.created` fact); its secret is returned here and never again. */
 export async function create(input: {
   projectId: string;
   name: string;
   scopes: Scope[];
 }): Promise<Info & { secret: string }> {
   const secret = generateSecret();
-  const [row] = await Database.use()
-    .insert(apiKeys)
-    .values({
-      projectId: input.projectId,
-      name: Name.parse(input.name),
-      hash: hash(secret),
-      hint: hint(secret),
-      scopes: [...new Set(input.scopes)],
-      createdAt: Clock.now(),
-    })
-    .returning();
-  return { ...toInfo(row!), secret };
+  const { row, facts } = await Database.use().transaction(async (tx) => {
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        projectId: input.projectId,
+        name: Name.parse(input.name),
+        hash: hash(secret),
+        hint: hint(secret),
+        scopes: [...new Set(input.scopes)],
+        createdAt: Clock.now(),
+      })
+      .returning();
+    const facts = await Outbox.announce(tx, [
+      { type: "key.created", projectId: input.projectId, keyId: row!.id },
+    ]);
+    return { row: row!, facts };
+  });
+  await Outbox.publishSoon(facts);
+  return { ...toInfo(row), secret };
 }
 
 /**
@@ -150,13 +158,20 @@ export async function list(projectId: string): Promise<Info[]> {
   return rows.map(toInfo);
 }
 
-/** Revokes a key of the project; revoking a revoked key changes nothing. */
+/** Revokes a key of the project (with a `key.revoked` fact); revoking again changes nothing. */
 export async function revoke(projectId: string, id: string): Promise<Info> {
   if (!Database.isUuid(id)) throw new AppError("not_found", `API key ${id} not found`);
-  const [row] = await Database.use()
-    .update(apiKeys)
-    .set({ revokedAt: Clock.now() })
-    .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning();
+  const { row, facts } = await Database.use().transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: Clock.now() })
+      .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    const facts = row
+      ? await Outbox.announce(tx, [{ type: "key.revoked", projectId, keyId: row.id }])
+      : [];
+    return { row, facts };
+  });
+  await Outbox.publishSoon(facts);
   return row ? toInfo(row) : get(projectId, id);
 }

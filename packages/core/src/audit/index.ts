@@ -14,6 +14,7 @@ export const Fact = z
     deliveryId: z.uuid().optional(),
     notificationId: z.uuid().optional(),
     otpId: z.uuid().optional(),
+    keyId: z.uuid().optional(),
   })
   .loose();
 export type Fact = z.infer<typeof Fact>;
@@ -36,7 +37,7 @@ export async function record(bodies: string[]): Promise<number> {
     return {
       projectId: fact.projectId,
       type: fact.type,
-      subjectId: fact.deliveryId ?? fact.otpId ?? fact.notificationId ?? null,
+      subjectId: fact.deliveryId ?? fact.otpId ?? fact.keyId ?? fact.notificationId ?? null,
       notificationId: fact.notificationId ?? null,
       fact,
       factHash: createHash("sha256").update(body).digest("hex"),

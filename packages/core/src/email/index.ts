@@ -303,14 +303,7 @@ export async function send(
     return { id, channel: "email", status: "queued", recipients: counts };
   });
 
-  if (!replayed) {
-    await Outbox.publish(outboxIds).catch((error) =>
-      Log.logger.error("publish after commit failed; the sweeper will retry", {
-        notificationId: response.id,
-        error,
-      }),
-    );
-  }
+  if (!replayed) await Outbox.publishSoon(outboxIds);
   return response;
 }
 
@@ -436,9 +429,7 @@ export async function deliver(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-  await Outbox.publish(outboxIds).catch((error) =>
-    Log.logger.error("publishing delivery facts failed; the sweeper will retry", { error }),
-  );
+  await Outbox.publishSoon(outboxIds);
   return { retry };
 }
 

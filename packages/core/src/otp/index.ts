@@ -5,7 +5,6 @@ import * as Database from "../db";
 import { deliveries } from "../delivery/delivery.sql";
 import * as Email from "../email";
 import { AppError, type Reason } from "../error";
-import * as Log from "../log";
 import * as Outbox from "../outbox";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
@@ -267,19 +266,17 @@ export async function send(
       counts: { accepted: 1, suppressed: 0, duplicates: 0 },
     });
     await tx.update(otps).set({ deliveryId: written.deliveryIds[0] }).where(eq(otps.id, otp!.id));
-    return { id: otp!.id, expiresAt, outboxIds: written.outboxIds };
+    const issued = await Outbox.announce(tx, [
+      { type: "otp.issued", projectId, otpId: otp!.id, channel: input.channel },
+    ]);
+    return { id: otp!.id, expiresAt, outboxIds: [...written.outboxIds, ...issued] };
   });
 
   if ("refusal" in result) {
     const { reason, retryAfterSeconds, limit } = result.refusal!;
     throw new AppError(reason, refusals[reason]!, { retryAfterSeconds, limit, remaining: 0 });
   }
-  await Outbox.publish(result.outboxIds).catch((error) =>
-    Log.logger.error("publish after commit failed; the sweeper will retry", {
-      otpId: result.id,
-      error,
-    }),
-  );
+  await Outbox.publishSoon(result.outboxIds);
   return {
     id: result.id,
     channel: input.channel,
@@ -336,8 +333,14 @@ export async function verify(projectId: string, id: string, code: string): Promi
     left join target t on true
     left join attempt a on true`);
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
-  if (row.valid) return { valid: true };
+  const announce = async (type: string) =>
+    Outbox.publishSoon(await Outbox.announce(Database.use(), [{ type, projectId, otpId: id }]));
+  if (row.valid) {
+    await announce("otp.verified");
+    return { valid: true };
+  }
   if (row.checked) {
+    await announce("otp.failed");
     return { valid: false, reason: "invalid", attemptsRemaining: rules.checksPerCode - row.after! };
   }
   // Not checked. The statement's snapshot may predate a concurrent check that used the last
@@ -358,6 +361,7 @@ export async function verify(projectId: string, id: string, code: string): Promi
             : current!.attempts >= rules.checksPerCode
               ? "max_attempts"
               : "invalid"; // not sent yet: no code can match
+  if (reason === "locked") await announce("otp.locked");
   if (reason === "locked" || reason === "max_attempts") {
     await recordFraud(Database.use(), {
       projectId,

@@ -1,6 +1,7 @@
 import { and, asc, inArray, isNotNull, isNull, lt } from "drizzle-orm";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import * as Log from "../log";
 import { outbox } from "./outbox.sql";
 
 /** The SNS topics Pregón publishes to (DESIGN.md §1). */
@@ -72,6 +73,33 @@ export async function publish(ids: number[]): Promise<number> {
     }
     return rows.length;
   });
+}
+
+/**
+ * Publishes rows just committed, as soon as possible: a failure (or a process with no publisher,
+ * like the CLI) leaves them to the sweeper, which is the guarantee; this is only the fast path.
+ */
+export async function publishSoon(ids: number[]): Promise<void> {
+  if (!publisher || ids.length === 0) return;
+  await publish(ids).catch((error) =>
+    Log.logger.error("publish after commit failed; the sweeper will retry", { error }),
+  );
+}
+
+/** A fact for the events topic: what happened, to what, when (ids only). */
+export interface Fact {
+  type: string;
+  projectId: string;
+  [id: string]: string | number;
+}
+
+/** Writes facts in the caller's transaction (publish the returned ids after the commit). */
+export function announce(tx: Database.Tx | Database.Db, facts: Fact[]): Promise<number[]> {
+  const at = Clock.now().toISOString();
+  return add(
+    tx,
+    facts.map((fact) => ({ topic: "events", body: JSON.stringify({ ...fact, at }) })),
+  );
 }
 
 /** Sweeper: publishes rows left unpublished for longer than `olderThanMs`; returns how many. */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
+import * as Outbox from "../outbox";
 import { type Content, compile, type Rendered, render, type Variables } from "./render";
 import type { Store } from "./store";
 import { templates } from "./template.sql";
@@ -86,15 +87,22 @@ export async function put(
   const id = `${now.getTime().toString(36).padStart(9, "0")}-${randomUUID()}`;
   const version = `projects/${projectId}/templates/${Key.parse(key)}/${stored}/${id}.json`;
   await use().put(version, JSON.stringify(source));
-  const [row] = await Database.use()
-    .insert(templates)
-    .values({ projectId, key, locale: stored, version, updatedAt: now })
-    .onConflictDoUpdate({
-      target: [templates.projectId, templates.key, templates.locale],
-      set: { version, updatedAt: now },
-    })
-    .returning();
-  return toInfo(row!);
+  const { row, facts } = await Database.use().transaction(async (tx) => {
+    const [row] = await tx
+      .insert(templates)
+      .values({ projectId, key, locale: stored, version, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [templates.projectId, templates.key, templates.locale],
+        set: { version, updatedAt: now },
+      })
+      .returning();
+    const facts = await Outbox.announce(tx, [
+      { type: "template.changed", projectId, templateKey: key, locale: stored },
+    ]);
+    return { row: row!, facts };
+  });
+  await Outbox.publishSoon(facts);
+  return toInfo(row);
 }
 
 /** `es-MX` → `es-MX`, `es`, `default`: the first that exists. */

@@ -106,9 +106,7 @@ export function createFeedbackHandler() {
         failed.push(record.messageId);
       }
     }
-    await Outbox.publish(outboxIds).catch((error) =>
-      Log.logger.error("publishing feedback facts failed; the sweeper will retry", { error }),
-    );
+    await Outbox.publishSoon(outboxIds);
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

@@ -20,9 +20,7 @@ export function createSweeper() {
       "email",
       Email.idsPerMessage,
     );
-    await Outbox.publish(requeued).catch((error) =>
-      Log.logger.error("publishing requeued deliveries failed", { error }),
-    );
+    await Outbox.publishSoon(requeued);
     const republished = await Outbox.publishStale(staleOutboxMs);
     const purged = await Outbox.purge(outboxRetentionMs);
     const forgotten = await Idempotency.purge();

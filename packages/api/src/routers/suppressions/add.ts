@@ -1,4 +1,4 @@
-import { Log, Outbox, Suppression } from "@pregon/core";
+import { Outbox, Suppression } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 
@@ -41,10 +41,6 @@ export const add = scopedProcedure("suppressions:write")
   .mutation(async ({ ctx, input }) => {
     const projectId = ctx.principal.projectId;
     const fact = await Suppression.add({ projectId, ...input });
-    if (fact !== undefined) {
-      await Outbox.publish([fact]).catch((error) =>
-        Log.logger.error("publish failed; the sweeper will retry", { error }),
-      );
-    }
+    if (fact !== undefined) await Outbox.publishSoon([fact]);
     return Suppression.get(projectId, input.channel, input.address);
   });
