@@ -6,7 +6,11 @@ export default defineConfig({
     // One Postgres, fauxqs and SES emulator per run; each test file gets its own database.
     globalSetup: ["test/support/global-setup.ts"],
     setupFiles: ["test/support/setup.ts"],
-    env: { LOG_LEVEL: "SILENT", AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "1" },
+    env: {
+      LOG_LEVEL: "SILENT",
+      POWERTOOLS_METRICS_DISABLED: "true",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    },
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

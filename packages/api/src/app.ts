@@ -52,6 +52,10 @@ export function createApp(settings: Settings) {
   const app = new Hono();
 
   app.use(requestId());
+  app.use(async (_c, next) => {
+    await next();
+    Log.flushMetrics();
+  });
   app.use(
     bodyLimit({
       maxSize: maxBodyBytes,

@@ -303,7 +303,11 @@ export async function send(
     return { id, channel: "email", status: "queued", recipients: counts };
   });
 
-  if (!replayed) await Outbox.publishSoon(outboxIds);
+  if (!replayed) {
+    await Outbox.publishSoon(outboxIds);
+    Log.count("EmailsAccepted", response.recipients.accepted);
+    Log.count("EmailsSuppressed", response.recipients.suppressed);
+  }
   return response;
 }
 
@@ -405,6 +409,12 @@ export async function deliver(
           options.tries ?? 3,
         );
         outboxId = await Delivery.markSent(delivery.id, messageId);
+        Log.count("EmailsSent");
+        Log.metrics().addMetric(
+          "SendLatency",
+          Log.MetricUnit.Milliseconds,
+          Date.now() - delivery.createdAt.getTime(),
+        );
       } catch (error) {
         if (error instanceof OtpGone) {
           outboxId = await Delivery.markExpired(delivery.id);
@@ -417,8 +427,10 @@ export async function deliver(
         if (!permanent) retry = true;
         if (permanent) {
           outboxId = await Delivery.markFailed(delivery.id, reason);
+          Log.count("EmailsFailed");
         } else if (options.lastReceive) {
           outboxId = await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
+          Log.count("EmailsFailed");
         } else {
           await Delivery.release(delivery.id);
         }

@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
 /**
  * One logger for every entry point. Whatever reaches a log line passes through `redact`, so an API
@@ -40,3 +41,27 @@ export const logger = new Logger({
   logLevel: (process.env.LOG_LEVEL ?? "INFO").toUpperCase() as "INFO",
   jsonReplacerFn: redact,
 });
+
+let metricsInstance: Metrics | undefined;
+
+/**
+ * CloudWatch metrics in the Embedded Metric Format (EMF log lines, no API calls). Made on first
+ * use, so an entry point can set POWERTOOLS_METRICS_DISABLED (the local stack does) before.
+ */
+export function metrics(): Metrics {
+  metricsInstance ??= new Metrics({ namespace: "Pregon", serviceName: "pregon" });
+  return metricsInstance;
+}
+
+export { MetricUnit };
+
+/** Counts something that happened (a metric of unit Count). */
+export function count(name: string, value = 1): void {
+  if (value > 0) metrics().addMetric(name, MetricUnit.Count, value);
+}
+
+/** Writes the metrics gathered so far: at the end of each invocation and request. */
+export function flushMetrics(): void {
+  const current = metricsInstance;
+  if (current?.hasStoredMetrics()) current.publishStoredMetrics();
+}

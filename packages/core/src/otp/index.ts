@@ -5,6 +5,7 @@ import * as Database from "../db";
 import { deliveries } from "../delivery/delivery.sql";
 import * as Email from "../email";
 import { AppError, type Reason } from "../error";
+import * as Log from "../log";
 import * as Outbox from "../outbox";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
@@ -273,10 +274,12 @@ export async function send(
   });
 
   if ("refusal" in result) {
+    Log.count("FraudRefusals");
     const { reason, retryAfterSeconds, limit } = result.refusal!;
     throw new AppError(reason, refusals[reason]!, { retryAfterSeconds, limit, remaining: 0 });
   }
   await Outbox.publishSoon(result.outboxIds);
+  Log.count("OtpIssued");
   return {
     id: result.id,
     channel: input.channel,
@@ -333,14 +336,18 @@ export async function verify(projectId: string, id: string, code: string): Promi
     left join target t on true
     left join attempt a on true`);
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
-  const announce = async (type: string) =>
-    Outbox.publishSoon(await Outbox.announce(Database.use(), [{ type, projectId, otpId: id }]));
+  const announce = async (type: string, metric: string) => {
+    Log.count(metric);
+    await Outbox.publishSoon(
+      await Outbox.announce(Database.use(), [{ type, projectId, otpId: id }]),
+    );
+  };
   if (row.valid) {
-    await announce("otp.verified");
+    await announce("otp.verified", "OtpVerified");
     return { valid: true };
   }
   if (row.checked) {
-    await announce("otp.failed");
+    await announce("otp.failed", "OtpFailed");
     return { valid: false, reason: "invalid", attemptsRemaining: rules.checksPerCode - row.after! };
   }
   // Not checked. The statement's snapshot may predate a concurrent check that used the last
@@ -361,7 +368,7 @@ export async function verify(projectId: string, id: string, code: string): Promi
             : current!.attempts >= rules.checksPerCode
               ? "max_attempts"
               : "invalid"; // not sent yet: no code can match
-  if (reason === "locked") await announce("otp.locked");
+  if (reason === "locked") await announce("otp.locked", "OtpLocked");
   if (reason === "locked" || reason === "max_attempts") {
     await recordFraud(Database.use(), {
       projectId,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
+import * as Log from "../log";
 import { projects } from "../project/project.sql";
 import { limitRefusals, rateCounters } from "./ratelimit.sql";
 
@@ -74,6 +75,7 @@ export async function consume(input: {
     returning count`);
   const [row] = rows;
   if (row) return { remaining: input.limit - row.count, resetSeconds };
+  Log.count("LimitRefusals");
   await Database.use()
     .insert(limitRefusals)
     .values({

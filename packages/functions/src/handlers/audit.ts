@@ -16,6 +16,7 @@ export function createAuditHandler() {
         failed.push(record.messageId);
       }
     }
+    Log.flushMetrics();
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

@@ -62,6 +62,7 @@ export function createEmailSender(options: { mailer: Email.Mailer; sendRate: num
         failed.push(record.messageId);
       }
     }
+    Log.flushMetrics();
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

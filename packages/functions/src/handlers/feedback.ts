@@ -40,8 +40,17 @@ async function apply(event: SesEvent): Promise<number[]> {
   const type = event.eventType ?? event.notificationType;
   const deliveryId = event.mail.tags?.delivery_id?.[0];
   if (!deliveryId) return [];
-  const move = async (status: Delivery.FeedbackStatus, error?: string) =>
-    Delivery.advance(deliveryId, status, error);
+  const metricOf = {
+    delivered: "EmailsDelivered",
+    failed: "EmailsRejected",
+    bounced: "EmailsBounced",
+    complained: "EmailsComplained",
+  };
+  const move = async (status: Delivery.FeedbackStatus, error?: string) => {
+    const moved = await Delivery.advance(deliveryId, status, error);
+    if (moved) Log.count(metricOf[status]);
+    return moved;
+  };
   switch (type) {
     case "Delivery":
       return [(await move("delivered"))?.outboxId].filter((id) => id !== undefined);
@@ -107,6 +116,7 @@ export function createFeedbackHandler() {
       }
     }
     await Outbox.publishSoon(outboxIds);
+    Log.flushMetrics();
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }

@@ -28,6 +28,7 @@ export function createSweeper() {
     const otps = await Otp.purge();
     const result = { requeued: requeued.length, republished, purged, forgotten, counters, otps };
     Log.logger.info("sweep done", result);
+    Log.flushMetrics();
     return result;
   };
 }

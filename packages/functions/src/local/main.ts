@@ -47,6 +47,8 @@ async function shutdown(reason: string, exitCode: number) {
  * and the sweeper runs every minute.
  */
 async function main() {
+  // EMF metric lines are for CloudWatch; locally they are noise unless asked for.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const config = loadLocalConfig();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => void shutdown(signal, 0));
