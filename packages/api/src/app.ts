@@ -27,8 +27,18 @@ function limitHeaders(errors: TRPCError[]): Record<string, string> | undefined {
   };
 }
 
-function logError({ error, path }: { error: TRPCError; path?: string | undefined }) {
-  if (error.code === "INTERNAL_SERVER_ERROR") Log.logger.error("procedure failed", { path, error });
+function logError({
+  error,
+  path,
+  ctx,
+}: {
+  error: TRPCError;
+  path?: string | undefined;
+  ctx?: { requestId: string } | undefined;
+}) {
+  if (error.code === "INTERNAL_SERVER_ERROR") {
+    Log.logger.error("procedure failed", { path, requestId: ctx?.requestId, error });
+  }
 }
 
 /** trpc-to-openapi answers with the tRPC error shape spread out; reduce it to DESIGN §3's. */
