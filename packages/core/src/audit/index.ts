@@ -81,9 +81,9 @@ export async function list(
     )
     .orderBy(desc(auditLog.id))
     .limit(filters.limit + 1);
-  const page = rows.slice(0, filters.limit);
+  const { items, nextCursor } = Database.page(rows, filters.limit, (row) => row.id);
   return {
-    events: page.map((row) => ({
+    events: items.map((row) => ({
       id: row.id,
       type: row.type,
       subjectId: row.subjectId,
@@ -92,6 +92,6 @@ export async function list(
       occurredAt: row.occurredAt.toISOString(),
       recordedAt: row.recordedAt.toISOString(),
     })),
-    nextCursor: rows.length > filters.limit ? page.at(-1)!.id : null,
+    nextCursor,
   };
 }

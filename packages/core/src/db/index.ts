@@ -60,3 +60,12 @@ export async function migrate(url: string): Promise<void> {
 
 /** Ids are UUIDs; anything else names no row (and must not reach Postgres as a uuid). */
 export const isUuid = (value: string) => z.uuid().safeParse(value).success;
+
+/**
+ * Cursor pagination: queries fetch `limit + 1` rows; this keeps `limit` and gives the cursor of the
+ * next page (the last row's), or null when the extra row was not there.
+ */
+export function page<T, C>(rows: T[], limit: number, cursorOf: (row: T) => C) {
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? cursorOf(items.at(-1)!) : null };
+}

@@ -275,9 +275,6 @@ export async function list(
     )
     .orderBy(asc(deliveries.position))
     .limit(options.limit + 1);
-  const page = rows.slice(0, options.limit);
-  return {
-    deliveries: page.map(toInfo),
-    nextCursor: rows.length > options.limit ? page.at(-1)!.position : null,
-  };
+  const { items, nextCursor } = Database.page(rows, options.limit, (row) => row.position);
+  return { deliveries: items.map(toInfo), nextCursor };
 }

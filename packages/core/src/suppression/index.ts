@@ -87,11 +87,8 @@ export async function list(
     )
     .orderBy(asc(suppressions.address), asc(suppressions.channel))
     .limit(options.limit + 1);
-  const page = rows.slice(0, options.limit);
-  return {
-    suppressions: page.map(toInfo),
-    nextCursor: rows.length > options.limit ? page.at(-1)!.address : null,
-  };
+  const { items, nextCursor } = Database.page(rows, options.limit, (row) => row.address);
+  return { suppressions: items.map(toInfo), nextCursor };
 }
 
 export async function get(projectId: string, channel: Channel, address: string): Promise<Info> {
