@@ -1,5 +1,6 @@
 import { Audit, Log } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { batchFailures } from "./sqs";
 
 /**
  * The audit queue's consumer: each record is one fact from the events topic, recorded once (a
@@ -17,6 +18,6 @@ export function createAuditHandler() {
       }
     }
     Log.flushMetrics();
-    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    return batchFailures(failed);
   };
 }

@@ -3,19 +3,12 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
 import { pacer } from "./pacer";
+import { batchFailures, parseBody } from "./sqs";
 
 /** Time kept in hand for the database writes after the last send. */
 const safetyMarginMs = 3_000;
 
 const Message = z.object({ deliveryIds: z.array(z.uuid()).min(1) });
-
-function parse(body: string) {
-  try {
-    return Message.safeParse(JSON.parse(body)).data;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The email queue's consumer: each record names up to 50 deliveries. A record whose deliveries
@@ -35,7 +28,7 @@ export function createEmailSender(options: { mailer: Email.Mailer; sendRate: num
         continue;
       }
       const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
-      const message = parse(record.body);
+      const message = parseBody(Message, record.body);
       if (!message) {
         Log.logger.error("malformed email queue message", { messageId: record.messageId });
         failed.push(record.messageId);
@@ -63,6 +56,6 @@ export function createEmailSender(options: { mailer: Email.Mailer; sendRate: num
       }
     }
     Log.flushMetrics();
-    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    return batchFailures(failed);
   };
 }

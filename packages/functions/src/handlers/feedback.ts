@@ -1,6 +1,7 @@
 import { Delivery, Log, Outbox, Suppression } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
+import { batchFailures, parseBody } from "./sqs";
 
 /**
  * An SES event (configuration set event publishing, or the older notifications), as SNS delivers it
@@ -23,14 +24,6 @@ const SesEvent = z.object({
   deliveryDelay: z.object({ delayType: z.string() }).optional(),
 });
 type SesEvent = z.infer<typeof SesEvent>;
-
-function parse(body: string): SesEvent | undefined {
-  try {
-    return SesEvent.safeParse(JSON.parse(body)).data;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Applies one event; returns the outbox ids of the facts it wrote. A hard bounce or a complaint also
@@ -102,7 +95,7 @@ export function createFeedbackHandler() {
     const failed: string[] = [];
     const outboxIds: number[] = [];
     for (const record of event.Records) {
-      const sesEvent = parse(record.body);
+      const sesEvent = parseBody(SesEvent, record.body);
       if (!sesEvent) {
         Log.logger.error("malformed SES event", { messageId: record.messageId });
         failed.push(record.messageId);
@@ -117,6 +110,6 @@ export function createFeedbackHandler() {
     }
     await Outbox.publishSoon(outboxIds);
     Log.flushMetrics();
-    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    return batchFailures(failed);
   };
 }
