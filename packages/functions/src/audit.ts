@@ -1,9 +1,7 @@
-import { Database } from "@pregon/core";
-import { loadLambdaConfig } from "./config";
 import { createAuditHandler } from "./handlers/audit";
+import { startLambda } from "./lambda";
 
-const config = loadLambdaConfig();
-Database.configure({ url: config.databaseUrl, max: 1, prepare: false });
+startLambda();
 
 /** The audit queue's Lambda: facts from the events topic into `audit_log`. */
 export const handler = createAuditHandler();

@@ -1,11 +1,7 @@
-import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Outbox, snsPublisher } from "@pregon/core";
-import { linkedTopicArns, loadLambdaConfig } from "./config";
 import { createFeedbackHandler } from "./handlers/feedback";
+import { startLambda } from "./lambda";
 
-const config = loadLambdaConfig();
-Database.configure({ url: config.databaseUrl, max: 1, prepare: false });
-Outbox.configure(snsPublisher(new SNSClient({}), linkedTopicArns()));
+startLambda({ outbox: true });
 
 /** The feedback queue's Lambda: SES events (bounces, complaints, deliveries) from the feedback topic. */
 export const handler = createFeedbackHandler();

@@ -1,11 +1,7 @@
-import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Outbox, snsPublisher } from "@pregon/core";
-import { linkedTopicArns, loadLambdaConfig } from "./config";
 import { createSweeper } from "./handlers/sweeper";
+import { startLambda } from "./lambda";
 
-const config = loadLambdaConfig();
-Database.configure({ url: config.databaseUrl, max: 1, prepare: false });
-Outbox.configure(snsPublisher(new SNSClient({}), linkedTopicArns()));
+startLambda({ outbox: true });
 
 /** The cron sweeper's Lambda (EventBridge schedule). */
 export const handler = createSweeper();
