@@ -1,8 +1,12 @@
-import type { ApiKey, Email } from "@pregon/core";
+import type { ApiKey } from "@pregon/core";
 
-/** What the app is configured with at start (plain data, like the rest of the context). */
+/**
+ * What the app is configured with at start. Plain data declared here rather than imported, so the
+ * router's types (and the SDK's bundled declarations) carry nothing of core.
+ */
 export interface Settings {
-  email: Email.Settings;
+  /** `from`: the sender when a request names none; `senders`: addresses and `@domain`s allowed. */
+  email: { from: string; senders: string[] };
 }
 
 /**

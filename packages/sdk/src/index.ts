@@ -1,25 +1,103 @@
 import type { AppRouter } from "@pregon/api";
-import { createTRPCClient, httpLink } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpLink,
+  retryLink,
+  type TRPCClient,
+  type TRPCLink,
+} from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { observable } from "@trpc/server/observable";
+import { PregonError } from "./error";
 
+export { PregonError, type PregonIssue } from "./error";
 export type { AppRouter };
+
+/** What each procedure takes: `RouterInputs["emails"]["send"]`. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+/** What each procedure answers: `RouterOutputs["otp"]["verify"]`. */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
 export interface PregonClientOptions {
   /** Where Pregón serves, e.g. "http://localhost:3000" (the client calls `${url}/trpc`). */
   url: string;
   apiKey: string;
   fetch?: typeof fetch;
+  /** Extra headers for every request. */
   headers?: Record<string, string>;
+  /**
+   * Attempts after the first for calls that are safe to repeat (queries and sends) when no answer
+   * came or the server answered 502, 503 or 504. A send keeps its Idempotency-Key across attempts.
+   * Default 2.
+   */
+  retries?: number;
 }
 
-/** A typed client of every Pregón procedure: `pregon.me.get.query()`, `pregon.keys.create.mutate(...)`. */
-export function createPregonClient(options: PregonClientOptions) {
+export type PregonClient = TRPCClient<AppRouter>;
+
+/** Per-call options: `pregon.emails.send.mutate(input, { context: { idempotencyKey } })`. */
+export interface PregonCallContext {
+  idempotencyKey?: string;
+}
+
+/** The procedures that honour `Idempotency-Key` (test/sdk.test.ts checks this list against the API). */
+export const sendPaths: ReadonlySet<string> = new Set(["emails.send"]);
+
+const retryable = new Set([502, 503, 504]);
+
+/** Gives each send one Idempotency-Key, kept across retries; the caller's wins. */
+const idempotencyLink: TRPCLink<AppRouter> =
+  () =>
+  ({ op, next }) => {
+    if (!sendPaths.has(op.path)) return next(op);
+    const given = (op.context as PregonCallContext).idempotencyKey;
+    return next({
+      ...op,
+      context: { ...op.context, idempotencyKey: given ?? crypto.randomUUID() },
+    });
+  };
+
+/** Turns every failure into a PregonError. */
+const errorLink: TRPCLink<AppRouter> =
+  () =>
+  ({ op, next }) =>
+    observable((observer) =>
+      next(op).subscribe({
+        next: (value) => observer.next(value),
+        error: (error) => observer.error(PregonError.fromClientError(error)),
+        complete: () => observer.complete(),
+      }),
+    );
+
+/**
+ * A typed client of every Pregón procedure: `pregon.emails.send.mutate(...)`,
+ * `pregon.otp.verify.mutate(...)`, `pregon.notifications.get.query(...)`.
+ */
+export function createPregonClient(options: PregonClientOptions): PregonClient {
+  const retries = options.retries ?? 2;
   return createTRPCClient<AppRouter>({
     links: [
-      // One request per call, as the server does not batch.
+      errorLink,
+      idempotencyLink,
+      retryLink({
+        retry: ({ op, error, attempts }) =>
+          attempts <= retries &&
+          (op.type === "query" || sendPaths.has(op.path)) &&
+          (error.data === undefined || retryable.has(error.data.httpStatus)),
+        retryDelayMs: (attempt) => 200 * 2 ** attempt,
+      }),
+      // One request per call: the server does not batch.
       httpLink({
         url: `${options.url.replace(/\/+$/, "")}/trpc`,
         ...(options.fetch && { fetch: options.fetch }),
-        headers: () => ({ ...options.headers, authorization: `Bearer ${options.apiKey}` }),
+        headers: ({ op }) => {
+          const { idempotencyKey } = op.context as PregonCallContext;
+          return {
+            ...options.headers,
+            authorization: `Bearer ${options.apiKey}`,
+            ...(idempotencyKey && { "idempotency-key": idempotencyKey }),
+          };
+        },
       }),
     ],
   });
