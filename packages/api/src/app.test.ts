@@ -34,6 +34,54 @@ describe("the HTTP app", () => {
     expect(document.paths["/v1/me"].get.security).toEqual([{ bearerAuth: [] }]);
   });
 
+  it("documents every operation: id, summary, description, bearer auth, examples, errors", async () => {
+    const { body: document } = await call("GET", "/openapi.json");
+    const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods!));
+    expect(operations).toHaveLength(19);
+    const ids = operations.map((operation) => operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain("emailsSend");
+    for (const operation of operations) {
+      expect(operation.operationId).toMatch(/^[a-z]+[A-Z][A-Za-z]+$/);
+      expect(operation.summary).toBeTruthy();
+      expect(operation.description).toBeTruthy();
+      expect(operation.security).toEqual([{ bearerAuth: [] }]);
+      type Response = { content: { "application/json": { example?: unknown; schema: unknown } } };
+      const [success, ...errors] = Object.entries<Response>(operation.responses);
+      expect(success![1].content["application/json"].example, operation.operationId).toBeDefined();
+      const body = operation.requestBody?.content["application/json"];
+      if (body) expect(body.example, operation.operationId).toBeDefined();
+      expect(errors.map(([status]) => status)).toEqual(expect.arrayContaining(["401", "500"]));
+      for (const [, response] of errors) {
+        expect(response.content["application/json"].schema).toEqual({
+          $ref: "#/components/schemas/Error",
+        });
+      }
+    }
+    expect(Object.keys(document.components.schemas)).toEqual(["Error"]);
+    const send = document.paths["/v1/emails"].post;
+    expect(Object.keys(send.responses)).toEqual([
+      "202",
+      "400",
+      "401",
+      "403",
+      "404",
+      "413",
+      "415",
+      "422",
+      "429",
+      "500",
+    ]);
+    expect(Object.keys(send.responses["429"].headers)).toContain("Retry-After");
+    expect(send.description).toContain("`emails:send` scope");
+    expect(Object.keys(document.paths["/v1/keys"].get.responses)).toEqual([
+      "200",
+      "401",
+      "403",
+      "500",
+    ]);
+  });
+
   it("serves an API reference page", async () => {
     const response = await app.request("/docs");
     expect(response.status).toBe(200);
@@ -150,6 +198,19 @@ describe("the HTTP app", () => {
       status: 404,
       body: { code: "NOT_FOUND" },
     });
+  });
+
+  it("takes a POST without a body as {}, and ignores query parameters named like Object members", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const cancel = await app.request(`/v1/otp/${crypto.randomUUID()}/cancel`, {
+      method: "POST",
+      headers: bearer(secret),
+    });
+    expect(cancel.status).toBe(404);
+    for (const name of ["constructor", "__proto__", "toString"]) {
+      expect((await call("GET", `/v1/suppressions?${name}=x`, secret)).status).toBe(200);
+    }
+    expect((await call("GET", "/v1/audit?since=0000-01-01T00:00:00Z", secret)).status).toBe(400);
   });
 
   it("serves tRPC at /trpc with the same errors and no batching", async () => {

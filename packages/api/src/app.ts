@@ -45,7 +45,7 @@ function logError({
 function restErrorBody(raw: {
   code: ErrorBody["code"];
   message: string;
-  data?: { reason?: string; issues?: Issue[] };
+  data?: { reason?: ErrorBody["reason"]; issues?: Issue[] };
 }): ErrorBody {
   const issues = raw.data?.issues;
   return {
@@ -54,6 +54,28 @@ function restErrorBody(raw: {
     ...(raw.data?.reason && { reason: raw.data.reason }),
     ...(issues && { issues }),
   };
+}
+
+/**
+ * The request as trpc-to-openapi can take it. It collects the query into a plain object, so a
+ * parameter named like an Object.prototype member (`constructor`, `__proto__`) breaks it (a 500):
+ * no operation has one, they are dropped. A POST or PUT without a body (as the document describes
+ * `POST /v1/otp/{id}/cancel`) carries an empty JSON object instead of being refused with 415.
+ */
+function forOpenApi(request: Request): Request {
+  const { method, headers } = request;
+  if (method === "GET" || method === "DELETE") {
+    const url = new URL(request.url);
+    const inherited = [...url.searchParams.keys()].filter((name) => name in Object.prototype);
+    for (const name of inherited) url.searchParams.delete(name);
+    return inherited.length ? new Request(url, { method, headers }) : request;
+  }
+  if (request.body || headers.has("content-type") || !["POST", "PUT", "PATCH"].includes(method)) {
+    return request;
+  }
+  const json = new Headers(headers);
+  json.set("content-type", "application/json");
+  return new Request(request.url, { method, headers: json, body: "{}" });
 }
 
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
@@ -94,7 +116,7 @@ export function createApp(settings: Settings) {
     const response = await createOpenApiFetchHandler({
       // Procedures declare their full path (/v1/...); "" strips nothing from the URL.
       endpoint: "" as "/",
-      req: c.req.raw,
+      req: forOpenApi(c.req.raw),
       router: appRouter,
       createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
       responseMeta: ({ paths, errors }) =>

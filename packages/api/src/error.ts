@@ -1,6 +1,7 @@
-import { AppError, type Reason } from "@pregon/core";
+import { AppError, type Reason, reasons } from "@pregon/core";
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { z } from "zod";
 
 /** The one place a core reason becomes an HTTP status (through its tRPC code). */
 const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
@@ -27,10 +28,46 @@ export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: codeOf[error.reason], message: error.message, cause: error });
 }
 
-export interface Issue {
-  path: PropertyKey[];
-  message: string;
-}
+/** The codes an error body can carry: core's reasons, plus what HTTP itself refuses. */
+const errorCodes: [TRPC_ERROR_CODE_KEY, ...TRPC_ERROR_CODE_KEY[]] = [
+  "PARSE_ERROR",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "INTERNAL_SERVER_ERROR",
+  ...new Set(Object.values(codeOf)),
+];
+
+export const Issue = z.looseObject({
+  path: z.array(z.union([z.string(), z.number()])).meta({ description: "Where in the input" }),
+  message: z.string(),
+});
+export type Issue = z.infer<typeof Issue>;
+
+/** The error body of DESIGN §3: `{ code, message, reason?, issues? }`. */
+export const ErrorBody = z
+  .object({
+    code: z.enum(errorCodes).meta({ description: "The tRPC code of the HTTP status" }),
+    message: z.string(),
+    reason: z
+      .enum([...reasons, "body_too_large"])
+      .optional()
+      .meta({ description: "A stable, machine-readable cause to branch on" }),
+    issues: z
+      .array(Issue)
+      .optional()
+      .meta({ description: "For invalid_input: the validation issues (zod's, with their code)" }),
+  })
+  .meta({
+    examples: [
+      {
+        code: "BAD_REQUEST",
+        message: "to.0: Invalid email address",
+        reason: "invalid_input",
+        issues: [{ path: ["to", 0], message: "Invalid email address" }],
+      },
+    ],
+  });
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 function validationIssues(cause: unknown): Issue[] | undefined {
   if (cause instanceof Error && "issues" in cause && Array.isArray(cause.issues)) {
@@ -49,14 +86,6 @@ export function describeIssues(issues: Issue[]): string {
     .join("; ");
 }
 
-/** The error body of DESIGN §3: `{ code, message, reason?, issues? }`. */
-export interface ErrorBody {
-  code: TRPC_ERROR_CODE_KEY;
-  message: string;
-  reason?: string;
-  issues?: Issue[];
-}
-
 /** What an error tells the caller, whichever transport carries it. */
 export function describeError(error: TRPCError): ErrorBody {
   const issues = error.code === "BAD_REQUEST" ? validationIssues(error.cause) : undefined;
@@ -72,6 +101,10 @@ export function describeError(error: TRPCError): ErrorBody {
   return { code: error.code, message: error.message };
 }
 
-export function errorBody(code: TRPC_ERROR_CODE_KEY, reason: string, message: string): ErrorBody {
+export function errorBody(
+  code: ErrorBody["code"],
+  reason: ErrorBody["reason"],
+  message: string,
+): ErrorBody {
   return { code, message, reason };
 }

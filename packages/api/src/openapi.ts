@@ -1,5 +1,7 @@
 import type { AnyProcedure } from "@trpc/server";
 import { generateOpenApiDocument } from "trpc-to-openapi";
+import type { oas31 } from "zod-openapi";
+import { ErrorBody } from "./error";
 import { appRouter } from "./router";
 import type { Meta } from "./trpc";
 
@@ -14,28 +16,114 @@ export function successStatus(path: string | undefined): number {
   return (path && metaOf(path)?.successStatus) || 200;
 }
 
+type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500;
+
+/** What each error status means, by the `reason`s it carries (error.ts maps reasons to codes). */
+const errorDescriptions: Record<ErrorStatus, string> = {
+  400: "Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON",
+  401: "No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked`",
+  403: "The key lacks the operation's scope: `missing_scope`",
+  404: "Not found in the key's project (`not_found`, `template_not_found`), or no such route",
+  413: "The body exceeds 5 MB: `body_too_large`",
+  415: "The body is not `application/json`",
+  422: "The Idempotency-Key was used with another body: `idempotency_key_reused`",
+  429: "A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked`",
+  500: "Internal server error",
+};
+
+/** Sent with every 429 (app.ts `limitHeaders`). */
+const limitHeaders = {
+  "Retry-After": "Seconds to wait before trying again",
+  "RateLimit-Limit": "The limit that was reached",
+  "RateLimit-Remaining": "What is left of it",
+  "RateLimit-Reset": "Seconds until it resets",
+};
+
+/** The error statuses an operation can answer: those its shape implies, plus the ones its meta names. */
+function errorStatuses(meta: Meta, operation: oas31.OperationObject): ErrorStatus[] {
+  const { method, path, protect = true } = meta.openapi!;
+  const takesBody = method !== "GET" && method !== "DELETE";
+  const statuses = new Set<ErrorStatus>([500, ...(meta.errors ?? [])]);
+  if (takesBody) statuses.add(413).add(415);
+  if (takesBody || operation.parameters?.length) statuses.add(400);
+  if (protect) statuses.add(401);
+  if (meta.scope) statuses.add(403);
+  if (path.includes("{")) statuses.add(404);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+function errorResponse(status: ErrorStatus): oas31.ResponseObject {
+  return {
+    description: errorDescriptions[status],
+    content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    ...(status === 429 && {
+      headers: Object.fromEntries(
+        Object.entries(limitHeaders).map(([name, description]) => [
+          name,
+          { description, required: true, schema: { type: "integer", minimum: 0 } },
+        ]),
+      ),
+    }),
+  };
+}
+
+/** Spreads the meta's example over the parameters, the body and the success response. */
+function addExamples(
+  operation: oas31.OperationObject,
+  success: oas31.ResponseObject,
+  example: Meta["example"],
+) {
+  const rest = { ...example?.request };
+  for (const parameter of (operation.parameters ?? []) as oas31.ParameterObject[]) {
+    if (!(parameter.name in rest)) continue;
+    parameter.example = rest[parameter.name];
+    delete rest[parameter.name];
+  }
+  const body = (operation.requestBody as oas31.RequestBodyObject | undefined)?.content[
+    "application/json"
+  ];
+  if (body) body.example = rest;
+  const content = success.content?.["application/json"];
+  if (content && example) content.example = example.response;
+}
+
+/** "notifications.deliveries" -> "notificationsDeliveries" */
+const operationId = (path: string) =>
+  path.replace(/\.(\w)/g, (_, letter: string) => letter.toUpperCase());
+
 export function buildOpenApiDocument() {
   const document = generateOpenApiDocument(appRouter, {
     title: "Pregón API",
     version: "1.0.0",
     description:
-      "Email, SMS and push notifications and one-time codes. Authenticate with `Authorization: Bearer <API key>`.",
+      "Email, SMS and push notifications and one-time codes. Authenticate with `Authorization: Bearer <API key>`. Errors are `{code, message, reason?, issues?}` (the Error schema).",
     baseUrl: "/",
     securitySchemes: {
       bearerAuth: { type: "http", scheme: "bearer", description: "A Pregón API key" },
     },
+    defs: { Error: ErrorBody },
   });
-  // Document the status each operation really answers with.
+  // trpc-to-openapi's error shape is not the one the app answers with (app.ts `restErrorBody`).
+  const schemas = document.components?.schemas ?? {};
+  for (const name of Object.keys(schemas)) if (name.startsWith("error.")) delete schemas[name];
+
   for (const path of Object.keys(procedures)) {
-    const openapi = metaOf(path)?.openapi;
-    const status = successStatus(path);
-    if (!openapi || status === 200) continue;
-    const operation = document.paths?.[openapi.path]?.[openapi.method.toLowerCase() as "post"];
-    const responses = operation?.responses;
-    if (responses?.["200"]) {
-      responses[String(status)] = responses["200"];
-      delete responses["200"];
-    }
+    const meta = metaOf(path);
+    if (!meta?.openapi) continue;
+    const { method, path: route } = meta.openapi;
+    const operation = document.paths?.[route]?.[
+      method.toLowerCase() as "get"
+    ] as oas31.OperationObject;
+    const success = operation.responses?.["200"] as oas31.ResponseObject;
+    operation.operationId = operationId(path);
+    if (meta.scope) operation.description += ` Needs the \`${meta.scope}\` scope.`;
+    addExamples(operation, success, meta.example);
+    operation.responses = {
+      [successStatus(path)]: success,
+      ...Object.fromEntries(
+        errorStatuses(meta, operation).map((status) => [status, errorResponse(status)]),
+      ),
+    };
   }
   return document;
 }

@@ -8,6 +8,12 @@ import { describeError, toTRPCError } from "./error";
 export type Meta = OpenApiMeta<{
   /** The REST success status; the OpenAPI document and the responses both use it. */
   successStatus?: 200 | 201 | 202;
+  /** The scope the key needs (set by `scopedProcedure`). */
+  scope?: ApiKey.Scope;
+  /** Error statuses beyond the ones its shape implies (openapi.ts derives those). */
+  errors?: (404 | 422 | 429)[];
+  /** A call for the document: the input (path, query, header and body fields) and its answer. */
+  example?: { request?: Record<string, unknown>; response: unknown };
 }>;
 
 const t = initTRPC
@@ -56,7 +62,7 @@ export const idempotencyHeader = z.object({
 });
 
 export const scopedProcedure = (scope: ApiKey.Scope) =>
-  authedProcedure.use(({ ctx, next }) => {
+  authedProcedure.meta({ scope }).use(({ ctx, next }) => {
     ApiKey.assertScope(ctx.principal, scope);
     return next();
   });

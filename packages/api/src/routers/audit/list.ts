@@ -1,9 +1,37 @@
 import { Audit } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleIds, exampleTime } from "../examples";
+
+/** An ISO instant the database can compare: Postgres has no year 0. */
+const Instant = z.iso
+  .datetime()
+  .refine((value) => !value.startsWith("0000"), "Year 0 is not a date")
+  .optional();
 
 export const list = scopedProcedure("audit:read")
   .meta({
+    example: {
+      request: { type: "delivery.bounced", limit: 50 },
+      response: {
+        events: [
+          {
+            id: 1042,
+            type: "delivery.bounced",
+            subjectId: exampleIds.delivery,
+            notificationId: exampleIds.notification,
+            fact: {
+              type: "delivery.bounced",
+              deliveryId: exampleIds.delivery,
+              at: exampleTime,
+            },
+            occurredAt: exampleTime,
+            recordedAt: exampleTime,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
     openapi: {
       method: "GET",
       path: "/v1/audit",
@@ -17,8 +45,8 @@ export const list = scopedProcedure("audit:read")
     z.object({
       type: z.string().max(100).optional().meta({ description: "e.g. delivery.bounced" }),
       subjectId: z.uuid().optional().meta({ description: "A delivery, notification or OTP id" }),
-      since: z.iso.datetime().optional(),
-      until: z.iso.datetime().optional(),
+      since: Instant,
+      until: Instant,
       cursor: z.coerce
         .number()
         .int()

@@ -1,6 +1,7 @@
 import { Email, Notification } from "@pregon/core";
 import { z } from "zod";
 import { idempotencyHeader, sendProcedure } from "../../trpc";
+import { exampleIds } from "../examples";
 
 export const SendEmailOutput = z.object({
   id: z.uuid(),
@@ -12,6 +13,23 @@ export const SendEmailOutput = z.object({
 export const send = sendProcedure("emails:send")
   .meta({
     successStatus: 202,
+    errors: [404, 422, 429],
+    example: {
+      request: {
+        "Idempotency-Key": "order-1234-receipt",
+        to: ["ana@example.com", { email: "bo@example.com", name: "Bo", variables: { name: "Bo" } }],
+        from: "Pregón <no-reply@pregon.test>",
+        subject: "Hola {{ name }}",
+        html: "<p>Your order {{ order }} is on its way</p>",
+        variables: { name: "there", order: "A-17" },
+      },
+      response: {
+        id: exampleIds.notification,
+        channel: "email",
+        status: "queued",
+        recipients: { accepted: 2, suppressed: 0, duplicates: 0 },
+      },
+    },
     openapi: {
       method: "POST",
       path: "/v1/emails",

@@ -1,6 +1,7 @@
 import { ApiKey } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleKey } from "../examples";
 
 export const CreateKeyInput = z.object({
   name: ApiKey.Name,
@@ -14,6 +15,10 @@ export const CreateKeyOutput = ApiKey.Info.extend({
 export const create = scopedProcedure("admin")
   .meta({
     successStatus: 201,
+    example: {
+      request: { name: "billing", scopes: ["emails:send"] },
+      response: { ...exampleKey, key: "prg_4bT0c3VxQm2n9Lk8sR7yW1aZ6dE5fG3hJ2kL1mN0x9Qz" },
+    },
     openapi: {
       method: "POST",
       path: "/v1/keys",

@@ -1,11 +1,13 @@
 import { ApiKey } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleKey } from "../examples";
 
 export const ListKeysOutput = z.object({ keys: z.array(ApiKey.Info) });
 
 export const list = scopedProcedure("admin")
   .meta({
+    example: { response: { keys: [exampleKey] } },
     openapi: {
       method: "GET",
       path: "/v1/keys",

@@ -1,11 +1,16 @@
 import { ApiKey } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleKey } from "../examples";
 
 export const RevokeKeyInput = z.object({ id: z.uuid() });
 
 export const revoke = scopedProcedure("admin")
   .meta({
+    example: {
+      request: { id: exampleKey.id },
+      response: { ...exampleKey, revokedAt: "2025-06-01T12:05:00.000Z" },
+    },
     openapi: {
       method: "DELETE",
       path: "/v1/keys/{id}",

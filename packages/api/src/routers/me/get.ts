@@ -1,6 +1,7 @@
 import { ApiKey, Project } from "@pregon/core";
 import { z } from "zod";
 import { authedProcedure } from "../../trpc";
+import { exampleIds, exampleKey } from "../examples";
 
 export const MeOutput = z.object({
   project: Project.Info.pick({ id: true, name: true }),
@@ -10,6 +11,13 @@ export const MeOutput = z.object({
 
 export const get = authedProcedure
   .meta({
+    example: {
+      response: {
+        project: { id: exampleIds.project, name: "shop" },
+        key: { id: exampleKey.id, name: exampleKey.name, hint: exampleKey.hint },
+        scopes: exampleKey.scopes,
+      },
+    },
     openapi: {
       method: "GET",
       path: "/v1/me",

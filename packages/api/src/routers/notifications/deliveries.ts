@@ -1,6 +1,7 @@
 import { Delivery, Notification } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleIds } from "../examples";
 
 export const DeliveriesInput = z.object({
   id: z.uuid(),
@@ -20,6 +21,24 @@ export const DeliveriesOutput = z.object({
 
 export const deliveries = scopedProcedure("notifications:read")
   .meta({
+    example: {
+      request: { id: exampleIds.notification, limit: 100 },
+      response: {
+        deliveries: [
+          {
+            id: exampleIds.delivery,
+            position: 0,
+            to: "ana@example.com",
+            status: "delivered",
+            attempts: 1,
+            providerMessageId: "0100018f-ses-message-id",
+            error: null,
+            updatedAt: "2025-06-01T12:00:30.000Z",
+          },
+        ],
+        nextCursor: null,
+      },
+    },
     openapi: {
       method: "GET",
       path: "/v1/notifications/{id}/deliveries",

@@ -1,9 +1,21 @@
 import { Notification } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleIds, exampleTime } from "../examples";
 
 export const get = scopedProcedure("notifications:read")
   .meta({
+    example: {
+      request: { id: exampleIds.notification },
+      response: {
+        id: exampleIds.notification,
+        channel: "email",
+        status: "sending",
+        recipients: { accepted: 2, suppressed: 0, duplicates: 0 },
+        counts: { delivered: 1, queued: 1 },
+        createdAt: exampleTime,
+      },
+    },
     openapi: {
       method: "GET",
       path: "/v1/notifications/{id}",

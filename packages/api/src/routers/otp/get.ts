@@ -1,9 +1,11 @@
 import { Otp } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleOtp } from "../examples";
 
 export const get = scopedProcedure("otp:send")
   .meta({
+    example: { request: { id: exampleOtp.id }, response: exampleOtp },
     openapi: {
       method: "GET",
       path: "/v1/otp/{id}",

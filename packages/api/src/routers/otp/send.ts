@@ -1,9 +1,26 @@
 import { Otp } from "@pregon/core";
 import { scopedProcedure } from "../../trpc";
+import { exampleOtp } from "../examples";
 
 export const send = scopedProcedure("otp:send")
   .meta({
     successStatus: 201,
+    errors: [404, 429],
+    example: {
+      request: {
+        channel: "email",
+        to: "ana@example.com",
+        purpose: "login",
+        clientIp: "203.0.113.7",
+      },
+      response: {
+        id: exampleOtp.id,
+        channel: "email",
+        to: exampleOtp.to,
+        expiresAt: exampleOtp.expiresAt,
+        resendAvailableAt: "2025-06-01T12:00:30.000Z",
+      },
+    },
     openapi: {
       method: "POST",
       path: "/v1/otp",

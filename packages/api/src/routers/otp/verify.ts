@@ -1,9 +1,14 @@
 import { Otp } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleOtp } from "../examples";
 
 export const verify = scopedProcedure("otp:verify")
   .meta({
+    example: {
+      request: { id: exampleOtp.id, code: "042917" },
+      response: { valid: false, reason: "invalid", attemptsRemaining: 4 },
+    },
     openapi: {
       method: "POST",
       path: "/v1/otp/verify",

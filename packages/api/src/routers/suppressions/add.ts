@@ -1,6 +1,7 @@
 import { Outbox, Suppression } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleSuppression } from "../examples";
 
 export const AddSuppressionInput = z
   .object({
@@ -27,6 +28,10 @@ export const AddSuppressionInput = z
 export const add = scopedProcedure("suppressions:write")
   .meta({
     successStatus: 201,
+    example: {
+      request: { channel: "email", address: "ana@example.com", reason: "manual" },
+      response: exampleSuppression,
+    },
     openapi: {
       method: "POST",
       path: "/v1/suppressions",

@@ -1,9 +1,14 @@
 import { Suppression } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleSuppression } from "../examples";
 
 export const list = scopedProcedure("suppressions:read")
   .meta({
+    example: {
+      request: { channel: "email", limit: 100 },
+      response: { suppressions: [exampleSuppression], nextCursor: null },
+    },
     openapi: {
       method: "GET",
       path: "/v1/suppressions",

@@ -1,9 +1,15 @@
 import { Suppression } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleSuppression } from "../examples";
 
 export const remove = scopedProcedure("suppressions:write")
   .meta({
+    errors: [404],
+    example: {
+      request: { channel: "email", address: "ana@example.com" },
+      response: exampleSuppression,
+    },
     openapi: {
       method: "DELETE",
       path: "/v1/suppressions",

@@ -1,9 +1,18 @@
 import { Template } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleTemplate } from "../examples";
 
 export const get = scopedProcedure("templates:read")
   .meta({
+    example: {
+      request: { key: "welcome", locale: "es-MX" },
+      response: {
+        ...exampleTemplate,
+        subject: "Hola {{ name }}",
+        html: "<p>Bienvenida, {{ name }}</p>",
+      },
+    },
     openapi: {
       method: "GET",
       path: "/v1/templates/{key}",

@@ -1,9 +1,11 @@
 import { Template } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleTemplate } from "../examples";
 
 export const list = scopedProcedure("templates:read")
   .meta({
+    example: { response: { templates: [exampleTemplate] } },
     openapi: {
       method: "GET",
       path: "/v1/templates",

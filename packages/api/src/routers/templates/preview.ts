@@ -1,9 +1,14 @@
 import { Template } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
+import { exampleTemplate } from "../examples";
 
 export const preview = scopedProcedure("templates:read")
   .meta({
+    example: {
+      request: { key: "welcome", locale: "es-MX", variables: { name: "Ana" } },
+      response: { ...exampleTemplate, subject: "Hola Ana", html: "<p>Bienvenida, Ana</p>" },
+    },
     openapi: {
       method: "POST",
       path: "/v1/templates/{key}/preview",

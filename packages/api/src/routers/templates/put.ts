@@ -1,5 +1,6 @@
 import { Template } from "@pregon/core";
 import { scopedProcedure } from "../../trpc";
+import { exampleTemplate } from "../examples";
 
 export const PutTemplateInput = Template.Source.extend({
   key: Template.Key,
@@ -8,6 +9,15 @@ export const PutTemplateInput = Template.Source.extend({
 
 export const put = scopedProcedure("templates:write")
   .meta({
+    example: {
+      request: {
+        key: "welcome",
+        locale: "es-MX",
+        subject: "Hola {{ name }}",
+        html: "<p>Bienvenida, {{ name }}</p>",
+      },
+      response: exampleTemplate,
+    },
     openapi: {
       method: "PUT",
       path: "/v1/templates/{key}",

@@ -1,0 +1,47 @@
+import type { ApiKey, Otp, Suppression, Template } from "@pregon/core";
+import type { z } from "zod";
+
+/** Example records the OpenAPI document shows (in the procedures' `example` meta). */
+
+export const exampleIds = {
+  project: "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+  notification: "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+  delivery: "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+};
+
+export const exampleTime = "2025-06-01T12:00:00.000Z";
+
+export const exampleKey: ApiKey.Info = {
+  id: "3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34",
+  projectId: exampleIds.project,
+  name: "billing",
+  hint: "prg_…x9Qz",
+  scopes: ["emails:send"],
+  createdAt: exampleTime,
+  revokedAt: null,
+};
+
+export const exampleOtp: z.infer<typeof Otp.Status> = {
+  id: "5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b",
+  channel: "email",
+  to: "a***@example.com",
+  purpose: "login",
+  status: "pending",
+  attemptsRemaining: 5,
+  expiresAt: "2025-06-01T12:05:00.000Z",
+  createdAt: exampleTime,
+};
+
+export const exampleTemplate: Template.Info = {
+  key: "welcome",
+  locale: "es-MX",
+  version: `projects/${exampleIds.project}/templates/welcome/es-MX/0197f1c4-7a2b-7c3d-9e4f-5a6b7c8d9e0f.json`,
+  updatedAt: exampleTime,
+};
+
+export const exampleSuppression: Suppression.Info = {
+  channel: "email",
+  address: "ana@example.com",
+  reason: "manual",
+  createdAt: exampleTime,
+};
