@@ -1,5 +1,7 @@
+import { Idempotency } from "@pregon/core";
 import type { AnyProcedure } from "@trpc/server";
-import { generateOpenApiDocument } from "trpc-to-openapi";
+import { generateOpenApiDocument, type OpenApiMeta } from "trpc-to-openapi";
+import { z } from "zod";
 import type { oas31 } from "zod-openapi";
 import { ErrorBody } from "./error";
 import { appRouter } from "./router";
@@ -10,6 +12,20 @@ const procedures = appRouter._def.procedures as unknown as Record<string, AnyPro
 function metaOf(path: string): Meta | undefined {
   return procedures[path]?._def.meta as Meta | undefined;
 }
+
+/** Meta restates trpc-to-openapi's block (trpc.ts says why); this is where it must still fit. */
+const openapiOf = (meta: Meta | undefined): OpenApiMeta["openapi"] => meta?.openapi;
+
+/** Sends take it (`sendProcedure`); app.ts reads it, the procedure's input does not. */
+const idempotencyKeyParameter: oas31.ParameterObject = {
+  in: "header",
+  name: "Idempotency-Key",
+  description:
+    "Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422.",
+  schema: (({ $schema: _, ...schema }) => schema)(
+    z.toJSONSchema(Idempotency.Key),
+  ) as oas31.SchemaObject,
+};
 
 /** The REST status of a procedure's success (trpc-to-openapi alone would answer 200). */
 export function successStatus(path: string | undefined): number {
@@ -41,9 +57,10 @@ const limitHeaders = {
 
 /** The error statuses an operation can answer: those its shape implies, plus the ones its meta names. */
 function errorStatuses(meta: Meta, operation: oas31.OperationObject): ErrorStatus[] {
-  const { method, path, protect = true } = meta.openapi!;
+  const { method, path, protect = true } = openapiOf(meta)!;
   const takesBody = method !== "GET" && method !== "DELETE";
   const statuses = new Set<ErrorStatus>([500, ...(meta.errors ?? [])]);
+  if (meta.idempotent) statuses.add(422);
   if (takesBody) statuses.add(413).add(415);
   if (takesBody || operation.parameters?.length) statuses.add(400);
   if (protect) statuses.add(401);
@@ -109,14 +126,18 @@ export function buildOpenApiDocument() {
 
   for (const path of Object.keys(procedures)) {
     const meta = metaOf(path);
-    if (!meta?.openapi) continue;
-    const { method, path: route } = meta.openapi;
+    const openapi = openapiOf(meta);
+    if (!meta || !openapi) continue;
+    const { method, path: route } = openapi;
     const operation = document.paths?.[route]?.[
       method.toLowerCase() as "get"
     ] as oas31.OperationObject;
     const success = operation.responses?.["200"] as oas31.ResponseObject;
     operation.operationId = operationId(path);
     if (meta.scope) operation.description += ` Needs the \`${meta.scope}\` scope.`;
+    if (meta.idempotent) {
+      operation.parameters = [...(operation.parameters ?? []), { ...idempotencyKeyParameter }];
+    }
     addExamples(operation, success, meta.example);
     operation.responses = {
       [successStatus(path)]: success,

@@ -1,20 +1,32 @@
 import { ApiKey, AppError, Idempotency } from "@pregon/core";
 import { initTRPC } from "@trpc/server";
-import type { OpenApiMeta } from "trpc-to-openapi";
-import { z } from "zod";
 import type { Context } from "./context";
 import { describeError, toTRPCError } from "./error";
 
-export type Meta = OpenApiMeta<{
+/**
+ * What a procedure declares about itself. Plain data: trpc-to-openapi's `openapi` block is restated
+ * here rather than imported (openapi.ts checks it still fits), so the router's types, which
+ * @pregon/sdk bundles into its declarations, refer to nothing of trpc-to-openapi, zod or core.
+ */
+export type Meta = {
+  openapi?: {
+    method: "GET" | "POST" | "PUT" | "DELETE";
+    path: `/${string}`;
+    tags: string[];
+    summary: string;
+    description: string;
+  };
   /** The REST success status; the OpenAPI document and the responses both use it. */
   successStatus?: 200 | 201 | 202;
   /** The scope the key needs (set by `scopedProcedure`). */
-  scope?: ApiKey.Scope;
+  scope?: string;
+  /** Honours `Idempotency-Key` (set by `sendProcedure`). */
+  idempotent?: true;
   /** Error statuses beyond the ones its shape implies (openapi.ts derives those). */
-  errors?: (404 | 422 | 429)[];
+  errors?: (404 | 429)[];
   /** A call for the document: the input (path, query, header and body fields) and its answer. */
   example?: { request?: Record<string, unknown>; response: unknown };
-}>;
+};
 
 const t = initTRPC
   .context<Context>()
@@ -45,21 +57,15 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) =>
 
 /** A send: the scope, plus the request's `Idempotency-Key` checked and handed to the procedure. */
 export const sendProcedure = (scope: ApiKey.Scope) =>
-  scopedProcedure(scope).use(({ ctx, next }) => {
-    const parsed = Idempotency.Key.optional().safeParse(ctx.idempotencyKey);
-    if (!parsed.success) {
-      throw new AppError("invalid_input", "Idempotency-Key: must be 1 to 255 characters");
-    }
-    return next({ ctx: { idempotencyKey: parsed.data } });
-  });
-
-/** How sends document the header (trpc-to-openapi's `requestHeaders`). */
-export const idempotencyHeader = z.object({
-  "Idempotency-Key": Idempotency.Key.optional().meta({
-    description:
-      "Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422.",
-  }),
-});
+  scopedProcedure(scope)
+    .meta({ idempotent: true })
+    .use(({ ctx, next }) => {
+      const parsed = Idempotency.Key.optional().safeParse(ctx.idempotencyKey);
+      if (!parsed.success) {
+        throw new AppError("invalid_input", "Idempotency-Key: must be 1 to 255 characters");
+      }
+      return next({ ctx: { idempotencyKey: parsed.data } });
+    });
 
 export const scopedProcedure = (scope: ApiKey.Scope) =>
   authedProcedure.meta({ scope }).use(({ ctx, next }) => {

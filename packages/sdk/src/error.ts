@@ -7,13 +7,33 @@ export interface PregonIssue {
   message: string;
 }
 
+/** An answer that is not Pregón's: a gateway's empty 503, a proxy's HTML 502. */
+export class UnexpectedResponse extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status} without a Pregón answer`);
+    this.name = "UnexpectedResponse";
+  }
+}
+
+/** Fails on answers that are not JSON, keeping their status (tRPC alone reports a JSON error). */
+export function checkedFetch(fetcher: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetcher(input, init);
+    if (!response.headers.get("content-type")?.includes("json")) {
+      throw new UnexpectedResponse(response.status);
+    }
+    return response;
+  };
+}
+
 /**
- * What every failed call throws. `status` is the HTTP status; when no answer came (the network
- * failed), `status` is undefined and `code` is "NETWORK_ERROR".
+ * What every failed call throws. `status` is the HTTP status. When no answer came (the network
+ * failed) `status` is undefined and `code` is "NETWORK_ERROR"; when something other than Pregón
+ * answered (a proxy, a gateway), `code` is "UNEXPECTED_RESPONSE".
  */
 export class PregonError extends TRPCClientError<AppRouter> {
   /** tRPC's code: "BAD_REQUEST", "TOO_MANY_REQUESTS", ... */
-  readonly code: TRPC_ERROR_CODE_KEY | "NETWORK_ERROR";
+  readonly code: TRPC_ERROR_CODE_KEY | "NETWORK_ERROR" | "UNEXPECTED_RESPONSE";
   /** Pregón's reason, when the server gave one: "invalid_input", "rate_limited", "otp_locked", ... */
   readonly reason: string | undefined;
   readonly status: number | undefined;
@@ -27,8 +47,9 @@ export class PregonError extends TRPCClientError<AppRouter> {
     this.name = "PregonError";
     this.meta = error.meta;
     const data = error.data;
-    this.code = data?.code ?? "NETWORK_ERROR";
-    this.status = data?.httpStatus;
+    const answered = error.cause instanceof UnexpectedResponse ? error.cause : error.meta?.response;
+    this.status = data?.httpStatus ?? (answered as { status?: number } | undefined)?.status;
+    this.code = data?.code ?? (this.status === undefined ? "NETWORK_ERROR" : "UNEXPECTED_RESPONSE");
     this.reason = data?.reason;
     this.issues = data?.issues;
   }

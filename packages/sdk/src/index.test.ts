@@ -1,11 +1,13 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { createApp } from "@pregon/api";
+import { appRouter, createApp } from "@pregon/api";
+import { Database } from "@pregon/core";
 import { TRPCClientError } from "@trpc/client";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectWithKey, settings } from "../../../test/support/fixtures";
-import { type AppRouter, createPregonClient } from "./index";
+import { createPregonClient, PregonError, type RouterInputs, sendPaths } from "./index";
 
 let server: Server;
 let url: string;
@@ -15,6 +17,33 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
 afterAll(() => new Promise((done) => server.close(done)));
+
+const email: RouterInputs["emails"]["send"] = {
+  from: "hola@pregon.test",
+  to: ["ana@example.com"],
+  subject: "Hola",
+  text: "Hola",
+};
+
+/** The ids of a project's notifications, oldest first. */
+async function notificationIds(projectId: string) {
+  const rows = await Database.use().execute<{ id: string }>(
+    sql`select id from notifications where project_id = ${projectId} order by created_at`,
+  );
+  return rows.map((row) => row.id);
+}
+
+/** A fetch that records each request's Idempotency-Key and can fail on demand. */
+function recordingFetch(fail: (attempt: number, response: Response) => Response | Error) {
+  const keys: (string | null)[] = [];
+  const fetcher = async (input: RequestInfo | URL, init?: RequestInit) => {
+    keys.push(new Headers(init?.headers).get("idempotency-key"));
+    const outcome = fail(keys.length, await fetch(input, init));
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  };
+  return { keys, fetch: fetcher as typeof fetch };
+}
 
 describe("@pregon/sdk", () => {
   it("calls procedures with the key as a bearer token, typed end to end", async () => {
@@ -28,12 +57,96 @@ describe("@pregon/sdk", () => {
     expect((await again.me.get.query()).scopes).toEqual(["sms:send"]);
   });
 
-  it("surfaces errors with their code and reason", async () => {
-    const { secret } = await projectWithKey(["sms:send"]);
+  it("throws PregonError with status, code, reason and issues", async () => {
+    const { secret } = await projectWithKey(["emails:send"]);
     const pregon = createPregonClient({ url, apiKey: secret });
-    const error = await pregon.keys.list.query().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TRPCClientError);
-    const { data } = error as TRPCClientError<AppRouter>;
-    expect(data).toMatchObject({ code: "FORBIDDEN", httpStatus: 403, reason: "missing_scope" });
+
+    const forbidden = await pregon.keys.list.query().catch((e: unknown) => e);
+    expect(forbidden).toBeInstanceOf(PregonError);
+    expect(forbidden).toBeInstanceOf(TRPCClientError);
+    expect(forbidden).toMatchObject({
+      name: "PregonError",
+      status: 403,
+      code: "FORBIDDEN",
+      reason: "missing_scope",
+      issues: undefined,
+    });
+
+    const invalid = (await pregon.emails.send
+      .mutate({ ...email, to: ["not an address"] })
+      .catch((e: unknown) => e)) as PregonError;
+    expect(invalid).toMatchObject({ status: 400, code: "BAD_REQUEST", reason: "invalid_input" });
+    expect(invalid.issues?.[0]?.path).toEqual(["to", 0]);
+    expect(invalid.message).toMatch(/^to\.0: /);
+  });
+
+  it("says NETWORK_ERROR when no answer came, and does not retry a mutation that is not a send", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const failing = recordingFetch(() => new TypeError("fetch failed"));
+    const pregon = createPregonClient({ url, apiKey: secret, fetch: failing.fetch });
+    const error = await pregon.keys.create
+      .mutate({ name: "x", scopes: ["sms:send"] })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "PregonError", code: "NETWORK_ERROR", status: undefined });
+    expect(failing.keys).toEqual([null]);
+  });
+
+  it("gives each send its own Idempotency-Key, or the caller's", async () => {
+    const { project, secret } = await projectWithKey(["emails:send"]);
+    const recording = recordingFetch((_, response) => response);
+    const pregon = createPregonClient({ url, apiKey: secret, fetch: recording.fetch });
+
+    const first = await pregon.emails.send.mutate(email);
+    const second = await pregon.emails.send.mutate(email);
+    expect(first.id).not.toBe(second.id);
+    const [a, b] = recording.keys;
+    expect(a).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a).not.toBe(b);
+
+    const context = { idempotencyKey: "order-1" };
+    const mine = await pregon.emails.send.mutate(email, { context });
+    const replay = await pregon.emails.send.mutate(email, { context });
+    expect(replay.id).toBe(mine.id);
+    expect(recording.keys.slice(2)).toEqual(["order-1", "order-1"]);
+    expect(await notificationIds(project.id)).toHaveLength(3);
+  });
+
+  it("retries a send whose answer was lost with the same key: one notification", async () => {
+    const { project, secret } = await projectWithKey(["emails:send"]);
+    // The server accepts the first request, then the connection drops before the answer arrives.
+    const lossy = recordingFetch((attempt, response) =>
+      attempt === 1 ? new TypeError("fetch failed") : response,
+    );
+    const pregon = createPregonClient({ url, apiKey: secret, fetch: lossy.fetch });
+    const sent = await pregon.emails.send.mutate(email);
+    expect(lossy.keys).toHaveLength(2);
+    expect(lossy.keys[1]).toBe(lossy.keys[0]);
+    expect(await notificationIds(project.id)).toEqual([sent.id]);
+  });
+
+  it("retries at most `retries` times, then throws", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const down = recordingFetch(() => new Response("", { status: 503 }));
+    const pregon = createPregonClient({ url, apiKey: secret, fetch: down.fetch, retries: 1 });
+    const error = await pregon.me.get.query().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: "PregonError",
+      status: 503,
+      code: "UNEXPECTED_RESPONSE",
+    });
+    expect(down.keys).toHaveLength(2);
+  });
+
+  it("knows every procedure that honours Idempotency-Key", () => {
+    const procedures = appRouter._def.procedures as unknown as Record<
+      string,
+      { _def: { meta?: { idempotent?: true } } }
+    >;
+    const sends = Object.entries(procedures)
+      .filter(([, procedure]) => procedure._def.meta?.idempotent)
+      .map(([path]) => path);
+    expect(sends).toContain("emails.send");
+    expect(new Set(sends)).toEqual(sendPaths);
   });
 });

@@ -8,7 +8,7 @@ import {
 } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { observable } from "@trpc/server/observable";
-import { PregonError } from "./error";
+import { checkedFetch, PregonError } from "./error";
 
 export { PregonError, type PregonIssue } from "./error";
 export type { AppRouter };
@@ -40,7 +40,7 @@ export interface PregonCallContext {
   idempotencyKey?: string;
 }
 
-/** The procedures that honour `Idempotency-Key` (test/sdk.test.ts checks this list against the API). */
+/** The procedures that honour `Idempotency-Key` (index.test.ts checks this list against the router). */
 export const sendPaths: ReadonlySet<string> = new Set(["emails.send"]);
 
 const retryable = new Set([502, 503, 504]);
@@ -80,16 +80,17 @@ export function createPregonClient(options: PregonClientOptions): PregonClient {
       errorLink,
       idempotencyLink,
       retryLink({
-        retry: ({ op, error, attempts }) =>
-          attempts <= retries &&
-          (op.type === "query" || sendPaths.has(op.path)) &&
-          (error.data === undefined || retryable.has(error.data.httpStatus)),
+        retry: ({ op, error, attempts }) => {
+          if (attempts > retries || !(op.type === "query" || sendPaths.has(op.path))) return false;
+          const { status } = PregonError.fromClientError(error);
+          return status === undefined || retryable.has(status);
+        },
         retryDelayMs: (attempt) => 200 * 2 ** attempt,
       }),
       // One request per call: the server does not batch.
       httpLink({
         url: `${options.url.replace(/\/+$/, "")}/trpc`,
-        ...(options.fetch && { fetch: options.fetch }),
+        fetch: checkedFetch(options.fetch ?? fetch),
         headers: ({ op }) => {
           const { idempotencyKey } = op.context as PregonCallContext;
           return {

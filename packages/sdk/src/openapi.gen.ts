@@ -10,9 +10,9 @@ export interface paths {
         };
         /**
          * List audit events
-         * @description The project's recorded facts (accepted, sent, failed, delivered, bounced, complained, suppressed, …), newest first; filter by type, subject and time; paginated by cursor.
+         * @description The project's recorded facts (accepted, sent, failed, delivered, bounced, complained, suppressed, …), newest first; filter by type, subject and time; paginated by cursor. Needs the `audit:read` scope.
          */
-        get: operations["audit-list"];
+        get: operations["auditList"];
         put?: never;
         post?: never;
         delete?: never;
@@ -32,9 +32,9 @@ export interface paths {
         put?: never;
         /**
          * Send an email to many recipients
-         * @description Accepts one email for each of 1 to 10,000 recipients. Subject, HTML and text are LiquidJS templates rendered per recipient with the shared variables overlaid by the recipient's own (HTML-escaped in HTML). Repeated addresses are dropped, the first occurrence wins. Sending happens after the 202: follow it at GET /v1/notifications/{id}.
+         * @description Accepts one email for each of 1 to 10,000 recipients. Subject, HTML and text are LiquidJS templates rendered per recipient with the shared variables overlaid by the recipient's own (HTML-escaped in HTML). Repeated addresses are dropped, the first occurrence wins. Sending happens after the 202: follow it at GET /v1/notifications/{id}. Needs the `emails:send` scope.
          */
-        post: operations["emails-send"];
+        post: operations["emailsSend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -50,15 +50,15 @@ export interface paths {
         };
         /**
          * List API keys
-         * @description Lists the keys of the caller's project, newest first, revoked ones included.
+         * @description Lists the keys of the caller's project, newest first, revoked ones included. Needs the `admin` scope.
          */
-        get: operations["keys-list"];
+        get: operations["keysList"];
         put?: never;
         /**
          * Create an API key
-         * @description Creates a key in the caller's project with the given scopes. The key is returned once; only its SHA-256 is stored.
+         * @description Creates a key in the caller's project with the given scopes. The key is returned once; only its SHA-256 is stored. Needs the `admin` scope.
          */
-        post: operations["keys-create"];
+        post: operations["keysCreate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -77,9 +77,9 @@ export interface paths {
         post?: never;
         /**
          * Revoke an API key
-         * @description Revokes a key of the caller's project; requests with it get 401 from then on. Revoking twice changes nothing.
+         * @description Revokes a key of the caller's project; requests with it get 401 from then on. Revoking twice changes nothing. Needs the `admin` scope.
          */
-        delete: operations["keys-revoke"];
+        delete: operations["keysRevoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -96,7 +96,7 @@ export interface paths {
          * Describe the calling API key
          * @description Returns the project the key belongs to, the key's name and its scopes.
          */
-        get: operations["me-get"];
+        get: operations["meGet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -114,9 +114,9 @@ export interface paths {
         };
         /**
          * Get a notification's status
-         * @description The notification's status (queued, sending, completed), its recipient counts and how many deliveries are in each status.
+         * @description The notification's status (queued, sending, completed), its recipient counts and how many deliveries are in each status. Needs the `notifications:read` scope.
          */
-        get: operations["notifications-get"];
+        get: operations["notificationsGet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -134,9 +134,9 @@ export interface paths {
         };
         /**
          * List a notification's deliveries
-         * @description One row per recipient, in request order, with its status; paginated by cursor.
+         * @description One row per recipient, in request order, with its status; paginated by cursor. Needs the `notifications:read` scope.
          */
-        get: operations["notifications-deliveries"];
+        get: operations["notificationsDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -156,9 +156,9 @@ export interface paths {
         put?: never;
         /**
          * Send a one-time code
-         * @description Creates a one-time code for a destination and sends it. The code is generated when the message is sent and only its HMAC is stored. Refused with 429 (and Retry-After) within 30 s of the previous code for the destination, past 5 codes per destination in 10 minutes, per-IP and per-project velocity limits, or while the destination is locked after 10 wrong codes in an hour.
+         * @description Creates a one-time code for a destination and sends it. The code is generated when the message is sent and only its HMAC is stored. Refused with 429 (and Retry-After) within 30 s of the previous code for the destination, past 5 codes per destination in 10 minutes, per-IP and per-project velocity limits, or while the destination is locked after 10 wrong codes in an hour. Needs the `otp:send` scope.
          */
-        post: operations["otp-send"];
+        post: operations["otpSend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -174,9 +174,9 @@ export interface paths {
         };
         /**
          * Get a one-time code's status
-         * @description Its status and remaining checks; never the code.
+         * @description Its status and remaining checks; never the code. Needs the `otp:send` scope.
          */
-        get: operations["otp-get"];
+        get: operations["otpGet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -196,9 +196,9 @@ export interface paths {
         put?: never;
         /**
          * Cancel a one-time code
-         * @description It can no longer be verified; if its message was not sent yet, it is not sent.
+         * @description It can no longer be verified; if its message was not sent yet, it is not sent. Needs the `otp:send` scope.
          */
-        post: operations["otp-cancel"];
+        post: operations["otpCancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -216,9 +216,9 @@ export interface paths {
         put?: never;
         /**
          * Check a one-time code
-         * @description Single use, bound to its id, at most 5 checks per code. Answers 200 either way: `{valid: true}` or `{valid: false, reason, attemptsRemaining}`.
+         * @description Single use, bound to its id, at most 5 checks per code. Answers 200 either way: `{valid: true}` or `{valid: false, reason, attemptsRemaining}`. Needs the `otp:verify` scope.
          */
-        post: operations["otp-verify"];
+        post: operations["otpVerify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -234,20 +234,20 @@ export interface paths {
         };
         /**
          * List suppressed addresses
-         * @description Addresses the project never sends to (hard bounces, complaints, manual), by address; paginated by cursor.
+         * @description Addresses the project never sends to (hard bounces, complaints, manual), by address; paginated by cursor. Needs the `suppressions:read` scope.
          */
-        get: operations["suppressions-list"];
+        get: operations["suppressionsList"];
         put?: never;
         /**
          * Suppress an address
-         * @description Sends to this address on this channel are skipped from now on and counted as suppressed. Adding it again keeps the first reason.
+         * @description Sends to this address on this channel are skipped from now on and counted as suppressed. Adding it again keeps the first reason. Needs the `suppressions:write` scope.
          */
-        post: operations["suppressions-add"];
+        post: operations["suppressionsAdd"];
         /**
          * Lift a suppression
-         * @description Sends to the address resume. 404 if it is not suppressed.
+         * @description Sends to the address resume. 404 if it is not suppressed. Needs the `suppressions:write` scope.
          */
-        delete: operations["suppressions-remove"];
+        delete: operations["suppressionsRemove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -262,9 +262,9 @@ export interface paths {
         };
         /**
          * List templates
-         * @description Every template of the project, one row per locale, with its current version.
+         * @description Every template of the project, one row per locale, with its current version. Needs the `templates:read` scope.
          */
-        get: operations["templates-list"];
+        get: operations["templatesList"];
         put?: never;
         post?: never;
         delete?: never;
@@ -282,14 +282,14 @@ export interface paths {
         };
         /**
          * Get a template
-         * @description The current version for the locale, falling back from es-MX to es to the default version.
+         * @description The current version for the locale, falling back from es-MX to es to the default version. Needs the `templates:read` scope.
          */
-        get: operations["templates-get"];
+        get: operations["templatesGet"];
         /**
          * Store a template version
-         * @description Stores a new immutable version of the template (per locale) in S3 and makes it current. Sends already accepted keep the version they recorded. A template that does not compile is refused.
+         * @description Stores a new immutable version of the template (per locale) in S3 and makes it current. Sends already accepted keep the version they recorded. A template that does not compile is refused. Needs the `templates:write` scope.
          */
-        put: operations["templates-put"];
+        put: operations["templatesPut"];
         post?: never;
         delete?: never;
         options?: never;
@@ -308,9 +308,9 @@ export interface paths {
         put?: never;
         /**
          * Render a template
-         * @description Renders the template as a send would, with the given variables. Sends nothing.
+         * @description Renders the template as a send would, with the given variables. Sends nothing. Needs the `templates:read` scope.
          */
-        post: operations["templates-preview"];
+        post: operations["templatesPreview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -322,144 +322,41 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * Invalid input data error (400)
-         * @description The error information
          * @example {
          *       "code": "BAD_REQUEST",
-         *       "message": "Invalid input data",
-         *       "issues": []
+         *       "message": "to.0: Invalid email address",
+         *       "reason": "invalid_input",
+         *       "issues": [
+         *         {
+         *           "path": [
+         *             "to",
+         *             0
+         *           ],
+         *           "message": "Invalid email address"
+         *         }
+         *       ]
          *     }
          */
-        "error.BAD_REQUEST": {
+        Error: {
             /**
-             * @description The error code
-             * @example BAD_REQUEST
+             * @description The tRPC code of the HTTP status
+             * @enum {string}
              */
-            code: string;
-            /**
-             * @description An array of issues that were responsible for the error
-             * @example []
-             */
-            issues?: {
+            code: "PARSE_ERROR" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL_SERVER_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "BAD_REQUEST" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS";
+            /** @description For invalid_input: the validation issues (zod's, with their code) */
+            issues?: ({
                 message: string;
-            }[];
-            /**
-             * @description The error message
-             * @example Invalid input data
-             */
+                /** @description Where in the input */
+                path: (string | number)[];
+            } & {
+                [key: string]: unknown;
+            })[];
             message: string;
-        };
-        /**
-         * Insufficient access error (403)
-         * @description The error information
-         * @example {
-         *       "code": "FORBIDDEN",
-         *       "message": "Insufficient access",
-         *       "issues": []
-         *     }
-         */
-        "error.FORBIDDEN": {
             /**
-             * @description The error code
-             * @example FORBIDDEN
+             * @description A stable, machine-readable cause to branch on
+             * @enum {string}
              */
-            code: string;
-            /**
-             * @description An array of issues that were responsible for the error
-             * @example []
-             */
-            issues?: {
-                message: string;
-            }[];
-            /**
-             * @description The error message
-             * @example Insufficient access
-             */
-            message: string;
-        };
-        /**
-         * Internal server error error (500)
-         * @description The error information
-         * @example {
-         *       "code": "INTERNAL_SERVER_ERROR",
-         *       "message": "Internal server error",
-         *       "issues": []
-         *     }
-         */
-        "error.INTERNAL_SERVER_ERROR": {
-            /**
-             * @description The error code
-             * @example INTERNAL_SERVER_ERROR
-             */
-            code: string;
-            /**
-             * @description An array of issues that were responsible for the error
-             * @example []
-             */
-            issues?: {
-                message: string;
-            }[];
-            /**
-             * @description The error message
-             * @example Internal server error
-             */
-            message: string;
-        };
-        /**
-         * Not found error (404)
-         * @description The error information
-         * @example {
-         *       "code": "NOT_FOUND",
-         *       "message": "Not found",
-         *       "issues": []
-         *     }
-         */
-        "error.NOT_FOUND": {
-            /**
-             * @description The error code
-             * @example NOT_FOUND
-             */
-            code: string;
-            /**
-             * @description An array of issues that were responsible for the error
-             * @example []
-             */
-            issues?: {
-                message: string;
-            }[];
-            /**
-             * @description The error message
-             * @example Not found
-             */
-            message: string;
-        };
-        /**
-         * Authorization not provided error (401)
-         * @description The error information
-         * @example {
-         *       "code": "UNAUTHORIZED",
-         *       "message": "Authorization not provided",
-         *       "issues": []
-         *     }
-         */
-        "error.UNAUTHORIZED": {
-            /**
-             * @description The error code
-             * @example UNAUTHORIZED
-             */
-            code: string;
-            /**
-             * @description An array of issues that were responsible for the error
-             * @example []
-             */
-            issues?: {
-                message: string;
-            }[];
-            /**
-             * @description The error message
-             * @example Authorization not provided
-             */
-            message: string;
+            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "body_too_large";
         };
     };
     responses: never;
@@ -470,13 +367,15 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    "audit-list": {
+    auditList: {
         parameters: {
             query?: {
                 cursor?: number;
+                /** @example 50 */
                 limit?: number;
                 since?: string;
                 subjectId?: string;
+                /** @example delivery.bounced */
                 type?: string;
                 until?: string;
             };
@@ -492,6 +391,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "events": [
+                     *         {
+                     *           "id": 1042,
+                     *           "type": "delivery.bounced",
+                     *           "subjectId": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+                     *           "notificationId": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *           "fact": {
+                     *             "type": "delivery.bounced",
+                     *             "deliveryId": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+                     *             "at": "2025-06-01T12:00:00.000Z"
+                     *           },
+                     *           "occurredAt": "2025-06-01T12:00:00.000Z",
+                     *           "recordedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": {
                         events: {
                             fact: {
@@ -510,40 +429,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -552,16 +462,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "emails-send": {
+    emailsSend: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422. */
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422.
+                 * @example order-1234-receipt
+                 */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -569,6 +482,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "to": [
+                 *         "ana@example.com",
+                 *         {
+                 *           "email": "bo@example.com",
+                 *           "name": "Bo",
+                 *           "variables": {
+                 *             "name": "Bo"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "from": "Pregón <no-reply@pregon.test>",
+                 *       "subject": "Hola {{ name }}",
+                 *       "html": "<p>Your order {{ order }} is on its way</p>",
+                 *       "variables": {
+                 *         "name": "there",
+                 *         "order": "A-17"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description Sender, `address` or `Name <address>`; one of the configured senders */
                     from?: string;
@@ -613,6 +547,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *       "channel": "email",
+                     *       "status": "queued",
+                     *       "recipients": {
+                     *         "accepted": 2,
+                     *         "suppressed": 0,
+                     *         "duplicates": 0
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** @constant */
                         channel: "email";
@@ -631,31 +577,84 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            429: {
+                headers: {
+                    /** @description The limit that was reached */
+                    "RateLimit-Limit": number;
+                    /** @description What is left of it */
+                    "RateLimit-Remaining": number;
+                    /** @description Seconds until it resets */
+                    "RateLimit-Reset": number;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -664,12 +663,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "keys-list": {
+    keysList: {
         parameters: {
             query?: never;
             header?: never;
@@ -684,6 +683,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": "3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34",
+                     *           "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *           "name": "billing",
+                     *           "hint": "prg_…x9Qz",
+                     *           "scopes": [
+                     *             "emails:send"
+                     *           ],
+                     *           "createdAt": "2025-06-01T12:00:00.000Z",
+                     *           "revokedAt": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         keys: {
                             /** Format: date-time */
@@ -701,22 +717,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -725,12 +741,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "keys-create": {
+    keysCreate: {
         parameters: {
             query?: never;
             header?: never;
@@ -739,6 +755,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "billing",
+                 *       "scopes": [
+                 *         "emails:send"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
@@ -752,6 +776,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "name": "billing",
+                     *       "hint": "prg_…x9Qz",
+                     *       "scopes": [
+                     *         "emails:send"
+                     *       ],
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "revokedAt": null,
+                     *       "key": "prg_4bT0c3VxQm2n9Lk8sR7yW1aZ6dE5fG3hJ2kL1mN0x9Qz"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: date-time */
                         createdAt: string;
@@ -769,31 +807,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -802,16 +858,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "keys-revoke": {
+    keysRevoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example 3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34 */
                 id: string;
             };
             cookie?: never;
@@ -824,6 +881,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "name": "billing",
+                     *       "hint": "prg_…x9Qz",
+                     *       "scopes": [
+                     *         "emails:send"
+                     *       ],
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "revokedAt": "2025-06-01T12:05:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: date-time */
                         createdAt: string;
@@ -839,40 +909,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -881,12 +951,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "me-get": {
+    meGet: {
         parameters: {
             query?: never;
             header?: never;
@@ -901,6 +971,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "project": {
+                     *         "id": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *         "name": "shop"
+                     *       },
+                     *       "key": {
+                     *         "id": "3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34",
+                     *         "name": "billing",
+                     *         "hint": "prg_…x9Qz"
+                     *       },
+                     *       "scopes": [
+                     *         "emails:send"
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         key: {
                             /** @description First and last four characters of the key */
@@ -918,22 +1004,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
-                };
-            };
-            /** @description Insufficient access */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -942,16 +1019,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "notifications-get": {
+    notificationsGet: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example 8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02 */
                 id: string;
             };
             cookie?: never;
@@ -964,6 +1042,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *       "channel": "email",
+                     *       "status": "sending",
+                     *       "recipients": {
+                     *         "accepted": 2,
+                     *         "suppressed": 0,
+                     *         "duplicates": 0
+                     *       },
+                     *       "counts": {
+                     *         "delivered": 1,
+                     *         "queued": 1
+                     *       },
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         channel: "email" | "sms" | "push";
@@ -987,40 +1082,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1029,19 +1124,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "notifications-deliveries": {
+    notificationsDeliveries: {
         parameters: {
             query?: {
                 cursor?: number;
+                /** @example 100 */
                 limit?: number;
             };
             header?: never;
             path: {
+                /** @example 8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02 */
                 id: string;
             };
             cookie?: never;
@@ -1054,6 +1151,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "deliveries": [
+                     *         {
+                     *           "id": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+                     *           "position": 0,
+                     *           "to": "ana@example.com",
+                     *           "status": "delivered",
+                     *           "attempts": 1,
+                     *           "providerMessageId": "0100018f-ses-message-id",
+                     *           "error": null,
+                     *           "updatedAt": "2025-06-01T12:00:30.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": {
                         deliveries: {
                             attempts: number;
@@ -1073,40 +1187,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1115,12 +1229,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "otp-send": {
+    otpSend: {
         parameters: {
             query?: never;
             header?: never;
@@ -1129,6 +1243,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "email",
+                 *       "to": "ana@example.com",
+                 *       "purpose": "login",
+                 *       "clientIp": "203.0.113.7"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description email (sms arrives with the SMS channel)
@@ -1162,6 +1284,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b",
+                     *       "channel": "email",
+                     *       "to": "a***@example.com",
+                     *       "expiresAt": "2025-06-01T12:05:00.000Z",
+                     *       "resendAvailableAt": "2025-06-01T12:00:30.000Z"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         channel: "email";
@@ -1176,112 +1307,75 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Internal server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
-                };
-            };
-        };
-    };
-    "otp-get": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        attemptsRemaining: number;
-                        /** @enum {string} */
-                        channel: "email";
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        expiresAt: string;
-                        /** Format: uuid */
-                        id: string;
-                        purpose: string;
-                        /** @enum {string} */
-                        status: "pending" | "verified" | "canceled" | "expired";
-                        to: string;
-                    };
-                };
-            };
-            /** @description Invalid input data */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
-                };
-            };
-            /** @description Authorization not provided */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
-                };
-            };
-            /** @description Insufficient access */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
-                };
-            };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            429: {
+                headers: {
+                    /** @description The limit that was reached */
+                    "RateLimit-Limit": number;
+                    /** @description What is left of it */
+                    "RateLimit-Remaining": number;
+                    /** @description Seconds until it resets */
+                    "RateLimit-Reset": number;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1290,16 +1384,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "otp-cancel": {
+    otpGet: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example 5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b */
                 id: string;
             };
             cookie?: never;
@@ -1312,6 +1407,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b",
+                     *       "channel": "email",
+                     *       "to": "a***@example.com",
+                     *       "purpose": "login",
+                     *       "status": "pending",
+                     *       "attemptsRemaining": 5,
+                     *       "expiresAt": "2025-06-01T12:05:00.000Z",
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         attemptsRemaining: number;
                         /** @enum {string} */
@@ -1329,31 +1436,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1362,12 +1478,124 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "otp-verify": {
+    otpCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b",
+                     *       "channel": "email",
+                     *       "to": "a***@example.com",
+                     *       "purpose": "login",
+                     *       "status": "canceled",
+                     *       "attemptsRemaining": 5,
+                     *       "expiresAt": "2025-06-01T12:05:00.000Z",
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        attemptsRemaining: number;
+                        /** @enum {string} */
+                        channel: "email";
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /** Format: uuid */
+                        id: string;
+                        purpose: string;
+                        /** @enum {string} */
+                        status: "pending" | "verified" | "canceled" | "expired";
+                        to: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    otpVerify: {
         parameters: {
             query?: never;
             header?: never;
@@ -1376,6 +1604,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "5e1d9c7b-3a2f-4e6d-8c0b-9a7f5e3d1c2b",
+                 *       "code": "042917"
+                 *     }
+                 */
                 "application/json": {
                     code: string;
                     id: string;
@@ -1389,6 +1623,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "valid": false,
+                     *       "reason": "invalid",
+                     *       "attemptsRemaining": 4
+                     *     }
+                     */
                     "application/json": {
                         /** @constant */
                         valid: true;
@@ -1401,31 +1642,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1434,16 +1693,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "suppressions-list": {
+    suppressionsList: {
         parameters: {
             query?: {
+                /** @example email */
                 channel?: "email" | "sms" | "push";
                 cursor?: string;
+                /** @example 100 */
                 limit?: number;
             };
             header?: never;
@@ -1458,6 +1719,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "suppressions": [
+                     *         {
+                     *           "channel": "email",
+                     *           "address": "ana@example.com",
+                     *           "reason": "manual",
+                     *           "createdAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": {
                         /** @description null on the last page */
                         nextCursor: string | null;
@@ -1474,40 +1748,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1516,12 +1781,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "suppressions-add": {
+    suppressionsAdd: {
         parameters: {
             query?: never;
             header?: never;
@@ -1530,6 +1795,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel": "email",
+                 *       "address": "ana@example.com",
+                 *       "reason": "manual"
+                 *     }
+                 */
                 "application/json": {
                     address: string;
                     /** @enum {string} */
@@ -1549,6 +1821,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "channel": "email",
+                     *       "address": "ana@example.com",
+                     *       "reason": "manual",
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         /** @description Lower-cased email address, E.164 number or device id */
                         address: string;
@@ -1561,31 +1841,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1594,15 +1892,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "suppressions-remove": {
+    suppressionsRemove: {
         parameters: {
             query: {
+                /** @example ana@example.com */
                 address: string;
+                /** @example email */
                 channel: "email" | "sms" | "push";
             };
             header?: never;
@@ -1617,6 +1917,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "channel": "email",
+                     *       "address": "ana@example.com",
+                     *       "reason": "manual",
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         /** @description Lower-cased email address, E.164 number or device id */
                         address: string;
@@ -1629,40 +1937,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1671,12 +1979,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "templates-list": {
+    templatesList: {
         parameters: {
             query?: never;
             header?: never;
@@ -1691,6 +1999,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "templates": [
+                     *         {
+                     *           "key": "welcome",
+                     *           "locale": "es-MX",
+                     *           "version": "projects/0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90/templates/welcome/es-MX/0197f1c4-7a2b-7c3d-9e4f-5a6b7c8d9e0f.json",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         templates: {
                             key: string;
@@ -1704,22 +2024,22 @@ export interface operations {
                     };
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1728,18 +2048,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "templates-get": {
+    templatesGet: {
         parameters: {
             query?: {
+                /** @example es-MX */
                 locale?: string;
             };
             header?: never;
             path: {
+                /** @example welcome */
                 key: string;
             };
             cookie?: never;
@@ -1752,6 +2074,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "welcome",
+                     *       "locale": "es-MX",
+                     *       "version": "projects/0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90/templates/welcome/es-MX/0197f1c4-7a2b-7c3d-9e4f-5a6b7c8d9e0f.json",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z",
+                     *       "subject": "Hola {{ name }}",
+                     *       "html": "<p>Bienvenida, {{ name }}</p>"
+                     *     }
+                     */
                     "application/json": {
                         /** @description LiquidJS template; values are HTML-escaped */
                         html: string;
@@ -1769,40 +2101,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1811,22 +2143,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "templates-put": {
+    templatesPut: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example welcome */
                 key: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "locale": "es-MX",
+                 *       "subject": "Hola {{ name }}",
+                 *       "html": "<p>Bienvenida, {{ name }}</p>"
+                 *     }
+                 */
                 "application/json": {
                     /** @description LiquidJS template; values are HTML-escaped */
                     html: string;
@@ -1846,6 +2186,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "welcome",
+                     *       "locale": "es-MX",
+                     *       "version": "projects/0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90/templates/welcome/es-MX/0197f1c4-7a2b-7c3d-9e4f-5a6b7c8d9e0f.json",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
                     "application/json": {
                         key: string;
                         /** @description The locale stored: a language tag or `default` */
@@ -1857,40 +2205,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.NOT_FOUND"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1899,22 +2265,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
     };
-    "templates-preview": {
+    templatesPreview: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example welcome */
                 key: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "locale": "es-MX",
+                 *       "variables": {
+                 *         "name": "Ana"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     locale?: string;
                     variables?: {
@@ -1930,6 +2305,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "welcome",
+                     *       "locale": "es-MX",
+                     *       "version": "projects/0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90/templates/welcome/es-MX/0197f1c4-7a2b-7c3d-9e4f-5a6b7c8d9e0f.json",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z",
+                     *       "subject": "Hola Ana",
+                     *       "html": "<p>Bienvenida, Ana</p>"
+                     *     }
+                     */
                     "application/json": {
                         html?: string;
                         key: string;
@@ -1944,31 +2329,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input data */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.BAD_REQUEST"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Authorization not provided */
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.UNAUTHORIZED"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Insufficient access */
+            /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.FORBIDDEN"];
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal server error */
@@ -1977,7 +2389,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["error.INTERNAL_SERVER_ERROR"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -1,6 +1,6 @@
 import { Email, Notification } from "@pregon/core";
 import { z } from "zod";
-import { idempotencyHeader, sendProcedure } from "../../trpc";
+import { sendProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
 
 export const SendEmailOutput = z.object({
@@ -13,7 +13,7 @@ export const SendEmailOutput = z.object({
 export const send = sendProcedure("emails:send")
   .meta({
     successStatus: 202,
-    errors: [404, 422, 429],
+    errors: [404, 429],
     example: {
       request: {
         "Idempotency-Key": "order-1234-receipt",
@@ -35,7 +35,6 @@ export const send = sendProcedure("emails:send")
       path: "/v1/emails",
       tags: ["emails"],
       summary: "Send an email to many recipients",
-      requestHeaders: idempotencyHeader,
       description:
         "Accepts one email for each of 1 to 10,000 recipients. Subject, HTML and text are LiquidJS templates rendered per recipient with the shared variables overlaid by the recipient's own (HTML-escaped in HTML). Repeated addresses are dropped, the first occurrence wins. Sending happens after the 202: follow it at GET /v1/notifications/{id}.",
     },
