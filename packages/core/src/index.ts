@@ -3,6 +3,7 @@ export * as Audit from "./audit";
 export * as Clock from "./clock";
 export * as Database from "./db";
 export * as Delivery from "./delivery";
+export * as Dispatch from "./delivery/dispatch";
 export * as Email from "./email";
 export { AppError, type Reason, reasons } from "./error";
 export * as Idempotency from "./idempotency";

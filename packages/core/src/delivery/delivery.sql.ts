@@ -31,6 +31,8 @@ export const deliveries = pgTable(
     /** While `sending`: until when the sender that leased it owns it. */
     leaseUntil: timestamp("lease_until", { withTimezone: true }),
     providerMessageId: text("provider_message_id"),
+    /** SMS: the parts the message was billed as (160 GSM-7 or 70 UCS-2 characters each). */
+    segments: integer("segments"),
     error: text("error"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),

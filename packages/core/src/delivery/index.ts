@@ -28,6 +28,7 @@ export const Info = z.object({
   status: Status,
   attempts: z.number().int(),
   providerMessageId: z.string().nullable(),
+  segments: z.number().int().optional().meta({ description: "SMS: the parts it was billed as" }),
   error: z.string().nullable(),
   updatedAt: z.iso.datetime(),
 });
@@ -40,6 +41,7 @@ const toInfo = (row: Row): Info => ({
   status: row.status as Status,
   attempts: row.attempts,
   providerMessageId: row.providerMessageId,
+  ...(row.segments !== null && { segments: row.segments }),
   error: row.error,
   updatedAt: row.updatedAt.toISOString(),
 });
@@ -106,13 +108,18 @@ async function settle(
  * Records SES's acceptance. Feedback may have moved the delivery on already (a `delivered` that
  * arrived before this commit): then only the provider's id is added, and the status stays.
  */
-export async function markSent(id: string, providerMessageId: string): Promise<number | undefined> {
+export async function markSent(
+  id: string,
+  providerMessageId: string,
+  segments?: number,
+): Promise<number | undefined> {
   const now = Clock.now().toISOString();
   const rows = await Database.use().execute<{ id: number }>(sql`
     with moved as (
       update ${deliveries}
       set status = case when status = 'sending' then 'sent' else status end,
-          lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId}
+          lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId},
+          segments = ${segments ?? null}
       where id = ${id}
         and (status = 'sending' or (provider_message_id is null and status in ${sql.raw(afterSent)}))
       returning id, notification_id, project_id, status

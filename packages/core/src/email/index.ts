@@ -1,24 +1,18 @@
-import { inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import * as Clock from "../clock";
-import * as Database from "../db";
-import * as Delivery from "../delivery";
+import * as Dispatch from "../delivery/dispatch";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
-import { notifications } from "../notification/notification.sql";
-import { issueCode } from "../otp/code";
+import * as Notification from "../notification";
 import * as Outbox from "../outbox";
 import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
 import * as Template from "../template";
-import { addressOf, formatAddress, type Mailer, SendError } from "./mailer";
+import { addressOf, formatAddress, type Mailer } from "./mailer";
 
 export { addressOf, formatAddress, type Mailer, type OutgoingEmail, SendError } from "./mailer";
 export { maxSendRate, sesMailer } from "./ses";
 
-/** Delivery ids per queue message. */
-export const idsPerMessage = 50;
 export const maxRecipients = 10_000;
 
 const noLineBreak = (s: string) => !/[\r\n]/.test(s);
@@ -123,22 +117,14 @@ function assertSender(from: string, senders: string[]) {
   }
 }
 
-export interface Recipient {
-  position: number;
-  address: string;
-  name: string | null;
-  variables: Template.Variables | null;
-  status: "queued" | "suppressed";
-}
-
 /**
  * The request's recipients without repeats (any case; the first wins). Every rendered subject is
  * checked now (a line break is refused), and the first recipient's whole message.
  */
-function recipientsOf(input: SendInput, compiled: Template.Compiled): Recipient[] {
+function recipientsOf(input: SendInput, compiled: Template.Compiled): Notification.Recipient[] {
   const shared = input.variables ?? {};
   const seen = new Set<string>();
-  const recipients: Recipient[] = [];
+  const recipients: Notification.Recipient[] = [];
   for (const [i, entry] of input.to.entries()) {
     const recipient = typeof entry === "string" ? { email: entry } : entry;
     const key = recipient.email.toLowerCase();
@@ -161,69 +147,6 @@ function recipientsOf(input: SendInput, compiled: Template.Compiled): Recipient[
     });
   }
   return recipients;
-}
-
-/**
- * Writes a notification, its deliveries and their queue messages (+ the accepted fact) in the
- * caller's transaction; returns what to publish after the commit.
- */
-export async function write(
-  tx: Database.Tx,
-  input: {
-    projectId: string;
-    content: Content;
-    variables: Template.Variables;
-    tags: Record<string, string>;
-    recipients: Recipient[];
-    counts: Accepted["recipients"];
-  },
-): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
-  const { projectId, counts } = input;
-  const now = Clock.now();
-  const [notification] = await tx
-    .insert(notifications)
-    .values({
-      projectId,
-      channel: "email",
-      content: input.content,
-      variables: input.variables,
-      tags: input.tags,
-      ...counts,
-      createdAt: now,
-    })
-    .returning({ id: notifications.id });
-  const id = notification!.id;
-  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
-  // than Postgres's 65,534 bind parameters.
-  const at = now.toISOString();
-  const rows = await tx.execute<{ id: string; status: string }>(sql`
-    insert into deliveries (notification_id, project_id, position, address, name, variables,
-                            status, created_at, updated_at)
-    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.status, ${at}, ${at}
-    from json_to_recordset(${JSON.stringify(input.recipients)}::json)
-         as r(position int, address text, name text, variables jsonb, status text)
-    order by r.position
-    returning id, status`);
-  const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
-  const messages: Outbox.Message[] = [];
-  for (let i = 0; i < queued.length; i += idsPerMessage) {
-    messages.push({
-      topic: "email",
-      body: JSON.stringify({ deliveryIds: queued.slice(i, i + idsPerMessage) }),
-    });
-  }
-  messages.push({
-    topic: "events",
-    body: JSON.stringify({
-      type: "notification.accepted",
-      projectId,
-      notificationId: id,
-      channel: "email",
-      ...counts,
-      at,
-    }),
-  });
-  return { id, deliveryIds: queued, outboxIds: await Outbox.add(tx, messages) };
 }
 
 /**
@@ -290,7 +213,8 @@ export async function send(
       suppressed: suppressed.size,
       duplicates,
     };
-    const written = await write(tx, {
+    const written = await Notification.write(tx, {
+      channel: "email",
       projectId,
       content,
       variables: shared,
@@ -311,143 +235,37 @@ export async function send(
   return response;
 }
 
-export interface DeliverOptions {
+export interface DeliverOptions extends Dispatch.DispatchOptions {
   mailer: Mailer;
-  /** Resolves when the next send fits the account's sending rate. */
-  pace: () => Promise<void>;
-  /** How long a sender owns the deliveries it leases; under the queue's visibility timeout. */
-  leaseMs: number;
-  /** The queue message's last receive: what cannot be sent now is marked failed. */
-  lastReceive: boolean;
-  /** Sends in flight at once. */
-  concurrency?: number;
-  /** Tries per send for transient errors, with exponential backoff. */
-  tries?: number;
 }
 
-/** An OTP message whose code may no longer be issued. */
-class OtpGone extends Error {}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-async function sendWithRetries(
+/** Email through the dispatcher: templates compiled once per notification, sent by the mailer. */
+function channel(
   mailer: Mailer,
-  email: Parameters<Mailer["send"]>[0],
-  tries: number,
-) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await mailer.send(email);
-    } catch (error) {
-      const permanent = error instanceof SendError && error.permanent;
-      if (permanent || attempt >= tries) throw error;
-      await sleep(100 * 2 ** attempt * (0.5 + Math.random()));
-    }
-  }
-}
-
-/**
- * Sends the deliveries of one queue message. Leased ones are rendered and sent; each is recorded
- * `sent` (with the provider's id) or `failed` as soon as SES answers. Returns `retry: true` when a
- * transient error left some for the message's next receive; on the last receive those are marked
- * failed, and `retry` still sends the message on to the DLQ, where an operator sees the outage.
- */
-export async function deliver(
-  deliveryIds: string[],
-  options: DeliverOptions,
-): Promise<{ retry: boolean }> {
-  const leased = await Delivery.lease(deliveryIds, options.leaseMs);
-  if (leased.length === 0) return { retry: false };
-  const notificationIds = [...new Set(leased.map((row) => row.notificationId))];
-  const rows = await Database.use()
-    .select()
-    .from(notifications)
-    .where(inArray(notifications.id, notificationIds));
-  const byId = new Map(
-    await Promise.all(
-      rows.map(async (row) => {
-        const content = row.content as Content;
-        return [
-          row.id,
-          { row, content, compiled: Template.compile(await sourceOf(content)) },
-        ] as const;
-      }),
-    ),
-  );
-
-  const outboxIds: number[] = [];
-  let retry = false;
-  const queue = [...leased];
-  const worker = async () => {
-    for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
-      const { row, content, compiled } = byId.get(delivery.notificationId)!;
-      let outboxId: number | undefined;
-      try {
-        const variables = {
-          ...(row.variables as Template.Variables),
-          ...(delivery.variables as Template.Variables),
-        };
-        if (content.otp) {
-          const code = await issueCode(content.otp.id);
-          // Expired, used or canceled before its message was sent: nothing to send.
-          if (code === undefined) throw new OtpGone();
-          variables.code = code;
-        }
-        const rendered = Template.render(compiled, variables);
-        await options.pace();
-        const { messageId } = await sendWithRetries(
-          options.mailer,
-          {
-            from: content.from,
-            to: formatAddress(delivery.address, delivery.name),
-            replyTo: content.replyTo ?? undefined,
-            subject: rendered.subject,
-            html: rendered.html,
-            text: rendered.text,
-            tags: [{ name: "delivery_id", value: delivery.id }],
-          },
-          options.tries ?? 3,
-        );
-        outboxId = await Delivery.markSent(delivery.id, messageId);
-        Log.count("EmailsSent");
-        Log.metrics().addMetric(
-          "SendLatency",
-          Log.MetricUnit.Milliseconds,
-          Date.now() - delivery.createdAt.getTime(),
-        );
-      } catch (error) {
-        if (error instanceof OtpGone) {
-          outboxId = await Delivery.markExpired(delivery.id);
-          if (outboxId !== undefined) outboxIds.push(outboxId);
-          continue;
-        }
-        const permanent =
-          error instanceof AppError || (error instanceof SendError && error.permanent);
-        const reason = error instanceof Error ? error.message : String(error);
-        if (!permanent) retry = true;
-        if (permanent) {
-          outboxId = await Delivery.markFailed(delivery.id, reason);
-          Log.count("EmailsFailed");
-        } else if (options.lastReceive) {
-          outboxId = await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
-          Log.count("EmailsFailed");
-        } else {
-          await Delivery.release(delivery.id);
-        }
-        // The reason stays in the delivery row: provider messages may quote the address.
-        Log.logger.warn("email delivery failed", { deliveryId: delivery.id, permanent });
-      }
-      if (outboxId !== undefined) outboxIds.push(outboxId);
-    }
+): Dispatch.Channel<{ content: Content; compiled: Template.Compiled }> {
+  return {
+    name: "email",
+    metric: "Emails",
+    async prepare(row) {
+      const content = row.content as Content;
+      return { content, compiled: Template.compile(await sourceOf(content)) };
+    },
+    send(delivery, { content, compiled }, variables) {
+      const rendered = Template.render(compiled, variables);
+      return mailer.send({
+        from: content.from,
+        to: formatAddress(delivery.address, delivery.name),
+        replyTo: content.replyTo ?? undefined,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        tags: [{ name: "delivery_id", value: delivery.id }],
+      });
+    },
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-  await Outbox.publishSoon(outboxIds);
-  return { retry };
 }
 
-/** Last receive of a message whose processing keeps failing: fails what is still pending. */
-export async function abandon(deliveryIds: string[], reason: string): Promise<void> {
-  for (const row of await Delivery.lease(deliveryIds, 60_000)) {
-    await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
-  }
+/** Sends the deliveries of one email queue message (see `Dispatch.dispatch`). */
+export function deliver(deliveryIds: string[], options: DeliverOptions) {
+  return Dispatch.dispatch(deliveryIds, options, channel(options.mailer));
 }

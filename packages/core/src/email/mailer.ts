@@ -14,17 +14,7 @@ export interface OutgoingEmail {
   tags: Array<{ name: string; value: string }>;
 }
 
-export class SendError extends Error {
-  override readonly name = "SendError";
-
-  constructor(
-    message: string,
-    /** true: this message will never be accepted (bad address, rejected content). */
-    readonly permanent: boolean,
-  ) {
-    super(message);
-  }
-}
+export { SendError } from "../delivery/dispatch";
 
 /** `Name <address>`, the name quoted, or MIME-encoded when it is not plain ASCII. */
 export function formatAddress(address: string, name?: string | null): string {

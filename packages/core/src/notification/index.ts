@@ -1,8 +1,10 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
 import { AppError } from "../error";
+import * as Outbox from "../outbox";
 import { notifications } from "./notification.sql";
 
 export const Channel = z.enum(["email", "sms", "push"]);
@@ -28,6 +30,82 @@ export const Info = z.object({
 export type Info = z.infer<typeof Info>;
 
 export type Row = typeof notifications.$inferSelect;
+
+/** Delivery ids per queue message. */
+export const idsPerMessage = 50;
+
+/** One recipient of a send: an email address, a phone number or a device id. */
+export interface Recipient {
+  position: number;
+  address: string;
+  name: string | null;
+  variables: Record<string, unknown> | null;
+  status: "queued" | "suppressed";
+}
+
+/**
+ * Writes a notification, its deliveries and their queue messages (+ the accepted fact) in the
+ * caller's transaction; returns what to publish after the commit.
+ */
+export async function write(
+  tx: Database.Tx,
+  input: {
+    channel: Channel;
+    projectId: string;
+    content: unknown;
+    variables: Record<string, unknown>;
+    tags: Record<string, string>;
+    recipients: Recipient[];
+    counts: z.infer<typeof Recipients>;
+  },
+): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
+  const { channel, projectId, counts } = input;
+  const now = Clock.now();
+  const [notification] = await tx
+    .insert(notifications)
+    .values({
+      projectId,
+      channel,
+      content: input.content,
+      variables: input.variables,
+      tags: input.tags,
+      ...counts,
+      createdAt: now,
+    })
+    .returning({ id: notifications.id });
+  const id = notification!.id;
+  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
+  // than Postgres's 65,534 bind parameters.
+  const at = now.toISOString();
+  const rows = await tx.execute<{ id: string; status: string }>(sql`
+    insert into deliveries (notification_id, project_id, position, address, name, variables,
+                            status, created_at, updated_at)
+    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.status, ${at}, ${at}
+    from json_to_recordset(${JSON.stringify(input.recipients)}::json)
+         as r(position int, address text, name text, variables jsonb, status text)
+    order by r.position
+    returning id, status`);
+  const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
+  const messages: Outbox.Message[] = [];
+  for (let i = 0; i < queued.length; i += idsPerMessage) {
+    messages.push({
+      topic: channel,
+      body: JSON.stringify({ deliveryIds: queued.slice(i, i + idsPerMessage) }),
+    });
+  }
+  messages.push({
+    topic: "events",
+    body: JSON.stringify({
+      type: "notification.accepted",
+      projectId,
+      notificationId: id,
+      channel,
+      ...counts,
+      at,
+    }),
+  });
+  return { id, deliveryIds: queued, outboxIds: await Outbox.add(tx, messages) };
+}
 
 /** Throws not_found unless the notification exists in this project. */
 export async function find(projectId: string, id: string): Promise<Row> {

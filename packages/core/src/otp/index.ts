@@ -3,9 +3,10 @@ import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { deliveries } from "../delivery/delivery.sql";
-import * as Email from "../email";
+import type * as Email from "../email";
 import { AppError, type Reason } from "../error";
 import * as Log from "../log";
+import * as Notification from "../notification";
 import * as Outbox from "../outbox";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
@@ -249,7 +250,8 @@ export async function send(
         createdAt: now,
       })
       .returning({ id: otps.id });
-    const written = await Email.write(tx, {
+    const written = await Notification.write(tx, {
+      channel: input.channel,
       projectId,
       content: {
         from: settings.from,

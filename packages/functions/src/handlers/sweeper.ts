@@ -1,4 +1,4 @@
-import { Delivery, Email, Idempotency, Log, Otp, Outbox, RateLimit } from "@pregon/core";
+import { Delivery, Idempotency, Log, Notification, Otp, Outbox, RateLimit } from "@pregon/core";
 import type { ScheduledEvent } from "aws-lambda";
 import { visibilityTimeoutSeconds } from "../pipelines";
 
@@ -18,7 +18,7 @@ export function createSweeper() {
     const requeued = await Delivery.requeueAbandoned(
       visibilityTimeoutSeconds * 1000,
       "email",
-      Email.idsPerMessage,
+      Notification.idsPerMessage,
     );
     await Outbox.publishSoon(requeued);
     const republished = await Outbox.publishStale(staleOutboxMs);

@@ -1,4 +1,4 @@
-import { Email, Log } from "@pregon/core";
+import { Dispatch, Email, Log, Notification } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
@@ -10,19 +10,24 @@ const safetyMarginMs = 3_000;
 
 const Message = z.object({ deliveryIds: z.array(z.uuid()).min(1) });
 
+type Deliver = (
+  deliveryIds: string[],
+  options: Pick<Dispatch.DispatchOptions, "pace" | "leaseMs" | "lastReceive">,
+) => Promise<{ retry: boolean }>;
+
 /**
- * The email queue's consumer: each record names up to 50 deliveries. A record whose deliveries
+ * A channel queue's consumer: each record names up to 50 deliveries. A record whose deliveries
  * could not all be settled is reported in `batchItemFailures` and comes back after the visibility
  * timeout; on its last receive what is still pending is marked failed before it moves to the DLQ.
  */
-export function createEmailSender(options: { mailer: Email.Mailer; sendRate: number }) {
+export function createSender(channel: string, deliver: Deliver, options: { sendRate: number }) {
   const pace = pacer(options.sendRate);
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     for (const record of event.Records) {
       // A record that cannot be finished before the function times out is left for another
       // receive rather than cut off mid-way (a timeout would return the whole batch).
-      const needed = (Email.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
+      const needed = (Notification.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
       if (context && context.getRemainingTimeInMillis() < needed) {
         failed.push(record.messageId);
         continue;
@@ -30,22 +35,17 @@ export function createEmailSender(options: { mailer: Email.Mailer; sendRate: num
       const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
       const message = parseBody(Message, record.body);
       if (!message) {
-        Log.logger.error("malformed email queue message", { messageId: record.messageId });
+        Log.logger.error(`malformed ${channel} queue message`, { messageId: record.messageId });
         failed.push(record.messageId);
         continue;
       }
       try {
-        const { retry } = await Email.deliver(message.deliveryIds, {
-          mailer: options.mailer,
-          pace,
-          leaseMs,
-          lastReceive,
-        });
+        const { retry } = await deliver(message.deliveryIds, { pace, leaseMs, lastReceive });
         if (retry) failed.push(record.messageId);
       } catch (error) {
-        Log.logger.error("email batch failed", { messageId: record.messageId, error });
+        Log.logger.error(`${channel} batch failed`, { messageId: record.messageId, error });
         if (lastReceive) {
-          await Email.abandon(
+          await Dispatch.abandon(
             message.deliveryIds,
             `the batch failed ${maxReceiveCount} times`,
           ).catch((cause) =>
@@ -59,3 +59,11 @@ export function createEmailSender(options: { mailer: Email.Mailer; sendRate: num
     return batchFailures(failed);
   };
 }
+
+/** The email queue's consumer: SES (or the local mailbox) through `mailer`, at `sendRate`. */
+export const createEmailSender = (options: { mailer: Email.Mailer; sendRate: number }) =>
+  createSender(
+    "email",
+    (deliveryIds, dispatch) => Email.deliver(deliveryIds, { ...dispatch, mailer: options.mailer }),
+    options,
+  );

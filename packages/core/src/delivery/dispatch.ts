@@ -1,0 +1,166 @@
+import { inArray } from "drizzle-orm";
+import * as Database from "../db";
+import { AppError } from "../error";
+import * as Log from "../log";
+import { notifications } from "../notification/notification.sql";
+import { issueCode } from "../otp/code";
+import * as Outbox from "../outbox";
+import type { Variables } from "../template/render";
+import * as Delivery from "./index";
+
+type Row = Delivery.Row;
+type NotificationRow = typeof notifications.$inferSelect;
+
+/** A provider's refusal, telling whether a retry can help. */
+export class SendError extends Error {
+  override readonly name = "SendError";
+
+  constructor(
+    message: string,
+    /** true: this message will never be accepted (bad address, rejected content, dead endpoint). */
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** How one channel sends: what the dispatcher needs beyond leasing, retries and recording. */
+export interface Channel<Prepared> {
+  name: "email" | "sms" | "push";
+  /** Metric names: `${metric}Sent`, `${metric}Failed`. */
+  metric: string;
+  /** Once per notification of the queue message (compile its templates, say). */
+  prepare(notification: NotificationRow): Promise<Prepared>;
+  /**
+   * Sends one delivery with its variables (the shared ones, the recipient's own and, for a
+   * one-time code, `code`). Throws SendError (or AppError: permanent).
+   */
+  send(
+    delivery: Row,
+    prepared: Prepared,
+    variables: Variables,
+  ): Promise<{ messageId: string; segments?: number }>;
+}
+
+export interface DispatchOptions {
+  /** Resolves when the next send fits the provider's rate. */
+  pace: () => Promise<void>;
+  /** How long a sender owns the deliveries it leases; under the queue's visibility timeout. */
+  leaseMs: number;
+  /** The queue message's last receive: what cannot be sent now is marked failed. */
+  lastReceive: boolean;
+  /** Sends in flight at once. */
+  concurrency?: number;
+  /** Tries per send for transient errors, with exponential backoff. */
+  tries?: number;
+}
+
+/** A one-time code's message whose code may no longer be issued. */
+class OtpGone extends Error {}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function withRetries<T>(send: () => Promise<T>, tries: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const permanent = error instanceof SendError && error.permanent;
+      if (permanent || attempt >= tries) throw error;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random()));
+    }
+  }
+}
+
+/**
+ * Sends the deliveries of one queue message. Leased ones are sent through `channel`; each is
+ * recorded `sent` (with the provider's id) or `failed` as soon as the provider answers. Returns
+ * `retry: true` when a transient error left some for the message's next receive; on the last
+ * receive those are marked failed, and `retry` still sends the message on to the DLQ, where an
+ * operator sees the outage.
+ */
+export async function dispatch<Prepared>(
+  deliveryIds: string[],
+  options: DispatchOptions,
+  channel: Channel<Prepared>,
+): Promise<{ retry: boolean }> {
+  const leased = await Delivery.lease(deliveryIds, options.leaseMs);
+  if (leased.length === 0) return { retry: false };
+  const notificationIds = [...new Set(leased.map((row) => row.notificationId))];
+  const rows = await Database.use()
+    .select()
+    .from(notifications)
+    .where(inArray(notifications.id, notificationIds));
+  const byId = new Map(
+    await Promise.all(
+      rows.map(async (row) => [row.id, { row, prepared: await channel.prepare(row) }] as const),
+    ),
+  );
+
+  const outboxIds: number[] = [];
+  let retry = false;
+  const queue = [...leased];
+  const worker = async () => {
+    for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
+      const { row, prepared } = byId.get(delivery.notificationId)!;
+      let outboxId: number | undefined;
+      try {
+        const variables: Variables = {
+          ...(row.variables as Variables),
+          ...(delivery.variables as Variables),
+        };
+        const otp = (row.content as { otp?: { id: string } }).otp;
+        if (otp) {
+          const code = await issueCode(otp.id);
+          // Expired, used or canceled before its message was sent: nothing to send.
+          if (code === undefined) throw new OtpGone();
+          variables.code = code;
+        }
+        await options.pace();
+        const sent = await withRetries(
+          () => channel.send(delivery, prepared, variables),
+          options.tries ?? 3,
+        );
+        outboxId = await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
+        Log.count(`${channel.metric}Sent`);
+        Log.metrics().addMetric(
+          "SendLatency",
+          Log.MetricUnit.Milliseconds,
+          Date.now() - delivery.createdAt.getTime(),
+        );
+      } catch (error) {
+        if (error instanceof OtpGone) {
+          outboxId = await Delivery.markExpired(delivery.id);
+          if (outboxId !== undefined) outboxIds.push(outboxId);
+          continue;
+        }
+        const permanent =
+          error instanceof AppError || (error instanceof SendError && error.permanent);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!permanent) retry = true;
+        if (permanent) {
+          outboxId = await Delivery.markFailed(delivery.id, reason);
+          Log.count(`${channel.metric}Failed`);
+        } else if (options.lastReceive) {
+          outboxId = await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
+          Log.count(`${channel.metric}Failed`);
+        } else {
+          await Delivery.release(delivery.id);
+        }
+        // The reason stays in the delivery row: provider messages may quote the address.
+        Log.logger.warn(`${channel.name} delivery failed`, { deliveryId: delivery.id, permanent });
+      }
+      if (outboxId !== undefined) outboxIds.push(outboxId);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  await Outbox.publishSoon(outboxIds);
+  return { retry };
+}
+
+/** Last receive of a message whose processing keeps failing: fails what is still pending. */
+export async function abandon(deliveryIds: string[], reason: string): Promise<void> {
+  for (const row of await Delivery.lease(deliveryIds, 60_000)) {
+    await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
+  }
+}
