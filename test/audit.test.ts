@@ -1,7 +1,7 @@
 import { createApp } from "@pregon/api";
 import { Audit, Database, Email, Otp } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailer, receive, receiveAll, uniqueDomain } from "./support/email";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { DeleteMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { Database, Email } from "@pregon/core";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {

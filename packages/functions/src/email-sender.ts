@@ -1,6 +1,6 @@
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { Email } from "@pregon/core";
-import { createEmailSender } from "./handlers/email-sender";
+import { createEmailSender } from "./handlers/sender";
 import { startLambda } from "./lambda";
 
 const config = startLambda({ outbox: true, templates: true, otp: true });
