@@ -2,7 +2,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
 import { Clock, Database, Delivery, Email, Outbox, snsPublisher } from "@pregon/core";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
 import { leaseMs } from "@pregon/functions/pipelines";

@@ -1,6 +1,6 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, Idempotency, Suppression } from "@pregon/core";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";

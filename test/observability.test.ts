@@ -1,6 +1,6 @@
 import { createApp } from "@pregon/api";
 import { Email, Log } from "@pregon/core";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { describe, expect, it, vi } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";

@@ -1,6 +1,6 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, Log, Otp } from "@pregon/core";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { acknowledge, event, mailbox, mailer, receive, uniqueDomain } from "./support/email";

@@ -1,7 +1,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { createApp } from "@pregon/api";
 import { Database, Template } from "@pregon/core";
-import { createEmailSender } from "@pregon/functions/handlers/email-sender";
+import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { templatesBucket } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
