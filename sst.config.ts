@@ -18,15 +18,30 @@ export default $config({
     } satisfies AppConfig;
   },
   async run() {
+    // Each file declares one concern; imports pull in what it builds on (network -> database,
+    // encryption -> storage and messaging -> email, functions -> api and senders).
+    await import("./infra/config");
+    await import("./infra/encryption");
+    await import("./infra/network");
+    const { database } = await import("./infra/database");
     const storage = await import("./infra/storage");
     const messaging = await import("./infra/messaging");
+    const email = await import("./infra/email");
+    await import("./infra/sms");
+    await import("./infra/push");
     const api = await import("./infra/api");
     await import("./infra/senders");
+    await import("./infra/migrations");
+    const alarms = await import("./infra/alarms");
 
     return {
       api: api.api.url,
+      database: database.host,
       templatesBucket: storage.templates.name,
       topics: messaging.topicArns,
+      emailConfigurationSet: email.configurationSetName,
+      dkimTokens: email.dkimTokens,
+      alarmTopic: alarms.alarmTopic.arn,
     };
   },
 });

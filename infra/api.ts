@@ -1,13 +1,13 @@
-import { functionDefaults } from "./config";
-import { topics } from "./messaging";
-import { templates } from "./storage";
+// API Gateway HTTP API. The OTP routes go to their own function (the seed's "Lambda OTP": its own
+// permissions and reserved concurrency); every other request reaches the http function. Both run
+// the same Hono app.
+import { functionArgs } from "./functions";
+import { functions } from "./settings";
 
 export const api = new sst.aws.ApiGatewayV2("Api");
 
-// One catch-all route: the Hono app in the function does its own routing
-// (/trpc, /v1, /openapi.json, /docs, /health).
-api.route("$default", {
-  ...functionDefaults,
-  handler: "packages/functions/src/http.handler",
-  link: [templates, ...topics],
-});
+export const http = new sst.aws.Function("Http", functionArgs("http"));
+for (const route of functions.http.trigger.routes) api.route(route, http.arn);
+
+export const otp = new sst.aws.Function("Otp", functionArgs("otp"));
+for (const route of functions.otp.trigger.routes) api.route(route, otp.arn);

@@ -5,28 +5,40 @@
 // without raw message delivery, and writes its own aws.sqs.QueuePolicy allowing sns/s3/events
 // SendMessage from ANY source. A queue has one policy, so a second, SourceArn-scoped QueuePolicy
 // next to it would fight it on every deploy. Both are declared here instead.
-import {
-  maxReceiveCount,
-  type Pipeline,
-  pipelines,
-  type TopicName,
-  visibilityTimeoutSeconds,
-} from "../packages/functions/src/pipelines";
-
-/** 14 days, the SQS maximum: time to inspect and redrive. */
-const dlqRetentionSeconds = 14 * 24 * 60 * 60;
+//
+// Every topic and queue is encrypted with the data key (infra/encryption.ts).
+import type { TopicName } from "../packages/functions/src/pipelines";
+import { key } from "./encryption";
+import { encryption, type publishedTopics, queues } from "./settings";
 
 const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-function declare(pipeline: Pipeline) {
-  const topic = new sst.aws.SnsTopic(`${pascal(pipeline.topic)}Topic`);
+function declare(pipeline: (typeof queues)[number]) {
+  const topic = new sst.aws.SnsTopic(`${pascal(pipeline.topic)}Topic`, {
+    transform: {
+      topic: { kmsMasterKeyId: key.arn.apply((arn) => encryption.topic(arn).kmsMasterKeyId) },
+    },
+  });
   const id = `${pascal(pipeline.queue)}Queue`;
+  const encrypted = key.arn.apply((arn) => encryption.queue(arn));
   const dlq = new sst.aws.Queue(`${id}Dlq`, {
-    transform: { queue: { messageRetentionSeconds: dlqRetentionSeconds } },
+    transform: {
+      queue: {
+        messageRetentionSeconds: pipeline.dlq.retentionSeconds,
+        kmsMasterKeyId: encrypted.kmsMasterKeyId,
+        kmsDataKeyReusePeriodSeconds: encrypted.kmsDataKeyReusePeriodSeconds,
+      },
+    },
   });
   const queue = new sst.aws.Queue(id, {
-    dlq: { queue: dlq.arn, retry: maxReceiveCount },
-    visibilityTimeout: `${visibilityTimeoutSeconds} seconds`,
+    dlq: { queue: dlq.arn, retry: pipeline.dlq.maxReceiveCount },
+    visibilityTimeout: `${pipeline.visibilityTimeoutSeconds} seconds`,
+    transform: {
+      queue: {
+        kmsMasterKeyId: encrypted.kmsMasterKeyId,
+        kmsDataKeyReusePeriodSeconds: encrypted.kmsDataKeyReusePeriodSeconds,
+      },
+    },
   });
 
   // Only this topic may send to this queue.
@@ -47,7 +59,12 @@ function declare(pipeline: Pipeline) {
 
   new aws.sns.TopicSubscription(
     `${id}Subscription`,
-    { topic: topic.arn, protocol: "sqs", endpoint: queue.arn, rawMessageDelivery: true },
+    {
+      topic: topic.arn,
+      protocol: "sqs",
+      endpoint: queue.arn,
+      rawMessageDelivery: pipeline.subscription.rawMessageDelivery,
+    },
     // SNS cannot deliver to the queue before its policy exists.
     { dependsOn: [queuePolicy] },
   );
@@ -55,10 +72,20 @@ function declare(pipeline: Pipeline) {
   return { topic, queue, dlq };
 }
 
-export const declared = pipelines.map((pipeline) => ({ pipeline, ...declare(pipeline) }));
+export const declared = queues.map((pipeline) => ({ pipeline, ...declare(pipeline) }));
 
-/** The topics the API publishes to (linked to the http function). */
-export const topics = declared.map(({ topic }) => topic);
+const byTopic = (name: TopicName) => declared.find(({ pipeline }) => pipeline.topic === name)!;
+export const byQueue = (name: (typeof queues)[number]["queue"]) =>
+  declared.find(({ pipeline }) => pipeline.queue === name)!;
+
+/** The topics the outbox publishes to, by component name (what functions link). */
+export const publishTargets: Record<(typeof publishedTopics)[number], sst.aws.SnsTopic> = {
+  EmailTopic: byTopic("email").topic,
+  SmsTopic: byTopic("sms").topic,
+  PushTopic: byTopic("push").topic,
+  EventsTopic: byTopic("events").topic,
+};
+export const feedbackTopic = byTopic("feedback").topic;
 
 export const topicArns = Object.fromEntries(
   declared.map(({ pipeline, topic }) => [pipeline.topic, topic.arn]),

@@ -1,5 +1,13 @@
-// Message templates (S3). Private by default: SST's Bucket blocks public
-// access unless `access` is set, and nothing here sets it.
+// Message templates (S3). Private: SST's Bucket blocks public access unless `access` is set (it is
+// not) and denies requests without TLS. Versioned, and encrypted with the data key (SSE-KMS).
+import { key } from "./encryption";
+import { encryption } from "./settings";
+
 export const templates = new sst.aws.Bucket("Templates", {
   versioning: true,
+});
+
+new aws.s3.BucketServerSideEncryptionConfiguration("TemplatesEncryption", {
+  bucket: templates.name,
+  rules: [key.arn.apply((arn) => encryption.bucket(arn))],
 });

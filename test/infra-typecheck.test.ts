@@ -45,8 +45,8 @@ const mutants = [
   {
     what: "a Pulumi AWS resource arg (aws.sns.TopicSubscription)",
     file: "infra/messaging.ts",
-    from: "rawMessageDelivery: true",
-    to: "rawMessageDelivry: true",
+    from: "rawMessageDelivery: pipeline",
+    to: "rawMessageDelivry: pipeline",
     property: "rawMessageDelivry",
   },
   {

@@ -1,0 +1,81 @@
+// Turns a function's settings (infra/settings.ts) into SST function arguments: runtime and
+// bundling, its links and nothing else, its permissions, the VPC when it links the database, and
+// the environment variables it names.
+import { deployConfig, otpPepper } from "./config";
+import { database } from "./database";
+import { configurationSetName } from "./email";
+import { key } from "./encryption";
+import { publishTargets } from "./messaging";
+import { vpc } from "./network";
+import { pushApplicationArns, pushResources } from "./push";
+import {
+  type EnvName,
+  type FunctionName,
+  type FunctionSetting,
+  functions,
+  type Link,
+  runtime,
+  usesKey,
+} from "./settings";
+import { templates } from "./storage";
+
+const linkable: Record<Link, unknown> = {
+  Database: database,
+  OtpPepper: otpPepper,
+  Templates: templates,
+  ...publishTargets,
+};
+
+const { sms } = deployConfig;
+const environment: Record<EnvName, $util.Input<string> | undefined> = {
+  // trpc-to-openapi regenerates the whole OpenAPI document on every REST request otherwise.
+  NODE_ENV: "production",
+  PREGON_EMAIL_FROM: deployConfig.email.from,
+  PREGON_SMS_COUNTRIES: sms.countries,
+  PREGON_EMAIL_SENDER_CONCURRENCY: String(functions.emailSender.trigger.maximumConcurrency),
+  PREGON_SES_CONFIGURATION_SET: configurationSetName,
+  PREGON_SMS_SENDER_ID: sms.senderId,
+  PREGON_SMS_ORIGINATION_NUMBER: sms.originationNumber,
+  PREGON_SMS_RATE: String(sms.rate),
+  PREGON_SMS_SENDER_CONCURRENCY: String(functions.smsSender.trigger.maximumConcurrency),
+  PREGON_PUSH_APNS_APPLICATION_ARN: pushApplicationArns.apns,
+  PREGON_PUSH_FCM_APPLICATION_ARN: pushApplicationArns.fcm,
+};
+
+function permissions(setting: FunctionSetting): sst.aws.FunctionPermissionArgs[] {
+  const statements: sst.aws.FunctionPermissionArgs[] = [];
+  for (const { actions, on } of setting.permissions) {
+    if (on === "any") statements.push({ actions: [...actions], resources: ["*"] });
+    // No platform application configured: nothing to allow.
+    else if (pushResources.length)
+      statements.push({ actions: [...actions], resources: pushResources });
+  }
+  if (usesKey(setting)) {
+    statements.push({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key.arn] });
+  }
+  return statements;
+}
+
+/** The SST function arguments of one of infra/settings.ts's functions. */
+export function functionArgs(name: FunctionName) {
+  const setting: FunctionSetting = functions[name];
+  const set = setting.environment.filter((env) => environment[env] !== undefined);
+  return {
+    ...runtime,
+    nodejs: { ...runtime.nodejs },
+    handler: setting.handler,
+    timeout: `${setting.timeoutSeconds} seconds`,
+    memory: `${setting.memoryMb} MB`,
+    link: setting.links.map((link) => linkable[link]),
+    permissions: permissions(setting),
+    environment: Object.fromEntries(set.map((env) => [env, environment[env]!])),
+    ...(setting.links.includes("Database") && { vpc }),
+    ...(setting.trigger.kind !== "queue" && {
+      concurrency: { reserved: setting.trigger.reservedConcurrency },
+    }),
+    ...(setting.copyFiles && { copyFiles: setting.copyFiles.map((copy) => ({ ...copy })) }),
+    // No `nodejs.banner` with the createRequire shim (DESIGN.md §6): for ESM, SST 4.17's own esbuild
+    // step already prepends `const require = topLevelCreateRequire(import.meta.url)`, so a second
+    // `const require` would make the bundle a SyntaxError at load.
+  } satisfies sst.aws.FunctionArgs;
+}

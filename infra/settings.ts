@@ -1,0 +1,377 @@
+// The decisions behind infra/*.ts as plain data: no SST or Pulumi globals here, so
+// test/infra-settings.test.ts can import this file and check how the numbers relate (connections
+// against the database's budget, visibility against timeouts, what each function may touch).
+// infra/*.ts build the resources from these values; change a number here, not there.
+import {
+  consumerTimeoutSeconds,
+  maxReceiveCount,
+  pipelines,
+  type QueueName,
+  visibilityTimeoutSeconds,
+} from "../packages/functions/src/pipelines";
+
+/** Runtime and bundling of every function (SST runs esbuild with these; scripts/bundle.ts too). */
+export const runtime = {
+  runtime: "nodejs22.x",
+  architecture: "arm64",
+  nodejs: { format: "esm", minify: true, sourcemap: true },
+} as const;
+
+/** The http bundle must stay under this (cold start); test/bundles.test.ts measures it. */
+export const httpBundleLimitBytes = 1024 * 1024;
+
+// --- Database --------------------------------------------------------------------------------
+
+/**
+ * RDS Postgres behind RDS Proxy. `maxConnections` is set explicitly in the parameter group (the
+ * default, LEAST(DBInstanceClassMemory/9531392, 5000), is about 80 on a db.t4g.micro once RDS has
+ * taken its share of the 1 GiB), so the budget below is exact rather than estimated.
+ */
+export const database = {
+  instance: "t4g.micro",
+  version: "17",
+  storageGb: 20,
+  maxConnections: 80,
+  /** superuser_reserved_connections (3) + rds.rds_superuser_reserved_connections (2). */
+  reservedConnections: 5,
+  /** The proxy's MaxConnectionsPercent: the rest stays for direct sessions (console, rdsadmin). */
+  proxyMaxConnectionsPercent: 90,
+  /** Pool size per Lambda instance (packages/functions/src/lambda.ts `poolSize`). */
+  connectionsPerInstance: 1,
+  /** `npm run pregon` through `sst shell` + `sst tunnel`, at most two at a time. */
+  operatorConnections: 2,
+} as const;
+
+/** Database connections the proxy may open. */
+export const proxyConnectionBudget = () =>
+  Math.floor((database.maxConnections * database.proxyMaxConnectionsPercent) / 100);
+
+// --- Functions -------------------------------------------------------------------------------
+
+export const publishedTopics = ["EmailTopic", "SmsTopic", "PushTopic", "EventsTopic"] as const;
+
+/** What a function can be linked to (names of the components in infra/). */
+export type Link = "Database" | "OtpPepper" | "Templates" | (typeof publishedTopics)[number];
+
+/** IAM statements beyond links. `on`: any resource, or the push platform applications. */
+export interface Permission {
+  actions: readonly string[];
+  on: "any" | "pushApplications";
+}
+
+/** Environment variables a function receives (values from the deploy config, infra/config.ts). */
+export type EnvName =
+  | "NODE_ENV"
+  | "PREGON_EMAIL_FROM"
+  | "PREGON_SMS_COUNTRIES"
+  | "PREGON_EMAIL_SENDER_CONCURRENCY"
+  | "PREGON_SES_CONFIGURATION_SET"
+  | "PREGON_SMS_SENDER_ID"
+  | "PREGON_SMS_ORIGINATION_NUMBER"
+  | "PREGON_SMS_RATE"
+  | "PREGON_SMS_SENDER_CONCURRENCY"
+  | "PREGON_PUSH_APNS_APPLICATION_ARN"
+  | "PREGON_PUSH_FCM_APPLICATION_ARN";
+
+/** How a function is invoked, and so how many instances of it can run at once. */
+export type Trigger =
+  | { kind: "api"; routes: readonly string[]; reservedConcurrency: number }
+  | { kind: "queue"; queue: QueueName; batchSize: number; maximumConcurrency: number }
+  | { kind: "cron"; everyMinutes: number; reservedConcurrency: number }
+  | { kind: "deploy"; reservedConcurrency: number };
+
+export interface FunctionSetting {
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  links: readonly Link[];
+  permissions: readonly Permission[];
+  environment: readonly EnvName[];
+  trigger: Trigger;
+  /** Folders copied next to the bundle. */
+  copyFiles?: readonly { from: string; to: string }[];
+}
+
+/**
+ * The OTP routes (the seed's "Lambda OTP"): REST under /v1/otp and one tRPC route per procedure
+ * (API Gateway allows a greedy {proxy+} only as the last path segment, so `/trpc/otp.*` cannot be
+ * one route). test/infra-settings.test.ts compares them with the router's OTP procedures.
+ */
+export const otpProcedures = ["send", "verify", "get", "cancel"] as const;
+export const otpRoutes = [
+  "POST /v1/otp",
+  "ANY /v1/otp/{proxy+}",
+  ...otpProcedures.map((name) => `ANY /trpc/otp.${name}`),
+] as const;
+
+const api = { timeoutSeconds: 29, memoryMb: 512 } as const; // API Gateway gives up at 30 s.
+const consumer = { timeoutSeconds: consumerTimeoutSeconds, memoryMb: 512 } as const;
+const apiEnv = ["NODE_ENV", "PREGON_EMAIL_FROM", "PREGON_SMS_COUNTRIES"] as const;
+const sender = (queue: QueueName, maximumConcurrency: number) =>
+  ({ kind: "queue", queue, batchSize: 1, maximumConcurrency }) as const;
+
+export const functions = {
+  /** Every route but OTP's: the Hono app (tRPC, REST, /openapi.json, /docs, /health). */
+  http: {
+    handler: "packages/functions/src/http.handler",
+    ...api,
+    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
+    permissions: [],
+    environment: apiEnv,
+    trigger: { kind: "api", routes: ["$default"], reservedConcurrency: 20 },
+  },
+  /** The OTP routes, same app: no templates bucket, no SES, no SNS beyond its pipelines. */
+  otp: {
+    handler: "packages/functions/src/otp.handler",
+    ...api,
+    links: ["Database", "OtpPepper", ...publishedTopics],
+    permissions: [],
+    environment: apiEnv,
+    trigger: { kind: "api", routes: otpRoutes, reservedConcurrency: 10 },
+  },
+  // Senders take one message (up to 50 deliveries) per invocation: larger batches would return
+  // unstarted records and spend their receives.
+  emailSender: {
+    handler: "packages/functions/src/email-sender.handler",
+    ...consumer,
+    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
+    permissions: [{ actions: ["ses:SendEmail", "ses:GetAccount"], on: "any" }],
+    environment: [
+      "PREGON_EMAIL_FROM",
+      "PREGON_EMAIL_SENDER_CONCURRENCY",
+      "PREGON_SES_CONFIGURATION_SET",
+    ],
+    // Together they share the account's SES sending rate.
+    trigger: sender("email", 2),
+  },
+  smsSender: {
+    handler: "packages/functions/src/sms-sender.handler",
+    ...consumer,
+    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
+    // SMS goes to phone numbers, which have no ARN.
+    permissions: [{ actions: ["sns:Publish"], on: "any" }],
+    environment: [
+      "PREGON_SMS_SENDER_ID",
+      "PREGON_SMS_ORIGINATION_NUMBER",
+      "PREGON_SMS_RATE",
+      "PREGON_SMS_SENDER_CONCURRENCY",
+    ],
+    trigger: sender("sms", 4),
+  },
+  pushSender: {
+    handler: "packages/functions/src/push-sender.handler",
+    ...consumer,
+    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
+    permissions: [
+      {
+        actions: [
+          "sns:CreatePlatformEndpoint",
+          "sns:GetEndpointAttributes",
+          "sns:SetEndpointAttributes",
+          "sns:Publish",
+        ],
+        on: "pushApplications",
+      },
+    ],
+    environment: ["PREGON_PUSH_APNS_APPLICATION_ARN", "PREGON_PUSH_FCM_APPLICATION_ARN"],
+    trigger: sender("push", 4),
+  },
+  /** Facts from the events topic -> the append-only audit log. */
+  audit: {
+    handler: "packages/functions/src/audit.handler",
+    ...consumer,
+    links: ["Database"],
+    permissions: [],
+    environment: [],
+    trigger: { kind: "queue", queue: "audit", batchSize: 10, maximumConcurrency: 2 },
+  },
+  /** SES events (through the feedback topic) -> delivery statuses and the suppression list. */
+  feedback: {
+    handler: "packages/functions/src/feedback.handler",
+    ...consumer,
+    links: ["Database", ...publishedTopics],
+    permissions: [],
+    environment: [],
+    trigger: { kind: "queue", queue: "feedback", batchSize: 10, maximumConcurrency: 2 },
+  },
+  /** Requeues abandoned deliveries, republishes what a failed publish left, purges old rows. */
+  sweeper: {
+    handler: "packages/functions/src/sweeper.handler",
+    ...consumer,
+    links: ["Database", ...publishedTopics],
+    permissions: [],
+    environment: [],
+    trigger: { kind: "cron", everyMinutes: 1, reservedConcurrency: 1 },
+  },
+  /** Applies the migrations on every deploy (infra/database.ts); a no-op when none is pending. */
+  migrator: {
+    handler: "packages/functions/src/migrate.handler",
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    links: ["Database"],
+    permissions: [],
+    environment: [],
+    trigger: { kind: "deploy", reservedConcurrency: 1 },
+    copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
+  },
+} as const satisfies Record<string, FunctionSetting>;
+
+export type FunctionName = keyof typeof functions;
+
+/** The most instances of a function that can run at once. */
+export function maxInstances(setting: FunctionSetting): number {
+  const { trigger } = setting;
+  return trigger.kind === "queue" ? trigger.maximumConcurrency : trigger.reservedConcurrency;
+}
+
+/** Connections every function together may hold at once, plus the operators'. */
+export function connectionDemand(): number {
+  const settings: FunctionSetting[] = Object.values(functions);
+  const instances = settings
+    .filter((setting) => setting.links.includes("Database"))
+    .reduce((sum, setting) => sum + maxInstances(setting), 0);
+  return instances * database.connectionsPerInstance + database.operatorConnections;
+}
+
+/** A function that reads a KMS-encrypted topic, queue or bucket needs the key. */
+export function usesKey(setting: FunctionSetting): boolean {
+  return (
+    setting.trigger.kind === "queue" ||
+    setting.links.some((link) => link === "Templates" || link.endsWith("Topic"))
+  );
+}
+
+// --- Queues and topics -----------------------------------------------------------------------
+
+/** 14 days, the SQS maximum: time to inspect and redrive. */
+export const dlqRetentionSeconds = 14 * 24 * 60 * 60;
+/** How long SQS reuses a data key before asking KMS again (fewer KMS requests, lower cost). */
+export const kmsDataKeyReusePeriodSeconds = 3600;
+
+export const queues = pipelines.map((pipeline) => ({
+  ...pipeline,
+  visibilityTimeoutSeconds,
+  dlq: { maxReceiveCount, retentionSeconds: dlqRetentionSeconds },
+  subscription: { rawMessageDelivery: true, policy: "aws:SourceArn of its topic only" },
+}));
+
+/** Server-side encryption arguments, for the key infra/encryption.ts creates. */
+export const encryption = {
+  topic: (keyArn: string) => ({ kmsMasterKeyId: keyArn }),
+  queue: (keyArn: string) => ({ kmsMasterKeyId: keyArn, kmsDataKeyReusePeriodSeconds }),
+  bucket: (keyArn: string) => ({
+    applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn },
+    // One data key per bucket instead of one KMS request per object.
+    bucketKeyEnabled: true,
+  }),
+};
+
+/**
+ * Who may use the key besides IAM principals of the account: SNS (to deliver to encrypted queues
+ * and to encrypt topics), SES (to publish events to the encrypted feedback topic), CloudWatch
+ * (to publish alarms to the encrypted alarm topic).
+ */
+export const keyServicePrincipals = [
+  "sns.amazonaws.com",
+  "ses.amazonaws.com",
+  "cloudwatch.amazonaws.com",
+] as const;
+export const keyServiceActions = ["kms:GenerateDataKey*", "kms:Decrypt"] as const;
+
+// --- Alarms ----------------------------------------------------------------------------------
+
+/** One alarm per DLQ (any message) and per queue consumer (any error in 5 minutes). */
+export const alarms = [
+  ...queues.map((queue) => ({
+    name: `${queue.queue}-dlq-not-empty`,
+    metric: "AWS/SQS ApproximateNumberOfMessagesVisible",
+    on: { dlq: queue.queue },
+  })),
+  ...(Object.entries(functions) as [FunctionName, FunctionSetting][])
+    .filter(([, setting]) => setting.trigger.kind === "queue")
+    .map(([name]) => ({
+      name: `${name}-errors`,
+      metric: "AWS/Lambda Errors",
+      on: { function: name },
+    })),
+];
+export const alarmPeriodSeconds = 300;
+
+// --- Deploy-time configuration ---------------------------------------------------------------
+
+export const defaultSmsCountries = "ES,MX,AR,CO,CL,PE,US,CA,GB";
+
+/** What a stage is deployed with, from environment variables (a `.env` file works: SST loads it). */
+export function readDeployConfig(env: Record<string, string | undefined>) {
+  const get = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const problems: string[] = [];
+  const number = (name: string, fallback: number) => {
+    const raw = get(name);
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value <= 0) problems.push(`${name}: must be a positive number`);
+    return value;
+  };
+
+  const emailDomain = get("PREGON_EMAIL_DOMAIN")?.toLowerCase();
+  if (!emailDomain) problems.push("PREGON_EMAIL_DOMAIN: the domain Pregón sends from is required");
+  else if (!/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/.test(emailDomain)) {
+    problems.push("PREGON_EMAIL_DOMAIN: must be a domain name (example.com)");
+  }
+  const emailFrom = get("PREGON_EMAIL_FROM") ?? `Pregón <no-reply@${emailDomain}>`;
+  const fromDomain = /@([^\s@<>]+)>?$/.exec(emailFrom)?.[1]?.toLowerCase();
+  if (emailDomain && fromDomain !== emailDomain && !fromDomain?.endsWith(`.${emailDomain}`)) {
+    problems.push(`PREGON_EMAIL_FROM: must be an address of ${emailDomain}`);
+  }
+  const emailDns = get("PREGON_EMAIL_DNS") ?? "route53";
+  if (emailDns !== "route53" && emailDns !== "manual") {
+    problems.push('PREGON_EMAIL_DNS: "route53" (records created) or "manual" (you add them)');
+  }
+
+  const smsCountries = (get("PREGON_SMS_COUNTRIES") ?? defaultSmsCountries)
+    .split(",")
+    .map((code) => code.trim().toUpperCase())
+    .filter(Boolean);
+  if (!smsCountries.length || smsCountries.some((code) => !/^[A-Z]{2}$/.test(code))) {
+    problems.push("PREGON_SMS_COUNTRIES: comma-separated ISO 3166-1 alpha-2 codes");
+  }
+
+  const apnsTeamId = get("PREGON_PUSH_APNS_TEAM_ID");
+  const apnsKeyId = get("PREGON_PUSH_APNS_KEY_ID");
+  const apnsBundleId = get("PREGON_PUSH_APNS_BUNDLE_ID");
+  const apnsSet = [apnsTeamId, apnsKeyId, apnsBundleId].filter(Boolean).length;
+  if (apnsSet !== 0 && apnsSet !== 3) {
+    problems.push(
+      "PREGON_PUSH_APNS_TEAM_ID, PREGON_PUSH_APNS_KEY_ID, PREGON_PUSH_APNS_BUNDLE_ID: all or none",
+    );
+  }
+
+  const config = {
+    email: { domain: emailDomain ?? "", from: emailFrom, dns: emailDns as "route53" | "manual" },
+    sms: {
+      countries: smsCountries.join(","),
+      senderId: get("PREGON_SMS_SENDER_ID"),
+      originationNumber: get("PREGON_SMS_ORIGINATION_NUMBER"),
+      /** Messages per second (the account's SNS SMS rate; 20 by default in us-east-1). */
+      rate: number("PREGON_SMS_RATE", 20),
+      /** USD per month; AWS's own default for a new account is 1. */
+      monthlySpendLimit: number("PREGON_SMS_MONTHLY_SPEND_LIMIT", 1),
+      deliveryStatusLogs: get("PREGON_SMS_DELIVERY_STATUS_LOGS") === "true",
+    },
+    push: {
+      apns: apnsSet
+        ? {
+            teamId: apnsTeamId!,
+            keyId: apnsKeyId!,
+            bundleId: apnsBundleId!,
+            sandbox: get("PREGON_PUSH_APNS_SANDBOX") === "true",
+          }
+        : undefined,
+      fcm: get("PREGON_PUSH_FCM") === "true",
+    },
+    alarmEmail: get("PREGON_ALARM_EMAIL"),
+    /** The local stack's Postgres port (`sst dev` links it): PREGON_PG_PORT, as for `npm start`. */
+    localPgPort: number("PREGON_PG_PORT", 54320),
+  };
+  return { config, problems };
+}
+export type DeployConfig = ReturnType<typeof readDeployConfig>["config"];
