@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadLambdaConfig, loadLocalConfig } from "./config";
+import { databaseUrl, linkedEnv, loadLambdaConfig, loadLocalConfig } from "./config";
 
 describe("local configuration", () => {
   it("defaults every setting of DESIGN.md §5", () => {
@@ -78,18 +78,57 @@ describe("local configuration", () => {
 });
 
 describe("Lambda configuration", () => {
-  it("requires DATABASE_URL", () => {
+  it("requires DATABASE_URL; the pepper only where OTP is used (startLambda)", () => {
     expect(() => loadLambdaConfig({})).toThrow(/DATABASE_URL/);
-    expect(() => loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" })).toThrow(
-      /PREGON_OTP_PEPPER/,
-    );
+    expect(loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" }).otpPepper).toBeUndefined();
+    expect(() =>
+      loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z", PREGON_OTP_PEPPER: "short" }),
+    ).toThrow(/PREGON_OTP_PEPPER: must have 32 characters or more/);
     const pepper = "p".repeat(32);
     expect(
       loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z", PREGON_OTP_PEPPER: pepper }),
     ).toMatchObject({
       databaseUrl: "postgres://x@y/z",
+      otpPepper: pepper,
       emailSenderConcurrency: 2,
       sesMaxSendRate: undefined,
     });
+  });
+});
+
+describe("SST links", () => {
+  const proxy = {
+    host: "pregon-production-databaseproxy.proxy-abc.us-east-1.rds.amazonaws.com",
+    port: 5432,
+    username: "postgres",
+    password: "p@ss/w:rd",
+    database: "pregon",
+  };
+
+  it("turn Resource.Database into a TLS-verified URL, and keep loopback (sst dev) plain", () => {
+    const url = databaseUrl(proxy);
+    expect(url).toBe(
+      `postgres://postgres:p%40ss%2Fw%3Ard@${proxy.host}:5432/pregon?sslmode=verify-full`,
+    );
+    const parsed = new URL(url);
+    expect(decodeURIComponent(parsed.password)).toBe(proxy.password);
+    expect(databaseUrl({ ...proxy, host: "127.0.0.1", port: 54320 })).toBe(
+      "postgres://postgres:p%40ss%2Fw%3Ard@127.0.0.1:54320/pregon",
+    );
+  });
+
+  it("become the variables the configuration reads; the environment wins for local tools", () => {
+    const pepper = "q".repeat(40);
+    const linked = { Database: proxy, OtpPepper: { value: pepper } };
+    expect(linkedEnv({})).toEqual({});
+    const env = linkedEnv(linked);
+    expect(loadLambdaConfig(env)).toMatchObject({
+      databaseUrl: databaseUrl(proxy),
+      otpPepper: pepper,
+    });
+    const own = "postgres://me@db.internal:5432/pregon";
+    expect(loadLocalConfig({ ...env, DATABASE_URL: own }).databaseUrl).toBe(own);
+    expect(loadLocalConfig(env).databaseUrl).toBe(databaseUrl(proxy));
+    expect(() => linkedEnv({ Database: { host: "h" } })).toThrow();
   });
 });

@@ -58,8 +58,11 @@ const LocalEnv = EmailEnv.extend({
   AWS_REGION: z.string().default("us-east-1"),
 });
 
-/** The local stack's settings (DESIGN.md §5), read once at start. */
-export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
+/**
+ * The local stack's settings (DESIGN.md §5), read once at start. Under `sst shell` the database is
+ * the stage's (linked, see linkedEnv) unless DATABASE_URL says otherwise.
+ */
+export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...process.env }) {
   const e = parse(LocalEnv, env);
   return {
     port: e.PORT,
@@ -81,7 +84,8 @@ export type LocalConfig = ReturnType<typeof loadLocalConfig>;
 
 const LambdaEnv = EmailEnv.extend({
   DATABASE_URL: z.url(),
-  PREGON_OTP_PEPPER: pepper,
+  /** Only the functions that issue or check codes are linked to it (startLambda checks). */
+  PREGON_OTP_PEPPER: pepper.optional(),
   /** Overrides the rate read from SES (per sender instance). */
   PREGON_SES_MAX_SEND_RATE: z.coerce.number().positive().optional(),
   /** Sender instances at most (the event source mapping's maximum concurrency). */
@@ -89,8 +93,8 @@ const LambdaEnv = EmailEnv.extend({
   PREGON_SES_CONFIGURATION_SET: z.string().optional(),
 });
 
-/** A Lambda's settings, read once per cold start. */
-export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env) {
+/** A Lambda's settings, read once per cold start: from its links on AWS, else from the environment. */
+export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...process.env }) {
   const e = parse(LambdaEnv, env);
   return {
     databaseUrl: e.DATABASE_URL,
@@ -120,4 +124,38 @@ export function linkedTopicArns() {
     push: arn("PushTopic"),
     events: arn("EventsTopic"),
   };
+}
+
+const LinkedDatabase = z.object({
+  host: z.string(),
+  port: z.coerce.number().int(),
+  username: z.string(),
+  password: z.string(),
+  database: z.string(),
+});
+const LinkedSecret = z.object({ value: z.string() });
+const loopback = ["localhost", "127.0.0.1", "::1"];
+
+/**
+ * A postgres.js URL for the linked database. RDS Proxy takes TLS only, with a publicly trusted
+ * (ACM) certificate: verify-full. `sst dev` links the local stack's Postgres, on loopback: no TLS.
+ */
+export function databaseUrl(db: z.infer<typeof LinkedDatabase>): string {
+  const host = db.host.includes(":") ? `[${db.host}]` : db.host;
+  const credentials = `${encodeURIComponent(db.username)}:${encodeURIComponent(db.password)}`;
+  const tls = loopback.includes(db.host) ? "" : "?sslmode=verify-full";
+  return `postgres://${credentials}@${host}:${db.port}/${encodeURIComponent(db.database)}${tls}`;
+}
+
+/**
+ * What the function is linked to (SST `Resource.Database`, `Resource.OtpPepper`) as the variables
+ * the configuration reads, so a Lambda and the local stack go through the same checks.
+ */
+export function linkedEnv(
+  linked: Record<string, unknown> = Resource as unknown as Record<string, unknown>,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  if ("Database" in linked) env.DATABASE_URL = databaseUrl(LinkedDatabase.parse(linked.Database));
+  if ("OtpPepper" in linked) env.PREGON_OTP_PEPPER = LinkedSecret.parse(linked.OtpPepper).value;
+  return env;
 }

@@ -4,17 +4,30 @@ import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
 
 /**
+ * Connections per Lambda instance. RDS Proxy pools them; infra/settings.ts counts every function's
+ * instances against the database's connections with this number.
+ */
+export const poolSize = 1;
+
+/**
  * A Lambda's cold start: its configuration, read once, and the parts of core it uses. Each function
  * asks only for what it is linked to in infra/ (the audit function has no topic, for one).
  */
 export function startLambda(uses: { outbox?: boolean; templates?: boolean; otp?: boolean } = {}) {
   const config = loadLambdaConfig();
-  // One connection per Lambda; RDS Proxy pools them and cannot keep prepared statements.
-  Database.configure({ url: config.databaseUrl, max: 1, prepare: false });
+  // RDS Proxy cannot keep prepared statements across the transactions it multiplexes.
+  Database.configure({ url: config.databaseUrl, max: poolSize, prepare: false });
   if (uses.outbox) Outbox.configure(snsPublisher(new SNSClient({}), linkedTopicArns()));
   if (uses.templates) {
     Template.configure(Template.s3Store(new S3Client({}), linkedTemplatesBucket()));
   }
-  if (uses.otp) Otp.configure({ pepper: config.otpPepper });
+  if (uses.otp) {
+    if (!config.otpPepper) {
+      throw new Error(
+        "Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set",
+      );
+    }
+    Otp.configure({ pepper: config.otpPepper });
+  }
   return config;
 }

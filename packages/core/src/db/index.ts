@@ -48,11 +48,14 @@ export async function close(): Promise<void> {
 
 export const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
 
-/** Applies pending migrations on its own short-lived connection. */
-export async function migrate(url: string): Promise<void> {
+/**
+ * Applies pending migrations on its own short-lived connection. `folder`: where a Lambda bundle
+ * carries them (packages/functions/src/migrate.ts).
+ */
+export async function migrate(url: string, folder = migrationsFolder): Promise<void> {
   const { client, db } = connect({ url, max: 1 });
   try {
-    await runMigrations(db, { migrationsFolder });
+    await runMigrations(db, { migrationsFolder: folder });
   } finally {
     await client.end({ timeout: 5 });
   }
