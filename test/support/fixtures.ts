@@ -13,6 +13,7 @@ export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` }
 /** The API settings tests run with. */
 export const settings = {
   email: { from: "Pregón <no-reply@pregon.test>", senders: ["@pregon.test"] },
+  sms: { countries: ["ES", "MX", "US"] },
 };
 
 /**

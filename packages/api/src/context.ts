@@ -7,6 +7,8 @@ import type { ApiKey } from "@pregon/core";
 export interface Settings {
   /** `from`: the sender when a request names none; `senders`: addresses and `@domain`s allowed. */
   email: { from: string; senders: string[] };
+  /** `countries`: ISO 3166 alpha-2 codes SMS (and one-time codes by SMS) may go to. */
+  sms: { countries: string[] };
 }
 
 /**

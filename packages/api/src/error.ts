@@ -22,6 +22,8 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   otp_ip_limit: "TOO_MANY_REQUESTS",
   otp_project_limit: "TOO_MANY_REQUESTS",
   otp_locked: "TOO_MANY_REQUESTS",
+  otp_prefix_limit: "TOO_MANY_REQUESTS",
+  sms_country_not_allowed: "BAD_REQUEST",
 };
 
 export function toTRPCError(error: AppError): TRPCError {

@@ -20,6 +20,8 @@ export const reasons = [
   "otp_ip_limit",
   "otp_project_limit",
   "otp_locked",
+  "otp_prefix_limit",
+  "sms_country_not_allowed",
 ] as const;
 
 export type Reason = (typeof reasons)[number];

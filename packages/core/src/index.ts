@@ -14,5 +14,6 @@ export * as Outbox from "./outbox";
 export { snsPublisher } from "./outbox/sns";
 export * as Project from "./project";
 export * as RateLimit from "./ratelimit";
+export * as Sms from "./sms";
 export * as Suppression from "./suppression";
 export * as Template from "./template";

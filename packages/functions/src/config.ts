@@ -1,4 +1,4 @@
-import { ApiKey, Email } from "@pregon/core";
+import { ApiKey, Email, Sms } from "@pregon/core";
 import { Resource } from "sst";
 import { z } from "zod";
 
@@ -29,10 +29,39 @@ const senderList = z
   )
   .pipe(z.array(z.string().regex(/^(?:[^\s@]+@[^\s@]+|@[^\s@]+)$/, "address or @domain")).min(1));
 
+const countryList = z
+  .string()
+  .transform((list) =>
+    list
+      .split(",")
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "ISO 3166 alpha-2 codes, e.g. ES,MX")).min(1));
+
 const EmailEnv = z.object({
   PREGON_EMAIL_FROM: sender.default("Pregón <no-reply@pregon.localhost>"),
   PREGON_EMAIL_SENDERS: senderList.optional(),
+  /** The countries SMS may go to (DESIGN.md §4). */
+  PREGON_SMS_COUNTRIES: countryList.default(Sms.defaultCountries),
+  /** SNS SMS sender identity; both optional, and not every country honours them. */
+  PREGON_SMS_SENDER_ID: z
+    .string()
+    .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, "1-11 letters and digits, one letter at least")
+    .optional(),
+  PREGON_SMS_ORIGINATION_NUMBER: Sms.Phone.optional(),
+  /** SMS per second each sender instance sends at (SNS's default account quota is 20). */
+  PREGON_SMS_RATE: z.coerce.number().positive().default(20),
 });
+
+function smsSettings(e: z.infer<typeof EmailEnv>) {
+  return {
+    countries: e.PREGON_SMS_COUNTRIES,
+    senderId: e.PREGON_SMS_SENDER_ID,
+    originationNumber: e.PREGON_SMS_ORIGINATION_NUMBER,
+    rate: e.PREGON_SMS_RATE,
+  };
+}
 
 /** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
 function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
@@ -72,6 +101,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     awsPort: e.PREGON_AWS_PORT,
     mailboxPort: e.PREGON_MAILBOX_PORT,
     email: emailSettings(e),
+    sms: smsSettings(e),
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     bootstrapApiKey: e.PREGON_BOOTSTRAP_API_KEY,
@@ -99,6 +129,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
   return {
     databaseUrl: e.DATABASE_URL,
     email: emailSettings(e),
+    sms: smsSettings(e),
     otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,

@@ -5,4 +5,4 @@ import { startLambda } from "./lambda";
 const config = startLambda({ outbox: true, templates: true, otp: true });
 
 /** API Gateway HTTP API (payload v2) -> the same Hono app the local server runs. */
-export const handler = handle(createApp({ email: config.email }));
+export const handler = handle(createApp({ email: config.email, sms: config.sms }));

@@ -225,6 +225,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an SMS to many numbers
+         * @description Accepts one SMS for each of 1 to 1,000 E.164 numbers, through SNS. The text (or a stored template's text) is a LiquidJS template rendered per number; long texts go as several segments, counted on each delivery. Numbers outside the allowed countries are refused (400 sms_country_not_allowed) and recorded as fraud events; repeated numbers are dropped; suppressed ones are skipped and counted. The project's daily SMS budget (recipients per day) refuses sends past it with 429. Follow the send at GET /v1/notifications/{id}. Needs the `sms:send` scope.
+         */
+        post: operations["smsSend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/suppressions": {
         parameters: {
             query?: never;
@@ -356,7 +376,7 @@ export interface components {
              * @description A stable, machine-readable cause to branch on
              * @enum {string}
              */
-            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "body_too_large";
+            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "body_too_large";
         };
     };
     responses: never;
@@ -1176,6 +1196,8 @@ export interface operations {
                             id: string;
                             position: number;
                             providerMessageId: string | null;
+                            /** @description SMS: the parts it was billed as */
+                            segments?: number;
                             /** @enum {string} */
                             status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "complained" | "failed" | "suppressed" | "expired";
                             to: string;
@@ -1252,11 +1274,8 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /**
-                     * @description email (sms arrives with the SMS channel)
-                     * @enum {string}
-                     */
-                    channel: "email";
+                    /** @enum {string} */
+                    channel: "email" | "sms";
                     /** @description The end user's IP, for per-IP velocity limits */
                     clientIp?: string;
                     /** @default 6 */
@@ -1270,7 +1289,7 @@ export interface operations {
                         key: string;
                         locale?: string;
                     };
-                    /** @description The destination: an email address */
+                    /** @description The destination: an email address, or an E.164 phone number for sms */
                     to: string;
                     /** @default 300 */
                     ttlSeconds?: number;
@@ -1295,7 +1314,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        channel: "email";
+                        channel: "email" | "sms";
                         /** Format: date-time */
                         expiresAt: string;
                         /** Format: uuid */
@@ -1422,7 +1441,7 @@ export interface operations {
                     "application/json": {
                         attemptsRemaining: number;
                         /** @enum {string} */
-                        channel: "email";
+                        channel: "email" | "sms";
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -1516,7 +1535,7 @@ export interface operations {
                     "application/json": {
                         attemptsRemaining: number;
                         /** @enum {string} */
-                        channel: "email";
+                        channel: "email" | "sms";
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -1681,6 +1700,204 @@ export interface operations {
             /** @description The body is not `application/json` */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    smsSend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422.
+                 * @example order-1234-shipped
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "to": [
+                 *         "+34600111222",
+                 *         {
+                 *           "phone": "+5215512345678",
+                 *           "variables": {
+                 *             "name": "Bo"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "text": "Hola {{ name }}, tu pedido {{ order }} va en camino.",
+                 *       "variables": {
+                 *         "name": "Ana",
+                 *         "order": "A-17"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Your labels, kept with the notification */
+                    tags?: {
+                        [key: string]: string;
+                    };
+                    /** @description A stored template (its `text` is sent), instead of `text` */
+                    template?: {
+                        key: string;
+                        locale?: string;
+                    };
+                    /** @description LiquidJS template; sent as 1 or more segments */
+                    text?: string;
+                    /** @description One SMS each; repeated numbers are dropped */
+                    to: (string | {
+                        /**
+                         * @description E.164, e.g. +34600111222
+                         * @example +34600111222
+                         */
+                        phone: string;
+                        /** @description Override the shared variables */
+                        variables?: {
+                            [key: string]: unknown;
+                        };
+                    })[];
+                    /**
+                     * @description Transactional: highest reliability; promotional: lowest cost
+                     * @default transactional
+                     * @enum {string}
+                     */
+                    type?: "transactional" | "promotional";
+                    /** @description Shared by every recipient */
+                    variables?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *       "channel": "sms",
+                     *       "status": "queued",
+                     *       "recipients": {
+                     *         "accepted": 2,
+                     *         "suppressed": 0,
+                     *         "duplicates": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        channel: "sms";
+                        /** Format: uuid */
+                        id: string;
+                        recipients: {
+                            /** @description Recipients that will be sent a message */
+                            accepted: number;
+                            /** @description Repeated recipients dropped (first wins) */
+                            duplicates: number;
+                            /** @description Recipients skipped: on the suppression list */
+                            suppressed: number;
+                        };
+                        /** @constant */
+                        status: "queued";
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            429: {
+                headers: {
+                    /** @description The limit that was reached */
+                    "RateLimit-Limit": number;
+                    /** @description What is left of it */
+                    "RateLimit-Remaining": number;
+                    /** @description Seconds until it resets */
+                    "RateLimit-Reset": number;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -8,6 +8,7 @@ import { AppError, type Reason } from "../error";
 import * as Log from "../log";
 import * as Notification from "../notification";
 import * as Outbox from "../outbox";
+import { countryOf, maskPhone, Phone, prefixOf } from "../sms/phone";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
 import { fraudEvents, otpFailures, otps } from "./otp.sql";
@@ -17,6 +18,8 @@ export { hmac, issueCode } from "./code";
 /** DESIGN.md §4, stricter than Twilio Verify and Supabase. */
 export const rules = {
   checksPerCode: 5,
+  /** SMS: codes per number range (the number without its last 4 digits), against SMS pumping. */
+  codesPerPrefixPerHour: 10,
   failuresPerDestinationPerHour: 10,
   cooldownMs: 30_000,
   codesPerDestinationPer10Min: 5,
@@ -35,8 +38,12 @@ const hour = 60 * minute;
 
 export const SendInput = z
   .object({
-    channel: z.enum(["email"]).meta({ description: "email (sms arrives with the SMS channel)" }),
-    to: z.string().min(3).max(320).meta({ description: "The destination: an email address" }),
+    channel: z.enum(["email", "sms"]),
+    to: z
+      .string()
+      .min(3)
+      .max(320)
+      .meta({ description: "The destination: an email address, or an E.164 phone number for sms" }),
     purpose: z
       .string()
       .regex(/^[a-z0-9_-]{1,40}$/)
@@ -54,15 +61,22 @@ export const SendInput = z
       .meta({ description: "The end user's IP, for per-IP velocity limits" }),
   })
   .superRefine((input, ctx) => {
-    if (!z.email().safeParse(input.to).success) {
+    if (input.channel === "email" && !z.email().safeParse(input.to).success) {
       ctx.addIssue({ code: "custom", path: ["to"], message: "must be an email address" });
+    }
+    if (input.channel === "sms" && !Phone.safeParse(input.to).success) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["to"],
+        message: "must be a valid phone number in E.164 form",
+      });
     }
   });
 export type SendInput = z.infer<typeof SendInput>;
 
 export const Sent = z.object({
   id: z.uuid(),
-  channel: z.enum(["email"]),
+  channel: z.enum(["email", "sms"]),
   to: z.string().meta({ description: "The destination, masked" }),
   expiresAt: z.iso.datetime(),
   resendAvailableAt: z.iso.datetime(),
@@ -87,7 +101,7 @@ export type Verified = z.infer<typeof Verified>;
 
 export const Status = z.object({
   id: z.uuid(),
-  channel: z.enum(["email"]),
+  channel: z.enum(["email", "sms"]),
   to: z.string(),
   purpose: z.string(),
   status: z.enum(["pending", "verified", "canceled", "expired"]),
@@ -110,8 +124,15 @@ const builtIn: Record<string, Template.Content> = {
   },
 };
 
-/** `ana@example.com` → `a***@example.com` */
+/** The built-in SMS per language. */
+const builtInSms: Record<string, string> = {
+  en: "{{ code }} is your {{ purpose }} code. It expires in {{ expiresInMinutes }} minutes.",
+  es: "{{ code }} es tu código de {{ purpose }}. Caduca en {{ expiresInMinutes }} minutos.",
+};
+
+/** `ana@example.com` → `a***@example.com`; `+34600111222` → `+34******222` */
 export function mask(address: string): string {
+  if (address.startsWith("+")) return maskPhone(address);
   const at = address.lastIndexOf("@");
   return `${address.slice(0, 1)}***${address.slice(at)}`;
 }
@@ -122,9 +143,11 @@ const refusals: Partial<Record<Reason, string>> = {
   otp_destination_limit: "Too many codes for this destination; try again later",
   otp_ip_limit: "Too many codes for this client IP; try again later",
   otp_project_limit: "This project issued too many codes in the last hour; try again later",
+  otp_prefix_limit: "Too many codes for numbers of this range; try again later",
 };
 
-async function recordFraud(
+/** Records a refused request as a fraud event (OTP rules, SMS countries). */
+export async function recordFraud(
   tx: Database.Tx | Database.Db,
   event: Omit<typeof fraudEvents.$inferInsert, "at">,
 ) {
@@ -140,17 +163,32 @@ export async function send(
   projectId: string,
   keyId: string | undefined,
   input: SendInput,
-  settings: Email.Settings,
+  settings: { email: Email.Settings; sms: { countries: string[] } },
 ): Promise<Sent> {
-  const destination = input.to.toLowerCase();
+  const sms = input.channel === "sms";
+  const destination = sms ? input.to : input.to.toLowerCase();
   const destinationHmac = hmac("destination", projectId, input.channel, destination);
   const clientIpHmac = input.clientIp ? hmac("ip", projectId, input.clientIp) : null;
+  const prefixHmac = sms ? hmac("prefix", projectId, prefixOf(destination)) : null;
+  if (sms && !settings.sms.countries.includes(countryOf(destination) ?? "")) {
+    await recordFraud(Database.use(), {
+      projectId,
+      keyId,
+      destinationHmac,
+      clientIpHmac,
+      rule: "sms_country_not_allowed",
+    });
+    Log.count("FraudRefusals");
+    throw new AppError(
+      "sms_country_not_allowed",
+      `to: numbers of ${countryOf(destination) ?? "this region"} are not allowed`,
+    );
+  }
+  const language = input.locale?.split("-")[0] ?? "en";
   const template = input.template
     ? await Template.resolve(projectId, input.template.key, input.template.locale)
     : undefined;
-  const source = template
-    ? undefined
-    : (builtIn[input.locale?.split("-")[0] ?? "en"] ?? builtIn.en!);
+  const source = template ? undefined : (builtIn[language] ?? builtIn.en!);
   const now = Clock.now();
 
   const result = await Database.use().transaction(async (tx) => {
@@ -162,12 +200,14 @@ export async function send(
       last: string | null;
       ten_minutes: number;
       ip_hour: number;
+      prefix_hour: number;
       project_hour: number;
     }>(sql`
       select max(created_at) filter (where destination_hmac = ${destinationHmac}) as last,
              count(*) filter (where destination_hmac = ${destinationHmac}
                                 and created_at > ${since(10 * minute).toISOString()})::int as ten_minutes,
              count(*) filter (where client_ip_hmac = ${clientIpHmac})::int as ip_hour,
+             count(*) filter (where prefix_hmac = ${prefixHmac})::int as prefix_hour,
              count(*)::int as project_hour
       from ${otps} where project_id = ${projectId} and created_at > ${hourAgo}`);
     const [failures] = await tx
@@ -214,6 +254,12 @@ export async function send(
         retryAfterSeconds: 60 * 60,
         limit: rules.codesPerIpPerHour,
       };
+    } else if (recent!.prefix_hour >= rules.codesPerPrefixPerHour) {
+      refusal = {
+        reason: "otp_prefix_limit",
+        retryAfterSeconds: 60 * 60,
+        limit: rules.codesPerPrefixPerHour,
+      };
     } else if (recent!.project_hour >= rules.codesPerProjectPerHour) {
       refusal = {
         reason: "otp_project_limit",
@@ -246,6 +292,7 @@ export async function send(
         length: input.length,
         status: "pending",
         clientIpHmac,
+        prefixHmac,
         expiresAt,
         createdAt: now,
       })
@@ -254,12 +301,13 @@ export async function send(
       channel: input.channel,
       projectId,
       content: {
-        from: settings.from,
-        replyTo: null,
         otp: { id: otp!.id },
+        ...(sms ? { type: "transactional" } : { from: settings.email.from, replyTo: null }),
         ...(template
           ? { template: { key: template.key, locale: template.locale, version: template.version } }
-          : source),
+          : sms
+            ? { text: builtInSms[language] ?? builtInSms.en! }
+            : source),
       },
       variables: { purpose: input.purpose, expiresInMinutes: Math.round(input.ttlSeconds / 60) },
       tags: { otp: "true" },
@@ -400,7 +448,7 @@ function toStatus(row: typeof otps.$inferSelect): z.infer<typeof Status> {
   const expired = row.status === "pending" && row.expiresAt <= Clock.now();
   return {
     id: row.id,
-    channel: row.channel as "email",
+    channel: row.channel as Sent["channel"],
     to: row.destinationMasked,
     purpose: row.purpose,
     status: expired ? "expired" : (row.status as "pending" | "verified" | "canceled"),

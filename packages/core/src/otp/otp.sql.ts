@@ -22,6 +22,8 @@ export const otps = pgTable(
     attempts: integer("attempts").notNull().default(0),
     deliveryId: uuid("delivery_id"),
     clientIpHmac: text("client_ip_hmac"),
+    /** SMS: HMAC of the number without its last 4 digits (per-range limits). */
+    prefixHmac: text("prefix_hmac"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     verifiedAt: timestamp("verified_at", { withTimezone: true }),

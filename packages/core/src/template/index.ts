@@ -13,9 +13,11 @@ export {
   type Compiled,
   type Content,
   compile,
+  compileText,
   type Rendered,
   render,
   renderSubject,
+  renderText,
   type Variables,
 } from "./render";
 export { type Store, s3Store } from "./store";

@@ -36,7 +36,7 @@ export interface Compiled {
   text?: Template[];
 }
 
-function parse(engine: Liquid, source: string, part: keyof Content): Template[] {
+function parse(engine: Liquid, source: string, part: string): Template[] {
   try {
     return engine.parse(source);
   } catch (error) {
@@ -78,4 +78,14 @@ export function render(compiled: Compiled, variables: Variables): Rendered {
     ...(compiled.html && { html: renderPart(htmlEngine, compiled.html, variables, "html") }),
     ...(compiled.text && { text: renderPart(plainEngine, compiled.text, variables, "text") }),
   };
+}
+
+/** A plain-text template on its own (an SMS, a push title or body): parsed once. */
+export function compileText(source: string, part = "text"): Template[] {
+  return parse(plainEngine, source, part);
+}
+
+/** Renders a `compileText` template for one recipient. */
+export function renderText(templates: Template[], variables: Variables, part = "text"): string {
+  return renderPart(plainEngine, templates, variables, part);
 }

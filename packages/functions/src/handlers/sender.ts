@@ -1,4 +1,4 @@
-import { Dispatch, Email, Log, Notification } from "@pregon/core";
+import { Dispatch, Email, Log, Notification, Sms } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
@@ -65,5 +65,13 @@ export const createEmailSender = (options: { mailer: Email.Mailer; sendRate: num
   createSender(
     "email",
     (deliveryIds, dispatch) => Email.deliver(deliveryIds, { ...dispatch, mailer: options.mailer }),
+    options,
+  );
+
+/** The SMS queue's consumer: SNS (or the local inbox) through `sender`, at `sendRate`. */
+export const createSmsSender = (options: { sender: Sms.SmsSender; sendRate: number }) =>
+  createSender(
+    "sms",
+    (deliveryIds, dispatch) => Sms.deliver(deliveryIds, { ...dispatch, sender: options.sender }),
     options,
   );

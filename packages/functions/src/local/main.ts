@@ -11,10 +11,11 @@ import { Database, Email, Log, Otp, Outbox, snsPublisher, Template } from "@preg
 import { loadLocalConfig } from "../config";
 import { createAuditHandler } from "../handlers/audit";
 import { createFeedbackHandler } from "../handlers/feedback";
-import { createEmailSender } from "../handlers/sender";
+import { createEmailSender, createSmsSender } from "../handlers/sender";
 import { createSweeper } from "../handlers/sweeper";
 import { consumerTimeoutSeconds } from "../pipelines";
 import { ensureBootstrapKey, ensureOtpPepper } from "./bootstrap";
+import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
 import { startStack } from "./stack";
 
@@ -70,12 +71,18 @@ async function main() {
   );
 
   const sqs = new SQSClient(stack.aws);
+  const inbox = createInbox();
   const ses = new SESv2Client({ ...stack.aws, endpoint: stack.mailboxUrl });
   const consumers = [
     {
       name: "email-sender",
       queue: stack.queues.email,
       handler: createEmailSender({ mailer: Email.sesMailer(ses), sendRate: config.sesMaxSendRate }),
+    },
+    {
+      name: "sms-sender",
+      queue: stack.queues.sms,
+      handler: createSmsSender({ sender: inbox.smsSender, sendRate: config.sms.rate }),
     },
     { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
     { name: "audit", queue: stack.queues.audit, handler: createAuditHandler() },
@@ -97,7 +104,9 @@ async function main() {
   );
   stops.push(async () => clearInterval(sweeper));
 
-  const app = createApp({ email: config.email });
+  const app = createApp({ email: config.email, sms: config.sms });
+  // Local mode only: what SMS and push "sent" (the local senders record instead of sending).
+  app.get("/dev/inbox", (c) => c.json(inbox.contents()));
   const server = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" });
   await new Promise<void>((ready, fail) => server.once("listening", ready).once("error", fail));
   stops.push(
@@ -116,6 +125,7 @@ async function main() {
   API docs     ${api}/docs
   OpenAPI      ${api}/openapi.json
   Mailbox      ${stack.mailboxUrl}   (every email SES would have sent)
+  SMS, push    ${api}/dev/inbox   (every SMS and push notification sent)
   AWS          ${stack.aws.endpoint}   (SQS, SNS, S3: fauxqs)
   Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
   Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})

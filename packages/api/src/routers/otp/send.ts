@@ -33,5 +33,5 @@ export const send = scopedProcedure("otp:send")
   .input(Otp.SendInput)
   .output(Otp.Sent)
   .mutation(({ ctx, input }) =>
-    Otp.send(ctx.principal.projectId, ctx.principal.keyId, input, ctx.settings.email),
+    Otp.send(ctx.principal.projectId, ctx.principal.keyId, input, ctx.settings),
   );

@@ -1,0 +1,228 @@
+import { z } from "zod";
+import * as Database from "../db";
+import type * as Dispatch from "../delivery/dispatch";
+import { dispatch } from "../delivery/dispatch";
+import { AppError } from "../error";
+import * as Idempotency from "../idempotency";
+import * as Log from "../log";
+import * as Notification from "../notification";
+import { hmac, recordFraud } from "../otp";
+import * as Outbox from "../outbox";
+import * as RateLimit from "../ratelimit";
+import * as Suppression from "../suppression";
+import * as Template from "../template";
+import { countryOf, Phone } from "./phone";
+import { type SmsSender, type SmsType, segments } from "./sender";
+
+export { countryOf, defaultCountries, maskPhone, Phone, prefixOf } from "./phone";
+export { type OutgoingSms, type SmsSender, type SmsType, segments, snsSmsSender } from "./sender";
+
+export const maxRecipients = 1_000;
+
+const Variables = z.record(z.string(), z.unknown());
+
+export const SendInput = z
+  .object({
+    to: z
+      .array(
+        z.union([
+          Phone,
+          z.object({
+            phone: Phone,
+            variables: Variables.optional().meta({ description: "Override the shared variables" }),
+          }),
+        ]),
+      )
+      .min(1)
+      .max(maxRecipients)
+      .meta({ description: "One SMS each; repeated numbers are dropped" }),
+    text: z
+      .string()
+      .min(1)
+      .max(1_600)
+      .optional()
+      .meta({ description: "LiquidJS template; sent as 1 or more segments" }),
+    template: z
+      .object({ key: Template.Key, locale: Template.Locale.optional() })
+      .optional()
+      .meta({ description: "A stored template (its `text` is sent), instead of `text`" }),
+    type: z
+      .enum(["transactional", "promotional"])
+      .default("transactional")
+      .meta({ description: "Transactional: highest reliability; promotional: lowest cost" }),
+    variables: Variables.optional().meta({ description: "Shared by every recipient" }),
+    tags: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
+      .optional()
+      .meta({ description: "Your labels, kept with the notification" }),
+  })
+  .superRefine((input, ctx) => {
+    if ((input.text === undefined) === (input.template === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["text"], message: "Give text or a template" });
+    }
+  });
+export type SendInput = z.infer<typeof SendInput>;
+
+export interface Settings {
+  /** ISO 3166 alpha-2 codes numbers may belong to (DESIGN.md §4). */
+  countries: string[];
+}
+
+export interface Accepted {
+  id: string;
+  channel: "sms";
+  status: "queued";
+  recipients: { accepted: number; suppressed: number; duplicates: number };
+}
+
+/** What an SMS notification keeps: inline text or the template version, and the SMS type. */
+export interface Content {
+  text?: string;
+  template?: Template.Ref;
+  type: SmsType;
+  /** A one-time code's message: the sender makes the code at send time (`code` variable). */
+  otp?: { id: string };
+}
+
+/**
+ * Refuses a number outside the allowed countries, recording the refusal as a fraud event (SMS
+ * pumping sends to expensive destinations). `field` names it in the error.
+ */
+export async function assertCountry(
+  projectId: string,
+  keyId: string | undefined,
+  phone: string,
+  settings: Settings,
+  field: string,
+) {
+  const country = countryOf(phone);
+  if (country && settings.countries.includes(country)) return;
+  await recordFraud(Database.use(), {
+    projectId,
+    keyId,
+    destinationHmac: hmac("destination", projectId, "sms", phone),
+    rule: "sms_country_not_allowed",
+  });
+  Log.count("FraudRefusals");
+  throw new AppError(
+    "sms_country_not_allowed",
+    `${field}: numbers of ${country ?? "this region"} are not allowed (allowed: ${settings.countries.join(", ")})`,
+  );
+}
+
+async function textOf(content: Content): Promise<string> {
+  if (!content.template) return content.text!;
+  const source = await Template.load(content.template.version);
+  if (!source.text) throw new AppError("invalid_template", "The template has no text for SMS");
+  return source.text;
+}
+
+/**
+ * Accepts an SMS to many numbers: checks each number's country, drops repeats, and writes the
+ * notification, one delivery per number and the queue messages in one transaction.
+ */
+export async function send(
+  projectId: string,
+  input: SendInput,
+  settings: Settings,
+  options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
+): Promise<Accepted> {
+  const claim = options.idempotencyKey
+    ? { projectId, key: options.idempotencyKey, operation: "sms.send", input }
+    : undefined;
+  const replay = await Idempotency.replay<Accepted>(claim);
+  if (replay) return replay;
+
+  const content: Content = input.template
+    ? {
+        type: input.type,
+        template: await Template.resolve(projectId, input.template.key, input.template.locale).then(
+          ({ key, locale, version }) => ({ key, locale, version }),
+        ),
+      }
+    : { type: input.type, text: input.text! };
+  const compiled = Template.compileText(await textOf(content));
+
+  const seen = new Set<string>();
+  const recipients: Notification.Recipient[] = [];
+  for (const [i, entry] of input.to.entries()) {
+    const { phone, variables } = typeof entry === "string" ? { phone: entry } : entry;
+    if (seen.has(phone)) continue;
+    seen.add(phone);
+    await assertCountry(projectId, options.keyId, phone, settings, `to.${i}`);
+    if (recipients.length === 0) {
+      Template.renderText(compiled, { ...input.variables, ...variables });
+    }
+    recipients.push({
+      position: recipients.length,
+      address: phone,
+      name: null,
+      variables: variables ?? null,
+      status: "queued",
+    });
+  }
+
+  // The daily recipients limit is the project's SMS budget: past it, sends are refused (429).
+  await RateLimit.checkSend({
+    projectId,
+    keyId: options.keyId,
+    channel: "sms",
+    recipients: recipients.length,
+  });
+  let outboxIds: number[] = [];
+  const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
+    const suppressed = await Suppression.filter(
+      tx,
+      projectId,
+      "sms",
+      recipients.map((r) => r.address),
+    );
+    for (const recipient of recipients) {
+      if (suppressed.has(recipient.address)) recipient.status = "suppressed";
+    }
+    const counts = {
+      accepted: recipients.length - suppressed.size,
+      suppressed: suppressed.size,
+      duplicates: input.to.length - recipients.length,
+    };
+    const written = await Notification.write(tx, {
+      channel: "sms",
+      projectId,
+      content,
+      variables: input.variables ?? {},
+      tags: input.tags ?? {},
+      recipients,
+      counts,
+    });
+    outboxIds = written.outboxIds;
+    return { id: written.id, channel: "sms", status: "queued", recipients: counts };
+  });
+
+  if (!replayed) {
+    await Outbox.publishSoon(outboxIds);
+    Log.count("SmsAccepted", response.recipients.accepted);
+    Log.count("SmsSuppressed", response.recipients.suppressed);
+  }
+  return response;
+}
+
+export interface DeliverOptions extends Dispatch.DispatchOptions {
+  sender: SmsSender;
+}
+
+/** Sends the deliveries of one SMS queue message (see `Dispatch.dispatch`). */
+export function deliver(deliveryIds: string[], options: DeliverOptions) {
+  return dispatch(deliveryIds, options, {
+    name: "sms",
+    metric: "Sms",
+    async prepare(row) {
+      const content = row.content as Content;
+      return { type: content.type, compiled: Template.compileText(await textOf(content)) };
+    },
+    async send(delivery, { type, compiled }, variables) {
+      const text = Template.renderText(compiled, variables);
+      const { messageId } = await options.sender.send({ to: delivery.address, text, type });
+      return { messageId, segments: segments(text) };
+    },
+  });
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from "node:crypto";
+import type { Sms } from "@pregon/core";
+
+export interface InboxSms {
+  to: string;
+  text: string;
+  type: Sms.SmsType;
+  at: string;
+}
+
+export interface InboxPush {
+  deviceId: string;
+  title: string;
+  body: string;
+  data: Record<string, string> | null;
+  at: string;
+}
+
+/**
+ * What the local stack "sent" by SMS and push: fauxqs has neither (DESIGN.md §5), so the local
+ * senders record here and `GET /dev/inbox` shows it. Kept in memory, newest last, 1,000 of each.
+ */
+export function createInbox(keep = 1_000) {
+  const sms: InboxSms[] = [];
+  const push: InboxPush[] = [];
+  const record = <T>(list: T[], item: T) => {
+    list.push(item);
+    if (list.length > keep) list.shift();
+  };
+  return {
+    smsSender: {
+      async send({ to, text, type }) {
+        record(sms, { to, text, type, at: new Date().toISOString() });
+        return { messageId: `local-${randomUUID()}` };
+      },
+    } satisfies Sms.SmsSender,
+    recordPush(item: Omit<InboxPush, "at">) {
+      record(push, { ...item, at: new Date().toISOString() });
+    },
+    contents: () => ({ sms: [...sms], push: [...push] }),
+  };
+}
+export type Inbox = ReturnType<typeof createInbox>;

@@ -1,0 +1,12 @@
+import { SNSClient } from "@aws-sdk/client-sns";
+import { Sms } from "@pregon/core";
+import { createSmsSender } from "./handlers/sender";
+import { startLambda } from "./lambda";
+
+const config = startLambda({ outbox: true, templates: true, otp: true });
+
+/** The SMS queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
+export const handler = createSmsSender({
+  sender: Sms.snsSmsSender(new SNSClient({}), config.sms),
+  sendRate: config.sms.rate,
+});
