@@ -15,6 +15,7 @@ import {
   functions,
   type Link,
   runtime,
+  smsRatePerInstance,
   usesKey,
 } from "./settings";
 import { templates } from "./storage";
@@ -36,8 +37,7 @@ const environment: Record<EnvName, $util.Input<string> | undefined> = {
   PREGON_SES_CONFIGURATION_SET: configurationSetName,
   PREGON_SMS_SENDER_ID: sms.senderId,
   PREGON_SMS_ORIGINATION_NUMBER: sms.originationNumber,
-  PREGON_SMS_RATE: String(sms.rate),
-  PREGON_SMS_SENDER_CONCURRENCY: String(functions.smsSender.trigger.maximumConcurrency),
+  PREGON_SMS_RATE: String(smsRatePerInstance(sms.accountRate)),
   PREGON_PUSH_APNS_APPLICATION_ARN: pushApplicationArns.apns,
   PREGON_PUSH_FCM_APPLICATION_ARN: pushApplicationArns.fcm,
 };
