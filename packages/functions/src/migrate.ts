@@ -1,11 +1,14 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Database } from "@pregon/core";
 import { loadLambdaConfig } from "./config";
 
-/** Beside the bundle on Lambda (`copyFiles` in infra/settings.ts); core's own folder from source. */
-const bundled = fileURLToPath(new URL("./migrations", import.meta.url));
-export const migrationsFolder = existsSync(bundled) ? bundled : Database.migrationsFolder;
+/**
+ * On Lambda, `copyFiles` (infra/settings.ts) puts the migrations at the package root, whatever
+ * folder the bundle sits in; from source, core's own folder.
+ */
+export const migrationsFolder = process.env.LAMBDA_TASK_ROOT
+  ? join(process.env.LAMBDA_TASK_ROOT, "migrations")
+  : Database.migrationsFolder;
 
 const { databaseUrl } = loadLambdaConfig();
 

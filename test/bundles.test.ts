@@ -1,0 +1,108 @@
+// The Lambda bundles as `sst deploy` builds them (scripts/bundle.ts): their sizes, what they leave
+// out, and that the http bundle loads and answers with the AWS SDK resolved from outside it (as the
+// nodejs22.x runtime provides it) and the SST links given as SST does (SST_RESOURCE_*).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpBundleLimitBytes } from "../infra/settings";
+import {
+  type Bundle,
+  bundleEntry,
+  lambdaEntries,
+  packagesIn,
+  root,
+  unwanted,
+} from "../scripts/bundle";
+
+// Inside the repo, so the bundles' external @aws-sdk/* imports resolve from node_modules.
+const outdir = mkdtempSync(join(root, "node_modules", ".cache-pregon-bundles-"));
+const bundles = new Map<string, Bundle>();
+
+beforeAll(async () => {
+  for (const entry of lambdaEntries()) {
+    bundles.set(entry, await bundleEntry(entry, join(outdir, entry.replace(/\W/g, "_"))));
+  }
+}, 120_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe("Lambda bundles", () => {
+  it("the http and OTP bundles stay under 1 MB", () => {
+    for (const entry of ["packages/functions/src/http.ts", "packages/functions/src/otp.ts"]) {
+      const bundle = bundles.get(entry)!;
+      expect(bundle.bytes, entry).toBeLessThan(httpBundleLimitBytes);
+      expect(bundle.mapBytes, entry).toBeGreaterThan(0);
+    }
+  });
+
+  it("no bundle carries the AWS SDK or a left-out package", () => {
+    for (const [entry, bundle] of bundles) {
+      const names = packagesIn(bundle).map(([name]) => name);
+      expect(
+        names.filter((n) => n.startsWith("@aws-sdk/")),
+        entry,
+      ).toEqual([]);
+      expect(
+        names.filter((n) => unwanted.includes(n)),
+        entry,
+      ).toEqual([]);
+      expect(bundle.bytes, entry).toBeLessThan(httpBundleLimitBytes);
+    }
+  });
+
+  it("the http bundle loads and answers /health, /openapi.json and a REST call", () => {
+    const link = (value: unknown) => JSON.stringify(value);
+    const topic = (name: string) => link({ arn: `arn:aws:sns:us-east-1:111111111111:${name}` });
+    const script = `
+      const { handler } = await import(${JSON.stringify(bundles.get("packages/functions/src/http.ts")!.file)});
+      const event = (method, path, body) => ({
+        version: "2.0", routeKey: "$default", rawPath: path, rawQueryString: "",
+        headers: { host: "api.example", "content-type": "application/json" },
+        requestContext: { http: { method, path, sourceIp: "203.0.113.1" }, requestId: "r", stage: "$default" },
+        body, isBase64Encoded: false,
+      });
+      const out = [];
+      for (const [method, path, body] of [["GET", "/health"], ["GET", "/openapi.json"], ["POST", "/v1/otp", "{}"]]) {
+        const response = await handler(event(method, path, body), {});
+        out.push([path, response.statusCode, String(response.body).slice(0, 40)]);
+      }
+      console.log(JSON.stringify(out));
+      process.exit(0);`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        LOG_LEVEL: "SILENT",
+        POWERTOOLS_METRICS_DISABLED: "true",
+        NODE_ENV: "production",
+        // Never reached: no route below needs the database.
+        SST_RESOURCE_Database: link({
+          host: "127.0.0.1",
+          port: 1,
+          username: "postgres",
+          password: "postgres",
+          database: "pregon",
+        }),
+        SST_RESOURCE_OtpPepper: link({ value: "p".repeat(40) }),
+        SST_RESOURCE_Templates: link({ name: "templates" }),
+        SST_RESOURCE_EmailTopic: topic("email"),
+        SST_RESOURCE_SmsTopic: topic("sms"),
+        SST_RESOURCE_PushTopic: topic("push"),
+        SST_RESOURCE_EventsTopic: topic("events"),
+      },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const answers = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as [string, number][];
+    expect(answers.map(([path, status]) => [path, status])).toEqual([
+      ["/health", 200],
+      ["/openapi.json", 200],
+      // No API key: refused before any database access, after the body went through the adapter.
+      ["/v1/otp", 401],
+    ]);
+  });
+});
