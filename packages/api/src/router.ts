@@ -1,9 +1,11 @@
 import { auditRouter } from "./routers/audit";
+import { devicesRouter } from "./routers/devices";
 import { emailsRouter } from "./routers/emails";
 import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
 import { notificationsRouter } from "./routers/notifications";
 import { otpRouter } from "./routers/otp";
+import { pushRouter } from "./routers/push";
 import { smsRouter } from "./routers/sms";
 import { suppressionsRouter } from "./routers/suppressions";
 import { templatesRouter } from "./routers/templates";
@@ -14,6 +16,8 @@ export const appRouter = router({
   keys: keysRouter,
   emails: emailsRouter,
   sms: smsRouter,
+  push: pushRouter,
+  devices: devicesRouter,
   notifications: notificationsRouter,
   templates: templatesRouter,
   otp: otpRouter,

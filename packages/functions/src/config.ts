@@ -121,6 +121,11 @@ const LambdaEnv = EmailEnv.extend({
   /** Sender instances at most (the event source mapping's maximum concurrency). */
   PREGON_EMAIL_SENDER_CONCURRENCY: z.coerce.number().int().positive().default(2),
   PREGON_SES_CONFIGURATION_SET: z.string().optional(),
+  /** SNS platform applications for mobile push (infra/ makes them when credentials are set). */
+  PREGON_PUSH_APNS_APPLICATION_ARN: z.string().startsWith("arn:").optional(),
+  PREGON_PUSH_FCM_APPLICATION_ARN: z.string().startsWith("arn:").optional(),
+  /** APNs development (sandbox) rather than production. */
+  PREGON_PUSH_APNS_SANDBOX: z.enum(["true", "false"]).default("false"),
 });
 
 /** A Lambda's settings, read once per cold start: from its links on AWS, else from the environment. */
@@ -134,6 +139,11 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,
     sesConfigurationSet: e.PREGON_SES_CONFIGURATION_SET,
+    push: {
+      apns: e.PREGON_PUSH_APNS_APPLICATION_ARN,
+      fcm: e.PREGON_PUSH_FCM_APPLICATION_ARN,
+      apnsSandbox: e.PREGON_PUSH_APNS_SANDBOX === "true",
+    },
   };
 }
 

@@ -41,7 +41,7 @@ export interface PregonCallContext {
 }
 
 /** The procedures that honour `Idempotency-Key` (index.test.ts checks this list against the router). */
-export const sendPaths: ReadonlySet<string> = new Set(["emails.send", "sms.send"]);
+export const sendPaths: ReadonlySet<string> = new Set(["emails.send", "sms.send", "push.send"]);
 
 const retryable = new Set([502, 503, 504]);
 

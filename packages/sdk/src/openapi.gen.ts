@@ -21,6 +21,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a user's devices
+         * @description Every device registered for the user, active or not; inactive ones were reported gone by the provider and get no push. Needs the `push:send` scope.
+         */
+        get: operations["devicesList"];
+        put?: never;
+        /**
+         * Register a device for push
+         * @description Registers the push token an app got from APNs or FCM for one of your users. Registering a token again (a reinstall, another user signing in) keeps its id, moves it to the user given and makes it active again. Needs the `push:send` scope.
+         */
+        post: operations["devicesRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forget a device
+         * @description The device gets no more push (a user signing out, say). 404 if it is unknown. Needs the `push:send` scope.
+         */
+        delete: operations["devicesRemove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/emails": {
         parameters: {
             query?: never;
@@ -219,6 +263,26 @@ export interface paths {
          * @description Single use, bound to its id, at most 5 checks per code. Answers 200 either way: `{valid: true}` or `{valid: false, reason, attemptsRemaining}`. Needs the `otp:verify` scope.
          */
         post: operations["otpVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a push notification
+         * @description Sends to every active device of `userIds` and to `deviceIds` (at most 1,000 each), through SNS mobile push (APNs, FCM). Each device's platform endpoint is made on its first push and reused; one the provider reports disabled makes the device inactive. Inactive devices are skipped and counted as suppressed. An unknown device id is a 404 naming it. Needs the `push:send` scope.
+         */
+        post: operations["pushSend"];
         delete?: never;
         options?: never;
         head?: never;
@@ -469,6 +533,303 @@ export interface operations {
             };
             /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devicesList: {
+        parameters: {
+            query: {
+                /**
+                 * @description Your app's id for the user
+                 * @example user-42
+                 */
+                userId: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "devices": [
+                     *         {
+                     *           "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *           "userId": "user-42",
+                     *           "platform": "apns",
+                     *           "active": true,
+                     *           "createdAt": "2025-06-01T12:00:00.000Z",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        devices: {
+                            /** @description false once the provider reported it gone */
+                            active: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            platform: "apns" | "fcm";
+                            /** Format: date-time */
+                            updatedAt: string;
+                            userId: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devicesRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "userId": "user-42",
+                 *       "platform": "apns",
+                 *       "token": "a1b2c3d4e5f6…"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description apns (iOS) or fcm (Android, web)
+                     * @enum {string}
+                     */
+                    platform: "apns" | "fcm";
+                    /** @description The push token the platform gave the app */
+                    token: string;
+                    /** @description Your app's id for the user */
+                    userId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "userId": "user-42",
+                     *       "platform": "apns",
+                     *       "active": true,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description false once the provider reported it gone */
+                        active: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        platform: "apns" | "fcm";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        userId: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devicesRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                     *       "userId": "user-42",
+                     *       "platform": "apns",
+                     *       "active": true,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description false once the provider reported it gone */
+                        active: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        platform: "apns" | "fcm";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        userId: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1700,6 +2061,188 @@ export interface operations {
             /** @description The body is not `application/json` */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pushSend: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: the same key with the same body within 24 hours returns the first response and sends nothing again; with another body, 422.
+                 * @example order-1234-shipped-push
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "userIds": [
+                 *         "user-42"
+                 *       ],
+                 *       "deviceIds": [
+                 *         "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+                 *       ],
+                 *       "title": "Your order is on its way",
+                 *       "body": "Order A-17 left the warehouse.",
+                 *       "data": {
+                 *         "orderId": "A-17"
+                 *       },
+                 *       "badge": 1,
+                 *       "sound": "default"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description iOS badge */
+                    badge?: number;
+                    body: string;
+                    /** @description Key-value pairs the app receives with the notification */
+                    data?: {
+                        [key: string]: string;
+                    };
+                    /** @description These devices */
+                    deviceIds?: string[];
+                    /** @description A sound name, or default */
+                    sound?: string;
+                    /** @description Your labels, kept with the notification */
+                    tags?: {
+                        [key: string]: string;
+                    };
+                    title: string;
+                    /** @description Every active device of these users */
+                    userIds?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *       "channel": "push",
+                     *       "status": "queued",
+                     *       "recipients": {
+                     *         "accepted": 2,
+                     *         "suppressed": 0,
+                     *         "duplicates": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        channel: "push";
+                        /** Format: uuid */
+                        id: string;
+                        recipients: {
+                            /** @description Recipients that will be sent a message */
+                            accepted: number;
+                            /** @description Repeated recipients dropped (first wins) */
+                            duplicates: number;
+                            /** @description Recipients skipped: on the suppression list */
+                            suppressed: number;
+                        };
+                        /** @constant */
+                        status: "queued";
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Idempotency-Key was used with another body: `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            429: {
+                headers: {
+                    /** @description The limit that was reached */
+                    "RateLimit-Limit": number;
+                    /** @description What is left of it */
+                    "RateLimit-Remaining": number;
+                    /** @description Seconds until it resets */
+                    "RateLimit-Reset": number;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {

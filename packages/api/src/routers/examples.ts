@@ -1,4 +1,4 @@
-import type { ApiKey, Otp, Suppression, Template } from "@pregon/core";
+import type { ApiKey, Device, Otp, Suppression, Template } from "@pregon/core";
 import type { z } from "zod";
 
 /** Example records the OpenAPI document shows (in the procedures' `example` meta). */
@@ -44,4 +44,13 @@ export const exampleSuppression: Suppression.Info = {
   address: "ana@example.com",
   reason: "manual",
   createdAt: exampleTime,
+};
+
+export const exampleDevice: Device.Info = {
+  id: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+  userId: "user-42",
+  platform: "apns",
+  active: true,
+  createdAt: exampleTime,
+  updatedAt: exampleTime,
 };

@@ -1,4 +1,4 @@
-import { Dispatch, Email, Log, Notification, Sms } from "@pregon/core";
+import { Dispatch, Email, Log, Notification, Push, Sms } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
@@ -74,4 +74,15 @@ export const createSmsSender = (options: { sender: Sms.SmsSender; sendRate: numb
     "sms",
     (deliveryIds, dispatch) => Sms.deliver(deliveryIds, { ...dispatch, sender: options.sender }),
     options,
+  );
+
+/** Push notifications per second each sender instance publishes at. */
+export const pushRate = 100;
+
+/** The push queue's consumer: SNS mobile push (or the local inbox) through `sender`. */
+export const createPushSender = (options: { sender: Push.PushSender; sendRate?: number }) =>
+  createSender(
+    "push",
+    (deliveryIds, dispatch) => Push.deliver(deliveryIds, { ...dispatch, sender: options.sender }),
+    { sendRate: options.sendRate ?? pushRate },
   );

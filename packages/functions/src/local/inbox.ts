@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Sms } from "@pregon/core";
+import type { Push, Sms } from "@pregon/core";
 
 export interface InboxSms {
   to: string;
@@ -34,9 +34,15 @@ export function createInbox(keep = 1_000) {
         return { messageId: `local-${randomUUID()}` };
       },
     } satisfies Sms.SmsSender,
-    recordPush(item: Omit<InboxPush, "at">) {
-      record(push, { ...item, at: new Date().toISOString() });
-    },
+    pushSender: {
+      async createEndpoint({ id }) {
+        return `local:endpoint/${id}`;
+      },
+      async publish({ deviceId }, { title, body, data }) {
+        record(push, { deviceId, title, body, data: data ?? null, at: new Date().toISOString() });
+        return { messageId: `local-${randomUUID()}` };
+      },
+    } satisfies Push.PushSender,
     contents: () => ({ sms: [...sms], push: [...push] }),
   };
 }

@@ -11,7 +11,7 @@ import { Database, Email, Log, Otp, Outbox, snsPublisher, Template } from "@preg
 import { loadLocalConfig } from "../config";
 import { createAuditHandler } from "../handlers/audit";
 import { createFeedbackHandler } from "../handlers/feedback";
-import { createEmailSender, createSmsSender } from "../handlers/sender";
+import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
 import { createSweeper } from "../handlers/sweeper";
 import { consumerTimeoutSeconds } from "../pipelines";
 import { ensureBootstrapKey, ensureOtpPepper } from "./bootstrap";
@@ -83,6 +83,11 @@ async function main() {
       name: "sms-sender",
       queue: stack.queues.sms,
       handler: createSmsSender({ sender: inbox.smsSender, sendRate: config.sms.rate }),
+    },
+    {
+      name: "push-sender",
+      queue: stack.queues.push,
+      handler: createPushSender({ sender: inbox.pushSender }),
     },
     { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
     { name: "audit", queue: stack.queues.audit, handler: createAuditHandler() },

@@ -1,0 +1,19 @@
+import { Device } from "@pregon/core";
+import { z } from "zod";
+import { scopedProcedure } from "../../trpc";
+import { exampleDevice } from "../examples";
+
+export const remove = scopedProcedure("push:send")
+  .meta({
+    example: { request: { id: exampleDevice.id }, response: exampleDevice },
+    openapi: {
+      method: "DELETE",
+      path: "/v1/devices/{id}",
+      tags: ["push"],
+      summary: "Forget a device",
+      description: "The device gets no more push (a user signing out, say). 404 if it is unknown.",
+    },
+  })
+  .input(z.object({ id: z.string() }))
+  .output(Device.Info)
+  .mutation(({ ctx, input }) => Device.remove(ctx.principal.projectId, input.id));

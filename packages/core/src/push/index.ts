@@ -1,0 +1,164 @@
+import { z } from "zod";
+import { type DispatchOptions, dispatch, SendError } from "../delivery/dispatch";
+import * as Device from "../device";
+import { AppError } from "../error";
+import * as Idempotency from "../idempotency";
+import * as Log from "../log";
+import * as Notification from "../notification";
+import * as Outbox from "../outbox";
+import * as RateLimit from "../ratelimit";
+import { EndpointDisabled, type PushMessage, type PushSender } from "./sender";
+
+export {
+  EndpointDisabled,
+  type PushMessage,
+  type PushSender,
+  payloadOf,
+  snsPushSender,
+} from "./sender";
+
+export const maxTargets = 1_000;
+
+export const SendInput = z
+  .object({
+    userIds: z
+      .array(Device.UserId)
+      .max(maxTargets)
+      .optional()
+      .meta({ description: "Every active device of these users" }),
+    deviceIds: z.array(z.uuid()).max(maxTargets).optional().meta({ description: "These devices" }),
+    title: z.string().min(1).max(200),
+    body: z.string().min(1).max(2_000),
+    data: z
+      .record(z.string().max(100), z.string().max(1_000))
+      .optional()
+      .meta({ description: "Key-value pairs the app receives with the notification" }),
+    badge: z.number().int().min(0).max(99_999).optional().meta({ description: "iOS badge" }),
+    sound: z.string().min(1).max(100).optional().meta({ description: "A sound name, or default" }),
+    tags: z
+      .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
+      .optional()
+      .meta({ description: "Your labels, kept with the notification" }),
+  })
+  .superRefine((input, ctx) => {
+    if (!input.userIds?.length && !input.deviceIds?.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["userIds"],
+        message: "Give userIds, deviceIds or both",
+      });
+    }
+  });
+export type SendInput = z.infer<typeof SendInput>;
+
+export interface Accepted {
+  id: string;
+  channel: "push";
+  status: "queued";
+  recipients: { accepted: number; suppressed: number; duplicates: number };
+}
+
+/**
+ * Accepts a push notification for users' devices and single devices: each active device gets a
+ * delivery; inactive ones (the provider reported them gone) are skipped and counted as suppressed.
+ */
+export async function send(
+  projectId: string,
+  input: SendInput,
+  options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
+): Promise<Accepted> {
+  const claim = options.idempotencyKey
+    ? { projectId, key: options.idempotencyKey, operation: "push.send", input }
+    : undefined;
+  const replay = await Idempotency.replay<Accepted>(claim);
+  if (replay) return replay;
+
+  const deviceIds = input.deviceIds ?? [];
+  const found = await Device.resolve(projectId, input.userIds ?? [], deviceIds);
+  const known = new Set(found.map((device) => device.id));
+  const missing = deviceIds.findIndex((id) => !known.has(id));
+  if (missing >= 0) {
+    throw new AppError("not_found", `deviceIds.${missing}: device ${deviceIds[missing]} not found`);
+  }
+  const recipients: Notification.Recipient[] = found.map((device, position) => ({
+    position,
+    address: device.id,
+    name: null,
+    variables: null,
+    status: device.active ? "queued" : "suppressed",
+  }));
+  const suppressed = recipients.filter((r) => r.status === "suppressed").length;
+  const counts = {
+    accepted: recipients.length - suppressed,
+    suppressed,
+    duplicates: duplicatesOf(input),
+  };
+
+  await RateLimit.checkSend({
+    projectId,
+    keyId: options.keyId,
+    channel: "push",
+    recipients: counts.accepted,
+  });
+  let outboxIds: number[] = [];
+  const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
+    const { title, body, data, badge, sound } = input;
+    const written = await Notification.write(tx, {
+      channel: "push",
+      projectId,
+      content: { title, body, data, badge, sound } satisfies PushMessage,
+      variables: {},
+      tags: input.tags ?? {},
+      recipients,
+      counts,
+    });
+    outboxIds = written.outboxIds;
+    return { id: written.id, channel: "push", status: "queued", recipients: counts };
+  });
+  if (!replayed) {
+    await Outbox.publishSoon(outboxIds);
+    Log.count("PushAccepted", response.recipients.accepted);
+  }
+  return response;
+}
+
+/** Repeated user and device ids in the request. */
+function duplicatesOf(input: SendInput): number {
+  const users = input.userIds ?? [];
+  const ids = input.deviceIds ?? [];
+  return users.length - new Set(users).size + ids.length - new Set(ids).size;
+}
+
+export interface DeliverOptions extends DispatchOptions {
+  sender: PushSender;
+}
+
+/**
+ * Sends the deliveries of one push queue message (see `Dispatch.dispatch`). A device's endpoint
+ * is made on its first send and kept; one the provider reports disabled makes the device inactive.
+ */
+export function deliver(deliveryIds: string[], options: DeliverOptions) {
+  const { sender } = options;
+  return dispatch(deliveryIds, options, {
+    name: "push",
+    metric: "Push",
+    prepare: async (row) => row.content as PushMessage,
+    async send(delivery, message) {
+      const device = await Device.find(delivery.address);
+      if (!device?.active)
+        throw new SendError("The device is no longer registered or active", true);
+      const platform = device.platform as Device.Platform;
+      let endpoint = device.endpointArn;
+      if (!endpoint) {
+        endpoint = await sender.createEndpoint({ id: device.id, platform, token: device.token });
+        await Device.setEndpoint(device.id, endpoint);
+      }
+      try {
+        return await sender.publish({ deviceId: device.id, platform, endpoint }, message);
+      } catch (error) {
+        if (error instanceof EndpointDisabled) await Device.deactivate(device.id);
+        throw error;
+      }
+    },
+  });
+}
