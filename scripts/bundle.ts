@@ -66,6 +66,7 @@ export async function bundleEntry(entry: string, outdir?: string): Promise<Bundl
   );
   const result = await build({
     ...sstOptions,
+    mainFields: [...sstOptions.mainFields],
     external: [...sstOptions.external, ...runtime.nodejs.esbuild.external],
     absWorkingDir: root,
     entryPoints: [entry],
@@ -77,7 +78,7 @@ export async function bundleEntry(entry: string, outdir?: string): Promise<Bundl
     plugins: await plugins(),
   });
   const mapBytes = runtime.nodejs.sourcemap ? (await stat(`${file}.map`)).size : 0;
-  return { entry, file, bytes: (await stat(file)).size, mapBytes, metafile: result.metafile };
+  return { entry, file, bytes: (await stat(file)).size, mapBytes, metafile: result.metafile! };
 }
 
 /** Every Lambda entry of infra/settings.ts: "packages/functions/src/http.handler" -> ".../http.ts". */
