@@ -62,7 +62,7 @@ export function functionArgs(name: FunctionName) {
   const set = setting.environment.filter((env) => environment[env] !== undefined);
   return {
     ...runtime,
-    nodejs: { ...runtime.nodejs },
+    nodejs: { ...runtime.nodejs, esbuild: { external: [...runtime.nodejs.esbuild.external] } },
     handler: setting.handler,
     timeout: `${setting.timeoutSeconds} seconds`,
     memory: `${setting.memoryMb} MB`,
