@@ -86,7 +86,7 @@ describe("the audit trail", () => {
       project.id,
       undefined,
       { channel: "email", to: `o@${uniqueDomain()}`, purpose: "login", length: 6, ttlSeconds: 300 },
-      settings.email,
+      settings,
     );
     const code = (await Otp.issueCode(otp.id))!;
     await Otp.verify(project.id, otp.id, code === "000000" ? "000001" : "000000");

@@ -112,6 +112,32 @@ describe("npm start", () => {
       { subject: "Hi dev", destination: { to: ["dev@local.example"] } },
     ]);
 
+    // SMS and push go the same way, into the local inbox (GET /dev/inbox).
+    const api = (path: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${env.PORT}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await api("/v1/sms", { to: ["+34600111222"], text: "Hola {{ n }}", variables: { n: 1 } }))
+        .status,
+    ).toBe(202);
+    const device = await (
+      await api("/v1/devices", { userId: "dev", platform: "fcm", token: "local-token" })
+    ).json();
+    expect((await api("/v1/push", { userIds: ["dev"], title: "T", body: "B" })).status).toBe(202);
+    const inbox = `http://127.0.0.1:${env.PORT}/dev/inbox`;
+    for (let i = 0; i < 100; i++) {
+      const { sms, push } = await (await fetch(inbox)).json();
+      if (sms.length > 0 && push.length > 0) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    expect(await (await fetch(inbox)).json()).toMatchObject({
+      sms: [{ to: "+34600111222", text: "Hola 1", at: expect.any(String) }],
+      push: [{ deviceId: device.id, title: "T", body: "B", data: null, at: expect.any(String) }],
+    });
+
     // A process manager's SIGTERM reaches only the top process…
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);

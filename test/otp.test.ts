@@ -28,7 +28,7 @@ async function issued(projectId: string, to = `u@${uniqueDomain()}`) {
     projectId,
     undefined,
     { channel: "email", to, purpose: "login", length: 6, ttlSeconds: 300 },
-    settings.email,
+    settings,
   );
   const code = await Otp.issueCode(sent.id);
   return { ...sent, code: code!, destination: to };
@@ -203,7 +203,7 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
           ttlSeconds: 300,
           clientIp: ip,
         },
-        settings.email,
+        settings,
       );
     for (let i = 0; i < Otp.rules.codesPerIpPerHour; i++) await byIp();
     await expect(byIp()).rejects.toMatchObject({ reason: "otp_ip_limit" });
@@ -241,7 +241,7 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
       project.id,
       undefined,
       { channel: "email", to: `c@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
-      settings.email,
+      settings,
     );
     expect((await call(secret, "POST", `/v1/otp/${canceled.id}/cancel`, {})).body.status).toBe(
       "canceled",
@@ -250,7 +250,7 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
       project.id,
       undefined,
       { channel: "email", to: `e@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
-      settings.email,
+      settings,
     );
     clock.advance(61_000);
     const records = await messagesOf(canceled.id, late.id);

@@ -36,14 +36,14 @@ type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500;
 
 /** What each error status means, by the `reason`s it carries (error.ts maps reasons to codes). */
 const errorDescriptions: Record<ErrorStatus, string> = {
-  400: "Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON",
+  400: "Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON",
   401: "No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked`",
   403: "The key lacks the operation's scope: `missing_scope`",
   404: "Not found in the key's project (`not_found`, `template_not_found`), or no such route",
   413: "The body exceeds 5 MB: `body_too_large`",
   415: "The body is not `application/json`",
   422: "The Idempotency-Key was used with another body: `idempotency_key_reused`",
-  429: "A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked`",
+  429: "A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit`, `otp_prefix_limit` or `otp_locked`",
   500: "Internal server error",
 };
 

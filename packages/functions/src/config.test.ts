@@ -11,6 +11,12 @@ describe("local configuration", () => {
       awsPort: 4566,
       mailboxPort: 8005,
       email: { from: "Pregón <no-reply@pregon.localhost>", senders: ["@pregon.localhost"] },
+      sms: {
+        countries: ["ES", "MX", "AR", "CO", "CL", "PE", "US", "CA", "GB"],
+        senderId: undefined,
+        originationNumber: undefined,
+        rate: 20,
+      },
       sesMaxSendRate: 200,
       bootstrapApiKey: undefined,
       otpPepper: undefined,
@@ -75,6 +81,29 @@ describe("local configuration", () => {
       /PREGON_EMAIL_SENDERS.0: address or @domain/,
     );
   });
+
+  it("reads the SMS settings, naming what is wrong", () => {
+    expect(
+      loadLocalConfig({
+        PREGON_SMS_COUNTRIES: "es, mx",
+        PREGON_SMS_SENDER_ID: "Pregon",
+        PREGON_SMS_ORIGINATION_NUMBER: "+12065550100",
+        PREGON_SMS_RATE: "5",
+      }).sms,
+    ).toEqual({
+      countries: ["ES", "MX"],
+      senderId: "Pregon",
+      originationNumber: "+12065550100",
+      rate: 5,
+    });
+    expect(() => loadLocalConfig({ PREGON_SMS_COUNTRIES: "Spain" })).toThrow(
+      /PREGON_SMS_COUNTRIES.0: ISO 3166 alpha-2/,
+    );
+    expect(() => loadLocalConfig({ PREGON_SMS_SENDER_ID: "123" })).toThrow(/PREGON_SMS_SENDER_ID/);
+    expect(() => loadLocalConfig({ PREGON_SMS_ORIGINATION_NUMBER: "555" })).toThrow(
+      /PREGON_SMS_ORIGINATION_NUMBER: must be a valid phone number/,
+    );
+  });
 });
 
 describe("Lambda configuration", () => {
@@ -92,6 +121,7 @@ describe("Lambda configuration", () => {
       otpPepper: pepper,
       emailSenderConcurrency: 2,
       sesMaxSendRate: undefined,
+      push: { apns: undefined, fcm: undefined, apnsSandbox: false },
     });
   });
 });

@@ -513,7 +513,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -603,7 +603,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -702,7 +702,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -801,7 +801,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -958,7 +958,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1021,7 +1021,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit`, `otp_prefix_limit` or `otp_locked` */
             429: {
                 headers: {
                     /** @description The limit that was reached */
@@ -1188,7 +1188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1290,7 +1290,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1463,7 +1463,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1570,7 +1570,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1687,7 +1687,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1741,7 +1741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit`, `otp_prefix_limit` or `otp_locked` */
             429: {
                 headers: {
                     /** @description The limit that was reached */
@@ -1816,7 +1816,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1910,7 +1910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2022,7 +2022,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2169,7 +2169,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2232,7 +2232,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit`, `otp_prefix_limit` or `otp_locked` */
             429: {
                 headers: {
                     /** @description The limit that was reached */
@@ -2367,7 +2367,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2430,7 +2430,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit` or `otp_locked` */
+            /** @description A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit`, `otp_prefix_limit` or `otp_locked` */
             429: {
                 headers: {
                     /** @description The limit that was reached */
@@ -2508,7 +2508,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2601,7 +2601,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2697,7 +2697,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2861,7 +2861,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2965,7 +2965,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3089,7 +3089,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template` or `sender_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
