@@ -163,7 +163,8 @@ export const functions = {
   pushSender: {
     handler: "packages/functions/src/push-sender.handler",
     ...consumer,
-    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
+    // No one-time codes and no templates go by push.
+    links: ["Database", ...publishedTopics],
     permissions: [
       {
         actions: [

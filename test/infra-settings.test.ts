@@ -256,9 +256,7 @@ describe("least privilege", () => {
 
   it("the pepper goes only where codes are issued, sent or checked", () => {
     const peppered = all.filter(([, f]) => f.links.includes("OtpPepper")).map(([name]) => name);
-    expect(peppered.sort()).toEqual(
-      ["emailSender", "http", "otp", "pushSender", "smsSender"].sort(),
-    );
+    expect(peppered.sort()).toEqual(["emailSender", "http", "otp", "smsSender"].sort());
   });
 
   it("every handler file exists", () => {
