@@ -1,5 +1,5 @@
 import { createApp } from "@pregon/api";
-import { Audit, Database, Email, Otp } from "@pregon/core";
+import { Audit, Database, Email, Notification, Otp } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { sql } from "drizzle-orm";
@@ -109,6 +109,48 @@ describe("the audit trail", () => {
     expect(revoked.subjectId).toBe(created.body.id);
     expect(JSON.stringify(body)).not.toContain(code);
     expect(JSON.stringify(body)).not.toContain(created.body.key);
+  });
+
+  it("names the key, channel, recipient HMAC, status and request of an API send", async () => {
+    const { secret, project, key } = await projectWithKey(["emails:send", "audit:read"]);
+    const address = `Ana@${uniqueDomain()}`;
+    const sent = await callApp(app, secret, "POST", "/v1/emails", {
+      to: [address],
+      subject: "s",
+      text: "t",
+    });
+    const requestId = sent.headers.get("x-request-id");
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // Everything on the email queue (earlier tests may have left messages there).
+    for (let records = await receiveAll(1); records.length; records = await receive()) {
+      await sender(event(...records));
+      await acknowledge(records);
+    }
+    await drainAudit();
+
+    const { body } = await callApp(app, secret, "GET", "/v1/audit?type=delivery.sent");
+    const recipientHmac = Notification.recipientHmac(project.id, "email", address);
+    expect(recipientHmac).toBe(
+      Notification.recipientHmac(project.id, "email", address.toLowerCase()),
+    );
+    expect(body.events).toEqual([
+      expect.objectContaining({
+        type: "delivery.sent",
+        notificationId: sent.body.id,
+        keyId: key.id,
+        channel: "email",
+        recipientHmac,
+        status: "sent",
+        requestId,
+      }),
+    ]);
+    const accepted = await callApp(app, secret, "GET", "/v1/audit?type=notification.accepted");
+    expect(accepted.body.events[0]).toMatchObject({ keyId: key.id, channel: "email", requestId });
+    // The address itself is in no audit row.
+    const rows = await Database.use().execute(
+      sql`select * from audit_log where project_id = ${project.id}`,
+    );
+    expect(JSON.stringify(rows).toLowerCase()).not.toContain(address.toLowerCase());
   });
 
   it("is append-only: Postgres refuses updates and deletes", async () => {

@@ -25,6 +25,7 @@ describe("logs and metrics over a full email and OTP flow", () => {
       vi.spyOn(process.stderr, "write").mockImplementation(capture),
     ];
     let code = "";
+    let accepted = { id: "", requestId: "" };
     try {
       const sent = await callApp(app, secret, "POST", "/v1/emails", {
         to: [`ana@${domain}`, `rejected@${domain}`],
@@ -33,6 +34,7 @@ describe("logs and metrics over a full email and OTP flow", () => {
         variables: { n: "x" },
       });
       expect(sent.status).toBe(202);
+      accepted = { id: sent.body.id, requestId: sent.headers.get("x-request-id")! };
       const otp = await callApp(app, secret, "POST", "/v1/otp", {
         channel: "email",
         to: `otp@${domain}`,
@@ -82,6 +84,29 @@ describe("logs and metrics over a full email and OTP flow", () => {
     expect(total("EmailsFailed")).toBe(1);
     expect(total("OtpIssued")).toBe(1);
     expect(total("OtpVerified")).toBe(1);
+    // Log lines name the request, the key and the notification they are about.
+    const logs = lines.flatMap((line) => {
+      try {
+        const entry = JSON.parse(line);
+        return entry.message ? [entry] : [];
+      } catch {
+        return [];
+      }
+    });
+    expect(accepted.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logs.find((entry) => entry.message === "notification accepted")).toMatchObject({
+      level: "INFO",
+      requestId: accepted.requestId,
+      keyId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      notificationId: accepted.id,
+      channel: "email",
+      accepted: 2,
+    });
+    expect(logs.find((entry) => entry.message === "email delivery failed")).toMatchObject({
+      level: "WARN",
+      notificationId: accepted.id,
+      permanent: true,
+    });
     expect(output).toContain("email delivery failed"); // a log line was written…
     for (const secretThing of [code, secret, domain, "Secret subject", "Secret body"]) {
       expect(output).not.toContain(secretThing); // …and none of these

@@ -84,6 +84,12 @@ export function createApp(settings: Settings) {
   const app = new Hono();
 
   app.use(requestId());
+  // Every log line and fact of the request carries its id (Log.context).
+  app.use(async (c, next) => {
+    await Log.withContext({ requestId: c.get("requestId") }, next);
+    // Also on responses the routes build themselves (tRPC, REST), so callers can quote it.
+    c.header("X-Request-Id", c.get("requestId"));
+  });
   app.use(async (_c, next) => {
     await next();
     Log.flushMetrics();

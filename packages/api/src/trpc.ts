@@ -1,4 +1,4 @@
-import { ApiKey, AppError, Idempotency } from "@pregon/core";
+import { ApiKey, AppError, Idempotency, Log } from "@pregon/core";
 import { initTRPC } from "@trpc/server";
 import type { Context } from "./context";
 import { describeError, toTRPCError } from "./error";
@@ -51,9 +51,11 @@ export const publicProcedure = t.procedure.use(async ({ next }) => {
   return result;
 });
 
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) =>
-  next({ ctx: { principal: await ApiKey.authenticate(ctx.apiKey) } }),
-);
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const principal = await ApiKey.authenticate(ctx.apiKey);
+  // Log lines and facts from here on name the key.
+  return Log.withContext({ keyId: principal.keyId }, () => next({ ctx: { principal } }));
+});
 
 /** A send: the scope, plus the request's `Idempotency-Key` checked and handed to the procedure. */
 export const sendProcedure = (scope: ApiKey.Scope) =>

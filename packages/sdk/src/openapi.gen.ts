@@ -483,9 +483,16 @@ export interface operations {
                      *           "type": "delivery.bounced",
                      *           "subjectId": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
                      *           "notificationId": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *           "keyId": "3f9a7c2e-1b4d-4a6f-8e5c-7d2b9a0c1e34",
+                     *           "channel": "email",
+                     *           "recipientHmac": "b3f1c0de9a8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817065f4e",
+                     *           "status": "bounced",
+                     *           "requestId": "7f3c2a1b-9d8e-4c7b-a6f5-e4d3c2b1a098",
                      *           "fact": {
                      *             "type": "delivery.bounced",
                      *             "deliveryId": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+                     *             "status": "bounced",
+                     *             "channel": "email",
                      *             "at": "2025-06-01T12:00:00.000Z"
                      *           },
                      *           "occurredAt": "2025-06-01T12:00:00.000Z",
@@ -497,15 +504,24 @@ export interface operations {
                      */
                     "application/json": {
                         events: {
+                            channel: string | null;
                             fact: {
                                 [key: string]: unknown;
                             };
                             id: number;
+                            /** @description The API key behind the fact */
+                            keyId: string | null;
                             notificationId: string | null;
                             /** Format: date-time */
                             occurredAt: string;
+                            /** @description Deliveries: HMAC of the recipient's address, never the address */
+                            recipientHmac: string | null;
                             /** Format: date-time */
                             recordedAt: string;
+                            /** @description The API request that led to it */
+                            requestId: string | null;
+                            /** @description Deliveries: the status it moved to */
+                            status: string | null;
                             subjectId: string | null;
                             type: string;
                         }[];

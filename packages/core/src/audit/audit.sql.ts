@@ -22,6 +22,15 @@ export const auditLog = pgTable(
     /** The delivery, notification or OTP the fact is about. */
     subjectId: uuid("subject_id"),
     notificationId: uuid("notification_id"),
+    /** The API key behind the fact, when there was one. */
+    keyId: uuid("key_id"),
+    channel: text("channel"),
+    /** Deliveries: HMAC of the recipient's address (never the address). */
+    recipientHmac: text("recipient_hmac"),
+    /** Deliveries: the status the fact moved it to. */
+    status: text("status"),
+    /** The API request that led to the fact. */
+    requestId: text("request_id"),
     /** The fact as published (ids and counts only). */
     fact: jsonb("fact").notNull(),
     /** SHA-256 of the published body: a fact delivered twice is recorded once. */

@@ -14,7 +14,11 @@ export const Fact = z
     deliveryId: z.uuid().optional(),
     notificationId: z.uuid().optional(),
     otpId: z.uuid().optional(),
-    keyId: z.uuid().optional(),
+    keyId: z.uuid().nullish(),
+    channel: z.string().nullish(),
+    recipientHmac: z.string().nullish(),
+    status: z.string().nullish(),
+    requestId: z.string().nullish(),
   })
   .loose();
 export type Fact = z.infer<typeof Fact>;
@@ -24,6 +28,14 @@ export const Event = z.object({
   type: z.string(),
   subjectId: z.uuid().nullable(),
   notificationId: z.uuid().nullable(),
+  keyId: z.uuid().nullable().meta({ description: "The API key behind the fact" }),
+  channel: z.string().nullable(),
+  recipientHmac: z
+    .string()
+    .nullable()
+    .meta({ description: "Deliveries: HMAC of the recipient's address, never the address" }),
+  status: z.string().nullable().meta({ description: "Deliveries: the status it moved to" }),
+  requestId: z.string().nullable().meta({ description: "The API request that led to it" }),
   fact: z.record(z.string(), z.unknown()),
   occurredAt: z.iso.datetime(),
   recordedAt: z.iso.datetime(),
@@ -39,6 +51,11 @@ export async function record(bodies: string[]): Promise<number> {
       type: fact.type,
       subjectId: fact.deliveryId ?? fact.otpId ?? fact.keyId ?? fact.notificationId ?? null,
       notificationId: fact.notificationId ?? null,
+      keyId: fact.keyId ?? null,
+      channel: fact.channel ?? null,
+      recipientHmac: fact.recipientHmac ?? null,
+      status: fact.status ?? null,
+      requestId: fact.requestId ?? null,
       fact,
       factHash: createHash("sha256").update(body).digest("hex"),
       occurredAt: new Date(fact.at),
@@ -88,6 +105,11 @@ export async function list(
       type: row.type,
       subjectId: row.subjectId,
       notificationId: row.notificationId,
+      keyId: row.keyId,
+      channel: row.channel,
+      recipientHmac: row.recipientHmac,
+      status: row.status,
+      requestId: row.requestId,
       fact: row.fact as Record<string, unknown>,
       occurredAt: row.occurredAt.toISOString(),
       recordedAt: row.recordedAt.toISOString(),

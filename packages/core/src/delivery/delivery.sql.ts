@@ -23,6 +23,8 @@ export const deliveries = pgTable(
     /** Place in the request's recipient list: the order deliveries are listed in. */
     position: integer("position").notNull(),
     address: text("address").notNull(),
+    /** HMAC of the address (as OTP destinations are kept): what audit rows carry instead of it. */
+    recipientHmac: text("recipient_hmac"),
     name: text("name"),
     variables: jsonb("variables"),
     status: text("status").notNull(),

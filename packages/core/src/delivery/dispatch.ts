@@ -148,7 +148,11 @@ export async function dispatch<Prepared>(
           await Delivery.release(delivery.id);
         }
         // The reason stays in the delivery row: provider messages may quote the address.
-        Log.logger.warn(`${channel.name} delivery failed`, { deliveryId: delivery.id, permanent });
+        Log.logger.warn(`${channel.name} delivery failed`, {
+          deliveryId: delivery.id,
+          notificationId: delivery.notificationId,
+          permanent,
+        });
       }
       if (outboxId !== undefined) outboxIds.push(outboxId);
     }

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import { notifications } from "../notification/notification.sql";
 import { outbox } from "../outbox/outbox.sql";
 import { deliveries } from "./delivery.sql";
 
@@ -76,10 +77,13 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
 const factsOfMoved = (type: string, now: string) => sql`
   insert into ${outbox} (topic, body, created_at)
   select 'events',
-    json_build_object('type', ${type}::text, 'projectId', project_id,
-      'notificationId', notification_id, 'deliveryId', id, 'at', ${now}::text)::text,
+    json_build_object('type', ${type}::text, 'projectId', moved.project_id,
+      'notificationId', moved.notification_id, 'deliveryId', moved.id,
+      'status', ${type.slice(type.indexOf(".") + 1)}::text, 'channel', n.channel,
+      'recipientHmac', moved.recipient_hmac, 'keyId', n.key_id, 'requestId', n.request_id,
+      'at', ${now}::text)::text,
     ${now}
-  from moved`;
+  from moved join ${notifications} n on n.id = moved.notification_id`;
 
 /**
  * Moves a leased delivery to `status` and writes its fact to the outbox in the same statement.
@@ -97,7 +101,7 @@ async function settle(
       set status = ${status}, lease_until = null, updated_at = ${now},
           provider_message_id = ${fields.providerMessageId ?? null}, error = ${fields.error ?? null}
       where id = ${id} and status = 'sending'
-      returning id, notification_id, project_id
+      returning id, notification_id, project_id, recipient_hmac
     )
     ${factsOfMoved(`delivery.${status}`, now)}
     returning id`);
@@ -122,9 +126,9 @@ export async function markSent(
           segments = ${segments ?? null}
       where id = ${id}
         and (status = 'sending' or (provider_message_id is null and status in ${sql.raw(afterSent)}))
-      returning id, notification_id, project_id, status
+      returning id, notification_id, project_id, recipient_hmac, status
     )
-    ${factsOfMoved("delivery.sent", now)} where status = 'sent'
+    ${factsOfMoved("delivery.sent", now)} where moved.status = 'sent'
     returning id`);
   return rows[0]?.id;
 }
@@ -165,7 +169,7 @@ export async function advance(
       set status = ${status}, lease_until = null, updated_at = ${now},
           error = coalesce(${error ?? null}, error)
       where id = ${id} and ${rank} < ${rankOf[status]}
-      returning id, notification_id, project_id, address
+      returning id, notification_id, project_id, recipient_hmac, address
     ), fact as (
       ${factsOfMoved(`delivery.${status}`, now)}
       returning id

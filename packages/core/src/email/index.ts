@@ -2,9 +2,7 @@ import { z } from "zod";
 import * as Dispatch from "../delivery/dispatch";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
-import * as Log from "../log";
 import * as Notification from "../notification";
-import * as Outbox from "../outbox";
 import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
 import * as Template from "../template";
@@ -227,11 +225,7 @@ export async function send(
     return { id, channel: "email", status: "queued", recipients: counts };
   });
 
-  if (!replayed) {
-    await Outbox.publishSoon(outboxIds);
-    Log.count("EmailsAccepted", response.recipients.accepted);
-    Log.count("EmailsSuppressed", response.recipients.suppressed);
-  }
+  if (!replayed) await Notification.accepted(response, outboxIds);
   return response;
 }
 

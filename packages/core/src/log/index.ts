@@ -1,5 +1,9 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import { LogFormatter, Logger, LogItem } from "@aws-lambda-powertools/logger";
+import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { context } from "./context";
+
+export { type Context, context, withContext } from "./context";
 
 /**
  * One logger for every entry point. Whatever reaches a log line passes through `redact`, so an API
@@ -36,10 +40,31 @@ export function redact(key: string, value: unknown): unknown {
   return value;
 }
 
+/** Powertools' standard keys, plus the current request's id and key id on every line. */
+class ContextFormatter extends LogFormatter {
+  override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes) {
+    const lambda = attributes.lambdaContext;
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: lambda?.coldStart,
+        function_name: lambda?.functionName,
+        function_request_id: lambda?.awsRequestId,
+        xray_trace_id: attributes.xRayTraceId,
+        ...context(),
+      },
+    }).addAttributes(additional);
+  }
+}
+
 export const logger = new Logger({
   serviceName: "pregon",
   logLevel: (process.env.LOG_LEVEL ?? "INFO").toUpperCase() as "INFO",
   jsonReplacerFn: redact,
+  logFormatter: new ContextFormatter(),
 });
 
 let metricsInstance: Metrics | undefined;

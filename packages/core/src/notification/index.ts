@@ -4,6 +4,8 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
 import { AppError } from "../error";
+import * as Log from "../log";
+import { hmac } from "../otp/code";
 import * as Outbox from "../outbox";
 import { notifications } from "./notification.sql";
 
@@ -44,6 +46,13 @@ export interface Recipient {
 }
 
 /**
+ * A recipient as audit rows and OTP limits know it: HMAC-SHA256 with the pepper, the same for the
+ * same address (any case) of a project's channel, and useless without the pepper.
+ */
+export const recipientHmac = (projectId: string, channel: Channel, address: string) =>
+  hmac("destination", projectId, channel, channel === "email" ? address.toLowerCase() : address);
+
+/**
  * Writes a notification, its deliveries and their queue messages (+ the accepted fact) in the
  * caller's transaction; returns what to publish after the commit.
  */
@@ -60,12 +69,15 @@ export async function write(
   },
 ): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
   const { channel, projectId, counts } = input;
+  const { keyId, requestId } = Log.context();
   const now = Clock.now();
   const [notification] = await tx
     .insert(notifications)
     .values({
       projectId,
       channel,
+      keyId,
+      requestId,
       content: input.content,
       variables: input.variables,
       tags: input.tags,
@@ -77,12 +89,18 @@ export async function write(
   // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
   // than Postgres's 65,534 bind parameters.
   const at = now.toISOString();
+  const recipients = input.recipients.map((r) => ({
+    ...r,
+    recipient_hmac: recipientHmac(projectId, channel, r.address),
+  }));
   const rows = await tx.execute<{ id: string; status: string }>(sql`
     insert into deliveries (notification_id, project_id, position, address, name, variables,
-                            status, created_at, updated_at)
-    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.status, ${at}, ${at}
-    from json_to_recordset(${JSON.stringify(input.recipients)}::json)
-         as r(position int, address text, name text, variables jsonb, status text)
+                            recipient_hmac, status, created_at, updated_at)
+    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.recipient_hmac,
+           r.status, ${at}, ${at}
+    from json_to_recordset(${JSON.stringify(recipients)}::json)
+         as r(position int, address text, name text, variables jsonb, recipient_hmac text,
+              status text)
     order by r.position
     returning id, status`);
   const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
@@ -100,11 +118,30 @@ export async function write(
       projectId,
       notificationId: id,
       channel,
+      keyId,
+      requestId,
       ...counts,
       at,
     }),
   });
   return { id, deliveryIds: queued, outboxIds: await Outbox.add(tx, messages) };
+}
+
+const metricPrefix: Record<Channel, string> = { email: "Emails", sms: "Sms", push: "Push" };
+
+/**
+ * After the commit of a new send: publishes its queue messages, counts it and logs it (ids and
+ * counts only). A replayed request does none of this.
+ */
+export async function accepted(
+  notification: { id: string; channel: Channel; recipients: z.infer<typeof Recipients> },
+  outboxIds: number[],
+): Promise<void> {
+  await Outbox.publishSoon(outboxIds);
+  const { id, channel, recipients } = notification;
+  Log.count(`${metricPrefix[channel]}Accepted`, recipients.accepted);
+  Log.count(`${metricPrefix[channel]}Suppressed`, recipients.suppressed);
+  Log.logger.info("notification accepted", { notificationId: id, channel, ...recipients });
 }
 
 /** Throws not_found unless the notification exists in this project. */

@@ -10,6 +10,9 @@ export const notifications = pgTable(
       .notNull()
       .references(() => projects.id),
     channel: text("channel").notNull(),
+    /** The API key and the request that asked for it. */
+    keyId: uuid("key_id"),
+    requestId: text("request_id"),
     /** The message as sent: sender and the template sources rendered per recipient. */
     content: jsonb("content").notNull(),
     /** Variables shared by every recipient. */

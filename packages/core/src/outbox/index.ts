@@ -96,9 +96,14 @@ export interface Fact {
 /** Writes facts in the caller's transaction (publish the returned ids after the commit). */
 export function announce(tx: Database.Tx | Database.Db, facts: Fact[]): Promise<number[]> {
   const at = Clock.now().toISOString();
+  // The request's id and key go with every fact it causes (the fact's own keyId wins).
+  const { requestId, keyId } = Log.context();
   return add(
     tx,
-    facts.map((fact) => ({ topic: "events", body: JSON.stringify({ ...fact, at }) })),
+    facts.map((fact) => ({
+      topic: "events",
+      body: JSON.stringify({ requestId, keyId, ...fact, at }),
+    })),
   );
 }
 

@@ -3,9 +3,7 @@ import { type DispatchOptions, dispatch, SendError } from "../delivery/dispatch"
 import * as Device from "../device";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
-import * as Log from "../log";
 import * as Notification from "../notification";
-import * as Outbox from "../outbox";
 import * as RateLimit from "../ratelimit";
 import { EndpointDisabled, type PushMessage, type PushSender } from "./sender";
 
@@ -115,10 +113,7 @@ export async function send(
     outboxIds = written.outboxIds;
     return { id: written.id, channel: "push", status: "queued", recipients: counts };
   });
-  if (!replayed) {
-    await Outbox.publishSoon(outboxIds);
-    Log.count("PushAccepted", response.recipients.accepted);
-  }
+  if (!replayed) await Notification.accepted(response, outboxIds);
   return response;
 }
 

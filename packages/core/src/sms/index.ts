@@ -7,7 +7,6 @@ import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import * as Notification from "../notification";
 import { hmac, recordFraud } from "../otp";
-import * as Outbox from "../outbox";
 import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
 import * as Template from "../template";
@@ -198,11 +197,7 @@ export async function send(
     return { id: written.id, channel: "sms", status: "queued", recipients: counts };
   });
 
-  if (!replayed) {
-    await Outbox.publishSoon(outboxIds);
-    Log.count("SmsAccepted", response.recipients.accepted);
-    Log.count("SmsSuppressed", response.recipients.suppressed);
-  }
+  if (!replayed) await Notification.accepted(response, outboxIds);
   return response;
 }
 

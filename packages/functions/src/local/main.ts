@@ -1,3 +1,5 @@
+// First: the defaults below must be set before the logger and metrics are made.
+import "./defaults";
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -48,8 +50,6 @@ async function shutdown(reason: string, exitCode: number) {
  * and the sweeper runs every minute.
  */
 async function main() {
-  // EMF metric lines are for CloudWatch; locally they are noise unless asked for.
-  process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
   const config = loadLocalConfig();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => void shutdown(signal, 0));

@@ -1,7 +1,7 @@
 import { Audit } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
-import { exampleIds, exampleTime } from "../examples";
+import { exampleIds, exampleKey, exampleTime } from "../examples";
 
 /** An ISO instant the database can compare: Postgres has no year 0. */
 const Instant = z.iso
@@ -20,9 +20,16 @@ export const list = scopedProcedure("audit:read")
             type: "delivery.bounced",
             subjectId: exampleIds.delivery,
             notificationId: exampleIds.notification,
+            keyId: exampleKey.id,
+            channel: "email",
+            recipientHmac: "b3f1c0de9a8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817065f4e",
+            status: "bounced",
+            requestId: "7f3c2a1b-9d8e-4c7b-a6f5-e4d3c2b1a098",
             fact: {
               type: "delivery.bounced",
               deliveryId: exampleIds.delivery,
+              status: "bounced",
+              channel: "email",
               at: exampleTime,
             },
             occurredAt: exampleTime,
