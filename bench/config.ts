@@ -1,0 +1,77 @@
+// How long and how hard each section runs. BENCH_QUICK=1: a few seconds each (the smoke test);
+// BENCH_LOAD_SECONDS: the load section's duration (default 120).
+
+export type Fault = "postgres" | "fauxqs" | "crash";
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Where the report goes (BENCH_OUT); docs/benchmarks.md when unset. */
+  out: string | undefined;
+  api: { rounds: number; warmupSeconds: number; seconds: number; connections: number };
+  bulk: { rounds: number; recipients: number; sendRate: number };
+  coldStart: { runs: number; entries?: string[] };
+  load: { seconds: number; rate: number };
+  faults: {
+    runs: Fault[];
+    seconds: number;
+    rate: number;
+    faultAtSeconds: number;
+    downMs: number;
+    /** Visibility timeout of the fault runs' queues: a failed batch comes back within the run. */
+    visibilitySeconds: number;
+  };
+  /** Drains wait at most this long for every delivery to settle. */
+  drainSeconds: number;
+}
+
+export interface Section {
+  title: string;
+  markdown: string;
+  /** What did not hold (5xx under load, a lost recipient…); empty when everything did. */
+  failures: string[];
+}
+
+export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const quick = env.BENCH_QUICK === "1" || env.BENCH_QUICK === "true";
+  const loadSeconds = Number(env.BENCH_LOAD_SECONDS ?? (quick ? 3 : 120));
+  if (!Number.isFinite(loadSeconds) || loadSeconds <= 0) {
+    throw new Error("BENCH_LOAD_SECONDS must be a positive number of seconds");
+  }
+  const out = env.BENCH_OUT || undefined;
+  if (quick) {
+    return {
+      quick,
+      out,
+      api: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4 },
+      bulk: { rounds: 1, recipients: 200, sendRate: 2_000 },
+      coldStart: { runs: 2, entries: ["packages/functions/src/http.ts"] },
+      load: { seconds: loadSeconds, rate: 10 },
+      faults: {
+        runs: ["crash"],
+        seconds: 3,
+        rate: 10,
+        faultAtSeconds: 1,
+        downMs: 500,
+        visibilitySeconds: 2,
+      },
+      drainSeconds: 30,
+    };
+  }
+  return {
+    quick,
+    out,
+    api: { rounds: 3, warmupSeconds: 2, seconds: 8, connections: 10 },
+    bulk: { rounds: 3, recipients: 10_000, sendRate: 2_000 },
+    coldStart: { runs: 5 },
+    load: { seconds: loadSeconds, rate: 20 },
+    faults: {
+      runs: ["postgres", "fauxqs", "crash"],
+      seconds: 30,
+      rate: 20,
+      faultAtSeconds: 10,
+      downMs: 3_000,
+      visibilitySeconds: 10,
+    },
+    drainSeconds: 90,
+  };
+}

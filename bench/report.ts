@@ -1,0 +1,42 @@
+// docs/benchmarks.md: the command, the machine, the date, then each section's tables and notes.
+import type { BenchConfig, Section } from "./config";
+import { type Machine, num, seconds } from "./stats";
+
+export function report(input: {
+  command: string;
+  config: BenchConfig;
+  machine: Machine;
+  date: Date;
+  totalMs: number;
+  sections: Section[];
+}): string {
+  const { machine, config } = input;
+  const failures = input.sections.flatMap((section) => section.failures);
+  return `# Benchmarks
+
+Written by \`${input.command}\` (\`bench/run.ts\`); run it again to replace these numbers.
+${config.quick ? "\n**Quick mode: a few requests per section, for checking the harness; the numbers mean little.**\n" : ""}
+| | |
+| --- | --- |
+| date | ${input.date.toISOString().replace(/\.\d+Z$/, "Z")} |
+| machine | ${machine.cpu}, ${machine.cores} cores, ${num(machine.memoryGiB, 1)} GiB memory, ${machine.os} |
+| Node | ${machine.node} |
+| code | commit \`${machine.commit}\`${machine.dirty ? " plus uncommitted changes in the working tree" : ""} |
+| whole run | ${seconds(input.totalMs)} |
+| outcome | ${failures.length ? `**${failures.length} check(s) did not hold**: ${failures.join("; ")}` : "every check held"} |
+
+The machine is a ${machine.cores}-core VM shared with other work (another engineer's test runs
+among it), so single numbers move by tens of percent from run to run. Read the ratios: each
+baseline runs beside what it is compared with, in the same run, alternating where it can; and
+the medians, not the single rounds.
+
+Everything runs in one process on the local stack (\`startStack\` from
+\`packages/functions/src/local/stack.ts\`, the same parts \`npm start\` runs, on a temp data dir
+and free ports): embedded Postgres 17 (durable: fsync on, as \`npm start\`), fauxqs for SNS/SQS,
+aws-ses-v2-local as SES, the Hono app on \`@hono/node-server\`, and the real Lambda handlers
+(email, SMS and push senders, audit, feedback) driven by \`startPoller\` as \`main.ts\` drives
+them. Traffic goes to loopback only. The API and the consumers share the 2 cores, as they do under
+\`npm start\`; on AWS they are separate Lambdas.
+
+${input.sections.map((section) => `## ${section.title}\n\n${section.markdown}\n`).join("\n")}`;
+}

@@ -1,0 +1,79 @@
+// `npm run bench`: every section in order on one local stack, then docs/benchmarks.md.
+//
+//   npm run bench                        the full run (under 10 minutes on 2 cores)
+//   BENCH_QUICK=1 npm run bench          a few seconds per section (test/bench.test.ts)
+//   BENCH_LOAD_SECONDS=30 npm run bench  a shorter load section
+//   BENCH_OUT=/tmp/b.md npm run bench    write the report elsewhere
+//
+// Traffic goes to loopback only; every run is bounded in requests and time and stops by itself.
+import { writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { apiOverhead } from "./api";
+import { bulk } from "./bulk";
+import { coldStart } from "./coldstart";
+import { benchConfig, type Section } from "./config";
+import { faults } from "./faults";
+import { load } from "./load";
+import { report } from "./report";
+import { startBenchStack } from "./stack";
+import { machine } from "./stats";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+async function main() {
+  const started = performance.now();
+  const config = benchConfig();
+  const out = config.out ?? join(root, "docs", "benchmarks.md");
+  const bench = await startBenchStack();
+  const sections: Section[] = [];
+  const steps: Array<[string, () => Promise<Section>]> = [
+    ["1. API overhead", () => apiOverhead(bench, config)],
+    ["2. Bulk", () => bulk(bench, config)],
+    ["3. Cold start", () => coldStart(config)],
+    ["4. Load", () => load(bench, config)],
+    ["5. Faults", () => faults(bench, config)],
+  ];
+  try {
+    for (const [title, run] of steps) {
+      const t = performance.now();
+      process.stderr.write(`bench: ${title}…\n`);
+      const section = await run().catch(
+        (error): Section => ({
+          title,
+          markdown: `The section failed: \`${error instanceof Error ? error.message : String(error)}\``,
+          failures: [`${title} failed: ${error instanceof Error ? error.message : String(error)}`],
+        }),
+      );
+      sections.push(section);
+      process.stderr.write(
+        `bench: ${title} done in ${((performance.now() - t) / 1000).toFixed(0)} s\n`,
+      );
+    }
+  } finally {
+    await bench.stop();
+  }
+  const markdown = report({
+    command: config.quick ? "BENCH_QUICK=1 npm run bench" : "npm run bench",
+    config,
+    machine: machine(),
+    date: new Date(),
+    totalMs: performance.now() - started,
+    sections,
+  });
+  await writeFile(out, markdown);
+  const failures = sections.flatMap((section) => section.failures);
+  process.stderr.write(
+    `bench: wrote ${out} in ${((performance.now() - started) / 1000).toFixed(0)} s${failures.length ? `; ${failures.length} failure(s):\n  ${failures.join("\n  ")}` : ""}\n`,
+  );
+  return failures.length ? 1 : 0;
+}
+
+// Open handles (SDK sockets, timers of the emulators) must not keep a finished run alive.
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

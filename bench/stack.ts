@@ -1,0 +1,125 @@
+// The stack the benchmarks run on: what `npm start` runs (packages/functions/src/local/main.ts),
+// in this process, on its own temp data dir and free loopback ports, with a Postgres that can be
+// restarted on the same data dir and port, and a bench project whose send limits are out of the way.
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { serve } from "@hono/node-server";
+import { createApp } from "@pregon/api";
+import { ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
+import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
+
+export const region = "us-east-1";
+export const pepper = "bench-pepper-0123456789abcdefghijklmnopqrstuvwxyz";
+/** Every address the benchmarks send to ends in this domain (the sender must be configured too). */
+export const settings = {
+  email: { from: "Pregón <no-reply@pregon.bench>", senders: ["@pregon.bench"] },
+  sms: { countries: ["ES", "MX", "US"] },
+};
+
+export interface BenchProject {
+  id: string;
+  /** An admin key of the project. */
+  secret: string;
+}
+
+export interface BenchStack {
+  stack: Stack;
+  databaseUrl: string;
+  /** The HTTP app (the same Hono app `npm start` serves). */
+  apiUrl: string;
+  /** A fresh project with an admin key and limits far above what the benchmarks send. */
+  project(name: string): Promise<BenchProject>;
+  /** Stops Postgres (fast shutdown, as Ctrl-C does), waits `downMs`, starts it on the same dir and port. */
+  restartPostgres(downMs: number): Promise<{ stoppedMs: number; startedMs: number }>;
+  /** Moves Pregón's clock (core `Clock`) forward: what the sweeper would otherwise wait for. */
+  advanceClock(ms: number): void;
+  /** Empties the local SES mailbox. */
+  clearMailbox(): Promise<void>;
+  /** Recipients (lower-cased `to` addresses) of every email in the mailbox, one entry per email. */
+  mailboxRecipients(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(): Promise<BenchStack> {
+  const dataDir = await mkdtemp(join(tmpdir(), "pregon-bench-"));
+  const pgPort = await freePort();
+  // Durable, as `npm start` runs it (the tests turn fsync off; a benchmark should not).
+  let pg = await startPostgres({ dataDir, port: pgPort });
+  const stack = await startStack({
+    dataDir,
+    databaseUrl: pg.url,
+    pgPort,
+    awsPort: 0,
+    mailboxPort: 0,
+    region,
+  });
+  await Database.migrate(pg.url);
+  Database.configure({ url: pg.url });
+  Otp.configure({
+    pepper,
+    // The load and fault runs issue codes far faster than one project's hourly budget.
+    rules: { codesPerProjectPerHour: 100_000_000, codesPerIpPerHour: 100_000_000 },
+  });
+  Template.configure(
+    Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket),
+  );
+  let offsetMs = 0;
+  Clock.use({ now: () => new Date(Date.now() + offsetMs) });
+
+  const app = createApp(settings);
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+  await new Promise<void>((ready, fail) => server.once("listening", ready).once("error", fail));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    stack,
+    databaseUrl: pg.url,
+    apiUrl,
+    async project(name) {
+      const project = await Project.create(`${name}-${Date.now()}`);
+      const key = await ApiKey.create({ projectId: project.id, name: "bench", scopes: ["admin"] });
+      const high = { requestsPerMinute: 10_000_000, recipientsPerDay: 10_000_000 };
+      for (const channel of ["email", "sms", "push"] as const) {
+        await RateLimit.setLimits(project.id, channel, high);
+      }
+      return { id: project.id, secret: key.secret };
+    },
+    async restartPostgres(downMs) {
+      const start = performance.now();
+      await pg.stop();
+      const stoppedMs = performance.now() - start;
+      await new Promise((done) => setTimeout(done, downMs));
+      const before = performance.now();
+      pg = await startPostgres({ dataDir, port: pgPort });
+      return { stoppedMs, startedMs: performance.now() - before };
+    },
+    advanceClock(ms) {
+      offsetMs += ms;
+    },
+    async clearMailbox() {
+      await fetch(`${stack.mailboxUrl}/clear-store`, { method: "POST" });
+    },
+    async mailboxRecipients() {
+      const store = (await (await fetch(`${stack.mailboxUrl}/store`)).json()) as {
+        emails: Array<{ destination: { to: string[] } }>;
+      };
+      return store.emails.flatMap((email) =>
+        email.destination.to.map((to) => (/<([^>]+)>/.exec(to)?.[1] ?? to).toLowerCase()),
+      );
+    },
+    async stop() {
+      await new Promise((done) => {
+        server.close(done);
+        server.closeAllConnections();
+      });
+      await Database.close();
+      await stack.stop();
+      await pg.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
