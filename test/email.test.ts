@@ -1,7 +1,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
-import { Clock, Database, Delivery, Email, Outbox, snsPublisher } from "@pregon/core";
+import { Clock, Database, Delivery, Email, Notification, Outbox, snsPublisher } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
@@ -292,12 +292,22 @@ describe("the email sender", () => {
           projectId: project.id,
           notificationId: accepted.id,
           deliveryId: deliveryA,
+          status: "sent",
+          channel: "email",
+          recipientHmac: Notification.recipientHmac(project.id, "email", `a@${domain}`),
+          keyId: null, // sent from core directly: no API key, no request
+          requestId: null,
         },
         {
           type: "delivery.failed",
           projectId: project.id,
           notificationId: accepted.id,
           deliveryId: deliveryX,
+          status: "failed",
+          channel: "email",
+          recipientHmac: Notification.recipientHmac(project.id, "email", `x@${domain}`),
+          keyId: null,
+          requestId: null,
         },
       ]),
     );

@@ -3,8 +3,6 @@ import * as Dispatch from "../delivery/dispatch";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
-import * as RateLimit from "../ratelimit";
-import * as Suppression from "../suppression";
 import * as Template from "../template";
 import { addressOf, formatAddress, type Mailer } from "./mailer";
 
@@ -84,12 +82,7 @@ export interface Settings {
   senders: string[];
 }
 
-export interface Accepted {
-  id: string;
-  channel: "email";
-  status: "queued";
-  recipients: { accepted: number; suppressed: number; duplicates: number };
-}
+export type Accepted = Notification.Accepted<"email">;
 
 /** What a notification keeps: the sender, and inline content or the template version used. */
 export interface Content extends Partial<Template.Content> {
@@ -188,45 +181,17 @@ export async function send(
   const recipients = recipientsOf(input, compiled);
   const duplicates = input.to.length - recipients.length;
 
-  // Outside the transaction: a refusal is recorded, and a 1-connection pool (Lambda) is not held.
-  await RateLimit.checkSend({
+  return Notification.accept({
+    claim,
+    channel: "email",
     projectId,
     keyId: options.keyId,
-    channel: "email",
-    recipients: recipients.length,
+    content,
+    variables: shared,
+    tags: input.tags,
+    recipients,
+    duplicates,
   });
-  let outboxIds: number[] = [];
-  const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
-    const suppressed = await Suppression.filter(
-      tx,
-      projectId,
-      "email",
-      recipients.map((r) => r.address),
-    );
-    for (const recipient of recipients) {
-      if (suppressed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
-    }
-    const counts = {
-      accepted: recipients.length - suppressed.size,
-      suppressed: suppressed.size,
-      duplicates,
-    };
-    const written = await Notification.write(tx, {
-      channel: "email",
-      projectId,
-      content,
-      variables: shared,
-      tags: input.tags ?? {},
-      recipients,
-      counts,
-    });
-    outboxIds = written.outboxIds;
-    const id = written.id;
-    return { id, channel: "email", status: "queued", recipients: counts };
-  });
-
-  if (!replayed) await Notification.accepted(response, outboxIds);
-  return response;
 }
 
 export interface DeliverOptions extends Dispatch.DispatchOptions {

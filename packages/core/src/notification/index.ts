@@ -4,9 +4,12 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
 import { AppError } from "../error";
+import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import { hmac } from "../otp/code";
 import * as Outbox from "../outbox";
+import * as RateLimit from "../ratelimit";
+import * as Suppression from "../suppression";
 import { notifications } from "./notification.sql";
 
 export const Channel = z.enum(["email", "sms", "push"]);
@@ -129,19 +132,71 @@ export async function write(
 
 const metricPrefix: Record<Channel, string> = { email: "Emails", sms: "Sms", push: "Push" };
 
+export interface Accepted<C extends Channel = Channel> {
+  id: string;
+  channel: C;
+  status: "queued";
+  recipients: z.infer<typeof Recipients>;
+}
+
 /**
- * After the commit of a new send: publishes its queue messages, counts it and logs it (ids and
- * counts only). A replayed request does none of this.
+ * The end of every send, once its recipients are known and checked: the project's limits (outside
+ * the transaction: a refusal is recorded, and a 1-connection pool is not held), then in one
+ * transaction, with the Idempotency-Key's claim, the suppression list, the notification, its
+ * deliveries and their queue messages. After the commit the messages are published (or by the
+ * sweeper, if that fails), counted and logged (ids and counts only). A replay does none of that.
  */
-export async function accepted(
-  notification: { id: string; channel: Channel; recipients: z.infer<typeof Recipients> },
-  outboxIds: number[],
-): Promise<void> {
-  await Outbox.publishSoon(outboxIds);
-  const { id, channel, recipients } = notification;
-  Log.count(`${metricPrefix[channel]}Accepted`, recipients.accepted);
-  Log.count(`${metricPrefix[channel]}Suppressed`, recipients.suppressed);
-  Log.logger.info("notification accepted", { notificationId: id, channel, ...recipients });
+export async function accept<C extends Channel>(input: {
+  claim: Idempotency.Claim | undefined;
+  channel: C;
+  projectId: string;
+  keyId: string | undefined;
+  content: unknown;
+  variables: Record<string, unknown>;
+  tags: Record<string, string> | undefined;
+  /** Without repeats; those already `suppressed` (an inactive device) count as such. */
+  recipients: Recipient[];
+  duplicates: number;
+}): Promise<Accepted<C>> {
+  const { claim, channel, projectId, recipients } = input;
+  await RateLimit.checkSend({
+    projectId,
+    keyId: input.keyId,
+    channel,
+    recipients: recipients.filter((r) => r.status === "queued").length,
+  });
+  let outboxIds: number[] = [];
+  const { response, replayed } = await Idempotency.once(claim, async (tx) => {
+    const listed = await Suppression.filter(
+      tx,
+      projectId,
+      channel,
+      recipients.map((r) => r.address),
+    );
+    for (const recipient of recipients) {
+      if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
+    }
+    const suppressed = recipients.filter((r) => r.status === "suppressed").length;
+    const counts = {
+      accepted: recipients.length - suppressed,
+      suppressed,
+      duplicates: input.duplicates,
+    };
+    const written = await write(tx, { ...input, tags: input.tags ?? {}, counts });
+    outboxIds = written.outboxIds;
+    return { id: written.id, channel, status: "queued" as const, recipients: counts };
+  });
+  if (!replayed) {
+    await Outbox.publishSoon(outboxIds);
+    Log.count(`${metricPrefix[channel]}Accepted`, response.recipients.accepted);
+    Log.count(`${metricPrefix[channel]}Suppressed`, response.recipients.suppressed);
+    Log.logger.info("notification accepted", {
+      notificationId: response.id,
+      channel,
+      ...response.recipients,
+    });
+  }
+  return response;
 }
 
 /** Throws not_found unless the notification exists in this project. */

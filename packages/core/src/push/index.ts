@@ -4,7 +4,6 @@ import * as Device from "../device";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
-import * as RateLimit from "../ratelimit";
 import { EndpointDisabled, type PushMessage, type PushSender } from "./sender";
 
 export {
@@ -49,12 +48,7 @@ export const SendInput = z
   });
 export type SendInput = z.infer<typeof SendInput>;
 
-export interface Accepted {
-  id: string;
-  channel: "push";
-  status: "queued";
-  recipients: { accepted: number; suppressed: number; duplicates: number };
-}
+export type Accepted = Notification.Accepted<"push">;
 
 /**
  * Accepts a push notification for users' devices and single devices: each active device gets a
@@ -85,36 +79,18 @@ export async function send(
     variables: null,
     status: device.active ? "queued" : "suppressed",
   }));
-  const suppressed = recipients.filter((r) => r.status === "suppressed").length;
-  const counts = {
-    accepted: recipients.length - suppressed,
-    suppressed,
-    duplicates: duplicatesOf(input),
-  };
-
-  await RateLimit.checkSend({
+  const { title, body, data, badge, sound } = input;
+  return Notification.accept({
+    claim,
+    channel: "push",
     projectId,
     keyId: options.keyId,
-    channel: "push",
-    recipients: counts.accepted,
+    content: { title, body, data, badge, sound } satisfies PushMessage,
+    variables: {},
+    tags: input.tags,
+    recipients,
+    duplicates: duplicatesOf(input),
   });
-  let outboxIds: number[] = [];
-  const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
-    const { title, body, data, badge, sound } = input;
-    const written = await Notification.write(tx, {
-      channel: "push",
-      projectId,
-      content: { title, body, data, badge, sound } satisfies PushMessage,
-      variables: {},
-      tags: input.tags ?? {},
-      recipients,
-      counts,
-    });
-    outboxIds = written.outboxIds;
-    return { id: written.id, channel: "push", status: "queued", recipients: counts };
-  });
-  if (!replayed) await Notification.accepted(response, outboxIds);
-  return response;
 }
 
 /** Repeated user and device ids in the request. */

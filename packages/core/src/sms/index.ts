@@ -7,8 +7,6 @@ import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import * as Notification from "../notification";
 import { hmac, recordFraud } from "../otp";
-import * as RateLimit from "../ratelimit";
-import * as Suppression from "../suppression";
 import * as Template from "../template";
 import { countryOf, Phone } from "./phone";
 import { type SmsSender, type SmsType, segments } from "./sender";
@@ -67,12 +65,7 @@ export interface Settings {
   countries: string[];
 }
 
-export interface Accepted {
-  id: string;
-  channel: "sms";
-  status: "queued";
-  recipients: { accepted: number; suppressed: number; duplicates: number };
-}
+export type Accepted = Notification.Accepted<"sms">;
 
 /** What an SMS notification keeps: inline text or the template version, and the SMS type. */
 export interface Content {
@@ -162,43 +155,17 @@ export async function send(
   }
 
   // The daily recipients limit is the project's SMS budget: past it, sends are refused (429).
-  await RateLimit.checkSend({
+  return Notification.accept({
+    claim,
+    channel: "sms",
     projectId,
     keyId: options.keyId,
-    channel: "sms",
-    recipients: recipients.length,
+    content,
+    variables: input.variables ?? {},
+    tags: input.tags,
+    recipients,
+    duplicates: input.to.length - recipients.length,
   });
-  let outboxIds: number[] = [];
-  const { response, replayed } = await Idempotency.once(claim, async (tx): Promise<Accepted> => {
-    const suppressed = await Suppression.filter(
-      tx,
-      projectId,
-      "sms",
-      recipients.map((r) => r.address),
-    );
-    for (const recipient of recipients) {
-      if (suppressed.has(recipient.address)) recipient.status = "suppressed";
-    }
-    const counts = {
-      accepted: recipients.length - suppressed.size,
-      suppressed: suppressed.size,
-      duplicates: input.to.length - recipients.length,
-    };
-    const written = await Notification.write(tx, {
-      channel: "sms",
-      projectId,
-      content,
-      variables: input.variables ?? {},
-      tags: input.tags ?? {},
-      recipients,
-      counts,
-    });
-    outboxIds = written.outboxIds;
-    return { id: written.id, channel: "sms", status: "queued", recipients: counts };
-  });
-
-  if (!replayed) await Notification.accepted(response, outboxIds);
-  return response;
 }
 
 export interface DeliverOptions extends Dispatch.DispatchOptions {
