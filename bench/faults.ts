@@ -28,16 +28,26 @@ const crashEvery = 7;
 const never = () => new Promise<never>(() => {});
 
 /**
- * An email sender that dies after every `every`th email SES accepted: the invocation fails (the
- * poller leaves its batch on the queue, as Lambda does when a function crashes) and nothing the
- * dead invocation had started is recorded or sent afterwards — not the email that triggered the
- * crash, nor the sends in flight beside it.
+ * An email sender that dies on every `every`th queue message it is handed (each message counted
+ * once, redeliveries not): right after SES accepted that message's first email, before `sent` is
+ * written. The invocation fails (the poller leaves its whole batch on the queue, as Lambda does when
+ * a function crashes) and nothing the dead invocation had started is recorded or sent afterwards.
  */
 function crashingSender(every: number) {
-  const stats = { sends: 0, crashes: 0 };
+  const stats = { messages: 0, crashes: 0 };
+  const seen = new Set<string>();
+  /** Delivery id -> the doomed message naming it, until that message has crashed a sender. */
+  const doomed = new Map<string, string>();
   const handler =
     (mailer: Email.Mailer, sendRate: number): QueueHandler =>
     (event, context) => {
+      for (const record of event.Records) {
+        if (seen.has(record.messageId)) continue;
+        seen.add(record.messageId);
+        if (++stats.messages % every !== 0) continue;
+        const { deliveryIds = [] } = JSON.parse(record.body) as { deliveryIds?: string[] };
+        for (const id of deliveryIds) doomed.set(id, record.messageId);
+      }
       let dead = false;
       let crash: (error: Error) => void = () => {};
       const crashed = new Promise<never>((_, reject) => {
@@ -50,13 +60,14 @@ function crashingSender(every: number) {
             if (dead) return never();
             const sent = await mailer.send(email);
             if (dead) return never();
-            if (++stats.sends % every === 0) {
-              dead = true;
-              stats.crashes++;
-              crash(new Error(`simulated crash after email ${stats.sends}`));
-              return never();
-            }
-            return sent;
+            const id = email.tags.find((tag) => tag.name === "delivery_id")?.value ?? "";
+            const message = doomed.get(id);
+            if (message === undefined) return sent;
+            for (const [other, of] of doomed) if (of === message) doomed.delete(other);
+            dead = true;
+            stats.crashes++;
+            crash(new Error(`simulated crash after SES accepted delivery ${id}`));
+            return never();
           },
         },
       });
@@ -89,7 +100,7 @@ async function run(bench: BenchStack, config: BenchConfig, fault: Fault): Promis
   try {
     await bench.clearMailbox();
     const codes = await issueOtps(sql, project.id, Math.ceil((rate * duration) / 4) + 1);
-    let what = `an email sender that crashes after every ${crashEvery}th email SES accepted, all run long (drain included)`;
+    let what = `the email sender crashes on every ${crashEvery}th queue message, right after SES accepted its first email (all run long, drain included)`;
     let injected: Promise<void> | undefined;
     const inject = async (at: number) => {
       if (fault === "postgres") {
@@ -134,9 +145,10 @@ async function run(bench: BenchStack, config: BenchConfig, fault: Fault): Promis
       `| recipients accepted (2xx answers) | ${num(result.accepted)}; deliveries in Postgres ${num(result.deliveries)} (${num(result.unanswered)} committed whose answer was not a 2xx) |`,
       `| deliveries once drained | ${statusList(result.statuses)} |`,
       `| drain | ${drained.settled ? "settled" : "**not settled**"} in ${seconds(drained.settledMs)}; ${drained.sweeps} sweep(s) after moving the clock 5 min each: ${num(drained.requeued)} deliveries requeued, ${num(drained.republished)} outbox rows published |`,
+      `| email DLQ | ${drained.redriven ? `${num(drained.redriven)} message(s) had used their 5 receives (each crash returns its whole batch of up to 10): redriven, as \`pregon dlq redrive\` does` : "empty"} |`,
       ...(crash
         ? [
-            `| crashes | ${num(crash.stats.crashes)} (after ${num(crash.stats.sends)} emails SES accepted) |`,
+            `| crashes | ${num(crash.stats.crashes)} (of ${num(crash.stats.messages)} queue messages) |`,
           ]
         : []),
       `| emails in the mailbox | ${num(result.inMailbox)} |`,
@@ -154,7 +166,7 @@ async function run(bench: BenchStack, config: BenchConfig, fault: Fault): Promis
 const titles: Record<Fault, string> = {
   postgres: "Postgres restarted mid-load",
   fauxqs: "Queue emulator restarted mid-load",
-  crash: `A sender that crashes on every ${crashEvery}th email`,
+  crash: `A sender that crashes on every ${crashEvery}th message`,
 };
 
 export async function faults(bench: BenchStack, config: BenchConfig): Promise<Section> {
@@ -174,6 +186,8 @@ ${latencyHeader}
 ${latencyRows(result.answers).join("\n")}`);
   }
   const markdown = `Each run: the load section's mix at ${num(rate)} requests/s for ${num(duration)} s with one fault, then a drain (bounded: ${config.drainSeconds} s) and the same reconciliation, address by address: every accepted recipient must end in a final status, every \`sent\` one in the mailbox. The queues of these runs hide a failed batch for ${visibilitySeconds} s instead of 180 s, so it comes back within the run. What only the sweeper recovers (a delivery leased by a sender that died: its lease, 60 s, then the visibility timeout, 180 s; an outbox row whose publish failed: 1 minute) is recovered by moving Pregón's clock (core \`Clock\`, which every lease and sweeper query reads) 5 minutes forward and running the sweeper, once the queues are empty and nothing has moved for 2 s: the same code path, without waiting 4 minutes per run.
+
+Latencies count from each request's scheduled start; the client gives up after 15 s (counted as no answer), so a run's max shows how long requests caught by its fault waited.
 
 Duplicates are emails in the mailbox beyond one per delivery. docs/email.md names the one duplicate the design cannot prevent: SES accepted the email and the sender could not record \`sent\` (it died, or Postgres was down); after the lease the delivery is sent again.
 

@@ -12,6 +12,7 @@ import {
   createPushSender,
   createSmsSender,
 } from "@pregon/functions/handlers/sender";
+import { redrive } from "@pregon/functions/local/dlq";
 import { createInbox } from "@pregon/functions/local/inbox";
 import { type QueueHandler, startPoller } from "@pregon/functions/local/poller";
 import { type AwsEndpoint, declarePipelines, type Stack } from "@pregon/functions/local/stack";
@@ -40,6 +41,8 @@ export interface Pipeline {
   /** Messages on a queue, visible or in flight. */
   depth(queue: QueueName): Promise<number>;
   purge(): Promise<void>;
+  /** Moves the email DLQ's messages back to the email queue, as `pregon dlq redrive` does. */
+  redriveEmail(): Promise<{ moved: number; requeued: number }>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +96,8 @@ export async function startPipeline(stack: Stack, options: PipelineOptions): Pro
         await sqs.send(new PurgeQueueCommand({ QueueUrl: queue.url }));
       }
     },
+    redriveEmail: () =>
+      redrive(sqs, "email", { queueUrl: queues.email.url, dlqUrl: queues.email.dlqUrl }),
     async stop() {
       await Promise.all(pollers.map((poller) => poller.stop()));
       sqs.destroy();

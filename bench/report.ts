@@ -15,6 +15,8 @@ export function report(input: {
   return `# Benchmarks
 
 Written by \`${input.command}\` (\`bench/run.ts\`); run it again to replace these numbers.
+\`BENCH_LOAD_SECONDS=N\` shortens the load section, \`BENCH_QUICK=1\` runs every section in a few
+seconds (what \`test/bench.test.ts\` checks), \`BENCH_OUT=file\` writes the report elsewhere.
 ${config.quick ? "\n**Quick mode: a few requests per section, for checking the harness; the numbers mean little.**\n" : ""}
 | | |
 | --- | --- |

@@ -53,6 +53,6 @@ describe("npm run bench (quick mode)", () => {
     // Nothing lost, under load and through the crashing sender.
     expect(report.match(/lost[^|]*\| \*\*(\d+)\*\*/g)?.length).toBe(2);
     expect(report).not.toMatch(/lost[^|]*\| \*\*[1-9]/);
-    expect(report).toContain("### A sender that crashes on every 7th email");
+    expect(report).toContain("### A sender that crashes on every 7th message");
   }, 120_000);
 });
