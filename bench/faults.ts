@@ -187,7 +187,7 @@ ${latencyRows(result.answers).join("\n")}`);
   }
   const markdown = `Each run: the load section's mix at ${num(rate)} requests/s for ${num(duration)} s with one fault, then a drain (bounded: ${config.drainSeconds} s) and the same reconciliation, address by address: every accepted recipient must end in a final status, every \`sent\` one in the mailbox. The queues of these runs hide a failed batch for ${visibilitySeconds} s instead of 180 s, so it comes back within the run. What only the sweeper recovers (a delivery leased by a sender that died: its lease, 60 s, then the visibility timeout, 180 s; an outbox row whose publish failed: 1 minute) is recovered by moving Pregón's clock (core \`Clock\`, which every lease and sweeper query reads) 5 minutes forward and running the sweeper, once the queues are empty and nothing has moved for 2 s: the same code path, without waiting 4 minutes per run.
 
-Latencies count from each request's scheduled start; the client gives up after 15 s (counted as no answer), so a run's max shows how long requests caught by its fault waited.
+Latencies count from when each request was sent; the client gives up after 15 s (counted as no answer), so a run's max shows how long requests caught by its fault waited.
 
 Duplicates are emails in the mailbox beyond one per delivery. docs/email.md names the one duplicate the design cannot prevent: SES accepted the email and the sender could not record \`sent\` (it died, or Postgres was down); after the lease the delivery is sent again.
 
