@@ -4,38 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bundleEntry, lambdaEntries, root } from "../scripts/bundle";
+import { bundleEntry, lambdaEntries, lambdaImportEnv, root } from "../scripts/bundle";
 import type { BenchConfig, Section } from "./config";
 import { median, ms, num } from "./stats";
-
-const link = (value: unknown) => JSON.stringify(value);
-const topic = (name: string) => link({ arn: `arn:aws:sns:us-east-1:111111111111:${name}` });
-
-/** What a function gets on AWS at import (its SST links and settings); nothing is reached. */
-const lambdaEnv = {
-  PATH: process.env.PATH,
-  AWS_REGION: "us-east-1",
-  AWS_ACCESS_KEY_ID: "test",
-  AWS_SECRET_ACCESS_KEY: "test",
-  LOG_LEVEL: "SILENT",
-  POWERTOOLS_METRICS_DISABLED: "true",
-  NODE_ENV: "production",
-  // Set, so the email sender does not ask SES for its quota at import.
-  PREGON_SES_MAX_SEND_RATE: "14",
-  SST_RESOURCE_Database: link({
-    host: "127.0.0.1",
-    port: 1,
-    username: "postgres",
-    password: "postgres",
-    database: "pregon",
-  }),
-  SST_RESOURCE_OtpPepper: link({ value: "p".repeat(40) }),
-  SST_RESOURCE_Templates: link({ name: "templates" }),
-  SST_RESOURCE_EmailTopic: topic("email"),
-  SST_RESOURCE_SmsTopic: topic("sms"),
-  SST_RESOURCE_PushTopic: topic("push"),
-  SST_RESOURCE_EventsTopic: topic("events"),
-};
 
 /** Imports `file` in a fresh process: [ms importing it, ms from process start to handler ready]. */
 function coldImport(file: string): [number, number] {
@@ -49,7 +20,7 @@ function coldImport(file: string): [number, number] {
   const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     encoding: "utf8",
     timeout: 60_000,
-    env: lambdaEnv,
+    env: lambdaImportEnv(),
   });
   if (result.status !== 0) throw new Error(`importing ${file} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as [number, number];

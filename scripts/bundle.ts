@@ -81,6 +81,39 @@ export async function bundleEntry(entry: string, outdir?: string): Promise<Bundl
   return { entry, file, bytes: (await stat(file)).size, mapBytes, metafile: result.metafile! };
 }
 
+const link = (value: unknown) => JSON.stringify(value);
+const topic = (name: string) => link({ arn: `arn:aws:sns:us-east-1:111111111111:${name}` });
+
+/**
+ * What a bundle finds in its environment on AWS when it is imported: the runtime's settings and
+ * its SST links (`SST_RESOURCE_*`), pointing nowhere (nothing is reached at import). Used to load
+ * the bundles here (test/bundles.test.ts, bench/coldstart.ts).
+ */
+export const lambdaImportEnv = (): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "test",
+  AWS_SECRET_ACCESS_KEY: "test",
+  LOG_LEVEL: "SILENT",
+  POWERTOOLS_METRICS_DISABLED: "true",
+  NODE_ENV: "production",
+  // Set, so the email sender does not ask SES for its quota at import.
+  PREGON_SES_MAX_SEND_RATE: "14",
+  SST_RESOURCE_Database: link({
+    host: "127.0.0.1",
+    port: 1,
+    username: "postgres",
+    password: "postgres",
+    database: "pregon",
+  }),
+  SST_RESOURCE_OtpPepper: link({ value: "p".repeat(40) }),
+  SST_RESOURCE_Templates: link({ name: "templates" }),
+  SST_RESOURCE_EmailTopic: topic("email"),
+  SST_RESOURCE_SmsTopic: topic("sms"),
+  SST_RESOURCE_PushTopic: topic("push"),
+  SST_RESOURCE_EventsTopic: topic("events"),
+});
+
 /** Every Lambda entry of infra/settings.ts: "packages/functions/src/http.handler" -> ".../http.ts". */
 export const lambdaEntries = () => [
   ...new Set(Object.values(functions).map(({ handler }) => handler.replace(/\.[^./]+$/, ".ts"))),

@@ -10,6 +10,7 @@ import {
   type Bundle,
   bundleEntry,
   lambdaEntries,
+  lambdaImportEnv,
   packagesIn,
   root,
   unwanted,
@@ -52,8 +53,6 @@ describe("Lambda bundles", () => {
   });
 
   it("the http bundle loads and answers /health, /openapi.json and a REST call", () => {
-    const link = (value: unknown) => JSON.stringify(value);
-    const topic = (name: string) => link({ arn: `arn:aws:sns:us-east-1:111111111111:${name}` });
     const script = `
       const { handler } = await import(${JSON.stringify(bundles.get("packages/functions/src/http.ts")!.file)});
       const event = (method, path, body) => ({
@@ -72,29 +71,8 @@ describe("Lambda bundles", () => {
     const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
       encoding: "utf8",
       timeout: 30_000,
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "test",
-        AWS_SECRET_ACCESS_KEY: "test",
-        LOG_LEVEL: "SILENT",
-        POWERTOOLS_METRICS_DISABLED: "true",
-        NODE_ENV: "production",
-        // Never reached: no route below needs the database.
-        SST_RESOURCE_Database: link({
-          host: "127.0.0.1",
-          port: 1,
-          username: "postgres",
-          password: "postgres",
-          database: "pregon",
-        }),
-        SST_RESOURCE_OtpPepper: link({ value: "p".repeat(40) }),
-        SST_RESOURCE_Templates: link({ name: "templates" }),
-        SST_RESOURCE_EmailTopic: topic("email"),
-        SST_RESOURCE_SmsTopic: topic("sms"),
-        SST_RESOURCE_PushTopic: topic("push"),
-        SST_RESOURCE_EventsTopic: topic("events"),
-      },
+      // The database is never reached: no route below needs it.
+      env: lambdaImportEnv(),
     });
     expect(result.status, result.stderr).toBe(0);
     const answers = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as [string, number][];
