@@ -6,6 +6,7 @@
 //   BENCH_OUT=/tmp/b.md npm run bench    write the report elsewhere
 //
 // Traffic goes to loopback only; every run is bounded in requests and time and stops by itself.
+import { spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,6 +63,8 @@ async function main() {
     sections,
   });
   await writeFile(out, markdown);
+  // The repo's formatter aligns the tables (`biome check` in `npm test` expects it).
+  spawnSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", out], { cwd: root });
   const failures = sections.flatMap((section) => section.failures);
   process.stderr.write(
     `bench: wrote ${out} in ${((performance.now() - started) / 1000).toFixed(0)} s${failures.length ? `; ${failures.length} failure(s):\n  ${failures.join("\n  ")}` : ""}\n`,
