@@ -40,6 +40,7 @@ const environment: Record<EnvName, $util.Input<string> | undefined> = {
   PREGON_SMS_RATE: String(smsRatePerInstance(sms.accountRate)),
   PREGON_PUSH_APNS_APPLICATION_ARN: pushApplicationArns.apns,
   PREGON_PUSH_FCM_APPLICATION_ARN: pushApplicationArns.fcm,
+  PREGON_PUSH_APNS_SANDBOX: String(deployConfig.push.apns?.sandbox ?? false),
 };
 
 function permissions(setting: FunctionSetting): sst.aws.FunctionPermissionArgs[] {

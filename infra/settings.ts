@@ -78,7 +78,8 @@ export type EnvName =
   | "PREGON_SMS_ORIGINATION_NUMBER"
   | "PREGON_SMS_RATE"
   | "PREGON_PUSH_APNS_APPLICATION_ARN"
-  | "PREGON_PUSH_FCM_APPLICATION_ARN";
+  | "PREGON_PUSH_FCM_APPLICATION_ARN"
+  | "PREGON_PUSH_APNS_SANDBOX";
 
 /** How a function is invoked, and so how many instances of it can run at once. */
 export type Trigger =
@@ -176,7 +177,12 @@ export const functions = {
         on: "pushApplications",
       },
     ],
-    environment: ["PREGON_PUSH_APNS_APPLICATION_ARN", "PREGON_PUSH_FCM_APPLICATION_ARN"],
+    environment: [
+      "PREGON_PUSH_APNS_APPLICATION_ARN",
+      "PREGON_PUSH_FCM_APPLICATION_ARN",
+      // An APNS_SANDBOX application takes its payload under that key, not APNS.
+      "PREGON_PUSH_APNS_SANDBOX",
+    ],
     trigger: sender("push", 4),
   },
   /** Facts from the events topic -> the append-only audit log. */
