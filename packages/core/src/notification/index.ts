@@ -132,6 +132,15 @@ export async function write(
 
 const metricPrefix: Record<Channel, string> = { email: "Emails", sms: "Sms", push: "Push" };
 
+/** What a send answers with (202): the schema each channel's route declares. */
+export const acceptedOf = <C extends Channel>(channel: C) =>
+  z.object({
+    id: z.uuid(),
+    channel: z.literal(channel),
+    status: z.literal("queued"),
+    recipients: Recipients,
+  });
+
 export interface Accepted<C extends Channel = Channel> {
   id: string;
   channel: C;

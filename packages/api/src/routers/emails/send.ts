@@ -1,14 +1,6 @@
 import { Email, Notification } from "@pregon/core";
-import { z } from "zod";
 import { sendProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
-
-export const SendEmailOutput = z.object({
-  id: z.uuid(),
-  channel: z.literal("email"),
-  status: z.literal("queued"),
-  recipients: Notification.Recipients,
-});
 
 export const send = sendProcedure("emails:send")
   .meta({
@@ -40,7 +32,7 @@ export const send = sendProcedure("emails:send")
     },
   })
   .input(Email.SendInput)
-  .output(SendEmailOutput)
+  .output(Notification.acceptedOf("email"))
   .mutation(({ ctx, input }) =>
     Email.send(ctx.principal.projectId, input, ctx.settings.email, {
       idempotencyKey: ctx.idempotencyKey,

@@ -1,14 +1,6 @@
 import { Notification, Push } from "@pregon/core";
-import { z } from "zod";
 import { sendProcedure } from "../../trpc";
 import { exampleDevice, exampleIds } from "../examples";
-
-export const SendPushOutput = z.object({
-  id: z.uuid(),
-  channel: z.literal("push"),
-  status: z.literal("queued"),
-  recipients: Notification.Recipients,
-});
 
 export const send = sendProcedure("push:send")
   .meta({
@@ -42,7 +34,7 @@ export const send = sendProcedure("push:send")
     },
   })
   .input(Push.SendInput)
-  .output(SendPushOutput)
+  .output(Notification.acceptedOf("push"))
   .mutation(({ ctx, input }) =>
     Push.send(ctx.principal.projectId, input, {
       idempotencyKey: ctx.idempotencyKey,

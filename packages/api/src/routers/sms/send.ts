@@ -1,14 +1,6 @@
 import { Notification, Sms } from "@pregon/core";
-import { z } from "zod";
 import { sendProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
-
-export const SendSmsOutput = z.object({
-  id: z.uuid(),
-  channel: z.literal("sms"),
-  status: z.literal("queued"),
-  recipients: Notification.Recipients,
-});
 
 export const send = sendProcedure("sms:send")
   .meta({
@@ -38,7 +30,7 @@ export const send = sendProcedure("sms:send")
     },
   })
   .input(Sms.SendInput)
-  .output(SendSmsOutput)
+  .output(Notification.acceptedOf("sms"))
   .mutation(({ ctx, input }) =>
     Sms.send(ctx.principal.projectId, input, ctx.settings.sms, {
       idempotencyKey: ctx.idempotencyKey,
