@@ -151,9 +151,7 @@ export async function send(
   settings: Settings,
   options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
 ): Promise<Accepted> {
-  const claim = options.idempotencyKey
-    ? { projectId, key: options.idempotencyKey, operation: "emails.send", input }
-    : undefined;
+  const claim = Idempotency.claim(projectId, options.idempotencyKey, "emails.send", input);
   // A repeated request gets its first answer, before any check or limit.
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;

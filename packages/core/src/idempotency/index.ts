@@ -18,6 +18,14 @@ export interface Claim {
   input: unknown;
 }
 
+/** The claim of a request sent with an Idempotency-Key; none without one. */
+export const claim = (
+  projectId: string,
+  key: string | undefined,
+  operation: string,
+  input: unknown,
+): Claim | undefined => (key ? { projectId, key, operation, input } : undefined);
+
 const hashOf = (operation: string, input: unknown) =>
   createHash("sha256").update(operation).update("\0").update(JSON.stringify(input)).digest("hex");
 

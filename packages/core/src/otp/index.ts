@@ -5,10 +5,11 @@ import * as Database from "../db";
 import { deliveries } from "../delivery/delivery.sql";
 import type * as Email from "../email";
 import { AppError, type Reason } from "../error";
+import * as Fraud from "../fraud";
 import * as Log from "../log";
 import * as Notification from "../notification";
 import * as Outbox from "../outbox";
-import { countryOf, maskPhone, Phone, prefixOf } from "../sms/phone";
+import { maskPhone, Phone, prefixOf } from "../sms/phone";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
 import { fraudEvents, otpFailures, otps } from "./otp.sql";
@@ -146,14 +147,6 @@ const refusals: Partial<Record<Reason, string>> = {
   otp_prefix_limit: "Too many codes for numbers of this range; try again later",
 };
 
-/** Records a refused request as a fraud event (OTP rules, SMS countries). */
-export async function recordFraud(
-  tx: Database.Tx | Database.Db,
-  event: Omit<typeof fraudEvents.$inferInsert, "at">,
-) {
-  await tx.insert(fraudEvents).values({ ...event, at: Clock.now() });
-}
-
 /**
  * Issues a code: the rules of DESIGN.md §4 are checked with the destination locked (concurrent
  * requests for one destination queue up, so none slips past the cooldown), then the OTP row (no code
@@ -170,19 +163,13 @@ export async function send(
   const destinationHmac = hmac("destination", projectId, input.channel, destination);
   const clientIpHmac = input.clientIp ? hmac("ip", projectId, input.clientIp) : null;
   const prefixHmac = sms ? hmac("prefix", projectId, prefixOf(destination)) : null;
-  if (sms && !settings.sms.countries.includes(countryOf(destination) ?? "")) {
-    await recordFraud(Database.use(), {
+  if (sms) {
+    await Fraud.assertSmsCountry(Database.use(), destination, settings.sms.countries, "to", {
       projectId,
       keyId,
       destinationHmac,
       clientIpHmac,
-      rule: "sms_country_not_allowed",
     });
-    Log.count("FraudRefusals");
-    throw new AppError(
-      "sms_country_not_allowed",
-      `to: numbers of ${countryOf(destination) ?? "this region"} are not allowed`,
-    );
   }
   const language = input.locale?.split("-")[0] ?? "en";
   const template = input.template
@@ -269,7 +256,7 @@ export async function send(
     }
     if (refusal) {
       // Committed with the transaction: the refusal is thrown after it.
-      await recordFraud(tx, {
+      await Fraud.record(tx, {
         projectId,
         keyId,
         destinationHmac,
@@ -420,7 +407,7 @@ export async function verify(projectId: string, id: string, code: string): Promi
               : "invalid"; // not sent yet: no code can match
   if (reason === "locked") await announce("otp.locked", "OtpLocked");
   if (reason === "locked" || reason === "max_attempts") {
-    await recordFraud(Database.use(), {
+    await Fraud.record(Database.use(), {
       projectId,
       otpId: id,
       destinationHmac: row.destination_hmac,

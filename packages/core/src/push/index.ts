@@ -59,9 +59,7 @@ export async function send(
   input: SendInput,
   options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
 ): Promise<Accepted> {
-  const claim = options.idempotencyKey
-    ? { projectId, key: options.idempotencyKey, operation: "push.send", input }
-    : undefined;
+  const claim = Idempotency.claim(projectId, options.idempotencyKey, "push.send", input);
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
 

@@ -3,12 +3,11 @@ import * as Database from "../db";
 import type * as Dispatch from "../delivery/dispatch";
 import { dispatch } from "../delivery/dispatch";
 import { AppError } from "../error";
+import * as Fraud from "../fraud";
 import * as Idempotency from "../idempotency";
-import * as Log from "../log";
 import * as Notification from "../notification";
-import { hmac, recordFraud } from "../otp";
 import * as Template from "../template";
-import { countryOf, Phone } from "./phone";
+import { Phone } from "./phone";
 import { type SmsSender, type SmsType, segments } from "./sender";
 
 export { countryOf, defaultCountries, maskPhone, Phone, prefixOf } from "./phone";
@@ -76,32 +75,6 @@ export interface Content {
   otp?: { id: string };
 }
 
-/**
- * Refuses a number outside the allowed countries, recording the refusal as a fraud event (SMS
- * pumping sends to expensive destinations). `field` names it in the error.
- */
-export async function assertCountry(
-  projectId: string,
-  keyId: string | undefined,
-  phone: string,
-  settings: Settings,
-  field: string,
-) {
-  const country = countryOf(phone);
-  if (country && settings.countries.includes(country)) return;
-  await recordFraud(Database.use(), {
-    projectId,
-    keyId,
-    destinationHmac: hmac("destination", projectId, "sms", phone),
-    rule: "sms_country_not_allowed",
-  });
-  Log.count("FraudRefusals");
-  throw new AppError(
-    "sms_country_not_allowed",
-    `${field}: numbers of ${country ?? "this region"} are not allowed (allowed: ${settings.countries.join(", ")})`,
-  );
-}
-
 async function textOf(content: Content): Promise<string> {
   if (!content.template) return content.text!;
   const source = await Template.load(content.template.version);
@@ -119,9 +92,7 @@ export async function send(
   settings: Settings,
   options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
 ): Promise<Accepted> {
-  const claim = options.idempotencyKey
-    ? { projectId, key: options.idempotencyKey, operation: "sms.send", input }
-    : undefined;
+  const claim = Idempotency.claim(projectId, options.idempotencyKey, "sms.send", input);
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
 
@@ -141,7 +112,11 @@ export async function send(
     const { phone, variables } = typeof entry === "string" ? { phone: entry } : entry;
     if (seen.has(phone)) continue;
     seen.add(phone);
-    await assertCountry(projectId, options.keyId, phone, settings, `to.${i}`);
+    await Fraud.assertSmsCountry(Database.use(), phone, settings.countries, `to.${i}`, {
+      projectId,
+      keyId: options.keyId,
+      destinationHmac: Notification.recipientHmac(projectId, "sms", phone),
+    });
     if (recipients.length === 0) {
       Template.renderText(compiled, { ...input.variables, ...variables });
     }

@@ -1,0 +1,34 @@
+import * as Clock from "../clock";
+import type * as Database from "../db";
+import { AppError } from "../error";
+import * as Log from "../log";
+import { fraudEvents } from "../otp/otp.sql";
+import { countryOf } from "../sms/phone";
+
+export type Event = Omit<typeof fraudEvents.$inferInsert, "at">;
+
+/** Records a refused request as a fraud event (OTP rules, SMS countries). */
+export async function record(tx: Database.Tx | Database.Db, event: Event): Promise<void> {
+  await tx.insert(fraudEvents).values({ ...event, at: Clock.now() });
+}
+
+/**
+ * Refuses an SMS to a number outside the allowed countries (SMS pumping sends to expensive
+ * destinations): the refusal is recorded as a fraud event, then thrown naming `field`.
+ */
+export async function assertSmsCountry(
+  db: Database.Db,
+  phone: string,
+  countries: string[],
+  field: string,
+  event: Omit<Event, "rule">,
+): Promise<void> {
+  const country = countryOf(phone);
+  if (country && countries.includes(country)) return;
+  await record(db, { ...event, rule: "sms_country_not_allowed" });
+  Log.count("FraudRefusals");
+  throw new AppError(
+    "sms_country_not_allowed",
+    `${field}: numbers of ${country ?? "this region"} are not allowed (allowed: ${countries.join(", ")})`,
+  );
+}
