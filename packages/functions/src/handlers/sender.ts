@@ -22,12 +22,12 @@ type Deliver = (
  */
 export function createSender(channel: string, deliver: Deliver, options: { sendRate: number }) {
   const pace = pacer(options.sendRate);
+  // A record that cannot be finished before the function times out is left for another receive
+  // rather than cut off mid-way (a timeout would return the whole batch).
+  const needed = (Notification.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     for (const record of event.Records) {
-      // A record that cannot be finished before the function times out is left for another
-      // receive rather than cut off mid-way (a timeout would return the whole batch).
-      const needed = (Notification.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
       if (context && context.getRemainingTimeInMillis() < needed) {
         failed.push(record.messageId);
         continue;
