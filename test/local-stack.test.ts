@@ -60,6 +60,26 @@ const isOpen = (port: string) =>
     socket.once("error", () => done(false));
   });
 
+/**
+ * The local addresses listening on `port`, read from the kernel's socket tables (Linux): an
+ * address bound to every interface reads 0.0.0.0 or ::.
+ */
+function listeners(port: string): string[] {
+  const hex = Number(port).toString(16).toUpperCase().padStart(4, "0");
+  const found: string[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== "0A" || !local?.endsWith(`:${hex}`)) continue; // 0A: LISTEN
+      const address = local.slice(0, -5);
+      found.push(
+        address === "0100007F" ? "127.0.0.1" : /^0+$/.test(address) ? "any" : `other:${address}`,
+      );
+    }
+  }
+  return found;
+}
+
 const me = (port: string, key: string) =>
   fetch(`http://127.0.0.1:${port}/v1/me`, { headers: { authorization: `Bearer ${key}` } });
 
@@ -82,6 +102,10 @@ describe("npm start", () => {
     expect((await fetch(`http://127.0.0.1:${env.PREGON_MAILBOX_PORT}/store`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${env.PREGON_AWS_PORT}/health`)).status).toBe(200);
     expect((await me(env.PORT, bootstrap)).status).toBe(200);
+    // Queues, templates, mail and the database are for this machine only, not its network.
+    for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
+      expect({ port, on: listeners(port) }).toEqual({ port, on: ["127.0.0.1"] });
+    }
     const created = await fetch(`http://127.0.0.1:${env.PORT}/v1/keys`, {
       method: "POST",
       headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import sesLocal from "aws-ses-v2-local";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { buildApp } from "fauxqs";
 import postgres from "postgres";
 import {
   maxReceiveCount,
@@ -48,8 +49,6 @@ export interface Stack {
   topics: Record<TopicName, string>;
   queues: Record<QueueName, QueueRef>;
   bucket: string;
-  /** The emulator itself, for tests that declare their own queues. */
-  fauxqs: FauxqsServer;
   stop(): Promise<void>;
 }
 
@@ -165,6 +164,25 @@ export async function startPostgres(options: {
 }
 
 /**
+ * SQS, SNS and S3 (fauxqs) on loopback only: what the queues and the template bucket hold is not
+ * for the rest of the network. (fauxqs's own `startFauxqs` listens on every interface.)
+ */
+export async function startAwsEmulator(
+  port: number,
+  region: string,
+): Promise<{ aws: AwsEndpoint; stop(): Promise<void> }> {
+  const app = buildApp({ logger: false, host: "localhost", defaultRegion: region });
+  await app.listen({ port, host: "127.0.0.1" });
+  const { port: bound } = app.server.address() as AddressInfo;
+  const aws = {
+    endpoint: `http://127.0.0.1:${bound}`,
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  };
+  return { aws, stop: () => app.close() };
+}
+
+/**
  * Declares every pipeline through the AWS APIs (SNS and SQS), names prefixed: a topic, its queue
  * with a redrive policy and its DLQ, and a raw-delivery subscription.
  */
@@ -239,20 +257,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       adminUrl = pg.adminUrl;
     }
 
-    const fauxqs = await startFauxqs({
-      port: options.awsPort,
-      host: "localhost",
-      logger: false,
-      defaultRegion: options.region,
-    });
-    stops.push(() => fauxqs.stop());
-    const aws: AwsEndpoint = {
-      endpoint: `http://127.0.0.1:${fauxqs.port}`,
-      region: options.region,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    };
+    const { aws, stop: stopAws } = await startAwsEmulator(options.awsPort, options.region);
+    stops.push(stopAws);
     const { topics, queues } = await declarePipelines(aws, "pregon");
-    fauxqs.createBucket(templatesBucket);
+    const s3 = new S3Client({ ...aws, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: templatesBucket }));
+    s3.destroy();
 
     const mailbox: Server = await startMailbox({ host: "127.0.0.1", port: options.mailboxPort });
     stops.push(
@@ -272,7 +282,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       topics,
       queues,
       bucket: templatesBucket,
-      fauxqs,
       stop: stopAll,
     };
   } catch (error) {
