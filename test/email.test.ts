@@ -106,7 +106,7 @@ describe("POST /v1/emails", () => {
     expect(
       byRecipient[`=?UTF-8?B?${Buffer.from("Ana Pérez").toString("base64")}?= <ana@${domain}>`],
     ).toMatchObject({
-      from: "Billing <billing@pregon.test>",
+      from: '"Billing" <billing@pregon.test>',
       replyTo: ["help@pregon.test"],
       subject: "Hola Ana",
       body: { html: "<p>Ana: &lt;b&gt;Pro&lt;/b&gt;</p>", text: "Ana: <b>Pro</b>" },
@@ -154,8 +154,12 @@ describe("POST /v1/emails", () => {
     expect(accepted.body.recipients).toEqual({ accepted: 2, suppressed: 0, duplicates: 2 });
     const [record] = await receiveAll(1);
     expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
-    const subjects = (await mailbox(domain)).map((email) => email.subject).sort();
-    expect(subjects).toEqual(["first", "shared"]);
+    const emails = await mailbox(domain);
+    expect(emails.map((email) => email.subject).sort()).toEqual(["first", "shared"]);
+    // The default sender's name is not ASCII: SES takes it RFC 2047-encoded.
+    expect(emails[0]!.from).toBe(
+      `=?UTF-8?B?${Buffer.from("Pregón").toString("base64")}?= <no-reply@pregon.test>`,
+    );
     await acknowledge([record!]);
   });
 
@@ -190,6 +194,37 @@ describe("POST /v1/emails", () => {
       [
         { to: [{ email: "a@a.example", name: "A\nB" }], subject: "s", text: "t" },
         /^to\.0\.name: must be one line/,
+        "invalid_input",
+      ],
+      // A second mailbox smuggled into From or Reply-To.
+      [
+        {
+          to: ["a@a.example"],
+          subject: "s",
+          text: "t",
+          from: "ceo@bank.com, <no-reply@pregon.test>",
+        },
+        /^from: must be one email address/,
+        "invalid_input",
+      ],
+      [
+        {
+          to: ["a@a.example"],
+          subject: "s",
+          text: "t",
+          replyTo: "a@pregon.test, spy@evil.example",
+        },
+        /^replyTo: must be one email address/,
+        "invalid_input",
+      ],
+      [
+        {
+          to: ["a@a.example"],
+          subject: "s",
+          text: "t",
+          from: "CEO <ceo@bank.com> <x@pregon.test>",
+        },
+        /^from: must be one email address/,
         "invalid_input",
       ],
     ];

@@ -69,7 +69,12 @@ describe("local configuration", () => {
     })();
     expect(message).toMatch(/^ {2}PORT: /m);
     expect(message).toMatch(/^ {2}PREGON_PG_PORT: /m);
-    expect(message).toMatch(/^ {2}PREGON_EMAIL_FROM: must be an email address$/m);
+    expect(message).toMatch(
+      /^ {2}PREGON_EMAIL_FROM: must be one email address, as `address` or `Name <address>`$/m,
+    );
+    expect(() => loadLocalConfig({ PREGON_EMAIL_FROM: "a@x.example, b@y.example" })).toThrow(
+      /PREGON_EMAIL_FROM: must be one email address/,
+    );
     expect(loadLocalConfig({ PREGON_EMAIL_FROM: "Pregón <a@B.co>" }).email).toEqual({
       from: "Pregón <a@B.co>",
       senders: ["@b.co"],

@@ -3,10 +3,6 @@ import { Resource } from "sst";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
-/** "no-reply@example.com" or "Name <no-reply@example.com>" */
-const sender = z
-  .string()
-  .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, "must be an email address");
 
 /** Unset and empty mean the same: the default. */
 const unsetIfEmpty = (env: NodeJS.ProcessEnv) =>
@@ -40,7 +36,7 @@ const countryList = z
   .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "ISO 3166 alpha-2 codes, e.g. ES,MX")).min(1));
 
 const EmailEnv = z.object({
-  PREGON_EMAIL_FROM: sender.default("Pregón <no-reply@pregon.localhost>"),
+  PREGON_EMAIL_FROM: Email.MailboxText.default("Pregón <no-reply@pregon.localhost>"),
   PREGON_EMAIL_SENDERS: senderList.optional(),
   /** The countries SMS may go to (DESIGN.md §4). */
   PREGON_SMS_COUNTRIES: countryList.default(Sms.defaultCountries),
@@ -65,7 +61,7 @@ function smsSettings(e: z.infer<typeof EmailEnv>) {
 
 /** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
 function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
-  const from = Email.addressOf(e.PREGON_EMAIL_FROM);
+  const from = Email.parseMailbox(e.PREGON_EMAIL_FROM)!.address;
   return {
     from: e.PREGON_EMAIL_FROM,
     senders: e.PREGON_EMAIL_SENDERS ?? [from.slice(from.indexOf("@"))],

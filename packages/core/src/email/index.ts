@@ -4,20 +4,17 @@ import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
 import * as Template from "../template";
-import { addressOf, formatAddress, type Mailer } from "./mailer";
+import { formatMailbox, MailboxText, parseMailbox } from "./address";
+import type { Mailer } from "./mailer";
 
-export { addressOf, formatAddress, type Mailer, type OutgoingEmail, SendError } from "./mailer";
+export { formatMailbox, type Mailbox, MailboxText, parseMailbox } from "./address";
+export { type Mailer, type OutgoingEmail, SendError } from "./mailer";
 export { maxSendRate, sesMailer } from "./ses";
 
 export const maxRecipients = 10_000;
 
 const noLineBreak = (s: string) => !/[\r\n]/.test(s);
 const Variables = z.record(z.string(), z.unknown());
-const Mailbox = z
-  .string()
-  .max(320)
-  .refine(noLineBreak, "must be one line")
-  .refine((s) => z.email().safeParse(addressOf(s)).success, "must be an email address");
 
 export const Recipient = z.union([
   z.email(),
@@ -35,10 +32,10 @@ export const SendInput = z
       .min(1)
       .max(maxRecipients)
       .meta({ description: "One message each; repeated addresses (any case) are dropped" }),
-    from: Mailbox.optional().meta({
+    from: MailboxText.optional().meta({
       description: "Sender, `address` or `Name <address>`; one of the configured senders",
     }),
-    replyTo: z.email().optional(),
+    replyTo: MailboxText.optional().meta({ description: "`address` or `Name <address>`" }),
     template: z.object({ key: Template.Key, locale: Template.Locale.optional() }).optional().meta({
       description: "A stored template (PUT /v1/templates/{key}), instead of inline content",
     }),
@@ -99,8 +96,14 @@ async function sourceOf(content: Content): Promise<Template.Content> {
   return { subject: content.subject!, html: content.html ?? null, text: content.text ?? null };
 }
 
-function assertSender(from: string, senders: string[]) {
-  const address = addressOf(from);
+/** One mailbox, rebuilt: what headers carry is never the text as sent. */
+function mailbox(text: string, field: string) {
+  const parsed = parseMailbox(text);
+  if (!parsed) throw new AppError("invalid_input", `${field}: must be one email address`);
+  return parsed;
+}
+
+function assertSender({ address }: { address: string }, senders: string[]) {
   const domain = address.slice(address.lastIndexOf("@"));
   const allowed = senders.map((s) => s.toLowerCase());
   if (!allowed.includes(address) && !allowed.includes(domain)) {
@@ -156,19 +159,21 @@ export async function send(
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
 
-  const from = input.from ?? settings.from;
-  assertSender(from, settings.senders);
+  const sender = mailbox(input.from ?? settings.from, "from");
+  assertSender(sender, settings.senders);
+  const from = formatMailbox(sender);
+  const replyTo = input.replyTo ? formatMailbox(mailbox(input.replyTo, "replyTo")) : null;
   const content: Content = input.template
     ? {
         from,
-        replyTo: input.replyTo ?? null,
+        replyTo,
         template: await Template.resolve(projectId, input.template.key, input.template.locale).then(
           ({ key, locale, version }) => ({ key, locale, version }),
         ),
       }
     : {
         from,
-        replyTo: input.replyTo ?? null,
+        replyTo,
         subject: input.subject!,
         html: input.html ?? null,
         text: input.text ?? null,
@@ -211,7 +216,7 @@ function channel(
       const rendered = Template.render(compiled, variables);
       return mailer.send({
         from: content.from,
-        to: formatAddress(delivery.address, delivery.name),
+        to: formatMailbox({ address: delivery.address, name: delivery.name }),
         replyTo: content.replyTo ?? undefined,
         subject: rendered.subject,
         html: rendered.html,
