@@ -1,6 +1,7 @@
 import { createApp } from "@pregon/api";
-import { Email, Log } from "@pregon/core";
+import { Database, Email, Log } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
+import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";
@@ -111,5 +112,70 @@ describe("logs and metrics over a full email and OTP flow", () => {
     for (const secretThing of [code, secret, domain, "Secret subject", "Secret body"]) {
       expect(output).not.toContain(secretThing); // …and none of these
     }
+  });
+
+  it("log a failing statement's error by name and code, never its parameters", async () => {
+    const { secret } = await projectWithKey(["emails:send", "push:send"]);
+    const domain = uniqueDomain();
+    // Postgres refuses the rows these requests write, as it would on a full disk or a bad migration.
+    await Database.use().execute(sql`
+      create function refuse_row() returns trigger language plpgsql
+        as $$ begin raise exception 'row refused' using errcode = 'P0001'; end $$`);
+    for (const table of ["deliveries", "devices"]) {
+      await Database.use().execute(
+        sql.raw(`create trigger refuse before insert on ${table} execute function refuse_row()`),
+      );
+    }
+    const lines: string[] = [];
+    Log.logger.setLogLevel("DEBUG");
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    const spies = [
+      vi.spyOn(process.stdout, "write").mockImplementation(capture),
+      vi.spyOn(process.stderr, "write").mockImplementation(capture),
+    ];
+    const personal = {
+      address: `ana.perez@${domain}`,
+      name: "Ana Secreta Pérez",
+      ssn: "078-05-1120",
+      token: "device-token-5f3c9a7e1b2d4c6f",
+    };
+    try {
+      const sent = await callApp(app, secret, "POST", "/v1/emails", {
+        to: [{ email: personal.address, name: personal.name, variables: { ssn: personal.ssn } }],
+        subject: "Hi",
+        text: "t",
+      });
+      expect(sent.status).toBe(500);
+      const device = await callApp(app, secret, "POST", "/v1/devices", {
+        userId: "u1",
+        platform: "fcm",
+        token: personal.token,
+      });
+      expect(device.status).toBe(500);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      Log.logger.setLogLevel("SILENT");
+      for (const table of ["deliveries", "devices"]) {
+        await Database.use().execute(sql.raw(`drop trigger refuse on ${table}`));
+      }
+    }
+    const output = lines.join("");
+    const failures = lines
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line)];
+        } catch {
+          return [];
+        }
+      })
+      .filter((entry) => entry.message === "procedure failed");
+    expect(failures).toHaveLength(2);
+    // The line says what failed: the error's class, the database's code, where it was thrown.
+    expect(JSON.stringify(failures[0].error)).toContain('"code":"P0001"');
+    expect(failures[0].error).toMatchObject({ name: "TRPCError", location: expect.any(String) });
+    for (const value of Object.values(personal)) expect(output).not.toContain(value);
   });
 });

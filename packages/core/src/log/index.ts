@@ -40,8 +40,43 @@ export function redact(key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * What an error line may say of an error: its class, codes and where it was thrown. Never its
+ * message: a database error's message quotes the statement's parameters (addresses, names,
+ * variables, device tokens) and a provider's quotes the recipient. Postgres's own fields name
+ * the schema (table, column, constraint), not the data.
+ */
+const errorFields = [
+  "code",
+  "errno",
+  "severity",
+  "routine",
+  "schema_name",
+  "table_name",
+  "column_name",
+  "constraint_name",
+  "$fault",
+];
+
 /** Powertools' standard keys, plus the current request's id and key id on every line. */
 class ContextFormatter extends LogFormatter {
+  override formatError(error: Error): LogAttributes {
+    const fields = error as unknown as Record<string, unknown>;
+    const formatted: LogAttributes = {
+      name: error.name,
+      location: this.getCodeLocation(error.stack),
+      stack: error.stack?.split("\n").filter((line) => /^\s+at /.test(line)),
+    };
+    for (const key of errorFields) {
+      const value = fields[key];
+      if (typeof value === "string" || typeof value === "number") formatted[key] = value;
+    }
+    const status = (fields.$metadata as { httpStatusCode?: unknown } | undefined)?.httpStatusCode;
+    if (typeof status === "number") formatted.httpStatusCode = status;
+    if (error.cause instanceof Error) formatted.cause = this.formatError(error.cause);
+    return formatted;
+  }
+
   override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes) {
     const lambda = attributes.lambdaContext;
     return new LogItem({
