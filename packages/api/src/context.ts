@@ -17,20 +17,25 @@ export interface Settings {
  */
 export interface Context {
   requestId: string;
-  /** The bearer token as sent; checked by the `authed` middleware, never logged. */
-  apiKey: string | undefined;
+  /** Who is calling: the app authenticates the key before any procedure runs or body is read. */
+  principal: ApiKey.Principal;
   /** The `Idempotency-Key` header as sent; sends check it. */
   idempotencyKey: string | undefined;
   settings: Settings;
 }
 
-export interface AuthedContext extends Context {
-  principal: ApiKey.Principal;
+/** The bearer token as sent (never logged), or undefined. */
+export function apiKeyOf(request: Request): string | undefined {
+  const header = request.headers.get("authorization") ?? "";
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
-export function createContext(request: Request, requestId: string, settings: Settings): Context {
-  const header = request.headers.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+export function createContext(
+  request: Request,
+  requestId: string,
+  principal: ApiKey.Principal,
+  settings: Settings,
+): Context {
   const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
-  return { requestId, apiKey: match?.[1], idempotencyKey, settings };
+  return { requestId, principal, idempotencyKey, settings };
 }

@@ -21,7 +21,7 @@ const Mailbox = z
 
 export const Recipient = z.union([
   z.email(),
-  z.object({
+  z.strictObject({
     email: z.email(),
     name: z.string().max(200).refine(noLineBreak, "must be one line").optional(),
     variables: Variables.optional().meta({ description: "Override the shared variables" }),
@@ -29,7 +29,7 @@ export const Recipient = z.union([
 ]);
 
 export const SendInput = z
-  .object({
+  .strictObject({
     to: z
       .array(Recipient)
       .min(1)
@@ -39,9 +39,12 @@ export const SendInput = z
       description: "Sender, `address` or `Name <address>`; one of the configured senders",
     }),
     replyTo: z.email().optional(),
-    template: z.object({ key: Template.Key, locale: Template.Locale.optional() }).optional().meta({
-      description: "A stored template (PUT /v1/templates/{key}), instead of inline content",
-    }),
+    template: z
+      .strictObject({ key: Template.Key, locale: Template.Locale.optional() })
+      .optional()
+      .meta({
+        description: "A stored template (PUT /v1/templates/{key}), instead of inline content",
+      }),
     subject: z.string().min(1).max(998).optional().meta({ description: "LiquidJS template" }),
     html: z
       .string()
