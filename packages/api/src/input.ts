@@ -32,7 +32,9 @@ function firstUnsafe(input: unknown): Unsafe | undefined {
     for (const key of keys) {
       path.push(key);
       const keyFlaw = typeof key === "string" ? flawOf(key) : undefined;
-      const found = keyFlaw ? issue(`its name ${keyFlaw}`) : visit((value as Record<string | number, unknown>)[key]);
+      const found = keyFlaw
+        ? issue(`its name ${keyFlaw}`)
+        : visit((value as Record<string | number, unknown>)[key]);
       path.pop();
       if (found) return found;
     }
