@@ -1,5 +1,3 @@
-import type { ApiKey } from "@pregon/core";
-
 /**
  * What the app is configured with at start. Plain data declared here rather than imported, so the
  * router's types (and the SDK's bundled declarations) carry nothing of core.
@@ -11,6 +9,13 @@ export interface Settings {
   sms: { countries: string[] };
 }
 
+/** Who is calling: core's `ApiKey.Principal`, restated as plain data for the same reason. */
+export interface Principal {
+  keyId: string;
+  projectId: string;
+  scopes: string[];
+}
+
 /**
  * What every procedure sees. Plain data only, so the router's types (and the SDK built from them)
  * carry no database or AWS client types.
@@ -18,7 +23,7 @@ export interface Settings {
 export interface Context {
   requestId: string;
   /** Who is calling: the app authenticates the key before any procedure runs or body is read. */
-  principal: ApiKey.Principal;
+  principal: Principal;
   /** The `Idempotency-Key` header as sent; sends check it. */
   idempotencyKey: string | undefined;
   settings: Settings;
@@ -33,7 +38,7 @@ export function apiKeyOf(request: Request): string | undefined {
 export function createContext(
   request: Request,
   requestId: string,
-  principal: ApiKey.Principal,
+  principal: Principal,
   settings: Settings,
 ): Context {
   const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;

@@ -166,7 +166,7 @@ export async function authenticate(secret: string | undefined): Promise<Principa
 }
 
 /** `admin` holds every scope. */
-export function assertScope(principal: Principal, scope: Scope): void {
+export function assertScope(principal: { scopes: readonly string[] }, scope: Scope): void {
   if (!principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
     throw new AppError("missing_scope", `This API key lacks the '${scope}' scope`);
   }
