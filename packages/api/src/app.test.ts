@@ -1,7 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { validate } from "@readme/openapi-parser";
+import postgres from "postgres";
 import { describe, expect, it } from "vitest";
-import { bearer, projectWithKey, settings } from "../../../test/support/fixtures";
+import { z } from "zod";
+import { bearer, projectWithKey, settings, until } from "../../../test/support/fixtures";
+import { databaseUrl } from "../../../test/support/setup";
 import { createApp, maxBodyBytes } from "./app";
+import { appRouter } from "./router";
 
 const app = createApp(settings);
 const json = { "content-type": "application/json" };
@@ -76,6 +81,7 @@ describe("the HTTP app", () => {
     expect(send.description).toContain("`emails:send` scope");
     expect(Object.keys(document.paths["/v1/keys"].get.responses)).toEqual([
       "200",
+      "400",
       "401",
       "403",
       "500",
@@ -194,13 +200,19 @@ describe("the HTTP app", () => {
       status: 404,
       body: { code: "NOT_FOUND" },
     });
-    expect(await call("GET", "/v1/nowhere", "k")).toMatchObject({
+    const { secret } = await projectWithKey(["admin"]);
+    expect(await call("GET", "/v1/nowhere", secret)).toMatchObject({
       status: 404,
       body: { code: "NOT_FOUND" },
     });
+    // Without a key, /v1 and /trpc tell nothing of their routes.
+    expect(await call("GET", "/v1/nowhere")).toMatchObject({
+      status: 401,
+      body: { reason: "missing_api_key" },
+    });
   });
 
-  it("takes a POST without a body as {}, and ignores query parameters named like Object members", async () => {
+  it("takes a POST without a body as {}, and refuses query parameters named like Object members", async () => {
     const { secret } = await projectWithKey(["admin"]);
     const cancel = await app.request(`/v1/otp/${crypto.randomUUID()}/cancel`, {
       method: "POST",
@@ -208,7 +220,10 @@ describe("the HTTP app", () => {
     });
     expect(cancel.status).toBe(404);
     for (const name of ["constructor", "__proto__", "toString"]) {
-      expect((await call("GET", `/v1/suppressions?${name}=x`, secret)).status).toBe(200);
+      expect(await call("GET", `/v1/suppressions?${name}=x`, secret)).toMatchObject({
+        status: 400,
+        body: { reason: "invalid_input", issues: [{ code: "unrecognized_keys", keys: [name] }] },
+      });
     }
     expect((await call("GET", "/v1/audit?since=0000-01-01T00:00:00Z", secret)).status).toBe(400);
   });
@@ -227,5 +242,242 @@ describe("the HTTP app", () => {
 
     const batch = await call("GET", "/trpc/me.get,me.get?batch=1&input={}", secret);
     expect(batch.status).toBe(400);
+  });
+});
+
+/** A request with a raw body (or none), answered as status and JSON body. */
+async function send(method: string, path: string, secret: string | undefined, body?: BodyInit) {
+  const response = await app.request(path, {
+    method,
+    headers: { ...(secret && bearer(secret)), ...(body !== undefined && json) },
+    ...(body !== undefined && { body, duplex: "half" }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The first issue of an answer, whichever transport carried it. */
+const firstIssue = (body: { issues?: unknown[]; error?: { data: { issues?: unknown[] } } }) =>
+  (body.issues ?? body.error?.data.issues)?.[0];
+
+describe("hostile requests", () => {
+  it("checks the key before reading the body, answering in each transport's error shape", async () => {
+    const unknown = `prg_${randomBytes(32).toString("base64url")}`;
+    // A body that fails when read: a 401 here shows nothing read it.
+    const unreadable = () =>
+      new ReadableStream({ pull: (controller) => controller.error(new Error("read")) });
+    for (const body of ["{bad", unreadable()]) {
+      expect(await send("POST", "/v1/keys", unknown, body)).toEqual({
+        status: 401,
+        body: {
+          code: "UNAUTHORIZED",
+          reason: "invalid_api_key",
+          message: "The API key is not valid",
+        },
+      });
+    }
+    expect(await send("POST", "/v1/keys", undefined, unreadable())).toMatchObject({
+      status: 401,
+      body: { code: "UNAUTHORIZED", reason: "missing_api_key" },
+    });
+    expect(await send("POST", "/trpc/keys.create", unknown, unreadable())).toEqual({
+      status: 401,
+      body: {
+        error: {
+          code: -32001,
+          message: "The API key is not valid",
+          data: {
+            code: "UNAUTHORIZED",
+            httpStatus: 401,
+            path: "keys.create",
+            reason: "invalid_api_key",
+          },
+        },
+      },
+    });
+    expect(await send("GET", "/trpc/me.get?input={bad", "not-a-key")).toMatchObject({
+      status: 401,
+      body: { error: { data: { reason: "invalid_api_key" } } },
+    });
+  });
+
+  it("answers a flood of bad keys with one lookup per key, and none for malformed keys", async () => {
+    const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+    // While the test holds api_keys locked, a lookup waits, visibly, in pg_stat_activity.
+    const lookups = async () => {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and query ilike '%api_keys%'`;
+      return row!.n;
+    };
+    const statuses = (count: number, path: (i: number) => string, secret: (i: number) => string) =>
+      Array.from({ length: count }, (_, i) =>
+        Promise.resolve(app.request(path(i), { headers: bearer(secret(i)) })).then(
+          (response) => response.status,
+        ),
+      );
+    /** All answered, or a lookup waiting on the lock: then the test fails and releases it. */
+    async function answeredWithoutLookup(answers: Promise<number>[]) {
+      let settled = false;
+      const all = Promise.all(answers).finally(() => {
+        settled = true;
+      });
+      await until(async () => settled || (await lookups()) > 0);
+      expect(await lookups()).toBe(0);
+      return all;
+    }
+    const repeated = `prg_${randomBytes(32).toString("base64url")}`;
+    const fresh = `prg_${randomBytes(32).toString("base64url")}`;
+    let flood: Promise<number[]> | undefined;
+    try {
+      expect((await call("GET", "/v1/me", repeated)).status).toBe(401);
+      await sql.begin(async (tx) => {
+        await tx`lock table api_keys in access exclusive mode`;
+        const either = (i: number) => (i % 2 ? "/v1/me" : "/trpc/me.get");
+        const again = await answeredWithoutLookup(statuses(200, either, () => repeated));
+        expect(again).toEqual(Array(200).fill(401));
+        const malformed = ["short", "has spaces in it but is long enough to pass", "é".repeat(40)];
+        const garbage = await answeredWithoutLookup(
+          statuses(200, either, (i) => `${malformed[i % 3]}${i}`),
+        );
+        expect(garbage).toEqual(Array(200).fill(401));
+
+        // 200 at once with a key never seen: one lookup, which the others wait for.
+        flood = Promise.all(
+          statuses(
+            200,
+            () => "/v1/me",
+            () => fresh,
+          ),
+        );
+        await until(async () => (await lookups()) > 0);
+        await new Promise((settle) => setTimeout(settle, 200));
+        expect(await lookups()).toBe(1);
+      });
+      expect(await flood).toEqual(Array(200).fill(401));
+    } finally {
+      await flood?.catch(() => {});
+      await sql.end();
+    }
+  });
+
+  it("refuses NUL characters, unpaired surrogates and deep nesting with 400 naming the field, on both transports", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const email = (variables: string) =>
+      `{"to":["ana@pregon.test"],"subject":"s","text":"t","variables":${variables}}`;
+    const cases: [string, string, string, (string | number)[], RegExp][] = [
+      ["keys", "keys.create", '{"name":"a\\u0000b","scopes":["admin"]}', ["name"], /NUL/],
+      ["keys", "keys.create", '{"name":"a\\ud800b","scopes":["admin"]}', ["name"], /surrogate/],
+      [
+        "keys",
+        "keys.create",
+        '{"name":"ok","scopes":["admin\\udc00"]}',
+        ["scopes", 0],
+        /surrogate/,
+      ],
+      [
+        "emails",
+        "emails.send",
+        email(`{"a":${deep}}`),
+        ["variables", "a", ...Array(30).fill(0)],
+        /32/,
+      ],
+      ["emails", "emails.send", email('{"a\\u0000":1}'), ["variables", "a\u0000"], /NUL/],
+    ];
+    for (const [rest, trpc, body, path, message] of cases) {
+      for (const route of [`/v1/${rest}`, `/trpc/${trpc}`]) {
+        const answer = await send("POST", route, secret, body);
+        expect(answer.status, `${route} ${body.slice(0, 80)}`).toBe(400);
+        expect(firstIssue(answer.body), JSON.stringify(answer.body)).toMatchObject({
+          path,
+          message: expect.stringMatching(message),
+        });
+      }
+    }
+    const query = await send("GET", "/v1/devices?userId=ana%00", secret);
+    expect(query).toMatchObject({ status: 400, body: { reason: "invalid_input" } });
+    expect(firstIssue(query.body)).toMatchObject({ path: ["userId"] });
+    const input = encodeURIComponent('{"userId":"ana\\u0000"}');
+    const trpcQuery = await send("GET", `/trpc/devices.list?input=${input}`, secret);
+    expect(trpcQuery).toMatchObject({
+      status: 400,
+      body: { error: { data: { reason: "invalid_input" } } },
+    });
+    expect(firstIssue(trpcQuery.body)).toMatchObject({ path: ["userId"] });
+  });
+
+  it("refuses unknown fields and query parameters, naming them, on both transports", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const unknown = (keys: string[], path: (string | number)[] = []) => ({
+      code: "unrecognized_keys",
+      keys,
+      path,
+      message: `Unrecognized key: ${keys.map((key) => `"${key}"`).join(", ")}`,
+    });
+    const key = JSON.stringify({ name: "typo", scopes: ["admin"], send_at: "2030-01-01" });
+    const email = JSON.stringify({
+      to: [{ email: "ana@pregon.test", nmae: "Ana" }],
+      subject: "s",
+      text: "t",
+    });
+    const cases: [string, string, string, object][] = [
+      ["POST", "/v1/keys", key, unknown(["send_at"])],
+      ["POST", "/trpc/keys.create", key, unknown(["send_at"])],
+      ["POST", "/v1/emails", email, unknown(["nmae"], ["to", 0])],
+      ["POST", "/trpc/emails.send", email, unknown(["nmae"], ["to", 0])],
+    ];
+    for (const [method, route, body, issue] of cases) {
+      const answer = await send(method, route, secret, body);
+      expect(answer.status, route).toBe(400);
+      expect(firstIssue(answer.body), route).toEqual(issue);
+    }
+    expect(
+      (await call("GET", "/v1/keys", secret)).body.keys.map((k: { name: string }) => k.name),
+    ).not.toContain("typo");
+
+    for (const route of ["/v1/me?verbose=1", "/v1/suppressions?chanel=sms", "/v1/keys?send_at=x"]) {
+      const method = route.startsWith("/v1/keys") ? "POST" : "GET";
+      const body = method === "POST" ? JSON.stringify({ name: "q", scopes: ["admin"] }) : undefined;
+      const answer = await send(method, route, secret, body);
+      expect(answer, route).toMatchObject({ status: 400, body: { reason: "invalid_input" } });
+      expect(firstIssue(answer.body), route).toMatchObject({
+        code: "unrecognized_keys",
+        keys: [new URL(route, "http://x").searchParams.keys().next().value],
+      });
+    }
+    const trpcQuery = await send(
+      "GET",
+      `/trpc/suppressions.list?input=${encodeURIComponent('{"chanel":"sms"}')}`,
+      secret,
+    );
+    expect(firstIssue(trpcQuery.body)).toEqual(unknown(["chanel"]));
+  });
+
+  it("declares every input object closed (additionalProperties: false), on both transports", async () => {
+    type Schema = { type?: unknown; additionalProperties?: unknown } & Record<string, unknown>;
+    const open: string[] = [];
+    const walk = (schema: unknown, where: string) => {
+      if (typeof schema !== "object" || schema === null) return;
+      const node = schema as Schema;
+      if (node.type === "object" && node.additionalProperties === undefined) open.push(where);
+      for (const [name, child] of Object.entries(node)) walk(child, `${where}/${name}`);
+    };
+    const procedures = appRouter._def.procedures as unknown as Record<
+      string,
+      { _def: { inputs: z.ZodType[] } }
+    >;
+    for (const [path, procedure] of Object.entries(procedures)) {
+      for (const input of procedure._def.inputs) {
+        walk(z.toJSONSchema(input, { io: "input", unrepresentable: "any" }), path);
+      }
+    }
+    const { body: document } = await call("GET", "/openapi.json");
+    for (const [route, methods] of Object.entries<Record<string, { requestBody?: unknown }>>(
+      document.paths,
+    )) {
+      for (const [method, operation] of Object.entries(methods))
+        walk(operation.requestBody, `${method} ${route}`);
+    }
+    expect(open).toEqual([]);
   });
 });

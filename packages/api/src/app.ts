@@ -1,14 +1,23 @@
-import { AppError, Log } from "@pregon/core";
+import { ApiKey, AppError, Log } from "@pregon/core";
 import { Scalar } from "@scalar/hono-api-reference";
-import type { TRPCError } from "@trpc/server";
+import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { Hono } from "hono";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createOpenApiFetchHandler } from "trpc-to-openapi";
-import { createContext, type Settings } from "./context";
-import { describeIssues, type ErrorBody, errorBody, type Issue } from "./error";
+import { z } from "zod";
+import { apiKeyOf, createContext, type Settings } from "./context";
+import {
+  describeError,
+  describeIssues,
+  type ErrorBody,
+  errorBody,
+  type Issue,
+  toTRPCError,
+} from "./error";
 import { buildOpenApiDocument, successStatus } from "./openapi";
 import { appRouter } from "./router";
 
@@ -56,23 +65,70 @@ function restErrorBody(raw: {
   };
 }
 
+type Env = { Variables: { principal: ApiKey.Principal } };
+
 /**
- * The request as trpc-to-openapi can take it. It collects the query into a plain object, so a
- * parameter named like an Object.prototype member (`constructor`, `__proto__`) breaks it (a 500):
- * no operation has one, they are dropped. A POST or PUT without a body (as the document describes
- * `POST /v1/otp/{id}/cancel`) carries an empty JSON object instead of being refused with 415.
+ * Authenticates the caller of /v1 or /trpc before anything reads the body: a request without a
+ * valid key costs no parsing, and at most one query per distinct well-formed key
+ * (ApiKey.authenticate). A refusal takes the transport's error shape; the principal goes on to the
+ * procedures' context.
  */
-function forOpenApi(request: Request): Request {
+function authenticate(transport: "rest" | "trpc"): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    let principal: ApiKey.Principal;
+    try {
+      principal = await ApiKey.authenticate(apiKeyOf(c.req.raw));
+    } catch (cause) {
+      if (!(cause instanceof AppError)) throw cause;
+      const error = toTRPCError(cause);
+      const status = getHTTPStatusCodeFromError(error) as ContentfulStatusCode;
+      if (transport === "rest") return c.json(describeError(error), status);
+      const path = new URL(c.req.url).pathname.slice("/trpc/".length);
+      const shape = getTRPCErrorShape({
+        config: appRouter._def._config,
+        error,
+        type: "unknown",
+        path,
+        input: undefined,
+        ctx: undefined,
+      });
+      return c.json({ error: shape }, status);
+    }
+    c.set("principal", principal);
+    // Log lines and facts from here on name the key.
+    await Log.withContext({ keyId: principal.keyId }, next);
+  };
+}
+
+/**
+ * Query parameters trpc-to-openapi would not pass on: every one of a request with a body (an
+ * operation with a body takes no query parameter, and the adapter ignores them), and names of
+ * Object.prototype members (the adapter collects the query into a plain object, and breaks).
+ */
+function unpassableQuery(request: Request): string[] {
+  const names = [...new URL(request.url).searchParams.keys()];
+  const takesBody = request.method !== "GET" && request.method !== "DELETE";
+  return [...new Set(takesBody ? names : names.filter((name) => name in Object.prototype))];
+}
+
+/** Zod's own answer to unknown fields, as a strict input schema gives it. */
+const unrecognized = (names: string[]) =>
+  new TRPCError({
+    code: "BAD_REQUEST",
+    cause: z.strictObject({}).safeParse(Object.fromEntries(names.map((name) => [name, ""]))).error,
+  });
+
+/**
+ * The request as trpc-to-openapi can take it: a POST, PUT or PATCH without a body and without a
+ * content type (as the document describes `POST /v1/otp/{id}/cancel`) carries an empty JSON object
+ * instead of being refused with 415. A body without a content type still is.
+ */
+async function forOpenApi(request: Request): Promise<Request> {
   const { method, headers } = request;
-  if (method === "GET" || method === "DELETE") {
-    const url = new URL(request.url);
-    const inherited = [...url.searchParams.keys()].filter((name) => name in Object.prototype);
-    for (const name of inherited) url.searchParams.delete(name);
-    return inherited.length ? new Request(url, { method, headers }) : request;
-  }
-  if (request.body || headers.has("content-type") || !["POST", "PUT", "PATCH"].includes(method)) {
-    return request;
-  }
+  if (headers.has("content-type") || !["POST", "PUT", "PATCH"].includes(method)) return request;
+  // Node's server hands over a body stream even for `Content-Length: 0`: only reading tells.
+  const body = new Uint8Array(await request.arrayBuffer());
+  if (body.length) return new Request(request.url, { method, headers, body });
   const json = new Headers(headers);
   json.set("content-type", "application/json");
   return new Request(request.url, { method, headers: json, body: "{}" });
@@ -81,7 +137,7 @@ function forOpenApi(request: Request): Request {
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
 export function createApp(settings: Settings) {
   const openApiDocument = buildOpenApiDocument();
-  const app = new Hono();
+  const app = new Hono<Env>();
 
   app.use(requestId());
   // Every log line and fact of the request carries its id (Log.context).
@@ -94,6 +150,9 @@ export function createApp(settings: Settings) {
     await next();
     Log.flushMetrics();
   });
+  // Before the body limit, which reads a body of unknown length whole before passing it on.
+  app.use("/v1/*", authenticate("rest"));
+  app.use("/trpc/*", authenticate("trpc"));
   app.use(
     bodyLimit({
       maxSize: maxBodyBytes,
@@ -112,19 +171,23 @@ export function createApp(settings: Settings) {
       req: c.req.raw,
       router: appRouter,
       allowBatching: false,
-      createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
+      createContext: () =>
+        createContext(c.req.raw, c.get("requestId"), c.get("principal"), settings),
       responseMeta: ({ errors }) => ({ headers: limitHeaders(errors) }),
       onError: logError,
     }),
   );
 
   app.all("/v1/*", async (c) => {
+    const unpassable = unpassableQuery(c.req.raw);
+    if (unpassable.length) return c.json(describeError(unrecognized(unpassable)), 400);
     const response = await createOpenApiFetchHandler({
       // Procedures declare their full path (/v1/...); "" strips nothing from the URL.
       endpoint: "" as "/",
-      req: forOpenApi(c.req.raw),
+      req: await forOpenApi(c.req.raw),
       router: appRouter,
-      createContext: () => createContext(c.req.raw, c.get("requestId"), settings),
+      createContext: () =>
+        createContext(c.req.raw, c.get("requestId"), c.get("principal"), settings),
       responseMeta: ({ paths, errors }) =>
         errors.length ? { headers: limitHeaders(errors) } : { status: successStatus(paths?.[0]) },
       onError: logError,

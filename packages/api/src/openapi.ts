@@ -36,7 +36,7 @@ type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500;
 
 /** What each error status means, by the `reason`s it carries (error.ts maps reasons to codes). */
 const errorDescriptions: Record<ErrorStatus, string> = {
-  400: "Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON",
+  400: "Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON",
   401: "No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked`",
   403: "The key lacks the operation's scope: `missing_scope`",
   404: "Not found in the key's project (`not_found`, `template_not_found`), or no such route",
@@ -56,13 +56,13 @@ const limitHeaders = {
 };
 
 /** The error statuses an operation can answer: those its shape implies, plus the ones its meta names. */
-function errorStatuses(meta: Meta, operation: oas31.OperationObject): ErrorStatus[] {
+function errorStatuses(meta: Meta): ErrorStatus[] {
   const { method, path, protect = true } = openapiOf(meta)!;
   const takesBody = method !== "GET" && method !== "DELETE";
-  const statuses = new Set<ErrorStatus>([500, ...(meta.errors ?? [])]);
+  // 400: every operation refuses unknown query parameters, at least.
+  const statuses = new Set<ErrorStatus>([400, 500, ...(meta.errors ?? [])]);
   if (meta.idempotent) statuses.add(422);
   if (takesBody) statuses.add(413).add(415);
-  if (takesBody || operation.parameters?.length) statuses.add(400);
   if (protect) statuses.add(401);
   if (meta.scope) statuses.add(403);
   if (path.includes("{")) statuses.add(404);
@@ -104,6 +104,19 @@ function addExamples(
   if (content && example) content.example = example.response;
 }
 
+/**
+ * trpc-to-openapi rebuilds a refined input (one with a superRefine) as a plain object, so its body
+ * schema loses the input's `additionalProperties: false`: put it back.
+ */
+function keepClosed(operation: oas31.OperationObject, input: unknown) {
+  const body = (operation.requestBody as oas31.RequestBodyObject | undefined)?.content[
+    "application/json"
+  ]?.schema as oas31.SchemaObject | undefined;
+  if (!body || !(input instanceof z.ZodType)) return;
+  const schema = z.toJSONSchema(input, { io: "input", unrepresentable: "any" });
+  if (schema.additionalProperties === false) body.additionalProperties = false;
+}
+
 /** "notifications.deliveries" -> "notificationsDeliveries" */
 const operationId = (path: string) =>
   path.replace(/\.(\w)/g, (_, letter: string) => letter.toUpperCase());
@@ -138,12 +151,11 @@ export function buildOpenApiDocument() {
     if (meta.idempotent) {
       operation.parameters = [...(operation.parameters ?? []), { ...idempotencyKeyParameter }];
     }
+    keepClosed(operation, procedures[path]?._def.inputs[0]);
     addExamples(operation, success, meta.example);
     operation.responses = {
       [successStatus(path)]: success,
-      ...Object.fromEntries(
-        errorStatuses(meta, operation).map((status) => [status, errorResponse(status)]),
-      ),
+      ...Object.fromEntries(errorStatuses(meta).map((status) => [status, errorResponse(status)])),
     };
   }
   return document;

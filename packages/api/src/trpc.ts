@@ -1,7 +1,8 @@
-import { ApiKey, AppError, Idempotency, Log } from "@pregon/core";
+import { ApiKey, AppError, Idempotency } from "@pregon/core";
 import { initTRPC } from "@trpc/server";
 import type { Context } from "./context";
 import { describeError, toTRPCError } from "./error";
+import { assertSafeInput } from "./input";
 
 /**
  * What a procedure declares about itself. Plain data: trpc-to-openapi's `openapi` block is restated
@@ -45,16 +46,15 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(async ({ next }) => {
+/**
+ * Every procedure. The app has authenticated its caller before (app.ts), so it starts with the raw
+ * input checked for what no schema should see (input.ts), and ends mapping core's errors.
+ */
+export const authedProcedure = t.procedure.use(async ({ getRawInput, next }) => {
+  assertSafeInput(await getRawInput());
   const result = await next();
   if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
   return result;
-});
-
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const principal = await ApiKey.authenticate(ctx.apiKey);
-  // Log lines and facts from here on name the key.
-  return Log.withContext({ keyId: principal.keyId }, () => next({ ctx: { principal } }));
 });
 
 /** A send: the scope, plus the request's `Idempotency-Key` checked and handed to the procedure. */

@@ -105,6 +105,15 @@ describe("the http Lambda handler", () => {
     expect(me.lambda.body.project.id).toBe(project.id);
   });
 
+  it("takes a POST without a body or content type as an empty JSON object", async () => {
+    const { secret } = await projectWithKey(["otp:send"]);
+    const { lambda, local } = await both("POST", `/v1/otp/${crypto.randomUUID()}/cancel`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    expect(local).toMatchObject({ status: 404, body: { reason: "not_found" } });
+    expect(lambda).toEqual(local);
+  });
+
   it("decodes base64 bodies and answers with the procedure's success status", async () => {
     const { secret } = await projectWithKey(["admin"]);
     const headers = { authorization: `Bearer ${secret}`, "content-type": "application/json" };

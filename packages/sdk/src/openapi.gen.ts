@@ -529,7 +529,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -619,7 +619,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -718,7 +718,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -817,7 +817,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -974,7 +974,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1114,6 +1114,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
@@ -1204,7 +1213,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1306,7 +1315,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1401,6 +1410,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
@@ -1479,7 +1497,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1586,7 +1604,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1703,7 +1721,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1832,7 +1850,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1926,7 +1944,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2038,7 +2056,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2185,7 +2203,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2383,7 +2401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2524,7 +2542,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2617,7 +2635,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2713,7 +2731,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2800,6 +2818,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
             401: {
                 headers: {
@@ -2877,7 +2904,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2981,7 +3008,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3105,7 +3132,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input: `invalid_input` (with `issues`), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { ApiKey, AppError, Clock, Database, Project } from "../index";
@@ -73,6 +74,31 @@ describe("API keys", () => {
     expect(again.id).toBe(first.id);
     expect(await ApiKey.authenticate(secret)).toMatchObject({ projectId: b.id });
     expect(() => ApiKey.Secret.parse("short")).toThrow();
+  });
+
+  it("remembers a refused key for a while, unless this process makes it valid", async () => {
+    const [project] = await twoProjects();
+    const secret = `prg_${randomBytes(32).toString("base64url")}`;
+    const clock = Clock.manual(new Date());
+    const restore = Clock.use(clock);
+    try {
+      expect(await reasonOf(ApiKey.authenticate(secret))).toBe("invalid_api_key");
+      // Made valid elsewhere (another process's ensure): refused from memory until the time passes.
+      await Database.use().execute(sql`
+        insert into api_keys (project_id, name, hash, hint, scopes, created_at)
+        values (${project.id}, 'elsewhere', encode(sha256(convert_to(${secret}, 'UTF8')), 'hex'),
+                'x', array['admin'], now())`);
+      expect(await reasonOf(ApiKey.authenticate(secret))).toBe("invalid_api_key");
+      clock.advance(ApiKey.refusalMemory.ttlMs + 1);
+      expect(await reasonOf(ApiKey.authenticate(secret))).toBe("resolved");
+
+      const bootstrap = `prg_${randomBytes(32).toString("base64url")}`;
+      expect(await reasonOf(ApiKey.authenticate(bootstrap))).toBe("invalid_api_key");
+      await ApiKey.ensure({ projectId: project.id, name: "bootstrap", secret: bootstrap });
+      expect(await reasonOf(ApiKey.authenticate(bootstrap))).toBe("resolved");
+    } finally {
+      restore();
+    }
   });
 
   it("takes its times from the clock", async () => {

@@ -52,6 +52,16 @@ export interface Principal {
 const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
 const hint = (secret: string) => `${secret.slice(0, 4)}…${secret.slice(-4)}`;
 
+/** How long a refused key is answered from memory, and how many refused keys are remembered. */
+export const refusalMemory = { ttlMs: 60_000, maxKeys: 10_000 } as const;
+
+/**
+ * Lookups under way and keys refused lately, by hash, so that a flood of one bad key costs one
+ * query: concurrent requests share the lookup, later ones get the refusal for `ttlMs`. A valid key
+ * is never remembered, so a key revoked anywhere is refused by the next request everywhere.
+ */
+const recent = new Map<string, { answer: Promise<Principal>; until: number }>();
+
 function toInfo(row: typeof apiKeys.$inferSelect): Info {
   return {
     id: row.id,
@@ -117,23 +127,46 @@ export async function ensure(input: { projectId: string; name: string; secret: s
       set: { projectId: values.projectId, scopes: values.scopes, revokedAt: null },
     })
     .returning();
+  // Refused a moment ago perhaps; it works from now on.
+  recent.delete(values.hash);
   return toInfo(row!);
 }
 
-export async function authenticate(secret: string | undefined): Promise<Principal> {
-  if (!secret)
-    throw new AppError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'");
-  const [row] = await Database.use()
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.hash, hash(secret)));
+async function lookup(keyHash: string): Promise<Principal> {
+  const [row] = await Database.use().select().from(apiKeys).where(eq(apiKeys.hash, keyHash));
   if (!row) throw new AppError("invalid_api_key", "The API key is not valid");
   if (row.revokedAt) throw new AppError("api_key_revoked", "The API key has been revoked");
   return { keyId: row.id, projectId: row.projectId, scopes: row.scopes as Scope[] };
 }
 
+/** The key's principal; a missing, malformed, unknown or revoked key is refused (AppError). */
+export async function authenticate(secret: string | undefined): Promise<Principal> {
+  if (!secret)
+    throw new AppError("missing_api_key", "Send your API key as 'Authorization: Bearer <key>'");
+  // No key has another form: refused without a query.
+  if (!Secret.safeParse(secret).success) {
+    throw new AppError("invalid_api_key", "The API key is not valid");
+  }
+  const keyHash = hash(secret);
+  const now = Clock.now().getTime();
+  const known = recent.get(keyHash);
+  if (known && known.until > now) return known.answer;
+  recent.delete(keyHash);
+  if (recent.size >= refusalMemory.maxKeys) recent.delete(recent.keys().next().value!);
+  const entry = { answer: lookup(keyHash), until: now + refusalMemory.ttlMs };
+  recent.set(keyHash, entry);
+  const forget = () => {
+    if (recent.get(keyHash) === entry) recent.delete(keyHash);
+  };
+  // Only a refusal is kept: a valid key, or a failed query, is looked up again next time.
+  entry.answer.then(forget, (error) => {
+    if (!(error instanceof AppError)) forget();
+  });
+  return entry.answer;
+}
+
 /** `admin` holds every scope. */
-export function assertScope(principal: Principal, scope: Scope): void {
+export function assertScope(principal: { scopes: readonly string[] }, scope: Scope): void {
   if (!principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
     throw new AppError("missing_scope", `This API key lacks the '${scope}' scope`);
   }

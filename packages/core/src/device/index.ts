@@ -14,7 +14,7 @@ export const UserId = z
   .max(200)
   .meta({ description: "Your app's id for the user" });
 
-export const RegisterInput = z.object({
+export const RegisterInput = z.strictObject({
   userId: UserId,
   platform: Platform.meta({ description: "apns (iOS) or fcm (Android, web)" }),
   token: z

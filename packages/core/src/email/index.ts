@@ -18,7 +18,7 @@ const Variables = z.record(z.string(), z.unknown());
 
 export const Recipient = z.union([
   z.email(),
-  z.object({
+  z.strictObject({
     email: z.email(),
     name: z.string().max(200).refine(noLineBreak, "must be one line").optional(),
     variables: Variables.optional().meta({ description: "Override the shared variables" }),
@@ -26,7 +26,7 @@ export const Recipient = z.union([
 ]);
 
 export const SendInput = z
-  .object({
+  .strictObject({
     to: z
       .array(Recipient)
       .min(1)
@@ -36,9 +36,12 @@ export const SendInput = z
       description: "Sender, `address` or `Name <address>`; one of the configured senders",
     }),
     replyTo: MailboxText.optional().meta({ description: "`address` or `Name <address>`" }),
-    template: z.object({ key: Template.Key, locale: Template.Locale.optional() }).optional().meta({
-      description: "A stored template (PUT /v1/templates/{key}), instead of inline content",
-    }),
+    template: z
+      .strictObject({ key: Template.Key, locale: Template.Locale.optional() })
+      .optional()
+      .meta({
+        description: "A stored template (PUT /v1/templates/{key}), instead of inline content",
+      }),
     subject: z.string().min(1).max(998).optional().meta({ description: "LiquidJS template" }),
     html: z
       .string()

@@ -38,7 +38,7 @@ const minute = 60_000;
 const hour = 60 * minute;
 
 export const SendInput = z
-  .object({
+  .strictObject({
     channel: z.enum(["email", "sms"]),
     to: z
       .string()
@@ -52,7 +52,7 @@ export const SendInput = z
     length: z.number().int().min(4).max(10).default(6),
     ttlSeconds: z.number().int().min(60).max(600).default(300),
     template: z
-      .object({ key: Template.Key, locale: Template.Locale.optional() })
+      .strictObject({ key: Template.Key, locale: Template.Locale.optional() })
       .optional()
       .meta({ description: "A stored template with `code`, `expiresInMinutes`, `purpose`" }),
     locale: Template.Locale.optional().meta({ description: "Of the built-in message (en, es)" }),

@@ -17,7 +17,7 @@ export {
 export const maxTargets = 1_000;
 
 export const SendInput = z
-  .object({
+  .strictObject({
     userIds: z
       .array(Device.UserId)
       .max(maxTargets)

@@ -18,12 +18,12 @@ export const maxRecipients = 1_000;
 const Variables = z.record(z.string(), z.unknown());
 
 export const SendInput = z
-  .object({
+  .strictObject({
     to: z
       .array(
         z.union([
           Phone,
-          z.object({
+          z.strictObject({
             phone: Phone,
             variables: Variables.optional().meta({ description: "Override the shared variables" }),
           }),
@@ -39,7 +39,7 @@ export const SendInput = z
       .optional()
       .meta({ description: "LiquidJS template; sent as 1 or more segments" }),
     template: z
-      .object({ key: Template.Key, locale: Template.Locale.optional() })
+      .strictObject({ key: Template.Key, locale: Template.Locale.optional() })
       .optional()
       .meta({ description: "A stored template (its `text` is sent), instead of `text`" }),
     type: z

@@ -49,7 +49,7 @@ export const list = scopedProcedure("audit:read")
     },
   })
   .input(
-    z.object({
+    z.strictObject({
       type: z.string().max(100).optional().meta({ description: "e.g. delivery.bounced" }),
       subjectId: z.uuid().optional().meta({ description: "A delivery, notification or OTP id" }),
       since: Instant,

@@ -15,7 +15,7 @@ export const list = scopedProcedure("push:send")
         "Every device registered for the user, active or not; inactive ones were reported gone by the provider and get no push.",
     },
   })
-  .input(z.object({ userId: Device.UserId }))
+  .input(z.strictObject({ userId: Device.UserId }))
   .output(z.object({ devices: z.array(Device.Info) }))
   .query(async ({ ctx, input }) => ({
     devices: await Device.list(ctx.principal.projectId, input.userId),

@@ -14,6 +14,6 @@ export const remove = scopedProcedure("push:send")
       description: "The device gets no more push (a user signing out, say). 404 if it is unknown.",
     },
   })
-  .input(z.object({ id: z.string() }))
+  .input(z.strictObject({ id: z.string() }))
   .output(Device.Info)
   .mutation(({ ctx, input }) => Device.remove(ctx.principal.projectId, input.id));

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleKey } from "../examples";
 
-export const CreateKeyInput = z.object({
+export const CreateKeyInput = z.strictObject({
   name: ApiKey.Name,
   scopes: z.array(ApiKey.Scope).min(1),
 });

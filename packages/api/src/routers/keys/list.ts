@@ -16,6 +16,6 @@ export const list = scopedProcedure("admin")
       description: "Lists the keys of the caller's project, newest first, revoked ones included.",
     },
   })
-  .input(z.void())
+  .input(z.strictObject({}).optional())
   .output(ListKeysOutput)
   .query(async ({ ctx }) => ({ keys: await ApiKey.list(ctx.principal.projectId) }));

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleKey } from "../examples";
 
-export const RevokeKeyInput = z.object({ id: z.uuid() });
+export const RevokeKeyInput = z.strictObject({ id: z.uuid() });
 
 export const revoke = scopedProcedure("admin")
   .meta({

@@ -26,7 +26,7 @@ export const get = authedProcedure
       description: "Returns the project the key belongs to, the key's name and its scopes.",
     },
   })
-  .input(z.void())
+  .input(z.strictObject({}).optional())
   .output(MeOutput)
   .query(async ({ ctx }) => {
     const { projectId, keyId } = ctx.principal;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
 
-export const DeliveriesInput = z.object({
+export const DeliveriesInput = z.strictObject({
   id: z.uuid(),
   cursor: z.coerce
     .number()

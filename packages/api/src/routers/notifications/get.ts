@@ -25,6 +25,6 @@ export const get = scopedProcedure("notifications:read")
         "The notification's status (queued, sending, completed), its recipient counts and how many deliveries are in each status.",
     },
   })
-  .input(z.object({ id: z.uuid() }))
+  .input(z.strictObject({ id: z.uuid() }))
   .output(Notification.Info)
   .query(({ ctx, input }) => Notification.get(ctx.principal.projectId, input.id));

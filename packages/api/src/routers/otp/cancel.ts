@@ -14,6 +14,6 @@ export const cancel = scopedProcedure("otp:send")
       description: "It can no longer be verified; if its message was not sent yet, it is not sent.",
     },
   })
-  .input(z.object({ id: z.uuid() }))
+  .input(z.strictObject({ id: z.uuid() }))
   .output(Otp.Status)
   .mutation(({ ctx, input }) => Otp.cancel(ctx.principal.projectId, input.id));

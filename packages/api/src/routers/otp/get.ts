@@ -14,6 +14,6 @@ export const get = scopedProcedure("otp:send")
       description: "Its status and remaining checks; never the code.",
     },
   })
-  .input(z.object({ id: z.uuid() }))
+  .input(z.strictObject({ id: z.uuid() }))
   .output(Otp.Status)
   .query(({ ctx, input }) => Otp.get(ctx.principal.projectId, input.id));

@@ -18,6 +18,6 @@ export const verify = scopedProcedure("otp:verify")
         "Single use, bound to its id, at most 5 checks per code. Answers 200 either way: `{valid: true}` or `{valid: false, reason, attemptsRemaining}`.",
     },
   })
-  .input(z.object({ id: z.string().max(64), code: z.string().max(32) }))
+  .input(z.strictObject({ id: z.string().max(64), code: z.string().max(32) }))
   .output(Otp.Verified)
   .mutation(({ ctx, input }) => Otp.verify(ctx.principal.projectId, input.id, input.code));

@@ -4,7 +4,7 @@ import { scopedProcedure } from "../../trpc";
 import { exampleSuppression } from "../examples";
 
 export const AddSuppressionInput = z
-  .object({
+  .strictObject({
     channel: Suppression.Channel,
     address: z.string().min(1).max(320),
     reason: Suppression.Reason.default("manual"),

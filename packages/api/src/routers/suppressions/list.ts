@@ -19,7 +19,7 @@ export const list = scopedProcedure("suppressions:read")
     },
   })
   .input(
-    z.object({
+    z.strictObject({
       channel: Suppression.Channel.optional(),
       cursor: z
         .string()

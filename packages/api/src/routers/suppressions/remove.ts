@@ -18,7 +18,7 @@ export const remove = scopedProcedure("suppressions:write")
       description: "Sends to the address resume. 404 if it is not suppressed.",
     },
   })
-  .input(z.object({ channel: Suppression.Channel, address: z.string().min(1).max(320) }))
+  .input(z.strictObject({ channel: Suppression.Channel, address: z.string().min(1).max(320) }))
   .output(Suppression.Info)
   .mutation(({ ctx, input }) =>
     Suppression.remove(ctx.principal.projectId, input.channel, input.address),

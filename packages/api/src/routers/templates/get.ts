@@ -22,6 +22,6 @@ export const get = scopedProcedure("templates:read")
         "The current version for the locale, falling back from es-MX to es to the default version.",
     },
   })
-  .input(z.object({ key: Template.Key, locale: Template.Locale.optional() }))
+  .input(z.strictObject({ key: Template.Key, locale: Template.Locale.optional() }))
   .output(Template.Info.extend(Template.Source.shape))
   .query(({ ctx, input }) => Template.get(ctx.principal.projectId, input.key, input.locale));

@@ -14,6 +14,6 @@ export const list = scopedProcedure("templates:read")
       description: "Every template of the project, one row per locale, with its current version.",
     },
   })
-  .input(z.void())
+  .input(z.strictObject({}).optional())
   .output(z.object({ templates: z.array(Template.Info) }))
   .query(async ({ ctx }) => ({ templates: await Template.list(ctx.principal.projectId) }));

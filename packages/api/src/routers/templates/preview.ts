@@ -18,7 +18,7 @@ export const preview = scopedProcedure("templates:read")
     },
   })
   .input(
-    z.object({
+    z.strictObject({
       key: Template.Key,
       locale: Template.Locale.optional(),
       variables: z.record(z.string(), z.unknown()).optional(),

@@ -1,8 +1,10 @@
 import { Template } from "@pregon/core";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleTemplate } from "../examples";
 
-export const PutTemplateInput = Template.Source.extend({
+export const PutTemplateInput = z.strictObject({
+  ...Template.Source.shape,
   key: Template.Key,
   locale: Template.Locale.optional().meta({ description: "Omit for the default version" }),
 });
