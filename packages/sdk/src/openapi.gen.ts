@@ -905,7 +905,7 @@ export interface operations {
                     from?: string;
                     /** @description LiquidJS template; values are HTML-escaped */
                     html?: string;
-                    /** Format: email */
+                    /** @description `address` or `Name <address>` */
                     replyTo?: string;
                     /** @description LiquidJS template */
                     subject?: string;

@@ -1,4 +1,4 @@
-import { parseOneAddress } from "email-addresses";
+import addresses from "email-addresses";
 import { z } from "zod";
 
 /** One mailbox: an address and, optionally, the display name shown beside it. */
@@ -13,7 +13,7 @@ export interface Mailbox {
  * is not one mailbox, and neither is an address zod's email rule refuses. Addresses are lower-cased.
  */
 export function parseMailbox(input: string): Mailbox | undefined {
-  const parsed = parseOneAddress({ input, rfc6532: true });
+  const parsed = addresses.parseOneAddress({ input, rfc6532: true });
   if (parsed?.type !== "mailbox") return undefined;
   const address = parsed.address.toLowerCase();
   if (!z.email().safeParse(address).success) return undefined;
