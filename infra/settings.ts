@@ -250,7 +250,7 @@ export interface ConcurrencyMode {
  * The throttle of the HTTP API's stage where no concurrency is reserved: API Gateway applies it to
  * each route on its own. It bounds the rate, not the instances: a function with n routes runs at
  * most n x (burst + rate x seconds a request takes) instances, counted below with
- * `requestSecondsAssumed`, about 4x the p99 of `POST /v1/emails` on the local stack (221 ms,
+ * `requestSecondsAssumed`, about 4.5 times the p99 of `POST /v1/emails` on the local stack (221 ms,
  * docs/benchmarks.md). Requests slower than that (a slow database) can raise the count; RDS Proxy
  * then queues their connections instead of opening more than its share of max_connections.
  */
