@@ -1,7 +1,7 @@
 // The stage's configuration (environment variables at deploy time; SST loads `.env`) and secrets.
 import { readDeployConfig } from "./settings";
 
-const { config, problems } = readDeployConfig(process.env);
+const { config, problems } = readDeployConfig(process.env, $app.stage);
 if (problems.length) {
   throw new Error(`Pregón deploy configuration (docs/deploy.md):\n  ${problems.join("\n  ")}`);
 }

@@ -14,6 +14,7 @@ import {
   type FunctionSetting,
   functions,
   type Link,
+  reservedConcurrency,
   runtime,
   smsRatePerInstance,
   usesKey,
@@ -61,6 +62,7 @@ function permissions(setting: FunctionSetting): sst.aws.FunctionPermissionArgs[]
 export function functionArgs(name: FunctionName) {
   const setting: FunctionSetting = functions[name];
   const set = setting.environment.filter((env) => environment[env] !== undefined);
+  const reserved = reservedConcurrency(setting, deployConfig.concurrency);
   return {
     ...runtime,
     nodejs: { ...runtime.nodejs, esbuild: { external: [...runtime.nodejs.esbuild.external] } },
@@ -71,9 +73,10 @@ export function functionArgs(name: FunctionName) {
     permissions: permissions(setting),
     environment: Object.fromEntries(set.map((env) => [env, environment[env]!])),
     ...(setting.links.includes("Database") && { vpc }),
-    ...(setting.trigger.kind !== "queue" && {
-      concurrency: { reserved: setting.trigger.reservedConcurrency },
-    }),
+    // Only where the stage reserves concurrency: a new account's quota leaves none to reserve.
+    ...(reserved !== undefined && { concurrency: { reserved } }),
+    // Lambda's own retries of a failed asynchronous (scheduled) run.
+    ...(setting.trigger.kind === "cron" && { retries: setting.trigger.retries }),
     ...(setting.copyFiles && { copyFiles: setting.copyFiles.map((copy) => ({ ...copy })) }),
     // No `nodejs.banner` with the createRequire shim (DESIGN.md §6): for ESM, SST 4.17's own esbuild
     // step already prepends `const require = topLevelCreateRequire(import.meta.url)`, so a second

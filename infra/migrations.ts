@@ -1,9 +1,15 @@
-// Migrations on every deploy: the Migrator function applies what is pending (drizzle records what
-// ran in __drizzle_migrations, so a second run is a no-op), invoked by the deploy itself whenever
-// the migrations folder changes. A failed migration fails the deploy.
+// Migrations on deploy: the Migrator function applies what is pending (drizzle records what ran in
+// __drizzle_migrations, so a second run is a no-op), invoked by the deploy itself. A failed
+// migration fails the deploy.
+//
+// When: whenever the Migrator's code changes (codeSha256: its zip, migrations included), the
+// migrations folder changes, or the database instance is a new one (resourceId). And only once the
+// database can be reached through the proxy: the invocation depends on the Postgres component,
+// which waits for every resource it made (instance, proxy, target group and the proxy target).
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { database } from "./database";
 import { functionArgs } from "./functions";
 import { functions } from "./settings";
 
@@ -25,9 +31,17 @@ export const migrator = new sst.aws.Function("Migrator", functionArgs("migrator"
 
 // `sst dev` links the local stack's Postgres, which `npm start` migrates itself.
 if (!$dev) {
-  new aws.lambda.Invocation("Migrate", {
-    functionName: migrator.name,
-    input: JSON.stringify({}),
-    triggers: { migrations: hashFolder(folder), code: migrator.nodes.function.sourceCodeHash },
-  });
+  new aws.lambda.Invocation(
+    "Migrate",
+    {
+      functionName: migrator.name,
+      input: JSON.stringify({}),
+      triggers: {
+        code: migrator.nodes.function.codeSha256,
+        migrations: hashFolder(folder),
+        database: database.nodes.instance!.resourceId,
+      },
+    },
+    { dependsOn: [database, migrator] },
+  );
 }

@@ -1,5 +1,6 @@
 // The queue consumers (each with partial batch responses and a maximum concurrency on its event
-// source mapping, counted in the database's connection budget: infra/settings.ts) and the sweeper.
+// source mapping, counted in the database's connection budget: infra/settings.ts) and the sweeper,
+// an EventBridge Scheduler schedule (CronV2: SST deprecates Cron, its EventBridge rule).
 import { functionArgs } from "./functions";
 import { byQueue } from "./messaging";
 import { functions } from "./settings";
@@ -18,7 +19,7 @@ export const consumerFunctions = Object.fromEntries(
 ) as Record<(typeof consumers)[number], ReturnType<sst.aws.Queue["subscribe"]>>;
 
 const { everyMinutes } = functions.sweeper.trigger;
-export const sweeper = new sst.aws.Cron("Sweeper", {
+export const sweeper = new sst.aws.CronV2("Sweeper", {
   schedule: `rate(${everyMinutes} ${everyMinutes === 1 ? "minute" : "minutes"})`,
   function: functionArgs("sweeper"),
 });

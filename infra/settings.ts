@@ -10,14 +10,20 @@ import {
   visibilityTimeoutSeconds,
 } from "../packages/functions/src/pipelines";
 
-/** Runtime and bundling of every function (SST runs esbuild with these; scripts/bundle.ts too). */
+/**
+ * Runtime and bundling of every function (SST runs esbuild with these; scripts/bundle.ts too).
+ *
+ * No `sourcemap` key, on purpose: left unset, SST 4.17 still writes a linked source map but keeps
+ * it out of the zip (it uploads it to its bootstrap bucket beside the code). `sourcemap: true` (or
+ * false) puts it inside the zip, where Node ignores it unless run with --enable-source-maps: four
+ * times the upload for nothing. esbuild's target follows the runtime (ES2023 for nodejs22.x).
+ */
 export const runtime = {
   runtime: "nodejs22.x",
   architecture: "arm64",
   nodejs: {
     format: "esm",
     minify: true,
-    sourcemap: true,
     // Leaves out code the Lambdas never run (co-body, yaml, zod's other languages).
     plugins: "./infra/esbuild-plugins.mjs",
     // The AWS SDK v3 the nodejs22.x runtime carries, instead of about 0.5 MB of it in each bundle.
@@ -27,6 +33,8 @@ export const runtime = {
 
 /** The http bundle must stay under this (cold start); test/bundles.test.ts measures it. */
 export const httpBundleLimitBytes = 1024 * 1024;
+/** And its zip, what Lambda downloads on a cold start, under this. */
+export const httpZipLimitBytes = 400 * 1024;
 
 // --- Database --------------------------------------------------------------------------------
 
@@ -81,12 +89,18 @@ export type EnvName =
   | "PREGON_PUSH_FCM_APPLICATION_ARN"
   | "PREGON_PUSH_APNS_SANDBOX";
 
-/** How a function is invoked, and so how many instances of it can run at once. */
+/**
+ * How a function is invoked, and so how many instances of it can run at once. `maxConcurrency` is
+ * what a stage that reserves concurrency reserves (`PREGON_RESERVED_CONCURRENCY`); without a
+ * reservation the trigger itself bounds the instances (see `maxInstances`).
+ */
 export type Trigger =
-  | { kind: "api"; routes: readonly string[]; reservedConcurrency: number }
+  | { kind: "api"; routes: readonly string[]; maxConcurrency: number }
   | { kind: "queue"; queue: QueueName; batchSize: number; maximumConcurrency: number }
-  | { kind: "cron"; everyMinutes: number; reservedConcurrency: number }
-  | { kind: "deploy"; reservedConcurrency: number };
+  /** Lambda's own retries of a failed scheduled run (0: the next run does the work). */
+  | { kind: "cron"; everyMinutes: number; retries: number; maxConcurrency: number }
+  /** Invoked by the deploy itself (infra/migrations.ts), once, and by nothing else. */
+  | { kind: "deploy"; maxConcurrency: number };
 
 export interface FunctionSetting {
   handler: string;
@@ -126,7 +140,7 @@ export const functions = {
     links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
     permissions: [],
     environment: apiEnv,
-    trigger: { kind: "api", routes: ["$default"], reservedConcurrency: 20 },
+    trigger: { kind: "api", routes: ["$default"], maxConcurrency: 20 },
   },
   /** The OTP routes, same app: no templates bucket, no SES, no SNS beyond its pipelines. */
   otp: {
@@ -135,7 +149,7 @@ export const functions = {
     links: ["Database", "OtpPepper", ...publishedTopics],
     permissions: [],
     environment: apiEnv,
-    trigger: { kind: "api", routes: otpRoutes, reservedConcurrency: 10 },
+    trigger: { kind: "api", routes: otpRoutes, maxConcurrency: 10 },
   },
   // Senders take one message (up to 50 deliveries) per invocation: larger batches would return
   // unstarted records and spend their receives.
@@ -210,9 +224,9 @@ export const functions = {
     links: ["Database", ...publishedTopics],
     permissions: [],
     environment: [],
-    trigger: { kind: "cron", everyMinutes: 1, reservedConcurrency: 1 },
+    trigger: { kind: "cron", everyMinutes: 1, retries: 0, maxConcurrency: 1 },
   },
-  /** Applies the migrations on every deploy (infra/database.ts); a no-op when none is pending. */
+  /** Applies the migrations on a deploy (infra/migrations.ts); a no-op when none is pending. */
   migrator: {
     handler: "packages/functions/src/migrate.handler",
     timeoutSeconds: 300,
@@ -220,25 +234,68 @@ export const functions = {
     links: ["Database"],
     permissions: [],
     environment: [],
-    trigger: { kind: "deploy", reservedConcurrency: 1 },
+    trigger: { kind: "deploy", maxConcurrency: 1 },
     copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
   },
 } as const satisfies Record<string, FunctionSetting>;
 
 export type FunctionName = keyof typeof functions;
 
-/** The most instances of a function that can run at once. */
-export function maxInstances(setting: FunctionSetting): number {
-  const { trigger } = setting;
-  return trigger.kind === "queue" ? trigger.maximumConcurrency : trigger.reservedConcurrency;
+/** Whether a stage reserves concurrency (infra/config.ts reads it from PREGON_RESERVED_CONCURRENCY). */
+export interface ConcurrencyMode {
+  reservedConcurrency: boolean;
 }
 
-/** Connections every function together may hold at once, plus the operators'. */
-export function connectionDemand(): number {
+/**
+ * The throttle of the HTTP API's stage where no concurrency is reserved: API Gateway applies it to
+ * each route on its own. It bounds the rate, not the instances: a function with n routes runs at
+ * most n x (burst + rate x seconds a request takes) instances, counted below with
+ * `requestSecondsAssumed`, about 4.5 times the p99 of `POST /v1/emails` on the local stack (221 ms,
+ * docs/benchmarks.md). Requests slower than that (a slow database) can raise the count; RDS Proxy
+ * then queues their connections instead of opening more than its share of max_connections.
+ */
+export const apiThrottle = {
+  burstLimit: 4,
+  rateLimitPerSecond: 2,
+  requestSecondsAssumed: 1,
+} as const;
+
+/** The reserved concurrency a function gets in a stage (undefined: none). */
+export function reservedConcurrency(setting: FunctionSetting, mode: ConcurrencyMode) {
+  // A queue consumer's event source mapping caps it in every stage, without taking from the
+  // account's pool.
+  if (!mode.reservedConcurrency || setting.trigger.kind === "queue") return undefined;
+  return setting.trigger.maxConcurrency;
+}
+
+/** The most instances of a function that can run at once in a stage, and what holds them there. */
+export function maxInstances(setting: FunctionSetting, mode: ConcurrencyMode): number {
+  const { trigger } = setting;
+  if (trigger.kind === "queue") return trigger.maximumConcurrency; // its event source mapping's
+  if (mode.reservedConcurrency) return trigger.maxConcurrency; // Lambda throttles beyond it
+  switch (trigger.kind) {
+    case "api": {
+      const perRoute =
+        apiThrottle.burstLimit +
+        Math.ceil(apiThrottle.rateLimitPerSecond * apiThrottle.requestSecondsAssumed);
+      return trigger.routes.length * perRoute;
+    }
+    case "cron": {
+      // Runs overlap only when one outlasts the schedule's period, or a retry meets the next run.
+      const overlapping = Math.ceil(setting.timeoutSeconds / (trigger.everyMinutes * 60));
+      return overlapping * (1 + trigger.retries);
+    }
+    case "deploy":
+      return trigger.maxConcurrency;
+  }
+}
+
+/** Connections every function together may hold at once in a stage, plus the operators'. */
+export function connectionDemand(mode: ConcurrencyMode): number {
   const settings: FunctionSetting[] = Object.values(functions);
   const instances = settings
     .filter((setting) => setting.links.includes("Database"))
-    .reduce((sum, setting) => sum + maxInstances(setting), 0);
+    .reduce((sum, setting) => sum + maxInstances(setting, mode), 0);
   return instances * database.connectionsPerInstance + database.operatorConnections;
 }
 
@@ -310,14 +367,46 @@ export const alarmPeriodSeconds = 300;
 
 export const defaultSmsCountries = "ES,MX,AR,CO,CL,PE,US,CA,GB";
 
-/** What a stage is deployed with, from environment variables (a `.env` file works: SST loads it). */
-export function readDeployConfig(env: Record<string, string | undefined>) {
+/** The stage sst.config.ts protects and retains: the default owner of what one stage must own. */
+export const productionStage = "production";
+
+/** The event types SES reports to the feedback topic (through each stage's configuration set). */
+export const feedbackEventTypes = [
+  "send",
+  "reject",
+  "bounce",
+  "complaint",
+  "delivery",
+  "delivery-delay",
+] as const;
+
+/**
+ * What a stage is deployed with, from environment variables (a `.env` file works: SST loads it).
+ *
+ * Some AWS settings exist once per account (SNS's SMS preferences) or per domain (the SES
+ * identity): exactly one stage may own each, or two stages overwrite each other and the second
+ * deploy, `sst dev` or `sst remove` breaks the first. Every other stage leaves them alone.
+ */
+export function readDeployConfig(env: Record<string, string | undefined>, stage: string) {
   const get = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
   const problems: string[] = [];
   const number = (name: string, fallback: number) => {
     const raw = get(name);
     const value = raw === undefined ? fallback : Number(raw);
     if (!Number.isFinite(value) || value <= 0) problems.push(`${name}: must be a positive number`);
+    return value;
+  };
+  const flag = (name: string, fallback: boolean) => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (raw !== "true" && raw !== "false") problems.push(`${name}: "true" or "false"`);
+    return raw === "true";
+  };
+  const stageName = (name: string, fallback?: string) => {
+    const value = get(name) ?? fallback;
+    if (value !== undefined && !/^[a-z0-9][a-z0-9-]*$/i.test(value)) {
+      problems.push(`${name}: a stage name (letters, digits and hyphens)`);
+    }
     return value;
   };
 
@@ -334,6 +423,13 @@ export function readDeployConfig(env: Record<string, string | undefined>) {
   const emailDns = get("PREGON_EMAIL_DNS") ?? "route53";
   if (emailDns !== "route53" && emailDns !== "manual") {
     problems.push('PREGON_EMAIL_DNS: "route53" (records created) or "manual" (you add them)');
+  }
+  const identityStage = stageName("PREGON_EMAIL_IDENTITY_STAGE", productionStage)!;
+  const dmarc = get("PREGON_EMAIL_DMARC");
+  if (dmarc && !/^v=DMARC1;/.test(dmarc)) {
+    problems.push('PREGON_EMAIL_DMARC: a DMARC record, "v=DMARC1; p=none;" for example');
+  } else if (dmarc && emailDns !== "route53") {
+    problems.push("PREGON_EMAIL_DMARC: only with PREGON_EMAIL_DNS=route53 (else add it yourself)");
   }
 
   const smsCountries = (get("PREGON_SMS_COUNTRIES") ?? defaultSmsCountries)
@@ -352,6 +448,28 @@ export function readDeployConfig(env: Record<string, string | undefined>) {
   if (originationNumber && !/^\+[1-9]\d{6,14}$/.test(originationNumber)) {
     problems.push("PREGON_SMS_ORIGINATION_NUMBER: an E.164 number (+34600000000)");
   }
+  const smsPreferencesStage = stageName("PREGON_SMS_PREFERENCES_STAGE");
+  const spendLimit = get("PREGON_SMS_MONTHLY_SPEND_LIMIT");
+  const ownsSmsPreferences = smsPreferencesStage !== undefined && smsPreferencesStage === stage;
+  if (ownsSmsPreferences && spendLimit === undefined) {
+    problems.push(
+      "PREGON_SMS_MONTHLY_SPEND_LIMIT: required in the stage that sets the account's SMS preferences (USD a month)",
+    );
+  }
+  if (!smsPreferencesStage) {
+    for (const name of ["PREGON_SMS_MONTHLY_SPEND_LIMIT", "PREGON_SMS_DELIVERY_STATUS_LOGS"]) {
+      if (get(name) !== undefined) {
+        problems.push(`${name}: set only by PREGON_SMS_PREFERENCES_STAGE's stage; name one`);
+      }
+    }
+  }
+  const smsPreferences =
+    ownsSmsPreferences && spendLimit !== undefined
+      ? {
+          monthlySpendLimit: number("PREGON_SMS_MONTHLY_SPEND_LIMIT", 0),
+          deliveryStatusLogs: flag("PREGON_SMS_DELIVERY_STATUS_LOGS", false),
+        }
+      : undefined;
 
   const apnsTeamId = get("PREGON_PUSH_APNS_TEAM_ID");
   const apnsKeyId = get("PREGON_PUSH_APNS_KEY_ID");
@@ -364,16 +482,27 @@ export function readDeployConfig(env: Record<string, string | undefined>) {
   }
 
   const config = {
-    email: { domain: emailDomain ?? "", from: emailFrom, dns: emailDns as "route53" | "manual" },
+    stage,
+    email: {
+      domain: emailDomain ?? "",
+      from: emailFrom,
+      dns: emailDns as "route53" | "manual",
+      /** The stage that creates the SES identity (and its DNS records); the others reference it. */
+      identityStage,
+      ownsIdentity: identityStage === stage,
+      /** A DMARC record the owning stage writes at _dmarc.DOMAIN; none unless asked. */
+      dmarc: identityStage === stage ? dmarc : undefined,
+    },
     sms: {
       countries: smsCountries.join(","),
       senderId,
       originationNumber,
       /** Messages per second for the whole account (SNS's default SMS quota is 20). */
       accountRate: number("PREGON_SMS_RATE", 20),
-      /** USD per month; AWS's own default for a new account is 1. */
-      monthlySpendLimit: number("PREGON_SMS_MONTHLY_SPEND_LIMIT", 1),
-      deliveryStatusLogs: get("PREGON_SMS_DELIVERY_STATUS_LOGS") === "true",
+      /** The stage that sets the account's SMS preferences (none unless named). */
+      preferencesStage: smsPreferencesStage,
+      /** Set in that stage only; spend limit in USD a month. */
+      preferences: smsPreferences,
     },
     push: {
       apns: apnsSet
@@ -386,6 +515,13 @@ export function readDeployConfig(env: Record<string, string | undefined>) {
         : undefined,
       fcm: get("PREGON_PUSH_FCM") === "true",
     },
+    /**
+     * Reserve each API, cron and deploy function's `maxConcurrency` (production by default). A new
+     * account's Lambda quota (10 concurrent executions) leaves nothing to reserve.
+     */
+    concurrency: {
+      reservedConcurrency: flag("PREGON_RESERVED_CONCURRENCY", stage === productionStage),
+    } satisfies ConcurrencyMode,
     alarmEmail: get("PREGON_ALARM_EMAIL"),
     /** The local stack's Postgres port (`sst dev` links it): PREGON_PG_PORT, as for `npm start`. */
     localPgPort: number("PREGON_PG_PORT", 54320),

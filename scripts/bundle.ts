@@ -1,39 +1,81 @@
-// Bundles a Lambda entry the way `sst deploy` does, without AWS: the esbuild options of SST 4.17's
-// Node runtime (pkg/runtime/node/build.go in the sst binary) with this app's `nodejs` settings
-// (infra/settings.ts). test/bundles.test.ts measures the results; issue 11's benchmarks load them
-// to time cold starts.
+// Bundles and zips a Lambda entry the way `sst deploy` does, without AWS: the esbuild options of
+// SST 4.17's Node runtime (pkg/runtime/node/build.go in the sst binary) with this app's `nodejs`
+// settings (infra/settings.ts), then the zip SST's Function component makes of the result
+// (createZipAsset in .sst/platform/src/components/aws/function.ts). test/bundles.test.ts measures
+// them; bench/coldstart.ts loads the bundles to time cold starts; scripts/plan-infra.ts gives the
+// same layout to SST's own zip step.
 //
 //   npx tsx scripts/bundle.ts [entry ...]    bundle and print sizes (every Lambda entry by default)
-import { mkdtemp, stat } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import archiver from "archiver";
 import { build, type Metafile, type Plugin } from "esbuild";
-import { functions, runtime } from "../infra/settings";
+import yauzl from "yauzl";
+import { type FunctionSetting, functions, runtime } from "../infra/settings";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** What SST 4.17 always passes to esbuild for an ESM function (deploy, not `sst dev`). */
-const sstOptions = {
-  platform: "node",
-  format: "esm",
-  target: "esnext",
-  bundle: true,
-  keepNames: true,
-  mainFields: ["module", "main"],
-  // SST marks these two external, plus `nodejs.esbuild.external` (the only esbuild option it reads
-  // from there besides `target`).
-  external: ["sharp", "pg-native"],
-  banner: {
-    js: [
-      `import { createRequire as topLevelCreateRequire } from 'module';`,
-      "const require = topLevelCreateRequire(import.meta.url);",
-      `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
-      "const __filename = topLevelFileUrlToPath(import.meta.url)",
-      `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
-    ].join("\n"),
-  },
-} as const;
+/** esbuild's target per Lambda runtime, as SST 4.17 maps it when `nodejs.esbuild.target` is unset. */
+export const sstTargets: Record<string, string> = {
+  "nodejs24.x": "es2024",
+  "nodejs22.x": "es2023",
+  "nodejs20.x": "es2023",
+  "nodejs18.x": "es2022",
+};
+
+/** The `nodejs` arguments of a function, as far as SST's build reads them here. */
+interface NodeArgs {
+  format?: string;
+  minify?: boolean;
+  sourcemap?: boolean;
+  plugins?: string;
+  esbuild?: { external?: readonly string[]; target?: string; sourcemap?: unknown };
+}
+
+/**
+ * What SST 4.17 does with a function's source map on deploy. esbuild always writes a linked map
+ * (`nodejs.sourcemap: false` too: build.go sets "linked" for it); SST lists it as a map to keep
+ * out of the zip, and uploads it to its bootstrap bucket beside the code, only when
+ * `nodejs.sourcemap` is unset. `nodejs.esbuild.sourcemap` is not emulated.
+ */
+export function sstSourcemaps(nodejs: NodeArgs) {
+  if (nodejs.esbuild?.sourcemap !== undefined) {
+    throw new Error("nodejs.esbuild.sourcemap is not emulated by scripts/bundle.ts");
+  }
+  return { written: true, keptOutOfZip: nodejs.sourcemap === undefined };
+}
+
+/** What SST 4.17 passes to esbuild for an ESM function on deploy (not `sst dev`). */
+export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }) {
+  if (fn.nodejs.format !== "esm") throw new Error("only ESM functions are emulated");
+  const target = fn.nodejs.esbuild?.target ?? sstTargets[fn.runtime];
+  if (!target) throw new Error(`no esbuild target for ${fn.runtime}`);
+  return {
+    platform: "node",
+    format: "esm",
+    target,
+    bundle: true,
+    keepNames: true,
+    mainFields: ["module", "main"],
+    // SST marks these two external, plus `nodejs.esbuild.external`.
+    external: ["sharp", "pg-native", ...(fn.nodejs.esbuild?.external ?? [])],
+    minify: fn.nodejs.minify === true,
+    sourcemap: sstSourcemaps(fn.nodejs).written ? "linked" : false,
+    banner: {
+      js: [
+        `import { createRequire as topLevelCreateRequire } from 'module';`,
+        "const require = topLevelCreateRequire(import.meta.url);",
+        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+        "const __filename = topLevelFileUrlToPath(import.meta.url)",
+        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+        "",
+      ].join("\n"),
+    },
+  } as const;
+}
 
 /** Packages no bundle may contain (infra/esbuild-plugins.mjs stubs them: DESIGN.md §6). */
 export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml"];
@@ -43,42 +85,100 @@ async function plugins(): Promise<Plugin[]> {
   return (await import(pathToFileURL(file).href)).default;
 }
 
+/** The files of `dir`, recursively, relative to it. */
+async function filesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+/**
+ * The zip SST 4.17 uploads as a function's code: every file of the build output but the source
+ * maps its build listed, then the `copyFiles` folders, sorted by name, dated 1970 (so the zip's
+ * hash changes only with its content), as function.ts's createZipAsset writes it with archiver.
+ */
+export async function sstZip(
+  out: string,
+  sourcemaps: readonly string[],
+  copyFiles: FunctionSetting["copyFiles"],
+  zipPath: string,
+) {
+  const ignored = new Set(sourcemaps.map((map) => relative(out, map)));
+  const files = (await filesIn(out))
+    .filter((file) => !ignored.has(file))
+    .map((file) => ({ from: join(out, file), to: file }));
+  for (const copy of copyFiles ?? []) {
+    const from = join(root, copy.from);
+    for (const file of await filesIn(from)) {
+      files.push({ from: join(from, file), to: join(copy.to, file) });
+    }
+  }
+  files.sort((a, b) => a.to.localeCompare(b.to));
+  await mkdir(dirname(zipPath), { recursive: true });
+  await new Promise<void>((done, fail) => {
+    const stream = createWriteStream(zipPath);
+    const archive = archiver("zip", { statConcurrency: 1 });
+    archive.on("warning", fail);
+    archive.on("error", fail);
+    stream.once("close", () => done());
+    archive.pipe(stream);
+    for (const file of files) archive.file(file.from, { name: file.to, date: new Date(0) });
+    void archive.finalize();
+  });
+  return { file: zipPath, bytes: (await stat(zipPath)).size, entries: await zipEntries(zipPath) };
+}
+
+/** The names in a zip file, read back from it. */
+export async function zipEntries(file: string): Promise<string[]> {
+  // autoClose: the file is closed once the last entry has been read.
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: true });
+  const names: string[] = [];
+  for await (const entry of zip.eachEntry()) names.push(entry.fileName);
+  return names;
+}
+
 export interface Bundle {
   entry: string;
-  /** The .mjs SST would upload (its .map beside it). */
+  /** The bundle.mjs SST would build. */
   file: string;
   bytes: number;
+  /** Its source map, beside it (in the zip or not: `zip.entries` says). */
   mapBytes: number;
+  /** The zip SST would upload: its size and the names in it. */
+  zip: { file: string; bytes: number; entries: string[] };
   metafile: Metafile;
 }
 
 /**
  * Bundles `entry` (a path from the repo root, e.g. "packages/functions/src/http.ts") into `outdir`
- * (a fresh temp folder by default) with SST's options and this app's minify/sourcemap settings.
+ * (a fresh temp folder by default) with SST's options and this app's `runtime`, and zips it as SST
+ * does, with the `copyFiles` of the function it belongs to.
  */
 export async function bundleEntry(entry: string, outdir?: string): Promise<Bundle> {
-  const out = outdir ?? (await mkdtemp(join(tmpdir(), "pregon-bundle-")));
-  const file = join(
-    out,
-    `${basename(entry)
-      .replace(/\.[cm]?[jt]s$/, "")
-      .replaceAll(".", "-")}.mjs`,
-  );
+  const base = outdir ?? (await mkdtemp(join(tmpdir(), "pregon-bundle-")));
+  const out = join(base, "out");
+  const file = join(out, "bundle.mjs");
+  const options = sstEsbuildOptions(runtime);
   const result = await build({
-    ...sstOptions,
-    mainFields: [...sstOptions.mainFields],
-    external: [...sstOptions.external, ...runtime.nodejs.esbuild.external],
+    ...options,
+    mainFields: [...options.mainFields],
+    external: [...options.external],
     absWorkingDir: root,
     entryPoints: [entry],
     outfile: file,
-    minify: runtime.nodejs.minify,
-    sourcemap: runtime.nodejs.sourcemap ? "linked" : false,
     metafile: true,
     logLevel: "silent",
     plugins: await plugins(),
   });
-  const mapBytes = runtime.nodejs.sourcemap ? (await stat(`${file}.map`)).size : 0;
-  return { entry, file, bytes: (await stat(file)).size, mapBytes, metafile: result.metafile! };
+  const map = `${file}.map`;
+  const mapBytes = options.sourcemap ? (await stat(map)).size : 0;
+  const sourcemaps = options.sourcemap && sstSourcemaps(runtime.nodejs).keptOutOfZip ? [map] : [];
+  const setting = Object.values(functions as Record<string, FunctionSetting>).find(
+    (f) => f.handler.replace(/\.[^./]+$/, ".ts") === entry,
+  );
+  const zip = await sstZip(out, sourcemaps, setting?.copyFiles, join(base, "code.zip"));
+  return { entry, file, bytes: (await stat(file)).size, mapBytes, zip, metafile: result.metafile! };
 }
 
 const link = (value: unknown) => JSON.stringify(value);
@@ -131,6 +231,16 @@ export function packagesIn(bundle: Bundle): [string, number][] {
   return [...sizes].sort((a, b) => b[1] - a[1]);
 }
 
+/** Writes what SST's build leaves for `sst deploy` to zip, without bundling (scripts/plan-infra.ts). */
+export async function stubBuild(out: string, nodejs: NodeArgs) {
+  await mkdir(out, { recursive: true });
+  const file = join(out, "bundle.mjs");
+  const { written, keptOutOfZip } = sstSourcemaps(nodejs);
+  await writeFile(file, `export const handler = () => {};\n//# sourceMappingURL=bundle.mjs.map\n`);
+  if (written) await writeFile(`${file}.map`, "{}");
+  return { handler: "bundle.handler", sourcemaps: written && keptOutOfZip ? [`${file}.map`] : [] };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { existsSync } = await import("node:fs");
   const entries = process.argv.slice(2).length ? process.argv.slice(2) : lambdaEntries();
@@ -144,6 +254,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const top = packagesIn(bundle)
       .slice(0, 4)
       .map(([name, bytes]) => `${name} ${kb(bytes)}`);
-    console.log(`${entry}: ${kb(bundle.bytes)} (+ ${kb(bundle.mapBytes)} map); ${top.join(", ")}`);
+    const maps = bundle.zip.entries.some((e) => e.endsWith(".map")) ? "map inside" : "map beside";
+    console.log(
+      `${entry}: ${kb(bundle.bytes)} (${kb(bundle.mapBytes)} map); zip ${kb(bundle.zip.bytes)}, ${maps}; ${top.join(", ")}`,
+    );
   }
 }

@@ -7,6 +7,8 @@
 #   bash scripts/typecheck-infra.sh DIR      check DIR/sst.config.ts + DIR/infra/ instead;
 #                                            DIR/node_modules and DIR/.sst must be symlinks
 #                                            to the repo's (test/infra-typecheck.test.ts)
+#   bash scripts/typecheck-infra.sh --platform   only write .sst/platform (scripts/plan-infra.ts
+#                                            runs SST's component source from there)
 #
 # How. `sst install` writes .sst/platform: SST's platform source (components,
 # their argument types), embedded in the sst binary, plus config.d.ts, which
@@ -27,6 +29,11 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+platform_only=""
+if [[ "${1:-}" == "--platform" ]]; then
+  platform_only=1
+  shift
+fi
 target="$(cd "${1:-$root}" && pwd)"
 cd "$root"
 
@@ -44,8 +51,14 @@ check_pins() {
     const sst = fs.readFileSync(".sst/platform/version", "utf8").trim();
     const pins = { ...platform.devDependencies, ...platform.dependencies };
     const wanted = Object.entries(pins).filter(([name]) => /^@pulumi(verse)?\//.test(name));
-    // @types/bun only re-exports bun-types; @types/archiver types platform code.
-    for (const [from, to] of [["@types/bun", "bun-types"], ["@types/archiver", "@types/archiver"]]) {
+    // @types/bun only re-exports bun-types; @types/archiver types platform code; archiver makes
+    // the zips of scripts/bundle.ts and scripts/plan-infra.ts as SST makes them.
+    const extra = [
+      ["@types/bun", "bun-types"],
+      ["@types/archiver", "@types/archiver"],
+      ["archiver", "archiver"],
+    ];
+    for (const [from, to] of extra) {
       if (pins[from]) wanted.push([to, pins[from]]);
     }
     const clean = (v) => String(v).replace(/^v/, "");
@@ -177,6 +190,7 @@ JS
 fi
 
 check_pins
+if [[ -n "$platform_only" ]]; then exit 0; fi
 
 if [[ "$target" == "$root" ]]; then
   buildinfo="$root/.sst/typecheck-infra.tsbuildinfo"

@@ -1,11 +1,12 @@
-// The Lambda bundles as `sst deploy` builds them (scripts/bundle.ts): their sizes, what they leave
-// out, and that the http bundle loads and answers with the AWS SDK resolved from outside it (as the
-// nodejs22.x runtime provides it) and the SST links given as SST does (SST_RESOURCE_*).
+// The Lambda bundles and zips as `sst deploy` builds them (scripts/bundle.ts): their sizes, what
+// they leave out, that no zip carries a source map, and that the http bundle loads and answers with
+// the AWS SDK resolved from outside it (as the nodejs22.x runtime provides it) and the SST links
+// given as SST does (SST_RESOURCE_*).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpBundleLimitBytes } from "../infra/settings";
+import { functions, httpBundleLimitBytes, httpZipLimitBytes, runtime } from "../infra/settings";
 import {
   type Bundle,
   bundleEntry,
@@ -13,6 +14,7 @@ import {
   lambdaImportEnv,
   packagesIn,
   root,
+  sstEsbuildOptions,
   unwanted,
 } from "../scripts/bundle";
 
@@ -29,12 +31,40 @@ beforeAll(async () => {
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe("Lambda bundles", () => {
-  it("the http and OTP bundles stay under 1 MB", () => {
+  it("the http and OTP bundles stay under 1 MB, and their zips under 400 KiB", () => {
     for (const entry of ["packages/functions/src/http.ts", "packages/functions/src/otp.ts"]) {
       const bundle = bundles.get(entry)!;
       expect(bundle.bytes, entry).toBeLessThan(httpBundleLimitBytes);
-      expect(bundle.mapBytes, entry).toBeGreaterThan(0);
+      expect(bundle.zip.bytes, entry).toBeLessThan(httpZipLimitBytes);
     }
+  });
+
+  it("no zip carries a source map: each is written beside the bundle, for SST to upload apart", () => {
+    for (const [entry, bundle] of bundles) {
+      expect(bundle.mapBytes, entry).toBeGreaterThan(0);
+      expect(
+        bundle.zip.entries.filter((name) => name.endsWith(".map")),
+        entry,
+      ).toEqual([]);
+      expect(bundle.zip.entries, entry).toContain("bundle.mjs");
+    }
+  });
+
+  it("the migrator's zip carries every migration, under migrations/", () => {
+    const migrations = join(root, functions.migrator.copyFiles[0].from);
+    const expected = readdirSync(migrations, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join("migrations", e.parentPath.slice(migrations.length), e.name));
+    const zip = bundles.get("packages/functions/src/migrate.ts")!.zip;
+    expect(expected.length).toBeGreaterThan(1);
+    expect(zip.entries.filter((name) => name.startsWith("migrations/")).sort()).toEqual(
+      expected.sort(),
+    );
+  });
+
+  it("targets what SST targets for nodejs22.x, ES2023, not esnext", () => {
+    expect(runtime.runtime).toBe("nodejs22.x");
+    expect(sstEsbuildOptions(runtime).target).toBe("es2023");
   });
 
   it("no bundle carries the AWS SDK or a left-out package", () => {

@@ -7,9 +7,11 @@ import { fileURLToPath } from "node:url";
 import { appRouter, buildOpenApiDocument } from "@pregon/api";
 import { poolSize } from "@pregon/functions/lambda";
 import { leaseMs, pipelines } from "@pregon/functions/pipelines";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   alarms,
+  apiThrottle,
+  type ConcurrencyMode,
   connectionDemand,
   database,
   defaultSmsCountries,
@@ -20,38 +22,72 @@ import {
   keyServicePrincipals,
   maxInstances,
   otpRoutes,
+  productionStage,
   proxyConnectionBudget,
   publishedTopics,
   queues,
   readDeployConfig,
+  reservedConcurrency,
   runtime,
   smsRatePerInstance,
 } from "../infra/settings";
+import { key, type Plan, type PlannedResource, planInfra } from "../scripts/plan-infra";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const all = Object.entries(functions) as [string, FunctionSetting][];
 const consumers = all.filter(([, f]) => f.trigger.kind === "queue");
 
+const reserving: ConcurrencyMode = { reservedConcurrency: true };
+const notReserving: ConcurrencyMode = { reservedConcurrency: false };
+
 describe("database connections", () => {
-  it("every function together, at its most instances, stays under the proxy's budget", () => {
-    const budget = Math.floor(
-      (database.maxConnections * database.proxyMaxConnectionsPercent) / 100,
-    );
-    expect(proxyConnectionBudget()).toBe(budget);
-    // Counted here again, not through connectionDemand() alone.
-    let demand = database.operatorConnections;
+  for (const mode of [reserving, notReserving]) {
+    const label = mode.reservedConcurrency ? "reserves concurrency" : "reserves none";
+    it(`in a stage that ${label}, every function at its most instances stays under the proxy's budget`, () => {
+      const budget = Math.floor(
+        (database.maxConnections * database.proxyMaxConnectionsPercent) / 100,
+      );
+      expect(proxyConnectionBudget()).toBe(budget);
+      // Counted here again, from what bounds each function, not through connectionDemand() alone.
+      let demand = database.operatorConnections;
+      for (const [name, setting] of all) {
+        if (!setting.links.includes("Database")) continue;
+        const { trigger } = setting;
+        let instances: number;
+        if (trigger.kind === "queue") instances = trigger.maximumConcurrency;
+        else if (mode.reservedConcurrency) instances = trigger.maxConcurrency;
+        else if (trigger.kind === "api") {
+          // Each route is throttled on its own: burst + rate x the time a request takes.
+          const perRoute =
+            apiThrottle.burstLimit +
+            Math.ceil(apiThrottle.rateLimitPerSecond * apiThrottle.requestSecondsAssumed);
+          instances = trigger.routes.length * perRoute;
+        } else if (trigger.kind === "cron") {
+          // A run ends before the next one starts, and a failed run is not retried.
+          expect(setting.timeoutSeconds, name).toBeLessThan(trigger.everyMinutes * 60);
+          expect(trigger.retries, name).toBe(0);
+          instances = 1;
+        } else instances = 1; // the deploy invokes the migrator once
+        expect(instances, `${name} must have a bounded concurrency`).toBeGreaterThan(0);
+        expect(maxInstances(setting, mode), name).toBe(instances);
+        demand += instances * poolSize;
+      }
+      expect(connectionDemand(mode)).toBe(demand);
+      expect(demand).toBeLessThanOrEqual(budget);
+      // What the proxy may open leaves the superuser-reserved connections free.
+      expect(budget).toBeLessThanOrEqual(database.maxConnections - database.reservedConnections);
+    });
+  }
+
+  it("the throttle holds an API function to its reserved concurrency or less on one route", () => {
+    const perRoute =
+      apiThrottle.burstLimit +
+      Math.ceil(apiThrottle.rateLimitPerSecond * apiThrottle.requestSecondsAssumed);
     for (const [name, setting] of all) {
-      if (!setting.links.includes("Database")) continue;
-      const { trigger } = setting;
-      const instances =
-        trigger.kind === "queue" ? trigger.maximumConcurrency : trigger.reservedConcurrency;
-      expect(instances, `${name} must have a bounded concurrency`).toBeGreaterThan(0);
-      demand += instances * poolSize;
+      if (setting.trigger.kind === "api") {
+        expect(perRoute, name).toBeLessThanOrEqual(setting.trigger.maxConcurrency);
+      }
     }
-    expect(connectionDemand()).toBe(demand);
-    expect(demand).toBeLessThanOrEqual(budget);
-    // What the proxy may open leaves the superuser-reserved connections free.
-    expect(budget).toBeLessThanOrEqual(database.maxConnections - database.reservedConnections);
   });
 
   it("the pool size the Lambdas open is the one counted", () => {
@@ -60,7 +96,7 @@ describe("database connections", () => {
 
   it("queue consumers' maximum concurrency is one SQS accepts (2 to 1000)", () => {
     for (const [name, setting] of consumers) {
-      const n = maxInstances(setting);
+      const n = maxInstances(setting, notReserving);
       expect(n, name).toBeGreaterThanOrEqual(2);
       expect(n, name).toBeLessThanOrEqual(1000);
     }
@@ -69,7 +105,7 @@ describe("database connections", () => {
   it("the sweeper's run ends before the next one starts (reserved concurrency 1 drops none)", () => {
     const { trigger, timeoutSeconds } = functions.sweeper;
     expect(timeoutSeconds).toBeLessThan(trigger.everyMinutes * 60);
-    expect(trigger.reservedConcurrency).toBe(1);
+    expect(reservedConcurrency(functions.sweeper, reserving)).toBe(1);
   });
 });
 
@@ -196,8 +232,8 @@ describe("encryption at rest", () => {
 describe("the OTP function (the seed's Lambda OTP)", () => {
   const otp = functions.otp;
 
-  it("has its own reserved concurrency and no templates bucket, SES or SNS beyond its topics", () => {
-    expect(otp.trigger.reservedConcurrency).toBeGreaterThan(0);
+  it("has its own concurrency and no templates bucket, SES or SNS beyond its topics", () => {
+    expect(reservedConcurrency(otp, reserving)).toBeGreaterThan(0);
     expect(otp.links).not.toContain("Templates");
     expect(otp.permissions).toEqual([]);
     expect([...otp.links].sort()).toEqual(["Database", "OtpPepper", ...publishedTopics].sort());
@@ -268,48 +304,426 @@ describe("least privilege", () => {
 });
 
 describe("runtime and deploy configuration", () => {
-  it("Node 22 on arm64, ESM, minified with source maps", () => {
+  it("Node 22 on arm64, ESM, minified; no `sourcemap` key, so SST keeps the map out of the zip", () => {
     expect(runtime).toMatchObject({
       runtime: "nodejs22.x",
       architecture: "arm64",
-      nodejs: { format: "esm", minify: true, sourcemap: true },
+      nodejs: { format: "esm", minify: true },
     });
+    expect("sourcemap" in runtime.nodejs).toBe(false);
+    expect("target" in runtime.nodejs.esbuild).toBe(false);
   });
 
   it("needs the email domain and checks what it is given", () => {
-    expect(readDeployConfig({}).problems).toEqual([
+    expect(readDeployConfig({}, "dev").problems).toEqual([
       "PREGON_EMAIL_DOMAIN: the domain Pregón sends from is required",
     ]);
-    const { config, problems } = readDeployConfig({ PREGON_EMAIL_DOMAIN: "Acme.example" });
+    const { config, problems } = readDeployConfig({ PREGON_EMAIL_DOMAIN: "Acme.example" }, "dev");
     expect(problems).toEqual([]);
-    expect(config.email).toEqual({
+    expect(config.email).toMatchObject({
       domain: "acme.example",
       from: "Pregón <no-reply@acme.example>",
       dns: "route53",
     });
     expect(config.sms.countries).toBe(defaultSmsCountries);
     expect(config.push).toEqual({ apns: undefined, fcm: false });
-    const bad = readDeployConfig({
-      PREGON_EMAIL_DOMAIN: "acme.example",
-      PREGON_EMAIL_FROM: "x@other.example",
-      PREGON_SMS_COUNTRIES: "ES,Spain",
-      PREGON_SMS_SENDER_ID: "way-too-long-id",
-      PREGON_PUSH_APNS_TEAM_ID: "T",
-    }).problems.map((p) => p.split(":")[0]);
+    const bad = readDeployConfig(
+      {
+        PREGON_EMAIL_DOMAIN: "acme.example",
+        PREGON_EMAIL_FROM: "x@other.example",
+        PREGON_EMAIL_IDENTITY_STAGE: "no stage",
+        PREGON_EMAIL_DMARC: "p=none",
+        PREGON_SMS_COUNTRIES: "ES,Spain",
+        PREGON_SMS_SENDER_ID: "way-too-long-id",
+        PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
+        PREGON_PUSH_APNS_TEAM_ID: "T",
+        PREGON_RESERVED_CONCURRENCY: "yes",
+      },
+      "dev",
+    ).problems.map((p) => p.split(":")[0]);
     expect(bad).toEqual([
       "PREGON_EMAIL_FROM",
+      "PREGON_EMAIL_IDENTITY_STAGE",
+      "PREGON_EMAIL_DMARC",
       "PREGON_SMS_COUNTRIES",
       "PREGON_SMS_SENDER_ID",
+      // Set, but no stage is named to set the account's SMS preferences with it.
+      "PREGON_SMS_MONTHLY_SPEND_LIMIT",
       "PREGON_PUSH_APNS_TEAM_ID, PREGON_PUSH_APNS_KEY_ID, PREGON_PUSH_APNS_BUNDLE_ID",
+      "PREGON_RESERVED_CONCURRENCY",
     ]);
   });
 
   it("splits the account's SMS rate among the sms sender's instances", () => {
-    const { config } = readDeployConfig({
-      PREGON_EMAIL_DOMAIN: "a.example",
-      PREGON_SMS_RATE: "20",
-    });
+    const { config } = readDeployConfig(
+      { PREGON_EMAIL_DOMAIN: "a.example", PREGON_SMS_RATE: "20" },
+      "dev",
+    );
     const instances = functions.smsSender.trigger.maximumConcurrency;
     expect(smsRatePerInstance(config.sms.accountRate) * instances).toBeCloseTo(20);
+  });
+});
+
+// What one stage owns for the whole account or domain, and what the defaults of a first deploy on
+// a fresh account are: from the configuration alone.
+describe("stage defaults", () => {
+  const domain = { PREGON_EMAIL_DOMAIN: "acme.example" };
+  const stages = [productionStage, "dev", "alice", "staging"];
+
+  it("the SES identity: production owns it, every other stage references it; any one stage can own it", () => {
+    for (const stage of stages) {
+      const { email } = readDeployConfig(domain, stage).config;
+      expect(email.ownsIdentity, stage).toBe(stage === productionStage);
+      expect(email.identityStage, stage).toBe(productionStage);
+    }
+    for (const stage of stages) {
+      const { email } = readDeployConfig(
+        { ...domain, PREGON_EMAIL_IDENTITY_STAGE: "staging" },
+        stage,
+      ).config;
+      expect(email.ownsIdentity, stage).toBe(stage === "staging");
+    }
+  });
+
+  it("DMARC: none unless asked, then only by the owning stage and only where SST writes DNS", () => {
+    for (const stage of stages) {
+      expect(readDeployConfig(domain, stage).config.email.dmarc, stage).toBeUndefined();
+    }
+    const asked = { ...domain, PREGON_EMAIL_DMARC: "v=DMARC1; p=none;" };
+    expect(readDeployConfig(asked, productionStage).config.email.dmarc).toBe("v=DMARC1; p=none;");
+    expect(readDeployConfig(asked, "dev").config.email.dmarc).toBeUndefined();
+    expect(
+      readDeployConfig({ ...asked, PREGON_EMAIL_DNS: "manual" }, productionStage).problems,
+    ).toEqual(["PREGON_EMAIL_DMARC: only with PREGON_EMAIL_DNS=route53 (else add it yourself)"]);
+  });
+
+  it("SMS preferences: set by no stage unless one is named, then by that one, with an explicit spend limit", () => {
+    for (const stage of stages) {
+      expect(readDeployConfig(domain, stage).config.sms.preferences, stage).toBeUndefined();
+    }
+    const named = { ...domain, PREGON_SMS_PREFERENCES_STAGE: productionStage };
+    expect(readDeployConfig(named, productionStage).problems).toEqual([
+      "PREGON_SMS_MONTHLY_SPEND_LIMIT: required in the stage that sets the account's SMS preferences (USD a month)",
+    ]);
+    const limited = { ...named, PREGON_SMS_MONTHLY_SPEND_LIMIT: "50" };
+    for (const stage of stages) {
+      const { config, problems } = readDeployConfig(limited, stage);
+      expect(problems, stage).toEqual([]);
+      expect(config.sms.preferences, stage).toEqual(
+        stage === productionStage
+          ? { monthlySpendLimit: 50, deliveryStatusLogs: false }
+          : undefined,
+      );
+    }
+  });
+
+  it("reserved concurrency: production only, unless a stage says otherwise", () => {
+    for (const stage of stages) {
+      const { concurrency } = readDeployConfig(domain, stage).config;
+      expect(concurrency.reservedConcurrency, stage).toBe(stage === productionStage);
+      for (const [name, setting] of all) {
+        const reserved = reservedConcurrency(setting, concurrency);
+        if (stage !== productionStage || setting.trigger.kind === "queue") {
+          expect(reserved, `${stage} ${name}`).toBeUndefined();
+        } else expect(reserved, `${stage} ${name}`).toBe(setting.trigger.maxConcurrency);
+      }
+    }
+    const on = { ...domain, PREGON_RESERVED_CONCURRENCY: "true" };
+    expect(readDeployConfig(on, "dev").config.concurrency.reservedConcurrency).toBe(true);
+    const off = { ...domain, PREGON_RESERVED_CONCURRENCY: "false" };
+    expect(readDeployConfig(off, productionStage).config.concurrency.reservedConcurrency).toBe(
+      false,
+    );
+  });
+});
+
+// What a deploy declares: sst.config.ts run offline for a stage, as `sst deploy` runs it, with
+// SST's own components and every AWS call answered by Pulumi's mocks (scripts/plan-infra.ts). The
+// inputs below are what SST would send to AWS.
+describe("what a deploy declares", () => {
+  const domain = { PREGON_EMAIL_DOMAIN: "acme.example" };
+  const runs: Record<string, [string, Record<string, string>]> = {
+    /** A first deploy of production with nothing but the domain. */
+    production: [productionStage, domain],
+    /** A developer's stage, with the same environment. */
+    dev: ["dev", domain],
+    /** Production asked for DMARC and to set the account's SMS preferences. */
+    asked: [
+      productionStage,
+      {
+        ...domain,
+        PREGON_EMAIL_DMARC: "v=DMARC1; p=none;",
+        PREGON_SMS_PREFERENCES_STAGE: productionStage,
+        PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
+        PREGON_SMS_DELIVERY_STATUS_LOGS: "true",
+        PREGON_SMS_SENDER_ID: "Acme",
+      },
+    ],
+    /** staging owns the identity and its DNS is not in Route 53. */
+    manual: [
+      "staging",
+      {
+        ...domain,
+        PREGON_EMAIL_IDENTITY_STAGE: "staging",
+        PREGON_EMAIL_DNS: "manual",
+        PREGON_SMS_PREFERENCES_STAGE: productionStage,
+        PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
+      },
+    ],
+  };
+  const plans: Record<string, Plan> = {};
+
+  beforeAll(async () => {
+    const names = Object.keys(runs);
+    // Two at a time: each plan is a Node process running the whole program.
+    for (let i = 0; i < names.length; i += 2) {
+      await Promise.all(
+        names.slice(i, i + 2).map(async (name) => {
+          const [stage, env] = runs[name]!;
+          plans[name] = await planInfra(stage, env);
+        }),
+      );
+    }
+  }, 240_000);
+
+  const created = (plan: Plan, type: string) =>
+    plan.resources.filter((r) => r.type === type && r.readId === undefined);
+  const one = (plan: Plan, type: string, name: string) => {
+    const found = plan.resources.filter((r) => r.type === type && r.name === name);
+    expect(found, `${type} ${name}`).toHaveLength(1);
+    return found[0]!;
+  };
+  const lambdas = (plan: Plan) => created(plan, "aws:lambda/function:Function");
+  const env = (fn: PlannedResource) =>
+    ((fn.inputs.environment as { variables?: Record<string, string> })?.variables ?? {}) as Record<
+      string,
+      string
+    >;
+  const identityType = "aws:sesv2/emailIdentity:EmailIdentity";
+  const recordType = "aws:route53/record:Record";
+  const verificationType = "aws:ses/domainIdentityVerification:DomainIdentityVerification";
+
+  describe("the SES identity", () => {
+    it("the owning stage creates it once, with its DKIM records in Route 53, and waits on them", () => {
+      const plan = plans.production!;
+      const [identity, ...more] = created(plan, identityType);
+      expect(more).toEqual([]);
+      expect(identity!.inputs).toMatchObject({
+        emailIdentity: "acme.example",
+        configurationSetName: "pregon-production-email",
+        dkimSigningAttributes: { nextSigningKeyLength: "RSA_2048_BIT" },
+      });
+      const records = created(plan, recordType);
+      expect(records.map((r) => [r.inputs.type, r.inputs.name, r.inputs.records])).toEqual(
+        [1, 2, 3].map((i) => [
+          "CNAME",
+          `dkimtoken${i}._domainkey.acme.example`,
+          [`dkimtoken${i}.dkim.amazonses.com`],
+        ]),
+      );
+      const [verification] = created(plan, verificationType);
+      expect(verification!.dependsOn).toEqual(expect.arrayContaining(records.map(key)));
+    });
+
+    it("writes no DMARC record unless asked, and then only the one asked for", () => {
+      const dmarc = (plan: Plan) =>
+        created(plan, recordType).filter((r) => r.inputs.name === "_dmarc.acme.example");
+      expect(dmarc(plans.production!)).toEqual([]);
+      const [asked, ...more] = dmarc(plans.asked!);
+      expect(more).toEqual([]);
+      expect(asked!.inputs).toMatchObject({ type: "TXT", records: ["v=DMARC1; p=none;"] });
+      // Never over an existing record: a domain's own DMARC policy stays its own.
+      expect(asked!.inputs.allowOverwrite).not.toBe(true);
+    });
+
+    it("another stage references it: no identity, record or wait of its own", () => {
+      const plan = plans.dev!;
+      expect(created(plan, identityType)).toEqual([]);
+      expect(created(plan, recordType)).toEqual([]);
+      expect(created(plan, verificationType)).toEqual([]);
+      const read = plan.resources.filter((r) => r.type === identityType);
+      expect(read.map((r) => r.readId)).toEqual(["acme.example"]);
+    });
+
+    it("every stage sends with its own configuration set, whose events reach its own feedback topic", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const set = `pregon-${plan.stage}-email`;
+        const [configurationSet] = created(plan, "aws:sesv2/configurationSet:ConfigurationSet");
+        expect(configurationSet!.inputs.configurationSetName, name).toBe(set);
+        const [destination] = created(
+          plan,
+          "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination",
+        );
+        const feedback = one(plan, "aws:sns/topic:Topic", "FeedbackTopicTopic");
+        expect(destination!.inputs, name).toMatchObject({
+          configurationSetName: set,
+          eventDestination: { snsDestination: { topicArn: feedback.attributes.arn } },
+        });
+        const senders = lambdas(plan).filter((fn) => env(fn).PREGON_SES_CONFIGURATION_SET);
+        expect(
+          senders.map((fn) => env(fn).PREGON_SES_CONFIGURATION_SET),
+          name,
+        ).toEqual([set]);
+      }
+    });
+
+    it("with manual DNS the owning stage writes no record and does not wait; the deploy gives the DKIM tokens", () => {
+      const plan = plans.manual!;
+      expect(created(plan, identityType).map((r) => r.inputs.emailIdentity)).toEqual([
+        "acme.example",
+      ]);
+      expect(created(plan, recordType)).toEqual([]);
+      expect(created(plan, verificationType)).toEqual([]);
+      expect(plan.outputs.dkimTokens).toEqual(["dkimtoken1", "dkimtoken2", "dkimtoken3"]);
+      expect(plans.dev!.outputs.dkimTokens).toBeUndefined();
+    });
+  });
+
+  describe("SNS SMS preferences", () => {
+    const preferencesType = "aws:sns/smsPreferences:SmsPreferences";
+
+    it("no stage sets them unless named: not production, not dev, not a stage that is not named", () => {
+      for (const name of ["production", "dev", "manual"]) {
+        expect(created(plans[name]!, preferencesType), name).toEqual([]);
+      }
+    });
+
+    it("the named stage sets them with its spend limit, and its remove leaves them (and their role) alone", () => {
+      const plan = plans.asked!;
+      const [preferences, ...more] = created(plan, preferencesType);
+      expect(more).toEqual([]);
+      const role = one(plan, "aws:iam/role:Role", "SmsDeliveryStatusRole");
+      expect(preferences!.inputs).toEqual({
+        defaultSmsType: "Transactional",
+        monthlySpendLimit: 50,
+        defaultSenderId: "Acme",
+        deliveryStatusIamRoleArn: role.attributes.arn,
+        deliveryStatusSuccessSamplingRate: "100",
+      });
+      expect(preferences!.retainOnDelete).toBe(true);
+      expect(role.retainOnDelete).toBe(true);
+    });
+  });
+
+  describe("concurrency", () => {
+    const reservedOf = (plan: Plan) =>
+      Object.fromEntries(
+        lambdas(plan)
+          .filter((fn) => fn.inputs.reservedConcurrentExecutions !== undefined)
+          .map((fn) => [fn.name, fn.inputs.reservedConcurrentExecutions]),
+      );
+    const stage = (plan: Plan) => one(plan, "aws:apigatewayv2/stage:Stage", "ApiStage");
+
+    it("production reserves each API, cron and deploy function's maxConcurrency, and throttles nothing", () => {
+      const plan = plans.production!;
+      expect(reservedOf(plan)).toEqual({
+        HttpFunction: functions.http.trigger.maxConcurrency,
+        OtpFunction: functions.otp.trigger.maxConcurrency,
+        SweeperHandlerFunction: functions.sweeper.trigger.maxConcurrency,
+        MigratorFunction: functions.migrator.trigger.maxConcurrency,
+      });
+      expect(stage(plan).inputs.defaultRouteSettings).toBeUndefined();
+    });
+
+    it("dev reserves nothing (a new account's quota of 10 has nothing to reserve); its API's throttle bounds the API functions", () => {
+      const plan = plans.dev!;
+      expect(reservedOf(plan)).toEqual({});
+      expect(stage(plan).inputs.defaultRouteSettings).toEqual({
+        throttlingBurstLimit: apiThrottle.burstLimit,
+        throttlingRateLimit: apiThrottle.rateLimitPerSecond,
+      });
+      // The bound counts a throttle per route: as many routes as the settings count.
+      const routes = created(plan, "aws:apigatewayv2/route:Route").length;
+      expect(routes).toBe(
+        functions.http.trigger.routes.length + functions.otp.trigger.routes.length,
+      );
+    });
+
+    it("every stage caps each queue consumer on its event source mapping", () => {
+      for (const name of ["production", "dev"]) {
+        const mappings = created(plans[name]!, "aws:lambda/eventSourceMapping:EventSourceMapping");
+        const caps = mappings.map(
+          (m) => (m.inputs.scalingConfig as { maximumConcurrency: number }).maximumConcurrency,
+        );
+        expect(caps.sort(), name).toEqual(
+          consumers.map(([, f]) => maxInstances(f, notReserving)).sort(),
+        );
+      }
+    });
+  });
+
+  describe("the migrator", () => {
+    it("runs once the database, the proxy and its target exist, when its code, the migrations or the instance change", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const [invocation, ...more] = created(plan, "aws:lambda/invocation:Invocation");
+        expect(more, name).toEqual([]);
+        expect(invocation!.dependsOn, name).toEqual(
+          expect.arrayContaining([
+            "aws:rds/instance:Instance::DatabaseInstance",
+            "aws:rds/proxy:Proxy::DatabaseProxy",
+            "aws:rds/proxyTarget:ProxyTarget::DatabaseProxyTarget",
+            "aws:lambda/function:Function::MigratorFunction",
+          ]),
+        );
+        const migrator = one(plan, "aws:lambda/function:Function", "MigratorFunction");
+        const instance = one(plan, "aws:rds/instance:Instance", "DatabaseInstance");
+        const triggers = invocation!.inputs.triggers as Record<string, string>;
+        expect(triggers.code, name).toBe(migrator.attributes.codeSha256);
+        expect(triggers.code, name).toBeTruthy();
+        expect(triggers.database, name).toBe(instance.attributes.resourceId);
+        expect(triggers.migrations, name).toMatch(/^[0-9a-f]{64}$/);
+        expect(invocation!.inputs.functionName, name).toBe(migrator.inputs.name);
+      }
+    });
+  });
+
+  describe("zips", () => {
+    it("SST builds every function for nodejs22.x with no `sourcemap` argument and no esbuild target of ours", () => {
+      const builds = Object.entries(plans.production!.builds);
+      expect(builds).toHaveLength(all.length);
+      for (const [id, { runtime: built, properties }] of builds) {
+        expect(built, id).toBe("nodejs22.x");
+        expect(properties.sourcemap, id).toBeUndefined();
+        expect((properties.esbuild as { target?: string }).target, id).toBeUndefined();
+      }
+    });
+
+    it("no zip carries a map: SST uploads each beside the code, and keeps it", () => {
+      const plan = plans.production!;
+      const zips = Object.entries(plan.zips);
+      expect(zips).toHaveLength(all.length);
+      for (const [object, entries] of zips) {
+        expect(entries, object).toContain("bundle.mjs");
+        expect(
+          entries.filter((e) => e.endsWith(".map")),
+          object,
+        ).toEqual([]);
+        const map = one(
+          plan,
+          "aws:s3/bucketObjectv2:BucketObjectv2",
+          object.replace(/Code$/, "Sourcemap0"),
+        );
+        expect(map.inputs.key as string, object).toMatch(/\.map$/);
+        expect(map.retainOnDelete, object).toBe(true);
+      }
+      expect(plan.zips.MigratorCode!.some((e) => /^migrations\/.+\.sql$/.test(e))).toBe(true);
+    });
+  });
+
+  it("the sweeper runs on CronV2 (EventBridge Scheduler), every minute, and a failed run is not retried", () => {
+    const plan = plans.production!;
+    expect(plan.resources.filter((r) => r.type === "sst:aws:Cron")).toEqual([]);
+    expect(created(plan, "aws:cloudwatch/eventRule:EventRule")).toEqual([]);
+    one(plan, "sst:aws:CronV2", "Sweeper");
+    const schedule = one(plan, "aws:scheduler/schedule:Schedule", "SweeperSchedule");
+    expect(schedule.inputs.scheduleExpression).toBe("rate(1 minute)");
+    const invokeConfig = one(
+      plan,
+      "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+      "SweeperHandlerEventInvokeConfig",
+    );
+    expect(invokeConfig.inputs.maximumRetryAttempts).toBe(functions.sweeper.trigger.retries);
   });
 });

@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Database } from "@pregon/core";
+import postgres from "postgres";
 import { loadLambdaConfig } from "./config";
 
 /**
@@ -12,11 +14,47 @@ export const migrationsFolder = process.env.LAMBDA_TASK_ROOT
 
 const { databaseUrl } = loadLambdaConfig();
 
+/** How long the Migrator waits for the database, within its 300 s timeout. */
+const reachWithinMs = 240_000;
+
+/** Errors that waiting can cure: nothing listening yet, or a server not accepting connections yet. */
+function transient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string") return false;
+  return (
+    ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "CONNECT_TIMEOUT"].includes(code) ||
+    code.startsWith("08") || // SQLSTATE class 08: connection exception
+    code === "57P03" // cannot_connect_now: starting up
+  );
+}
+
 /**
- * Applies the pending migrations; invoked by every deploy (infra/migrations.ts). Drizzle records
+ * Resolves once the database answers a query. On a first deploy the Migrator runs as soon as RDS
+ * Proxy has registered its target, which accepts connections only a while later. A refused login
+ * or any other error is thrown at once; a connection error once `withinMs` has passed.
+ */
+export async function waitForDatabase(url: string, withinMs = reachWithinMs): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 15_000)) {
+    const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+    try {
+      await sql`select 1`;
+      return;
+    } catch (error) {
+      if (!transient(error) || Date.now() + delayMs > deadline) throw error;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    await sleep(delayMs);
+  }
+}
+
+/**
+ * Applies the pending migrations; invoked by the deploy (infra/migrations.ts). Drizzle records
  * what ran, so with nothing pending it changes nothing. A failure fails the deploy.
  */
 export async function handler(): Promise<{ migrationsFolder: string }> {
+  await waitForDatabase(databaseUrl);
   await Database.migrate(databaseUrl, migrationsFolder);
   return { migrationsFolder };
 }
