@@ -224,7 +224,7 @@ describe("POST /v1/emails", () => {
     expect(slow.status).toBe(400);
     expect(slow.body.reason).toBe("invalid_template");
     expect(slow.body.message).toMatch(
-      /^to\.\d+: subject: render (budget of 500 ms|time limit of 100 ms) exceeded$/,
+      /^to\.\d+: subject: render (budget of 1,000 ms|time limit of 100 ms) exceeded$/,
     );
     // One render that would run for seconds stops at its own limit, at the first recipient.
     const runaway = await post(secret, {
@@ -295,7 +295,7 @@ describe("the email sender", () => {
     expect(rows[0]).toEqual({ address: `a@${domain}`, status: "sent", error: null });
     expect(rows[1]!.status).toBe("failed");
     expect(rows[1]!.error).toMatch(
-      /^html: render (time limit of 100 ms|budget of 500 ms) exceeded$/,
+      /^html: render (time limit of 100 ms|budget of 1,000 ms) exceeded$/,
     );
     expect((await mailbox(domain)).map((e) => e.destination.to[0])).toEqual([`a@${domain}`]);
   });

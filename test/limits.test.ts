@@ -114,6 +114,34 @@ describe("send limits per project", () => {
     expect((await post("new")).status).toBe(429);
   });
 
+  it("gives back what concurrent first tries of one key took, but for the one that sends", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 10 });
+    const domain = uniqueDomain();
+    const body = JSON.stringify({ to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" });
+    const tries = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        app.request("/v1/emails", {
+          method: "POST",
+          headers: {
+            ...bearer(secret),
+            "content-type": "application/json",
+            "idempotency-key": "together",
+          },
+          body,
+        }),
+      ),
+    );
+    expect(tries.map((t) => t.status)).toEqual([202, 202, 202, 202]);
+    const ids = await Promise.all(tries.map(async (t) => (await t.json()).id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 1,
+      "email.recipients_per_day": 2,
+    });
+  });
+
   it("sends the same headers over tRPC", async () => {
     steadyClock();
     const { secret, project } = await projectWithKey(["emails:send"]);
