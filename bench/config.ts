@@ -1,5 +1,6 @@
 // How long and how hard each section runs. BENCH_QUICK=1: a few seconds each (the smoke test);
-// BENCH_LOAD_SECONDS: the load section's duration (default 120).
+// BENCH_LOAD_SECONDS: the load section's duration (default 120); BENCH_SECTIONS: which sections run
+// (their numbers, say `1,2`; all when unset).
 
 export type Fault = "postgres" | "fauxqs" | "crash";
 
@@ -7,6 +8,8 @@ export interface BenchConfig {
   quick: boolean;
   /** Where the report goes (BENCH_OUT); docs/benchmarks.md when unset. */
   out: string | undefined;
+  /** The numbers of the sections to run (BENCH_SECTIONS); every section when unset. */
+  sections: number[] | undefined;
   api: { rounds: number; warmupSeconds: number; seconds: number; connections: number };
   bulk: { rounds: number; recipients: number; sendRate: number };
   coldStart: { runs: number; entries?: string[] };
@@ -38,10 +41,15 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     throw new Error("BENCH_LOAD_SECONDS must be a positive number of seconds");
   }
   const out = env.BENCH_OUT || undefined;
+  const sections = env.BENCH_SECTIONS ? env.BENCH_SECTIONS.split(",").map(Number) : undefined;
+  if (sections?.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error("BENCH_SECTIONS must list section numbers, such as 1,2");
+  }
   if (quick) {
     return {
       quick,
       out,
+      sections,
       api: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4 },
       bulk: { rounds: 1, recipients: 200, sendRate: 2_000 },
       coldStart: { runs: 2, entries: ["packages/functions/src/http.ts"] },
@@ -60,6 +68,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   return {
     quick,
     out,
+    sections,
     api: { rounds: 3, warmupSeconds: 2, seconds: 8, connections: 10 },
     bulk: { rounds: 3, recipients: 10_000, sendRate: 2_000 },
     coldStart: { runs: 5 },

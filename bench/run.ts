@@ -4,6 +4,7 @@
 //   BENCH_QUICK=1 npm run bench          a few seconds per section (test/bench.test.ts)
 //   BENCH_LOAD_SECONDS=30 npm run bench  a shorter load section
 //   BENCH_OUT=/tmp/b.md npm run bench    write the report elsewhere
+//   BENCH_SECTIONS=1,2 npm run bench     only those sections (with BENCH_OUT: a partial report)
 //
 // Traffic goes to loopback only; every run is bounded in requests and time and stops by itself.
 import { spawnSync } from "node:child_process";
@@ -28,13 +29,15 @@ async function main() {
   const out = config.out ?? join(root, "docs", "benchmarks.md");
   const bench = await startBenchStack();
   const sections: Section[] = [];
-  const steps: Array<[string, () => Promise<Section>]> = [
-    ["1. API overhead", () => apiOverhead(bench, config)],
-    ["2. Bulk", () => bulk(bench, config)],
-    ["3. Cold start", () => coldStart(config)],
-    ["4. Load", () => load(bench, config)],
-    ["5. Faults", () => faults(bench, config)],
-  ];
+  const steps: Array<[string, () => Promise<Section>]> = (
+    [
+      ["1. API overhead", () => apiOverhead(bench, config)],
+      ["2. Bulk", () => bulk(bench, config)],
+      ["3. Cold start", () => coldStart(config)],
+      ["4. Load", () => load(bench, config)],
+      ["5. Faults", () => faults(bench, config)],
+    ] satisfies Array<[string, () => Promise<Section>]>
+  ).filter((_, i) => !config.sections || config.sections.includes(i + 1));
   try {
     for (const [title, run] of steps) {
       const t = performance.now();
@@ -55,7 +58,7 @@ async function main() {
     await bench.stop();
   }
   const markdown = report({
-    command: config.quick ? "BENCH_QUICK=1 npm run bench" : "npm run bench",
+    command: `${config.quick ? "BENCH_QUICK=1 " : ""}${config.sections ? `BENCH_SECTIONS=${config.sections.join(",")} ` : ""}npm run bench`,
     config,
     machine: machine(),
     date: new Date(),

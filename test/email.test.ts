@@ -244,6 +244,37 @@ describe("POST /v1/emails", () => {
     ).toBe(400);
   });
 
+  it("refuses with 400 a send whose renders pass one request's budget, naming recipient and part", async () => {
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    const domain = uniqueDomain();
+    const to = Array.from({ length: 1_000 }, (_, i) => `r${i}@${domain}`);
+    // Each subject renders in milliseconds, far under a render's own limit; a thousand of them
+    // take seconds, far over the request's budget.
+    const slow = await post(secret, {
+      to,
+      subject: "{% for x in xs %}{% endfor %}Hi",
+      text: "t",
+      variables: { xs: Array(20_000).fill(0) },
+    });
+    expect(slow.status).toBe(400);
+    expect(slow.body.reason).toBe("invalid_template");
+    expect(slow.body.message).toMatch(
+      /^to\.\d+: subject: render (budget of 1,000 ms|time limit of 100 ms) exceeded$/,
+    );
+    // One render that would run for seconds stops at its own limit, at the first recipient.
+    const runaway = await post(secret, {
+      to: to.slice(0, 50),
+      subject: "{% for i in (1..1000) %}{% for j in (1..2500) %}{% endfor %}{% endfor %}Hi",
+      text: "t",
+    });
+    expect(runaway.status).toBe(400);
+    expect(runaway.body.message).toMatch(/^to\.0: subject: render (time|memory) limit of /);
+    const rows = await Database.use().execute<{ count: number }>(
+      sql`select count(*)::int as count from notifications where project_id = ${project.id}`,
+    );
+    expect(rows[0]!.count).toBe(0);
+  });
+
   it("needs the emails:send scope, and shows notifications to their own project only", async () => {
     const reader = await projectWithKey(["notifications:read"]);
     expect(
@@ -277,6 +308,31 @@ describe("the email sender", () => {
     expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
     expect((await mailbox(domain)).map((e) => e.destination.to[0]).sort()).toEqual(to);
     await acknowledge([record!]);
+  });
+
+  it("fails the one delivery whose own variables make its render pass the limit, once", async () => {
+    const { project } = await projectWithKey();
+    const domain = uniqueDomain();
+    // The API renders the first recipient's message only: the second's is the sender's to stop.
+    const accepted = await Email.send(
+      project.id,
+      {
+        to: [`a@${domain}`, { email: `b@${domain}`, variables: { xs: Array(1_000).fill(0) } }],
+        subject: "s",
+        html: "{% for x in xs %}{% for y in xs %}{% endfor %}{% endfor %}<p>ok</p>",
+      },
+      settings.email,
+    );
+    const [record] = await receiveAll(1);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    await acknowledge([record!]);
+    const rows = await deliveryRows(accepted.id);
+    expect(rows[0]).toEqual({ address: `a@${domain}`, status: "sent", error: null });
+    expect(rows[1]!.status).toBe("failed");
+    expect(rows[1]!.error).toMatch(
+      /^html: render (time limit of 100 ms|budget of 1,000 ms) exceeded$/,
+    );
+    expect((await mailbox(domain)).map((e) => e.destination.to[0])).toEqual([`a@${domain}`]);
   });
 
   it("publishes the facts (accepted, sent, failed) to the events topic, ids only", async () => {

@@ -11,7 +11,12 @@ afterEach(() => {
   for (const restore of restores.splice(0)) restore();
 });
 
-async function send(secret: string, recipients: number, key?: string) {
+async function send(
+  secret: string,
+  recipients: number,
+  key?: string,
+  content: Record<string, unknown> = { subject: "s", text: "t" },
+) {
   const domain = uniqueDomain();
   const response = await app.request("/v1/emails", {
     method: "POST",
@@ -22,11 +27,18 @@ async function send(secret: string, recipients: number, key?: string) {
     },
     body: JSON.stringify({
       to: Array.from({ length: recipients }, (_, i) => `r${i}@${domain}`),
-      subject: "s",
-      text: "t",
+      ...content,
     }),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** What a project's send counters hold now, per rule. */
+async function counters(projectId: string) {
+  const rows = await Database.use().execute<{ rule: string; count: number }>(
+    sql`select rule, count from rate_counters where project_id = ${projectId}`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.rule, row.count]));
 }
 
 /** A clock 15 s into a minute, so a window does not end mid-test. */
@@ -102,6 +114,34 @@ describe("send limits per project", () => {
     expect((await post("new")).status).toBe(429);
   });
 
+  it("gives back what concurrent first tries of one key took, but for the one that sends", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 10 });
+    const domain = uniqueDomain();
+    const body = JSON.stringify({ to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" });
+    const tries = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        app.request("/v1/emails", {
+          method: "POST",
+          headers: {
+            ...bearer(secret),
+            "content-type": "application/json",
+            "idempotency-key": "together",
+          },
+          body,
+        }),
+      ),
+    );
+    expect(tries.map((t) => t.status)).toEqual([202, 202, 202, 202]);
+    const ids = await Promise.all(tries.map(async (t) => (await t.json()).id));
+    expect(new Set(ids).size).toBe(1);
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 1,
+      "email.recipients_per_day": 2,
+    });
+  });
+
   it("sends the same headers over tRPC", async () => {
     steadyClock();
     const { secret, project } = await projectWithKey(["emails:send"]);
@@ -117,6 +157,61 @@ describe("send limits per project", () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("45");
     expect((await refused.json()).error.data).toMatchObject({ reason: "rate_limited" });
+  });
+
+  it("refuses a project over its limits before any template work", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 1 });
+    expect((await send(secret, 1)).status).toBe(202);
+    // Each would be a 400 once its templates were parsed or rendered: the limit answers first.
+    for (const content of [
+      { subject: "{% include 'package.json' %}", text: "t" },
+      {
+        subject: "{% for i in (1..1000) %}{% for j in (1..2500) %}{% endfor %}{% endfor %}",
+        text: "t",
+      },
+      { subject: "{{ s }}", text: "t", variables: { s: "line\nbreak" } },
+      { template: { key: "nowhere" } },
+    ]) {
+      const refused = await send(secret, 2, undefined, content);
+      expect(refused.status, JSON.stringify(content)).toBe(429);
+    }
+  });
+
+  it("gives back what a send took when it fails after the limits: 4xx or 500", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 2, recipientsPerDay: 3 });
+    expect((await send(secret, 3, undefined, { template: { key: "nowhere" } })).status).toBe(404);
+    const lineBreak = { subject: "{{ s }}", text: "t", variables: { s: "a\nb" } };
+    expect((await send(secret, 3, undefined, lineBreak)).status).toBe(400);
+    // The transaction itself fails (Postgres refuses the deliveries): a 500, nothing written.
+    await Database.use().execute(
+      sql.raw(`create function refuse_deliveries() returns trigger language plpgsql as $$
+        begin
+          if new.project_id = '${project.id}' then raise exception 'refused by the test'; end if;
+          return new;
+        end $$;
+        create trigger refuse_deliveries before insert on deliveries
+          for each row execute function refuse_deliveries();`),
+    );
+    try {
+      expect((await send(secret, 3)).status).toBe(500);
+    } finally {
+      await Database.use().execute(sql`drop function refuse_deliveries() cascade`);
+    }
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 0,
+      "email.recipients_per_day": 0,
+    });
+    // Still the whole allowance: two requests, three recipients.
+    expect((await send(secret, 3)).status).toBe(202);
+    expect((await send(secret, 1)).status).toBe(429);
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 1,
+      "email.recipients_per_day": 3,
+    });
   });
 
   it("keeps the defaults for channels and fields a project does not override", async () => {

@@ -207,6 +207,24 @@ describe("POST /v1/push", () => {
     expect(fourth.body.recipients).toEqual({ accepted: 0, suppressed: 1, duplicates: 0 });
   });
 
+  it("sends title and body as written: no template tag reads a file", async () => {
+    const { secret } = await projectWithKey(["push:send"]);
+    const inbox = createInbox();
+    const device = await registered(secret, "dee", "fcm", "t-dee-1");
+    const title = '{% include "package.json" %}';
+    const body = "{% render 'package.json' %} {% layout \"package.json\" %}";
+    const accepted = await callApp(app, secret, "POST", "/v1/push", {
+      deviceIds: [device.id],
+      title,
+      body,
+    });
+    expect(accepted.status).toBe(202);
+    await drain(createPushSender({ sender: inbox.pushSender }));
+    const pushed = inbox.contents().push.filter((p) => p.deviceId === device.id);
+    expect(pushed).toMatchObject([{ title, body }]);
+    expect(JSON.stringify(pushed)).not.toContain('"private"');
+  });
+
   it("needs a target", async () => {
     const { secret } = await projectWithKey(["push:send"]);
     const refused = await callApp(app, secret, "POST", "/v1/push", { title: "t", body: "b" });

@@ -208,6 +208,26 @@ describe("POST /v1/sms", () => {
     expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("refuses text that reads a file (include, render, layout), naming the tag", async () => {
+    const { secret } = await projectWithKey(["sms:send", "templates:write"]);
+    const phone = spanish();
+    for (const tag of ["include", "render", "layout"]) {
+      const source = `Hi {% ${tag} "package.json" %}`;
+      const refused = await callApp(app, secret, "POST", "/v1/sms", { to: [phone], text: source });
+      expect(refused.status, tag).toBe(400);
+      expect(refused.body.reason).toBe("invalid_template");
+      expect(refused.body.message).toMatch(new RegExp(`^text: ${tag} is not allowed`));
+      const stored = await callApp(app, secret, "PUT", "/v1/templates/sms-reader", {
+        subject: "s",
+        html: "h",
+        text: source,
+      });
+      expect(stored.status, tag).toBe(400);
+    }
+    await drain();
+    expect(sentTo(phone)).toEqual([]);
+  });
+
   it("needs the sms:send scope", async () => {
     const { secret } = await projectWithKey(["emails:send"]);
     const refused = await callApp(app, secret, "POST", "/v1/sms", { to: [spanish()], text: "x" });

@@ -1,8 +1,8 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { createApp } from "@pregon/api";
-import { Database, Template } from "@pregon/core";
+import { Database, Email, Notification, Template } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
-import { templatesBucket } from "@pregon/functions/pipelines";
+import { leaseMs, templatesBucket } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
@@ -186,5 +186,99 @@ describe("templates", () => {
     });
     expect(byTo[`late@${domain}`]).toMatchObject({ subject: "v2 ", body: { html: "new" } });
     expect(reads.filter((key) => key === v1.body.version)).toHaveLength(1);
+  });
+});
+
+/** Every way a Liquid template could name a file: each must be refused before anything renders. */
+const fileReads = [
+  ['{% include "package.json" %}', "include"],
+  ["{%- render 'package.json' -%}", "render"],
+  ['{% layout "package.json" %}x', "layout"],
+  ['{% liquid\ninclude "package.json" %}', "include"],
+] as const;
+
+describe("templates read no files", () => {
+  it("refuses include, render and layout in inline email content, naming the part and the tag", async () => {
+    const { secret, project } = await writer();
+    const domain = uniqueDomain();
+    for (const [source, tag] of fileReads) {
+      for (const part of ["subject", "html", "text"] as const) {
+        const content = { subject: "s", html: "h", text: "t", [part]: source };
+        const response = await call(secret, "POST", "/v1/emails", {
+          to: [`a@${domain}`],
+          ...content,
+        });
+        expect(response.status, `${part}: ${source}`).toBe(400);
+        expect(response.body.reason).toBe("invalid_template");
+        expect(response.body.message).toMatch(new RegExp(`^${part}: ${tag} is not allowed`));
+      }
+    }
+    const rows = await Database.use().execute<{ count: number }>(
+      sql`select count(*)::int as count from notifications where project_id = ${project.id}`,
+    );
+    expect(rows[0]!.count).toBe(0);
+    expect(await mailbox(domain)).toEqual([]);
+  });
+
+  it("refuses them in a stored template, and in a version stored before: send and preview", async () => {
+    const { secret, project } = await writer();
+    for (const [source, tag] of fileReads) {
+      const put = await call(secret, "PUT", "/v1/templates/reader", { subject: "s", html: source });
+      expect(put.status, source).toBe(400);
+      expect(put.body.message).toMatch(new RegExp(`^html: ${tag} is not allowed`));
+    }
+    expect((await call(secret, "GET", "/v1/templates/reader")).status).toBe(404);
+
+    // A version written before these tags were refused: it is in S3 and current.
+    const version = `projects/${project.id}/templates/old/default/0-old.json`;
+    await s3.put(version, JSON.stringify({ subject: "s", html: '{% include "package.json" %}' }));
+    await Database.use().execute(
+      sql`insert into templates (project_id, key, locale, version, updated_at)
+          values (${project.id}, 'old', 'default', ${version}, now())`,
+    );
+    const send = await call(secret, "POST", "/v1/emails", {
+      to: [`a@${uniqueDomain()}`],
+      template: { key: "old" },
+    });
+    expect(send).toMatchObject({ status: 400, body: { reason: "invalid_template" } });
+    expect(send.body.message).toMatch(/^html: include is not allowed/);
+    const preview = await call(secret, "POST", "/v1/templates/old/preview", {});
+    expect(preview).toMatchObject({ status: 400, body: { reason: "invalid_template" } });
+    expect(preview.body.message).toMatch(/^html: include is not allowed/);
+    expect(JSON.stringify(preview.body)).not.toContain('"private"');
+  });
+
+  it("fails, without sending it, a queued email whose content reads a file; the batch succeeds", async () => {
+    const { project } = await writer();
+    const domain = uniqueDomain();
+    // Accepted before these tags were refused: written as the send wrote it then.
+    const { deliveryIds } = await Database.use().transaction((tx) =>
+      Notification.write(tx, {
+        channel: "email",
+        projectId: project.id,
+        content: {
+          from: "no-reply@pregon.test",
+          replyTo: null,
+          subject: "s",
+          text: fileReads[0][0],
+        },
+        variables: {},
+        tags: {},
+        recipients: [
+          { position: 0, address: `a@${domain}`, name: null, variables: null, status: "queued" },
+        ],
+        counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+      }),
+    );
+    const pace = async () => {};
+    expect(await Email.deliver(deliveryIds, { mailer, pace, leaseMs, lastReceive: false })).toEqual(
+      { retry: false },
+    );
+    const [row] = await Database.use().execute<{ status: string; error: string }>(
+      sql`select status, error from deliveries where id = ${deliveryIds[0]!}`,
+    );
+    expect(row!.status).toBe("failed");
+    expect(row!.error).toMatch(/^text: include is not allowed/);
+    expect(await mailbox(domain)).toEqual([]);
   });
 });

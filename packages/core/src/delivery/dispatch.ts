@@ -60,13 +60,16 @@ class OtpGone extends Error {}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** An error no retry can change: the provider's refusal, or content that does not render. */
+const isPermanent = (error: unknown) =>
+  error instanceof AppError || (error instanceof SendError && error.permanent);
+
 async function withRetries<T>(send: () => Promise<T>, tries: number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (error) {
-      const permanent = error instanceof SendError && error.permanent;
-      if (permanent || attempt >= tries) throw error;
+      if (isPermanent(error) || attempt >= tries) throw error;
       await sleep(100 * 2 ** attempt * (0.5 + Math.random()));
     }
   }
@@ -91,9 +94,19 @@ export async function dispatch<Prepared>(
     .select()
     .from(notifications)
     .where(inArray(notifications.id, notificationIds));
+  // Content that no longer compiles (accepted under older rules) fails its deliveries, not the batch.
   const byId = new Map(
     await Promise.all(
-      rows.map(async (row) => [row.id, { row, prepared: await channel.prepare(row) }] as const),
+      rows.map(async (row) => {
+        const prepared = await channel.prepare(row).then(
+          (value) => ({ value }),
+          (error: unknown) => {
+            if (error instanceof AppError) return { error };
+            throw error;
+          },
+        );
+        return [row.id, { row, prepared }] as const;
+      }),
     ),
   );
 
@@ -105,6 +118,7 @@ export async function dispatch<Prepared>(
       const { row, prepared } = byId.get(delivery.notificationId)!;
       let outboxId: number | undefined;
       try {
+        if ("error" in prepared) throw prepared.error;
         const variables: Variables = {
           ...(row.variables as Variables),
           ...(delivery.variables as Variables),
@@ -118,7 +132,7 @@ export async function dispatch<Prepared>(
         }
         await options.pace();
         const sent = await withRetries(
-          () => channel.send(delivery, prepared, variables),
+          () => channel.send(delivery, prepared.value, variables),
           options.tries ?? 3,
         );
         outboxId = await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
@@ -134,8 +148,7 @@ export async function dispatch<Prepared>(
           if (outboxId !== undefined) outboxIds.push(outboxId);
           continue;
         }
-        const permanent =
-          error instanceof AppError || (error instanceof SendError && error.permanent);
+        const permanent = isPermanent(error);
         const reason = error instanceof Error ? error.message : String(error);
         if (!permanent) retry = true;
         if (permanent) {

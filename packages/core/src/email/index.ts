@@ -115,26 +115,19 @@ function assertSender({ address }: { address: string }, senders: string[]) {
 }
 
 /**
- * The request's recipients without repeats (any case; the first wins). Every rendered subject is
- * checked now (a line break is refused), and the first recipient's whole message.
+ * The request's recipients without repeats (any case; the first wins), and where each stood in
+ * `to`. No rendering: their count is what the limits take.
  */
-function recipientsOf(input: SendInput, compiled: Template.Compiled): Notification.Recipient[] {
-  const shared = input.variables ?? {};
+function recipientsOf(input: SendInput): { recipients: Notification.Recipient[]; at: number[] } {
   const seen = new Set<string>();
   const recipients: Notification.Recipient[] = [];
+  const at: number[] = [];
   for (const [i, entry] of input.to.entries()) {
     const recipient = typeof entry === "string" ? { email: entry } : entry;
     const key = recipient.email.toLowerCase();
     if (seen.has(key)) continue;
     seen.add(key);
-    const variables = { ...shared, ...recipient.variables };
-    try {
-      if (recipients.length === 0) Template.render(compiled, variables);
-      else Template.renderSubject(compiled, variables);
-    } catch (error) {
-      if (error instanceof AppError) throw new AppError(error.reason, `to.${i}: ${error.message}`);
-      throw error;
-    }
+    at.push(i);
     recipients.push({
       position: recipients.length,
       address: recipient.email,
@@ -143,13 +136,54 @@ function recipientsOf(input: SendInput, compiled: Template.Compiled): Notificati
       status: "queued",
     });
   }
-  return recipients;
+  return { recipients, at };
+}
+
+/** What the notification keeps: the sender, and the inline content or the template version. */
+async function contentOf(
+  projectId: string,
+  input: SendInput,
+  { from, replyTo }: { from: string; replyTo: string | null },
+): Promise<Content> {
+  if (!input.template) {
+    const { subject, html, text } = input;
+    return { from, replyTo, subject: subject!, html: html ?? null, text: text ?? null };
+  }
+  const { key, locale } = input.template;
+  return { from, replyTo, template: await Template.ref(projectId, key, locale) };
 }
 
 /**
- * Accepts an email to many recipients: checks sender and content, drops repeated recipients, and
- * writes the notification, one delivery per recipient and the queue messages in one transaction.
- * The messages are published after the commit (or by the sweeper, if that fails).
+ * Renders what must be right before a 202, within one render budget: every recipient's subject
+ * (a line break is refused) and the first recipient's whole message. The sender renders the rest.
+ * An error names the recipient by its place in `to`.
+ */
+function checkRenders(
+  compiled: Template.Compiled,
+  shared: Template.Variables,
+  recipients: Notification.Recipient[],
+  at: number[],
+): void {
+  const budget = Template.budget();
+  for (const [n, recipient] of recipients.entries()) {
+    const variables = { ...shared, ...recipient.variables };
+    try {
+      if (n === 0) Template.render(compiled, variables, budget);
+      else Template.renderSubject(compiled, variables, budget);
+    } catch (error) {
+      if (error instanceof AppError) {
+        throw new AppError(error.reason, `to.${at[n]}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Accepts an email to many recipients: checks the sender, drops repeated recipients, takes the
+ * limits, then checks the content and writes the notification, one delivery per recipient and the
+ * queue messages in one transaction. The messages are published after the commit (or by the
+ * sweeper, if that fails).
  */
 export async function send(
   projectId: string,
@@ -166,37 +200,23 @@ export async function send(
   assertSender(sender, settings.senders);
   const from = formatMailbox(sender);
   const replyTo = input.replyTo ? formatMailbox(mailbox(input.replyTo, "replyTo")) : null;
-  const content: Content = input.template
-    ? {
-        from,
-        replyTo,
-        template: await Template.resolve(projectId, input.template.key, input.template.locale).then(
-          ({ key, locale, version }) => ({ key, locale, version }),
-        ),
-      }
-    : {
-        from,
-        replyTo,
-        subject: input.subject!,
-        html: input.html ?? null,
-        text: input.text ?? null,
-      };
-  const compiled = Template.compile(await sourceOf(content));
   const shared = input.variables ?? {};
-
-  const recipients = recipientsOf(input, compiled);
-  const duplicates = input.to.length - recipients.length;
+  const { recipients, at } = recipientsOf(input);
 
   return Notification.accept({
     claim,
     channel: "email",
     projectId,
     keyId: options.keyId,
-    content,
+    async content() {
+      const content = await contentOf(projectId, input, { from, replyTo });
+      checkRenders(Template.compile(await sourceOf(content)), shared, recipients, at);
+      return content;
+    },
     variables: shared,
     tags: input.tags,
     recipients,
-    duplicates,
+    duplicates: input.to.length - recipients.length,
   });
 }
 
@@ -216,7 +236,7 @@ function channel(
       return { content, compiled: Template.compile(await sourceOf(content)) };
     },
     send(delivery, { content, compiled }, variables) {
-      const rendered = Template.render(compiled, variables);
+      const rendered = Template.render(compiled, variables, Template.budget());
       return mailer.send({
         from: content.from,
         to: formatMailbox({ address: delivery.address, name: delivery.name }),

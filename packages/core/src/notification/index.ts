@@ -149,18 +149,21 @@ export interface Accepted<C extends Channel = Channel> {
 }
 
 /**
- * The end of every send, once its recipients are known and checked: the project's limits (outside
- * the transaction: a refusal is recorded, and a 1-connection pool is not held), then in one
- * transaction, with the Idempotency-Key's claim, the suppression list, the notification, its
- * deliveries and their queue messages. After the commit the messages are published (or by the
- * sweeper, if that fails), counted and logged (ids and counts only). A replay does none of that.
+ * The end of every send, once its recipients are known: the project's limits are taken first
+ * (outside the transaction: a refusal is recorded, and a 1-connection pool is not held), then
+ * `content` does the costly checks (template lookups, renders), so a project over its limits costs
+ * none of them. Then in one transaction, with the Idempotency-Key's claim, the suppression list,
+ * the notification, its deliveries and their queue messages. A send that fails after the limits
+ * were taken, or turns out to be a replay, gives them back. After the commit the messages are
+ * published (or by the sweeper, if that fails), counted and logged (ids and counts only).
  */
 export async function accept<C extends Channel>(input: {
   claim: Idempotency.Claim | undefined;
   channel: C;
   projectId: string;
   keyId: string | undefined;
-  content: unknown;
+  /** What the notification keeps, made once the limits are taken; throws to refuse the send. */
+  content: () => Promise<unknown>;
   variables: Record<string, unknown>;
   tags: Record<string, string> | undefined;
   /** Without repeats; those already `suppressed` (an inactive device) count as such. */
@@ -168,34 +171,48 @@ export async function accept<C extends Channel>(input: {
   duplicates: number;
 }): Promise<Accepted<C>> {
   const { claim, channel, projectId, recipients } = input;
-  await RateLimit.checkSend({
+  const taken = await RateLimit.takeSend({
     projectId,
     keyId: input.keyId,
     channel,
     recipients: recipients.filter((r) => r.status === "queued").length,
   });
-  let outboxIds: number[] = [];
-  const { response, replayed } = await Idempotency.once(claim, async (tx) => {
-    const listed = await Suppression.filter(
-      tx,
-      projectId,
-      channel,
-      recipients.map((r) => r.address),
+  const giveBack = () =>
+    RateLimit.giveBack(taken).catch((error) =>
+      Log.logger.error("could not give back send limits", { error }),
     );
-    for (const recipient of recipients) {
-      if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
-    }
-    const suppressed = recipients.filter((r) => r.status === "suppressed").length;
-    const counts = {
-      accepted: recipients.length - suppressed,
-      suppressed,
-      duplicates: input.duplicates,
-    };
-    const written = await write(tx, { ...input, tags: input.tags ?? {}, counts });
-    outboxIds = written.outboxIds;
-    return { id: written.id, channel, status: "queued" as const, recipients: counts };
-  });
-  if (!replayed) {
+  let outboxIds: number[] = [];
+  let accepted: { response: Accepted<C>; replayed: boolean };
+  try {
+    const content = await input.content();
+    accepted = await Idempotency.once(claim, async (tx) => {
+      const listed = await Suppression.filter(
+        tx,
+        projectId,
+        channel,
+        recipients.map((r) => r.address),
+      );
+      for (const recipient of recipients) {
+        if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
+      }
+      const suppressed = recipients.filter((r) => r.status === "suppressed").length;
+      const counts = {
+        accepted: recipients.length - suppressed,
+        suppressed,
+        duplicates: input.duplicates,
+      };
+      const written = await write(tx, { ...input, content, tags: input.tags ?? {}, counts });
+      outboxIds = written.outboxIds;
+      return { id: written.id, channel, status: "queued" as const, recipients: counts };
+    });
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
+  const { response, replayed } = accepted;
+  if (replayed) {
+    await giveBack();
+  } else {
     await Outbox.publishSoon(outboxIds);
     Log.count(`${metricPrefix[channel]}Accepted`, response.recipients.accepted);
     Log.count(`${metricPrefix[channel]}Suppressed`, response.recipients.suppressed);

@@ -83,7 +83,8 @@ export async function send(
     channel: "push",
     projectId,
     keyId: options.keyId,
-    content: { title, body, data, badge, sound } satisfies PushMessage,
+    // Sent as written: title and body are not templates.
+    content: async () => ({ title, body, data, badge, sound }) satisfies PushMessage,
     variables: {},
     tags: input.tags,
     recipients,

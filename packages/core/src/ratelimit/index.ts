@@ -49,6 +49,14 @@ export async function setLimits(
     .where(eq(projects.id, projectId));
 }
 
+/** An amount taken from one counter: what `giveBack` returns to it. */
+export interface Taken {
+  projectId: string;
+  rule: string;
+  windowStart: string;
+  amount: number;
+}
+
 /**
  * Takes `amount` from the project's fixed window for `rule`, in one statement: it fits under
  * `limit` or nothing is taken. Refusals are recorded (outside any caller's transaction) and thrown
@@ -61,7 +69,7 @@ export async function consume(input: {
   amount: number;
   limit: number;
   windowMs: number;
-}): Promise<{ remaining: number; resetSeconds: number }> {
+}): Promise<Taken & { remaining: number; resetSeconds: number }> {
   const now = Clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / input.windowMs) * input.windowMs);
   const resetSeconds = Math.ceil((windowStart.getTime() + input.windowMs - now.getTime()) / 1000);
@@ -74,7 +82,16 @@ export async function consume(input: {
     where c.count + excluded.count <= ${input.limit}::int
     returning count`);
   const [row] = rows;
-  if (row) return { remaining: input.limit - row.count, resetSeconds };
+  if (row) {
+    return {
+      projectId: input.projectId,
+      rule: input.rule,
+      windowStart: windowStart.toISOString(),
+      amount: input.amount,
+      remaining: input.limit - row.count,
+      resetSeconds,
+    };
+  }
   Log.count("LimitRefusals");
   await Database.use()
     .insert(limitRefusals)
@@ -93,28 +110,53 @@ export async function consume(input: {
   });
 }
 
-/** Applies a channel's send limits to one request of `recipients` recipients. */
-export async function checkSend(input: {
+/** Returns what was taken to the windows it was taken from (a send that was not written). */
+export async function giveBack(taken: Taken[]): Promise<void> {
+  if (taken.length === 0) return;
+  await Database.use().execute(sql`
+    update ${rateCounters} as c set count = greatest(c.count - t.amount, 0)
+    from json_to_recordset(${JSON.stringify(taken)}::json)
+         as t("projectId" uuid, rule text, "windowStart" timestamptz, amount int)
+    where c.project_id = t."projectId" and c.rule = t.rule and c.window_start = t."windowStart"`);
+}
+
+/**
+ * Takes a channel's send limits for one request of `recipients` recipients, all or nothing: a
+ * refusal gives back what the rules before it took. The caller gives the rest back with `giveBack`
+ * if the send is not written.
+ */
+export async function takeSend(input: {
   projectId: string;
   keyId?: string | undefined;
   channel: Channel;
   recipients: number;
-}): Promise<void> {
+}): Promise<Taken[]> {
   const limits = await limitsOf(input.projectId, input.channel);
-  await consume({
-    ...input,
-    rule: `${input.channel}.requests_per_minute`,
-    amount: 1,
-    limit: limits.requestsPerMinute,
-    windowMs: minuteMs,
-  });
-  await consume({
-    ...input,
-    rule: `${input.channel}.recipients_per_day`,
-    amount: input.recipients,
-    limit: limits.recipientsPerDay,
-    windowMs: dayMs,
-  });
+  const taken: Taken[] = [];
+  try {
+    taken.push(
+      await consume({
+        ...input,
+        rule: `${input.channel}.requests_per_minute`,
+        amount: 1,
+        limit: limits.requestsPerMinute,
+        windowMs: minuteMs,
+      }),
+    );
+    taken.push(
+      await consume({
+        ...input,
+        rule: `${input.channel}.recipients_per_day`,
+        amount: input.recipients,
+        limit: limits.recipientsPerDay,
+        windowMs: dayMs,
+      }),
+    );
+  } catch (error) {
+    await giveBack(taken);
+    throw error;
+  }
+  return taken;
 }
 
 /** Sweeper: drops counters of windows that ended over a day ago. */

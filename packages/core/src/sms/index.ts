@@ -83,8 +83,9 @@ async function textOf(content: Content): Promise<string> {
 }
 
 /**
- * Accepts an SMS to many numbers: checks each number's country, drops repeats, and writes the
- * notification, one delivery per number and the queue messages in one transaction.
+ * Accepts an SMS to many numbers: checks each number's country, drops repeats, takes the limits,
+ * then checks the text (rendered for the first number) and writes the notification, one delivery
+ * per number and the queue messages in one transaction.
  */
 export async function send(
   projectId: string,
@@ -95,16 +96,6 @@ export async function send(
   const claim = Idempotency.claim(projectId, options.idempotencyKey, "sms.send", input);
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
-
-  const content: Content = input.template
-    ? {
-        type: input.type,
-        template: await Template.resolve(projectId, input.template.key, input.template.locale).then(
-          ({ key, locale, version }) => ({ key, locale, version }),
-        ),
-      }
-    : { type: input.type, text: input.text! };
-  const compiled = Template.compileText(await textOf(content));
 
   const seen = new Set<string>();
   const recipients: Notification.Recipient[] = [];
@@ -117,9 +108,6 @@ export async function send(
       keyId: options.keyId,
       destinationHmac: Notification.recipientHmac(projectId, "sms", phone),
     });
-    if (recipients.length === 0) {
-      Template.renderText(compiled, { ...input.variables, ...variables });
-    }
     recipients.push({
       position: recipients.length,
       address: phone,
@@ -135,7 +123,19 @@ export async function send(
     channel: "sms",
     projectId,
     keyId: options.keyId,
-    content,
+    async content() {
+      const { type, template } = input;
+      const content: Content = template
+        ? { type, template: await Template.ref(projectId, template.key, template.locale) }
+        : { type, text: input.text! };
+      const compiled = Template.compileText(await textOf(content));
+      Template.renderText(
+        compiled,
+        { ...input.variables, ...recipients[0]!.variables },
+        Template.budget(),
+      );
+      return content;
+    },
     variables: input.variables ?? {},
     tags: input.tags,
     recipients,
@@ -157,7 +157,7 @@ export function deliver(deliveryIds: string[], options: DeliverOptions) {
       return { type: content.type, compiled: Template.compileText(await textOf(content)) };
     },
     async send(delivery, { type, compiled }, variables) {
-      const text = Template.renderText(compiled, variables);
+      const text = Template.renderText(compiled, variables, Template.budget());
       const { messageId } = await options.sender.send({ to: delivery.address, text, type });
       return { messageId, segments: segments(text) };
     },

@@ -5,15 +5,18 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Outbox from "../outbox";
-import { type Content, compile, type Rendered, render, type Variables } from "./render";
+import { budget, type Content, compile, type Rendered, render, type Variables } from "./render";
 import type { Store } from "./store";
 import { templates } from "./template.sql";
 
 export {
+  type Budget,
+  budget,
   type Compiled,
   type Content,
   compile,
   compileText,
+  limits,
   type Rendered,
   render,
   renderSubject,
@@ -127,6 +130,12 @@ export async function resolve(projectId: string, key: string, locale?: string): 
   return toInfo(row);
 }
 
+/** The version a send of `key` renders and records (see `resolve`). */
+export async function ref(projectId: string, key: string, locale?: string): Promise<Ref> {
+  const info = await resolve(projectId, key, locale);
+  return { key: info.key, locale: info.locale, version: info.version };
+}
+
 const cache = new Map<string, Source>();
 const cacheSize = 500;
 
@@ -162,5 +171,5 @@ export async function preview(
 ): Promise<Info & Rendered> {
   const info = await resolve(projectId, key, locale);
   const source: Content = await load(info.version);
-  return { ...info, ...render(compile(source), variables) };
+  return { ...info, ...render(compile(source), variables, budget()) };
 }

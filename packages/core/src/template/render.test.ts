@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../error";
-import { compile, render, renderSubject } from "./render";
+import { budget, compile, compileText, render, renderSubject, renderText } from "./render";
 
 const reasonAndMessage = (run: () => unknown) => {
   try {
@@ -14,7 +14,7 @@ const reasonAndMessage = (run: () => unknown) => {
 describe("message templates", () => {
   it("escapes values in HTML only", () => {
     const compiled = compile({ subject: "{{ a }}", html: "<i>{{ a }}</i>", text: "{{ a }}" });
-    expect(render(compiled, { a: `<script>"x" & 'y'</script>` })).toEqual({
+    expect(render(compiled, { a: `<script>"x" & 'y'</script>` }, budget())).toEqual({
       subject: `<script>"x" & 'y'</script>`,
       html: "<i>&lt;script&gt;&#34;x&#34; &amp; &#39;y&#39;&lt;/script&gt;</i>",
       text: `<script>"x" & 'y'</script>`,
@@ -23,9 +23,9 @@ describe("message templates", () => {
 
   it("refuses a subject that renders with a line break", () => {
     const compiled = compile({ subject: "Hi {{ name }}", text: "t" });
-    expect(renderSubject(compiled, { name: "Ana" })).toBe("Hi Ana");
+    expect(renderSubject(compiled, { name: "Ana" }, budget())).toBe("Hi Ana");
     for (const name of ["a\nBcc: x@evil.example", "a\r", "\n"]) {
-      expect(reasonAndMessage(() => renderSubject(compiled, { name }))).toBe(
+      expect(reasonAndMessage(() => renderSubject(compiled, { name }, budget()))).toBe(
         "invalid_template: subject: renders with a line break",
       );
     }
@@ -42,11 +42,74 @@ describe("message templates", () => {
 
   it("reads own properties only", () => {
     const compiled = compile({ subject: "[{{ a.constructor }}][{{ a.__proto__ }}]" });
-    expect(render(compiled, { a: {} }).subject).toBe("[][]");
+    expect(render(compiled, { a: {} }, budget()).subject).toBe("[][]");
   });
 
-  it("stops runaway templates", () => {
+  it("refuses include, render and layout when parsing, naming the part and the tag", () => {
+    for (const tag of ["include", "render", "layout"]) {
+      for (const source of [
+        `{% ${tag} "package.json" %}`,
+        `x {%- ${tag} 'package.json' -%}`,
+        `{% liquid\n${tag} "package.json" %}`,
+        `{% if true %}{% ${tag} "package.json" %}{% endif %}`,
+      ]) {
+        const expected = new RegExp(`^invalid_template: html: ${tag} is not allowed`);
+        expect(reasonAndMessage(() => compile({ subject: "s", html: source }))).toMatch(expected);
+      }
+      expect(reasonAndMessage(() => compileText(`{% ${tag} "package.json" %}`))).toMatch(
+        new RegExp(`^invalid_template: text: ${tag} is not allowed`),
+      );
+    }
+  });
+
+  it("refuses a part too long or with too many tags to parse in bounded time", () => {
+    expect(reasonAndMessage(() => compile({ subject: "s", html: "x".repeat(500_001) }))).toBe(
+      "invalid_template: html: longer than 500,000 characters",
+    );
+    expect(compile({ subject: "s", html: "{{ a }}".repeat(5_000) }).html).toHaveLength(5_000);
+    for (const html of [
+      "{{ a }}".repeat(5_001),
+      "{% if a %}{% endif %}".repeat(2_501),
+      `{% liquid\n${"echo a\n".repeat(5_001)}%}`,
+    ]) {
+      expect(reasonAndMessage(() => compile({ subject: "s", html }))).toBe(
+        "invalid_template: html: more than 5,000 Liquid tags and outputs",
+      );
+    }
+  });
+
+  it("stops a render at its time limit, and the renders of one budget at the budget", () => {
+    // 9 million iterations over a variable: no allocation the memory limit counts, only time.
+    const slow = compile({
+      subject: "{% for a in xs %}{% for b in xs %}{% endfor %}{% endfor %}!",
+    });
+    const xs = Array(3_000).fill(0);
+    expect(reasonAndMessage(() => renderSubject(slow, { xs }, budget()))).toBe(
+      "invalid_template: subject: render time limit of 100 ms exceeded",
+    );
+    const quick = compile({ subject: "Hi {{ name }}" });
+    const shared = budget(60);
+    expect(renderSubject(quick, { name: "Ana" }, shared)).toBe("Hi Ana");
+    expect(reasonAndMessage(() => renderSubject(slow, { xs }, shared))).toBe(
+      "invalid_template: subject: render budget of 60 ms exceeded",
+    );
+    // Spent: nothing more renders within it.
+    expect(reasonAndMessage(() => renderSubject(quick, { name: "Bo" }, shared))).toBe(
+      "invalid_template: subject: render budget of 60 ms exceeded",
+    );
+    expect(reasonAndMessage(() => renderText(compileText("x"), {}, budget(0)))).toBe(
+      "invalid_template: text: render budget of 0 ms exceeded",
+    );
+  });
+
+  it("stops a render that allocates too much, whatever the machine's speed", () => {
     const compiled = compile({ subject: "s", text: "{% for i in (1..100000000) %}x{% endfor %}" });
-    expect(reasonAndMessage(() => render(compiled, {}))).toMatch(/^invalid_template: text: /);
+    expect(reasonAndMessage(() => render(compiled, {}, budget()))).toBe(
+      "invalid_template: text: render memory limit of 1,000,000 exceeded",
+    );
+    const joined = compile({ subject: "{{ xs | join: ',' }}" });
+    expect(
+      reasonAndMessage(() => renderSubject(joined, { xs: Array(600_000).fill(1) }, budget())),
+    ).toBe("invalid_template: subject: render memory limit of 1,000,000 exceeded");
   });
 });

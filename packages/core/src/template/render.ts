@@ -1,4 +1,4 @@
-import { Liquid, type Template } from "liquidjs";
+import { Liquid, Tag, type TagToken, type Template, type TopLevelToken } from "liquidjs";
 import { AppError } from "../error";
 
 /**
@@ -20,15 +20,80 @@ export interface Rendered {
 
 export type Variables = Record<string, unknown>;
 
-const limits = {
-  ownPropertyOnly: true,
-  strictFilters: true,
-  parseLimit: 1_000_000,
-  renderLimit: 1_000,
-  memoryLimit: 10_000_000,
+/**
+ * What a template may cost. Whoever holds a sending key writes the templates and the variables, so
+ * every limit assumes a hostile author; real messages stay far below them.
+ */
+export const limits = {
+  /** Characters of one part (subject, HTML, text). */
+  partChars: 500_000,
+  /**
+   * Liquid tags and outputs of one part (each line of a `{% liquid %}` tag is one), counted before
+   * parsing: LiquidJS parses in time that grows with the square of its tokens past about 16,000.
+   */
+  partTags: 5_000,
+  /**
+   * Range items and characters that one render may allocate (ranges, filters, escaped output):
+   * LiquidJS's `memoryLimit`, a count, so a template over it fails on every machine alike.
+   */
+  renderMemory: 1_000_000,
+  /**
+   * Milliseconds one render (one part for one recipient) may take: LiquidJS's `renderLimit`. Time
+   * limits are wall-clock: a stalled or throttled machine counts too, so they leave room for it.
+   */
+  renderMs: 100,
+  /**
+   * Milliseconds the renders of one request may take together (every recipient's subject, the
+   * first one's message), and in the sender those of one delivery. 10,000 plain subjects take
+   * about 50 ms of CPU; a 512 MB Lambda has about a third of a core, so wall time is ~3x that.
+   */
+  budgetMs: 1_000,
 };
-const htmlEngine = new Liquid({ ...limits, outputEscape: "escape" });
-const plainEngine = new Liquid(limits);
+
+const format = (n: number) => n.toLocaleString("en-US");
+
+/**
+ * Tags that read other templates. Without a template store of their own they would read files of
+ * the working directory (configuration, keys), so they are refused where they are written.
+ */
+const fileTags = ["include", "render", "layout"];
+
+class Refused extends Tag {
+  constructor(token: TagToken, remainTokens: TopLevelToken[], liquid: Liquid) {
+    super(token, remainTokens, liquid);
+    throw new Error(`${token.name} is not allowed: templates cannot read files or other templates`);
+  }
+
+  *render() {}
+}
+
+function engine(options: { outputEscape?: "escape" }): Liquid {
+  const liquid = new Liquid({
+    ...options,
+    ownPropertyOnly: true,
+    strictFilters: true,
+    // No file system: a tag that slipped past `Refused` would find no template to read.
+    templates: {},
+    // `parse` below checks the length first, with a clearer message; this is LiquidJS's own guard.
+    parseLimit: limits.partChars,
+    memoryLimit: limits.renderMemory,
+    renderLimit: limits.renderMs,
+  });
+  for (const name of fileTags) liquid.registerTag(name, Refused);
+  return liquid;
+}
+
+const htmlEngine = engine({ outputEscape: "escape" });
+const plainEngine = engine({});
+
+/** The time left to the renders of one request, or of one delivery in the sender. */
+export interface Budget {
+  readonly ms: number;
+  readonly deadline: number;
+}
+
+/** A new budget: `ms` from now for every render it is passed to. */
+export const budget = (ms = limits.budgetMs): Budget => ({ ms, deadline: performance.now() + ms });
 
 export interface Compiled {
   subject: Template[];
@@ -36,7 +101,42 @@ export interface Compiled {
   text?: Template[];
 }
 
+/** Tags and outputs of `source` (see `limits.partTags`), counted up to `limit + 1`. */
+function tagsOf(source: string, limit: number): number {
+  let tags = 0;
+  let inTag = false;
+  for (let i = 0; i < source.length && tags <= limit; i++) {
+    const c = source[i];
+    if (c === "{" && (source[i + 1] === "{" || source[i + 1] === "%")) {
+      tags++;
+      inTag = source[i + 1] === "%";
+      i++;
+    } else if (inTag && c === "%" && source[i + 1] === "}") {
+      inTag = false;
+    } else if (inTag && c === "\n") {
+      tags++;
+    }
+  }
+  return tags;
+}
+
+/** LiquidJS's own error, under the wrapping it adds for the tag where it happened. */
+const causeOf = (error: unknown): string =>
+  ((error as { originalError?: Error }).originalError ?? (error as Error)).message;
+
 function parse(engine: Liquid, source: string, part: string): Template[] {
+  if (source.length > limits.partChars) {
+    throw new AppError(
+      "invalid_template",
+      `${part}: longer than ${format(limits.partChars)} characters`,
+    );
+  }
+  if (tagsOf(source, limits.partTags) > limits.partTags) {
+    throw new AppError(
+      "invalid_template",
+      `${part}: more than ${format(limits.partTags)} Liquid tags and outputs`,
+    );
+  }
   try {
     return engine.parse(source);
   } catch (error) {
@@ -53,17 +153,45 @@ export function compile(content: Content): Compiled {
   };
 }
 
-function renderPart(engine: Liquid, templates: Template[], variables: Variables, part: string) {
+function renderPart(
+  engine: Liquid,
+  templates: Template[],
+  variables: Variables,
+  part: string,
+  budget: Budget,
+): string {
+  const left = budget.deadline - performance.now();
+  const overBudget = () =>
+    new AppError("invalid_template", `${part}: render budget of ${format(budget.ms)} ms exceeded`);
+  if (left <= 0) throw overBudget();
+  // The engines' own renderLimit is `limits.renderMs`; options only when less is left (passing
+  // render options at all makes a short render about twice as slow).
+  const budgetBinds = left < limits.renderMs;
   try {
-    return engine.renderSync(templates, variables) as string;
+    const options = budgetBinds ? { renderLimit: left } : undefined;
+    return engine.renderSync(templates, variables, options) as string;
   } catch (error) {
+    const cause = causeOf(error);
+    if (cause.startsWith("template render limit exceeded")) {
+      if (budgetBinds) throw overBudget();
+      throw new AppError(
+        "invalid_template",
+        `${part}: render time limit of ${limits.renderMs} ms exceeded`,
+      );
+    }
+    if (cause.startsWith("memory alloc limit exceeded")) {
+      throw new AppError(
+        "invalid_template",
+        `${part}: render memory limit of ${format(limits.renderMemory)} exceeded`,
+      );
+    }
     throw new AppError("invalid_template", `${part}: ${(error as Error).message}`);
   }
 }
 
 /** Renders the subject alone; one that renders with a line break is refused (header injection). */
-export function renderSubject(compiled: Compiled, variables: Variables): string {
-  const subject = renderPart(plainEngine, compiled.subject, variables, "subject");
+export function renderSubject(compiled: Compiled, variables: Variables, budget: Budget): string {
+  const subject = renderPart(plainEngine, compiled.subject, variables, "subject", budget);
   if (/[\r\n]/.test(subject)) {
     throw new AppError("invalid_template", "subject: renders with a line break");
   }
@@ -71,12 +199,16 @@ export function renderSubject(compiled: Compiled, variables: Variables): string 
 }
 
 /** Renders everything for one recipient. */
-export function render(compiled: Compiled, variables: Variables): Rendered {
-  const subject = renderSubject(compiled, variables);
+export function render(compiled: Compiled, variables: Variables, budget: Budget): Rendered {
+  const subject = renderSubject(compiled, variables, budget);
   return {
     subject,
-    ...(compiled.html && { html: renderPart(htmlEngine, compiled.html, variables, "html") }),
-    ...(compiled.text && { text: renderPart(plainEngine, compiled.text, variables, "text") }),
+    ...(compiled.html && {
+      html: renderPart(htmlEngine, compiled.html, variables, "html", budget),
+    }),
+    ...(compiled.text && {
+      text: renderPart(plainEngine, compiled.text, variables, "text", budget),
+    }),
   };
 }
 
@@ -86,6 +218,11 @@ export function compileText(source: string, part = "text"): Template[] {
 }
 
 /** Renders a `compileText` template for one recipient. */
-export function renderText(templates: Template[], variables: Variables, part = "text"): string {
-  return renderPart(plainEngine, templates, variables, part);
+export function renderText(
+  templates: Template[],
+  variables: Variables,
+  budget: Budget,
+  part = "text",
+): string {
+  return renderPart(plainEngine, templates, variables, part, budget);
 }
