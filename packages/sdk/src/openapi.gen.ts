@@ -10,7 +10,7 @@ export interface paths {
         };
         /**
          * List audit events
-         * @description The project's recorded facts (accepted, sent, failed, delivered, bounced, complained, suppressed, …), newest first; filter by type, subject and time; paginated by cursor. Needs the `audit:read` scope.
+         * @description The project's recorded facts (accepted, sent, failed, delivered, bounced, complained, suppressed, …), newest first; filter by type, subject, notification and time; paginated by cursor. Needs the `audit:read` scope.
          */
         get: operations["auditList"];
         put?: never;
@@ -457,6 +457,7 @@ export interface operations {
                 cursor?: number;
                 /** @example 50 */
                 limit?: number;
+                notificationId?: string;
                 since?: string;
                 subjectId?: string;
                 /** @example delivery.bounced */

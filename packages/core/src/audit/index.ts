@@ -23,6 +23,34 @@ export const Fact = z
   .loose();
 export type Fact = z.infer<typeof Fact>;
 
+/**
+ * The one id each fact type is about, which its audit row is filed under (`subjectId`). A fact may
+ * name several ids (an API send's facts name the key that made it too); only this one is its
+ * subject. Template and suppression facts have no id of their own.
+ */
+export const subjects = {
+  "notification.accepted": "notificationId",
+  "delivery.sent": "deliveryId",
+  "delivery.failed": "deliveryId",
+  "delivery.expired": "deliveryId",
+  "delivery.delivered": "deliveryId",
+  "delivery.bounced": "deliveryId",
+  "delivery.complained": "deliveryId",
+  "otp.issued": "otpId",
+  "otp.verified": "otpId",
+  "otp.failed": "otpId",
+  "otp.locked": "otpId",
+  "key.created": "keyId",
+  "key.revoked": "keyId",
+  "template.changed": null,
+  "suppression.added": null,
+} as const satisfies Record<string, "notificationId" | "deliveryId" | "otpId" | "keyId" | null>;
+
+function subjectOf(fact: Fact): string | null {
+  const field = subjects[fact.type as keyof typeof subjects];
+  return (field && fact[field]) ?? null;
+}
+
 export const Event = z.object({
   id: z.number().int(),
   type: z.string(),
@@ -49,7 +77,7 @@ export async function record(bodies: string[]): Promise<number> {
     return {
       projectId: fact.projectId,
       type: fact.type,
-      subjectId: fact.deliveryId ?? fact.otpId ?? fact.keyId ?? fact.notificationId ?? null,
+      subjectId: subjectOf(fact),
       notificationId: fact.notificationId ?? null,
       keyId: fact.keyId ?? null,
       channel: fact.channel ?? null,
@@ -77,6 +105,7 @@ export async function list(
   filters: {
     type?: string | undefined;
     subjectId?: string | undefined;
+    notificationId?: string | undefined;
     since?: string | undefined;
     until?: string | undefined;
     cursor?: number | undefined;
@@ -91,6 +120,7 @@ export async function list(
         eq(auditLog.projectId, projectId),
         filters.type ? eq(auditLog.type, filters.type) : undefined,
         filters.subjectId ? eq(auditLog.subjectId, filters.subjectId) : undefined,
+        filters.notificationId ? eq(auditLog.notificationId, filters.notificationId) : undefined,
         filters.since ? gte(auditLog.occurredAt, new Date(filters.since)) : undefined,
         filters.until ? lte(auditLog.occurredAt, new Date(filters.until)) : undefined,
         filters.cursor !== undefined ? lt(auditLog.id, filters.cursor) : undefined,
