@@ -236,7 +236,7 @@ describe("npm start", () => {
         sent: expect.any(Number),
         ...(c.sending && { sending: expect.any(Number) }),
       });
-      expect(c.sent + (c.sending ?? 0)).toBe(sends[j]!.total);
+      expect((c.sent ?? 0) + (c.sending ?? 0)).toBe(sends[j]!.total);
       expect(c.sending ?? 0).toBeLessThanOrEqual(50);
     }
     const subjects = (await mailbox()).map((e) => e.subject);

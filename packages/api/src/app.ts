@@ -1,4 +1,4 @@
-import { AppError, Log } from "@pregon/core";
+import { AppError, Database, Log } from "@pregon/core";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -8,23 +8,25 @@ import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createOpenApiFetchHandler } from "trpc-to-openapi";
 import { createContext, type Settings } from "./context";
-import { describeIssues, type ErrorBody, errorBody, type Issue } from "./error";
+import {
+  answerOf,
+  appErrorOf,
+  databaseUnavailable,
+  describeIssues,
+  type ErrorBody,
+  errorBody,
+  type Issue,
+  retryHeaders,
+} from "./error";
 import { buildOpenApiDocument, successStatus } from "./openapi";
 import { appRouter } from "./router";
 
 export const maxBodyBytes = 5 * 1024 * 1024;
 
-/** Retry-After and RateLimit-* headers for a request refused by a limit. */
+/** Retry-After (and RateLimit-* for a limit) for a request refused with one. */
 function limitHeaders(errors: TRPCError[]): Record<string, string> | undefined {
   const refusal = errors.map((error) => error.cause).find((cause) => cause instanceof AppError);
-  const retry = refusal instanceof AppError ? refusal.retry : undefined;
-  if (!retry) return undefined;
-  return {
-    "Retry-After": String(retry.retryAfterSeconds),
-    "RateLimit-Limit": String(retry.limit),
-    "RateLimit-Remaining": String(retry.remaining),
-    "RateLimit-Reset": String(retry.retryAfterSeconds),
-  };
+  return refusal instanceof AppError ? retryHeaders(refusal) : undefined;
 }
 
 function logError({
@@ -102,7 +104,13 @@ export function createApp(settings: Settings) {
     }),
   );
 
+  // Liveness: the process answers (it touches nothing). Readiness: the database answers too.
   app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/health/ready", async (c) => {
+    if (await Database.ready()) return c.json({ status: "ok" });
+    const { body, status, headers } = answerOf(databaseUnavailable());
+    return c.json(body, status as ContentfulStatusCode, headers);
+  });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pregón API" }));
 
@@ -141,6 +149,11 @@ export function createApp(settings: Settings) {
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", "not_found", "No such route"), 404));
   app.onError((error, c) => {
+    const refusal = appErrorOf(error);
+    if (refusal) {
+      const { body, status, headers } = answerOf(refusal);
+      return c.json(body, status as ContentfulStatusCode, headers);
+    }
     Log.logger.error("unhandled error", { error, path: c.req.path });
     return c.json({ code: "INTERNAL_SERVER_ERROR", message: "Internal server error" }, 500);
   });

@@ -1,7 +1,7 @@
 import { ApiKey, AppError, Idempotency, Log } from "@pregon/core";
 import { initTRPC } from "@trpc/server";
 import type { Context } from "./context";
-import { describeError, toTRPCError } from "./error";
+import { appErrorOf, describeError, toTRPCError } from "./error";
 
 /**
  * What a procedure declares about itself. Plain data: trpc-to-openapi's `openapi` block is restated
@@ -47,7 +47,8 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure.use(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
+  const refusal = result.ok ? undefined : appErrorOf(result.error.cause);
+  if (refusal) throw toTRPCError(refusal);
   return result;
 });
 
