@@ -1,7 +1,7 @@
 // How long and how hard each section runs. BENCH_QUICK=1: a few seconds each (the smoke test);
 // BENCH_LOAD_SECONDS: the load section's duration (default 120).
 
-export type Fault = "postgres" | "fauxqs" | "crash";
+export type Fault = "postgres" | "fauxqs" | "crash" | "kill";
 
 export interface BenchConfig {
   quick: boolean;
@@ -65,7 +65,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     coldStart: { runs: 5 },
     load: { seconds: loadSeconds, rate: 20 },
     faults: {
-      runs: ["postgres", "fauxqs", "crash"],
+      runs: ["postgres", "fauxqs", "crash", "kill"],
       seconds: 30,
       rate: 20,
       faultAtSeconds: 10,

@@ -86,7 +86,8 @@ async function main() {
 
   const sqs = new SQSClient(stack.aws);
   const inbox = createInbox();
-  const ses = new SESv2Client({ ...stack.aws, endpoint: stack.mailboxUrl });
+  const mailboxUrl = config.sesEndpoint ?? stack.mailboxUrl;
+  const ses = new SESv2Client({ ...stack.aws, endpoint: mailboxUrl });
   const consumers = [
     {
       name: "email-sender",
@@ -143,7 +144,7 @@ async function main() {
   API          ${api}   (REST ${api}/v1, tRPC ${api}/trpc)
   API docs     ${api}/docs
   OpenAPI      ${api}/openapi.json
-  Mailbox      ${stack.mailboxUrl}   (every email SES would have sent)
+  Mailbox      ${mailboxUrl}   (every email SES would have sent)
   SMS, push    ${api}/dev/inbox   (every SMS and push notification sent)
   AWS          ${stack.aws.endpoint}   (SQS, SNS: fauxqs)
   Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
