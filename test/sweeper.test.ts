@@ -1,7 +1,8 @@
 // The sweeper and the local stack's restart put deliveries whose queue message is gone back on the
 // queue of their own channel, and never keep republishing a backlog that is merely slow.
 import { createApp } from "@pregon/api";
-import { Clock, Database, Delivery } from "@pregon/core";
+import { Audit, Clock, Database, Delivery } from "@pregon/core";
+import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import {
   createEmailSender,
   createPushSender,
@@ -169,5 +170,33 @@ describe("Delivery.republishPending (the local stack's start)", () => {
     expect(await Delivery.requeueAbandoned(0)).toBe(1);
     await sendQueued();
     expect(await statuses(notifications)).toEqual(["sent", "sent", "sent"]);
+  });
+
+  it("replays the facts the emulator forgot before the audit consumer recorded them, once", async () => {
+    const notifications = await sendOneOfEach();
+    for (const channel of channels) await takeAll(channel);
+    // The events queue forgot them; one of them had been recorded already.
+    const facts: string[] = [];
+    for (let records = await receive("audit"); records.length; records = await receive("audit")) {
+      facts.push(...records.map((record) => record.body));
+      await acknowledge(records, "audit");
+    }
+    const accepted = facts.filter((body) => {
+      const fact = JSON.parse(body);
+      return fact.type === "notification.accepted" && notifications.includes(fact.notificationId);
+    });
+    expect(accepted).toHaveLength(3);
+    expect(await Audit.record(accepted.slice(0, 1))).toBe(1);
+
+    expect(await Audit.replayUnrecorded()).toBeGreaterThanOrEqual(2);
+    const replayed: string[] = [];
+    for (let records = await receive("audit"); records.length; records = await receive("audit")) {
+      replayed.push(...records.map((record) => record.body));
+      expect(await createAuditHandler()(event(...records))).toEqual({ batchItemFailures: [] });
+      await acknowledge(records, "audit");
+    }
+    expect(replayed).toEqual(expect.arrayContaining(accepted.slice(1)));
+    expect(replayed).not.toContain(accepted[0]);
+    expect(await Audit.replayUnrecorded()).toBe(0);
   });
 });

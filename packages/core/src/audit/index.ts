@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import * as Outbox from "../outbox";
+import { outbox } from "../outbox/outbox.sql";
 import { auditLog } from "./audit.sql";
 
 /** A fact as the outbox publishes it to the events topic. */
@@ -97,6 +99,22 @@ export async function record(bodies: string[]): Promise<number> {
     .onConflictDoNothing({ target: auditLog.factHash })
     .returning({ id: auditLog.id });
   return inserted.length;
+}
+
+/**
+ * Publishes again the facts the events queue was handed but the audit log never recorded: what a
+ * queue that forgets its messages (the local emulator, after a crash) dropped. A fact is recorded
+ * once (by its hash), so one that arrives twice is harmless. Returns how many.
+ */
+export async function replayUnrecorded(): Promise<number> {
+  // The same hash `record` keeps: SHA-256 of the body's UTF-8 bytes.
+  const rows = await Database.use().execute<{ id: string }>(sql`
+    select o.id from ${outbox} o
+    where o.topic = 'events' and o.published_at is not null
+      and not exists (select 1 from ${auditLog} a
+        where a.fact_hash = encode(sha256(convert_to(o.body, 'UTF8')), 'hex'))
+    order by o.id`);
+  return Outbox.republish(rows.map((row) => Number(row.id)));
 }
 
 /** A page of the project's audit events, newest first, before id `cursor`. */

@@ -9,7 +9,17 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { Database, Delivery, Email, Log, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import {
+  Audit,
+  Database,
+  Delivery,
+  Email,
+  Log,
+  Otp,
+  Outbox,
+  snsPublisher,
+  Template,
+} from "@pregon/core";
 import { loadLocalConfig } from "../config";
 import { createAuditHandler } from "../handlers/audit";
 import { createFeedbackHandler } from "../handlers/feedback";
@@ -74,6 +84,8 @@ async function main() {
   if (["127.0.0.1", "localhost", "[::1]"].includes(new URL(stack.databaseUrl).hostname)) {
     const pending = await Delivery.republishPending();
     if (pending > 0) Log.logger.info("deliveries queued again after a restart", { pending });
+    const facts = await Audit.replayUnrecorded();
+    if (facts > 0) Log.logger.info("unrecorded facts published again after a restart", { facts });
     const afterLeases = setTimeout(
       () =>
         void Delivery.requeueAbandoned(0).catch((error) =>
