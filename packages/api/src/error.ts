@@ -1,4 +1,4 @@
-import { AppError, Database, type Reason, reasons } from "@pregon/core";
+import { AppError, Database, Log, type Reason, reasons } from "@pregon/core";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
@@ -44,8 +44,12 @@ export const databaseUnavailable = () =>
  */
 export function appErrorOf(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
-  if (Database.unavailable(error)) return databaseUnavailable();
-  return undefined;
+  const code = Database.unavailable(error);
+  if (!code) return undefined;
+  // The code only: a failed query's message quotes its parameters.
+  Log.logger.warn("database unavailable", { code });
+  Log.count("DatabaseUnavailable");
+  return databaseUnavailable();
 }
 
 /** Retry-After for a refusal that passes, and the RateLimit-* headers for a limit. */

@@ -102,17 +102,20 @@ const unavailableCodes = new Set([
   "53300", // too_many_connections
 ]);
 
-/** Whether `error` (or what caused it: Drizzle wraps driver errors) says the database is unavailable. */
-export function unavailable(error: unknown): boolean {
+/**
+ * The code by which `error` (or what caused it: Drizzle wraps driver errors) says the database is
+ * unavailable, or undefined when it says something else.
+ */
+export function unavailable(error: unknown): string | undefined {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
     const code = (cause as { code?: unknown }).code;
     // Class 08: connection exceptions.
     if (typeof code === "string" && (unavailableCodes.has(code) || /^08...$/.test(code))) {
-      return true;
+      return code;
     }
     cause = cause.cause;
   }
-  return false;
+  return undefined;
 }
 
 let readiness: { answer: Promise<boolean>; settledAt?: number } | undefined;
