@@ -253,8 +253,11 @@ async function putBack(select: SQL): Promise<number> {
       select picked.id, n.channel from picked join ${notifications} n on n.id = picked.notification_id
       order by picked.notification_id, picked.position`);
     const byChannel = new Map<Outbox.Topic, string[]>();
-    for (const row of rows)
-      byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row.id]);
+    for (const row of rows) {
+      const ids = byChannel.get(row.channel) ?? [];
+      ids.push(row.id);
+      byChannel.set(row.channel, ids);
+    }
     const messages = [...byChannel].flatMap(([channel, ids]) => queueMessages(channel, ids));
     return { count: rows.length, outboxIds: await Outbox.add(tx, messages) };
   });

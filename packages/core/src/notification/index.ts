@@ -36,9 +36,6 @@ export type Info = z.infer<typeof Info>;
 
 export type Row = typeof notifications.$inferSelect;
 
-/** Delivery ids per queue message. */
-export const idsPerMessage = Delivery.idsPerMessage;
-
 /** One recipient of a send: an email address, a phone number or a device id. */
 export interface Recipient {
   position: number;
