@@ -2,7 +2,7 @@
 // BENCH_LOAD_SECONDS: the load section's duration (default 120); BENCH_SECTIONS: which sections run
 // (their numbers, say `1,2`; all when unset).
 
-export type Fault = "postgres" | "fauxqs" | "crash";
+export type Fault = "postgres" | "fauxqs" | "crash" | "kill";
 
 export interface BenchConfig {
   quick: boolean;
@@ -74,7 +74,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     coldStart: { runs: 5 },
     load: { seconds: loadSeconds, rate: 20 },
     faults: {
-      runs: ["postgres", "fauxqs", "crash"],
+      runs: ["postgres", "fauxqs", "crash", "kill"],
       seconds: 30,
       rate: 20,
       faultAtSeconds: 10,

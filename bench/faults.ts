@@ -1,12 +1,14 @@
 // Section 5, faults: the load's mixed traffic, shorter, with one fault per run — Postgres
 // restarted, the queue emulator restarted, an email sender that crashes on every 7th email — then
 // the drain and the reconciliation: nothing lost, duplicates only in the documented SES window.
+// Last, the whole local stack killed mid-send and started again (kill.ts).
 import type { Email } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import type { QueueHandler } from "@pregon/functions/local/poller";
 import postgres from "postgres";
 import type { BenchConfig, Fault, Section } from "./config";
 import { startRestartableFauxqs } from "./fauxqs";
+import { killRun } from "./kill";
 import { issueOtps } from "./otps";
 import { startPipeline } from "./pipeline";
 import type { BenchStack } from "./stack";
@@ -167,6 +169,7 @@ const titles: Record<Fault, string> = {
   postgres: "Postgres restarted mid-load",
   fauxqs: "Queue emulator restarted mid-load",
   crash: `A sender that crashes on every ${crashEvery}th message`,
+  kill: "kill -9 of the whole local stack mid-send, then a restart on the same data",
 };
 
 export async function faults(bench: BenchStack, config: BenchConfig): Promise<Section> {
@@ -174,7 +177,8 @@ export async function faults(bench: BenchStack, config: BenchConfig): Promise<Se
   const parts: string[] = [];
   const failures: string[] = [];
   for (const fault of runs) {
-    const result = await run(bench, config, fault);
+    const result =
+      fault === "kill" ? await killRun(bench, config) : await run(bench, config, fault);
     failures.push(...result.failures);
     parts.push(`### ${titles[fault]}
 
@@ -193,6 +197,6 @@ Duplicates are emails in the mailbox beyond one per delivery. docs/email.md name
 
 ${parts.join("\n\n")}
 
-Not exercised: the queue emulator losing its messages. fauxqs keeps queues in memory, and \`startFauxqs\` (what \`stack.ts\` starts) neither exposes its stores nor listens again once stopped, so the run above uses a second fauxqs built with \`buildApp\` around stores the bench keeps: stopped, every SNS and SQS call fails (publishes, receives, deletes) and long polls are cut; started again, the queues hold what they held. That is SNS/SQS being unreachable, the failure AWS can have; a queue service forgetting accepted messages is not one (a wiped emulator would strand deliveries that are \`queued\` with no message: nothing in the design, nor in AWS's failure model, brings those back). Nor are Lambda-level limits (concurrency, throttling) modelled: one poller per queue.`;
+The queue emulator run restarts a second fauxqs built with \`buildApp\` around stores the bench keeps (\`startFauxqs\`, what \`stack.ts\` starts, neither exposes its stores nor listens again once stopped): stopped, every SNS and SQS call fails (publishes, receives, deletes) and long polls are cut; started again, the queues hold what they held. That is SNS/SQS being unreachable, the failure AWS can have. A queue service forgetting accepted messages is the kill run's: there the whole local stack (\`npm start\`, spawned as a process group: its own durable Postgres, fauxqs and senders) is killed with SIGKILL while a large email and an SMS send are going out, then started again on the same data dir and ports; fauxqs loses every message with the process, the start puts every delivery still \`queued\` or \`sending\` back on its channel's queue, and the stored template is read from the data dir. No clock is moved in that run: it waits the real lease. (On AWS a message can only be dropped after the queue's retention, 4 days; the sweeper republishes deliveries queued longer than that, see docs/operations.md.) Nor are Lambda-level limits (concurrency, throttling) modelled: one poller per queue.`;
   return { title: "5. Faults", markdown, failures };
 }

@@ -35,6 +35,7 @@ function declare(pipeline: (typeof queues)[number]) {
     visibilityTimeout: `${pipeline.visibilityTimeoutSeconds} seconds`,
     transform: {
       queue: {
+        messageRetentionSeconds: pipeline.retentionSeconds,
         kmsMasterKeyId: encrypted.kmsMasterKeyId,
         kmsDataKeyReusePeriodSeconds: encrypted.kmsDataKeyReusePeriodSeconds,
       },

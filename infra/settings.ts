@@ -7,6 +7,7 @@ import {
   maxReceiveCount,
   pipelines,
   type QueueName,
+  queueRetentionSeconds,
   visibilityTimeoutSeconds,
 } from "../packages/functions/src/pipelines";
 
@@ -317,6 +318,8 @@ export const kmsDataKeyReusePeriodSeconds = 3600;
 export const queues = pipelines.map((pipeline) => ({
   ...pipeline,
   visibilityTimeoutSeconds,
+  /** The sweeper republishes deliveries queued for longer than this (`strandedAfterMs`). */
+  retentionSeconds: queueRetentionSeconds,
   dlq: { maxReceiveCount, retentionSeconds: dlqRetentionSeconds },
   subscription: { rawMessageDelivery: true, policy: "aws:SourceArn of its topic only" },
 }));

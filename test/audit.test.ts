@@ -146,6 +146,19 @@ describe("the audit trail", () => {
     ]);
     const accepted = await callApp(app, secret, "GET", "/v1/audit?type=notification.accepted");
     expect(accepted.body.events[0]).toMatchObject({ keyId: key.id, channel: "email", requestId });
+    // A send made with a key is still filed under its notification, not under the key.
+    const about = await callApp(app, secret, "GET", `/v1/audit?subjectId=${sent.body.id}`);
+    expect(about.body.events.map((e: { type: string }) => e.type)).toEqual([
+      "notification.accepted",
+    ]);
+    const ofSend = await callApp(app, secret, "GET", `/v1/audit?notificationId=${sent.body.id}`);
+    expect(ofSend.status).toBe(200);
+    expect(ofSend.body.events.map((e: { type: string }) => e.type)).toEqual([
+      "delivery.sent",
+      "notification.accepted",
+    ]);
+    const bad = await callApp(app, secret, "GET", "/v1/audit?notificationId=nope");
+    expect(bad).toMatchObject({ status: 400, body: { reason: "invalid_input" } });
     // The address itself is in no audit row.
     const rows = await Database.use().execute(
       sql`select * from audit_log where project_id = ${project.id}`,

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appRouter, buildOpenApiDocument } from "@pregon/api";
 import { poolSize } from "@pregon/functions/lambda";
-import { leaseMs, pipelines } from "@pregon/functions/pipelines";
+import { leaseMs, pipelines, strandedAfterMs } from "@pregon/functions/pipelines";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   alarms,
@@ -136,6 +136,18 @@ describe("queues", () => {
       expect(queue.dlq.maxReceiveCount, queue.queue).toBe(5);
       expect(queue.dlq.retentionSeconds).toBeGreaterThan(4 * 24 * 3600);
       expect(queue.subscription.rawMessageDelivery, queue.queue).toBe(true);
+    }
+  });
+
+  it("drop a message only after its deliveries would be republished by the sweeper, and the DLQ keeps it longer", () => {
+    const messaging = readFileSync(join(root, "infra", "messaging.ts"), "utf8");
+    expect(messaging).toContain("messageRetentionSeconds: pipeline.retentionSeconds");
+    for (const queue of queues) {
+      // A delivery queued longer than its queue keeps messages has none left: the sweeper
+      // republishes it then, never while a slow backlog can still be on the queue.
+      expect(strandedAfterMs, queue.queue).toBeGreaterThan(queue.retentionSeconds * 1000);
+      // Until then, an operator can still redrive it from the DLQ.
+      expect(queue.dlq.retentionSeconds * 1000, queue.queue).toBeGreaterThan(strandedAfterMs);
     }
   });
 

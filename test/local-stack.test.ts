@@ -12,7 +12,9 @@ import { databaseUrl } from "./support/setup";
 const root = join(import.meta.dirname, "..");
 const running: ChildProcess[] = [];
 afterAll(() => {
-  for (const child of running) if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+  for (const child of running) {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+  }
 });
 
 const [bin, ...args] = JSON.parse(
@@ -188,6 +190,86 @@ describe("npm start", () => {
     }
     await rm(dataDir, { recursive: true, force: true });
   }, 120_000);
+
+  it("after a kill -9 mid-send, the next start sends what was queued, with its stored template", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "pregon-start-"));
+    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir };
+    const key = `kill-${randomBytes(24).toString("hex")}`;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`http://127.0.0.1:${env.PORT}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const mailbox = async () => {
+      const store = await fetch(`http://127.0.0.1:${env.PREGON_MAILBOX_PORT}/store`);
+      return (await store.json()).emails as { subject: string }[];
+    };
+
+    // Slow senders, so the kill finds most of the send still queued.
+    const first = start({
+      ...env,
+      PREGON_BOOTSTRAP_API_KEY: key,
+      PREGON_SES_MAX_SEND_RATE: "2",
+      PREGON_SMS_RATE: "2",
+    });
+    await first.ready;
+    expect(
+      (await call("PUT", "/v1/templates/welcome", { subject: "Hola {{ n }}", html: "<p>x</p>" }))
+        .status,
+    ).toBe(200);
+    const email = await call("POST", "/v1/emails", {
+      to: Array.from({ length: 120 }, (_, i) => ({
+        email: `r${i}@local.example`,
+        variables: { n: i },
+      })),
+      template: { key: "welcome" },
+    });
+    const sms = await call("POST", "/v1/sms", {
+      to: Array.from({ length: 60 }, (_, i) => `+34611${String(i).padStart(6, "0")}`),
+      text: "Hola",
+    });
+    expect([email.status, sms.status]).toEqual([202, 202]);
+    for (let i = 0; i < 100 && (await mailbox()).length === 0; i++) {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    first.signal("SIGKILL");
+    await first.exited;
+
+    const second = start({ ...env, PREGON_BOOTSTRAP_API_KEY: key });
+    await second.ready;
+    expect((await call("GET", "/v1/templates/welcome")).status).toBe(200);
+    // What was queued is sent now; only the message a sender held at the kill waits for its
+    // lease (a minute), so at most 50 of each are still `sending`.
+    const counts = async (id: string) =>
+      (await call("GET", `/v1/notifications/${id}`)).body.counts as Record<string, number>;
+    const sends = [
+      { id: email.body.id, total: 120 },
+      { id: sms.body.id, total: 60 },
+    ];
+    let seen: Record<string, number>[] = [];
+    for (let i = 0; i < 300; i++) {
+      seen = await Promise.all(sends.map(({ id }) => counts(id)));
+      if (seen.every((c, j) => !c.queued && (c.sent ?? 0) >= sends[j]!.total - 50)) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    for (const [j, c] of seen.entries()) {
+      expect(c, JSON.stringify(seen)).toEqual({
+        sent: expect.any(Number),
+        ...(c.sending && { sending: expect.any(Number) }),
+      });
+      expect((c.sent ?? 0) + (c.sending ?? 0)).toBe(sends[j]!.total);
+      expect(c.sending ?? 0).toBeLessThanOrEqual(50);
+    }
+    const subjects = (await mailbox()).map((e) => e.subject);
+    expect(subjects.length).toBeGreaterThanOrEqual(70);
+    expect(subjects.every((subject) => /^Hola \d+$/.test(subject))).toBe(true);
+    second.signal("SIGTERM");
+    expect(await second.exited).toBe(0);
+    await rm(dataDir, { recursive: true, force: true });
+  }, 90_000);
 
   it("uses DATABASE_URL instead of the embedded Postgres", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "pregon-start-"));

@@ -56,7 +56,9 @@ describe("the HTTP app", () => {
       expect(success![1].content["application/json"].example, operation.operationId).toBeDefined();
       const body = operation.requestBody?.content["application/json"];
       if (body) expect(body.example, operation.operationId).toBeDefined();
-      expect(errors.map(([status]) => status)).toEqual(expect.arrayContaining(["401", "500"]));
+      expect(errors.map(([status]) => status)).toEqual(
+        expect.arrayContaining(["401", "500", "503"]),
+      );
       for (const [, response] of errors) {
         expect(response.content["application/json"].schema).toEqual({
           $ref: "#/components/schemas/Error",
@@ -76,8 +78,10 @@ describe("the HTTP app", () => {
       "422",
       "429",
       "500",
+      "503",
     ]);
     expect(Object.keys(send.responses["429"].headers)).toContain("Retry-After");
+    expect(Object.keys(send.responses["503"].headers)).toEqual(["Retry-After"]);
     expect(send.description).toContain("`emails:send` scope");
     expect(Object.keys(document.paths["/v1/keys"].get.responses)).toEqual([
       "200",
@@ -85,6 +89,7 @@ describe("the HTTP app", () => {
       "401",
       "403",
       "500",
+      "503",
     ]);
   });
 

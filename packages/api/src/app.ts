@@ -1,4 +1,4 @@
-import { ApiKey, AppError, Log } from "@pregon/core";
+import { ApiKey, AppError, Database, Log } from "@pregon/core";
 import { Scalar } from "@scalar/hono-api-reference";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -11,11 +11,15 @@ import { createOpenApiFetchHandler } from "trpc-to-openapi";
 import { z } from "zod";
 import { apiKeyOf, createContext, type Settings } from "./context";
 import {
+  answerOf,
+  appErrorOf,
+  databaseUnavailable,
   describeError,
   describeIssues,
   type ErrorBody,
   errorBody,
   type Issue,
+  retryHeaders,
   toTRPCError,
 } from "./error";
 import { buildOpenApiDocument, successStatus } from "./openapi";
@@ -23,17 +27,10 @@ import { appRouter } from "./router";
 
 export const maxBodyBytes = 5 * 1024 * 1024;
 
-/** Retry-After and RateLimit-* headers for a request refused by a limit. */
+/** Retry-After (and RateLimit-* for a limit) for a request refused with one. */
 function limitHeaders(errors: TRPCError[]): Record<string, string> | undefined {
   const refusal = errors.map((error) => error.cause).find((cause) => cause instanceof AppError);
-  const retry = refusal instanceof AppError ? refusal.retry : undefined;
-  if (!retry) return undefined;
-  return {
-    "Retry-After": String(retry.retryAfterSeconds),
-    "RateLimit-Limit": String(retry.limit),
-    "RateLimit-Remaining": String(retry.remaining),
-    "RateLimit-Reset": String(retry.retryAfterSeconds),
-  };
+  return refusal instanceof AppError ? retryHeaders(refusal) : undefined;
 }
 
 function logError({
@@ -79,9 +76,12 @@ function authenticate(transport: "rest" | "trpc"): MiddlewareHandler<Env> {
     try {
       principal = await ApiKey.authenticate(apiKeyOf(c.req.raw));
     } catch (cause) {
-      if (!(cause instanceof AppError)) throw cause;
-      const error = toTRPCError(cause);
+      // A refused key, or the database out of reach (503 in the transport's own shape).
+      const refusal = appErrorOf(cause);
+      if (!refusal) throw cause;
+      const error = toTRPCError(refusal);
       const status = getHTTPStatusCodeFromError(error) as ContentfulStatusCode;
+      c.header("Retry-After", retryHeaders(refusal)?.["Retry-After"]);
       if (transport === "rest") return c.json(describeError(error), status);
       const path = new URL(c.req.url).pathname.slice("/trpc/".length);
       const shape = getTRPCErrorShape({
@@ -161,7 +161,13 @@ export function createApp(settings: Settings) {
     }),
   );
 
+  // Liveness: the process answers (it touches nothing). Readiness: the database answers too.
   app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/health/ready", async (c) => {
+    if (await Database.ready()) return c.json({ status: "ok" });
+    const { body, status, headers } = answerOf(databaseUnavailable());
+    return c.json(body, status as ContentfulStatusCode, headers);
+  });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pregón API" }));
 
@@ -204,6 +210,11 @@ export function createApp(settings: Settings) {
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", "not_found", "No such route"), 404));
   app.onError((error, c) => {
+    const refusal = appErrorOf(error);
+    if (refusal) {
+      const { body, status, headers } = answerOf(refusal);
+      return c.json(body, status as ContentfulStatusCode, headers);
+    }
     Log.logger.error("unhandled error", { error, path: c.req.path });
     return c.json({ code: "INTERNAL_SERVER_ERROR", message: "Internal server error" }, 500);
   });

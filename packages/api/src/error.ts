@@ -1,5 +1,6 @@
-import { AppError, type Reason, reasons } from "@pregon/core";
+import { AppError, Database, Log, type Reason, reasons } from "@pregon/core";
 import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { z } from "zod";
 
@@ -24,10 +25,55 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   otp_locked: "TOO_MANY_REQUESTS",
   otp_prefix_limit: "TOO_MANY_REQUESTS",
   sms_country_not_allowed: "BAD_REQUEST",
+  database_unavailable: "SERVICE_UNAVAILABLE",
 };
 
 export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: codeOf[error.reason], message: error.message, cause: error });
+}
+
+/** The database is out of reach: the caller comes back in a couple of seconds. */
+export const databaseUnavailable = () =>
+  new AppError("database_unavailable", "The database is unavailable; try again shortly", {
+    retryAfterSeconds: 2,
+  });
+
+/**
+ * The reason a failure gives the caller, whatever threw it: core's own AppError, or the database
+ * out of reach (a refused or dropped connection, a query past its deadline), which is no bug.
+ */
+export function appErrorOf(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const code = Database.unavailable(error);
+  if (!code) return undefined;
+  // The code only: a failed query's message quotes its parameters.
+  Log.logger.warn("database unavailable", { code });
+  Log.count("DatabaseUnavailable");
+  return databaseUnavailable();
+}
+
+/** Retry-After for a refusal that passes, and the RateLimit-* headers for a limit. */
+export function retryHeaders(error: AppError): Record<string, string> | undefined {
+  const { retry } = error;
+  if (!retry) return undefined;
+  return {
+    "Retry-After": String(retry.retryAfterSeconds),
+    ...(retry.limit !== undefined && {
+      "RateLimit-Limit": String(retry.limit),
+      "RateLimit-Remaining": String(retry.remaining ?? 0),
+      "RateLimit-Reset": String(retry.retryAfterSeconds),
+    }),
+  };
+}
+
+/** An AppError as an HTTP answer, for what answers outside the procedures (the app's own routes). */
+export function answerOf(error: AppError) {
+  const trpc = toTRPCError(error);
+  return {
+    body: errorBody(trpc.code as ErrorBody["code"], error.reason, error.message),
+    status: getHTTPStatusCodeFromError(trpc),
+    headers: retryHeaders(error),
+  };
 }
 
 /** The codes an error body can carry: core's reasons, plus what HTTP itself refuses. */

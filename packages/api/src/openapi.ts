@@ -32,7 +32,7 @@ export function successStatus(path: string | undefined): number {
   return (path && metaOf(path)?.successStatus) || 200;
 }
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500;
+type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 422 | 429 | 500 | 503;
 
 /** What each error status means, by the `reason`s it carries (error.ts maps reasons to codes). */
 const errorDescriptions: Record<ErrorStatus, string> = {
@@ -45,6 +45,7 @@ const errorDescriptions: Record<ErrorStatus, string> = {
   422: "The Idempotency-Key was used with another body: `idempotency_key_reused`",
   429: "A limit was reached: `rate_limited`, `otp_cooldown`, `otp_destination_limit`, `otp_ip_limit`, `otp_project_limit`, `otp_prefix_limit` or `otp_locked`",
   500: "Internal server error",
+  503: "The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds",
 };
 
 /** Sent with every 429 (app.ts `limitHeaders`). */
@@ -59,8 +60,9 @@ const limitHeaders = {
 function errorStatuses(meta: Meta): ErrorStatus[] {
   const { method, path, protect = true } = openapiOf(meta)!;
   const takesBody = method !== "GET" && method !== "DELETE";
-  // 400: every operation refuses unknown query parameters, at least.
-  const statuses = new Set<ErrorStatus>([400, 500, ...(meta.errors ?? [])]);
+  // 400: every operation refuses unknown query parameters, at least; 503: every operation reads the
+  // database, if only to check the key.
+  const statuses = new Set<ErrorStatus>([400, 500, 503, ...(meta.errors ?? [])]);
   if (meta.idempotent) statuses.add(422);
   if (takesBody) statuses.add(413).add(415);
   if (protect) statuses.add(401);
@@ -73,9 +75,11 @@ function errorResponse(status: ErrorStatus): oas31.ResponseObject {
   return {
     description: errorDescriptions[status],
     content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-    ...(status === 429 && {
+    ...((status === 429 || status === 503) && {
       headers: Object.fromEntries(
-        Object.entries(limitHeaders).map(([name, description]) => [
+        Object.entries(
+          status === 429 ? limitHeaders : { "Retry-After": limitHeaders["Retry-After"] },
+        ).map(([name, description]) => [
           name,
           { description, required: true, schema: { type: "integer", minimum: 0 } },
         ]),

@@ -1,7 +1,7 @@
 import { ApiKey, AppError, Idempotency } from "@pregon/core";
 import { initTRPC } from "@trpc/server";
 import type { Context } from "./context";
-import { describeError, toTRPCError } from "./error";
+import { appErrorOf, describeError, toTRPCError } from "./error";
 import { assertSafeInput } from "./input";
 
 /**
@@ -53,7 +53,8 @@ export const createCallerFactory = t.createCallerFactory;
 export const authedProcedure = t.procedure.use(async ({ getRawInput, next }) => {
   assertSafeInput(await getRawInput());
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
+  const refusal = result.ok ? undefined : appErrorOf(result.error.cause);
+  if (refusal) throw toTRPCError(refusal);
   return result;
 });
 

@@ -22,15 +22,16 @@ export const reasons = [
   "otp_locked",
   "otp_prefix_limit",
   "sms_country_not_allowed",
+  "database_unavailable",
 ] as const;
 
 export type Reason = (typeof reasons)[number];
 
-/** For `rate_limited`: what the caller needs to come back at the right time. */
+/** For a refusal that passes: when to come back, and for a limit, the limit and what is left. */
 export interface RetryInfo {
   retryAfterSeconds: number;
-  limit: number;
-  remaining: number;
+  limit?: number;
+  remaining?: number;
 }
 
 export class AppError extends Error {

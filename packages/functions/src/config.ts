@@ -79,6 +79,8 @@ const LocalEnv = EmailEnv.extend({
   PREGON_AWS_PORT: port.default(4566),
   PREGON_MAILBOX_PORT: port.default(8005),
   PREGON_SES_MAX_SEND_RATE: z.coerce.number().positive().default(200),
+  /** The AWS SDK's own variable: an SES endpoint to send through instead of the embedded mailbox. */
+  AWS_ENDPOINT_URL_SESV2: z.url().optional(),
   PREGON_BOOTSTRAP_API_KEY: ApiKey.Secret.optional(),
   AWS_REGION: z.string().default("us-east-1"),
 });
@@ -100,6 +102,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     sms: smsSettings(e),
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
+    sesEndpoint: e.AWS_ENDPOINT_URL_SESV2,
     bootstrapApiKey: e.PREGON_BOOTSTRAP_API_KEY,
     /** Without one, a pepper is made on first start and kept in the data directory. */
     otpPepper: e.PREGON_OTP_PEPPER,

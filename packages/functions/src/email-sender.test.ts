@@ -46,6 +46,7 @@ describe("the sweeper Lambda", () => {
     const result = await sweeper.handler(scheduledSample as ScheduledEvent);
     expect(result).toEqual({
       requeued: 0,
+      stranded: 0,
       republished: 0,
       purged: 0,
       forgotten: 0,

@@ -13,10 +13,23 @@ export const poolSize = 1;
  * A Lambda's cold start: its configuration, read once, and the parts of core it uses. Each function
  * asks only for what it is linked to in infra/ (the audit function has no topic, for one).
  */
-export function startLambda(uses: { outbox?: boolean; templates?: boolean; otp?: boolean } = {}) {
+export function startLambda(
+  uses: {
+    outbox?: boolean;
+    templates?: boolean;
+    otp?: boolean;
+    /** How long a query may go unanswered (Database's default: a few seconds). */
+    queryTimeoutMs?: number;
+  } = {},
+) {
   const config = loadLambdaConfig();
   // RDS Proxy cannot keep prepared statements across the transactions it multiplexes.
-  Database.configure({ url: config.databaseUrl, max: poolSize, prepare: false });
+  Database.configure({
+    url: config.databaseUrl,
+    max: poolSize,
+    prepare: false,
+    ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
+  });
   if (uses.outbox) Outbox.configure(snsPublisher(new SNSClient({}), linkedTopicArns()));
   if (uses.templates) {
     Template.configure(Template.s3Store(new S3Client({}), linkedTemplatesBucket()));

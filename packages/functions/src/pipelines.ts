@@ -25,4 +25,16 @@ export const visibilityTimeoutSeconds = 6 * consumerTimeoutSeconds;
  */
 export const leaseMs = 2 * consumerTimeoutSeconds * 1000;
 
+/**
+ * How long a channel queue keeps a message (SQS's default, set explicitly in infra/): a message
+ * waiting longer, however slowly its queue is paced, is dropped.
+ */
+export const queueRetentionSeconds = 4 * 24 * 60 * 60;
+/**
+ * A delivery `queued` this long has no message on its queue any more (it went to the DLQ and was
+ * not redriven, or was lost): the sweeper publishes it again. Longer than the retention, so a
+ * slow backlog that is still on its queue is never published twice.
+ */
+export const strandedAfterMs = (queueRetentionSeconds + 24 * 60 * 60) * 1000;
+
 export const templatesBucket = "templates";

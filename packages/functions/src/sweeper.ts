@@ -1,7 +1,8 @@
 import { createSweeper } from "./handlers/sweeper";
 import { startLambda } from "./lambda";
 
-startLambda({ outbox: true });
+// Its purges may delete many rows at once: a longer deadline, inside the function's timeout.
+startLambda({ outbox: true, queryTimeoutMs: 25_000 });
 
 /** The cron sweeper's Lambda (EventBridge schedule). */
 export const handler = createSweeper();

@@ -9,7 +9,10 @@ export interface PregonIssue {
 
 /** An answer that is not Pregón's: a gateway's empty 503, a proxy's HTML 502. */
 export class UnexpectedResponse extends Error {
-  constructor(readonly status: number) {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+  ) {
     super(`HTTP ${status} without a Pregón answer`);
     this.name = "UnexpectedResponse";
   }
@@ -20,10 +23,19 @@ export function checkedFetch(fetcher: typeof fetch): typeof fetch {
   return async (input, init) => {
     const response = await fetcher(input, init);
     if (!response.headers.get("content-type")?.includes("json")) {
-      throw new UnexpectedResponse(response.status);
+      throw new UnexpectedResponse(response.status, response.headers);
     }
     return response;
   };
+}
+
+/** `Retry-After` in seconds: a number of seconds or an HTTP date. */
+function retryAfterOf(headers: Headers | undefined): number | undefined {
+  const value = headers?.get("retry-after")?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /**
@@ -39,6 +51,8 @@ export class PregonError extends TRPCClientError<AppRouter> {
   readonly status: number | undefined;
   /** The fields that failed validation, with what was wrong with each. */
   readonly issues: PregonIssue[] | undefined;
+  /** Seconds the server asked to wait before trying again (429, 503), when it said. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(error: TRPCClientError<AppRouter>) {
     super(error.message, { cause: error, ...(error.shape && { result: { error: error.shape } }) });
@@ -49,6 +63,7 @@ export class PregonError extends TRPCClientError<AppRouter> {
     const data = error.data;
     const answered = error.cause instanceof UnexpectedResponse ? error.cause : error.meta?.response;
     this.status = data?.httpStatus ?? (answered as { status?: number } | undefined)?.status;
+    this.retryAfterSeconds = retryAfterOf((answered as { headers?: Headers } | undefined)?.headers);
     this.code = data?.code ?? (this.status === undefined ? "NETWORK_ERROR" : "UNEXPECTED_RESPONSE");
     this.reason = data?.reason;
     this.issues = data?.issues;

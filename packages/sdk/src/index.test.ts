@@ -138,6 +138,41 @@ describe("@pregon/sdk", () => {
     expect(down.keys).toHaveLength(2);
   });
 
+  it("waits as long as a 503's Retry-After says before trying again", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const times: number[] = [];
+    // Pregón's own 503 (the database is unavailable) once, then the real answer.
+    const busy = recordingFetch((attempt, response) => {
+      times.push(performance.now());
+      if (attempt > 1) return response;
+      return Response.json(
+        {
+          error: {
+            code: -32603,
+            message: "The database is unavailable; try again shortly",
+            data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503, reason: "database_unavailable" },
+          },
+        },
+        { status: 503, headers: { "retry-after": "2" } },
+      );
+    });
+    const pregon = createPregonClient({ url, apiKey: secret, fetch: busy.fetch });
+    expect((await pregon.me.get.query()).scopes).toEqual(["admin"]);
+    expect(times).toHaveLength(2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1_900);
+
+    // A gateway's bare 503 with an HTTP date counts too; a wait over 30 s is left to the caller.
+    const later = new Date(Date.now() + 120_000).toUTCString();
+    const down = recordingFetch(
+      () => new Response("", { status: 503, headers: { "retry-after": later } }),
+    );
+    const patient = createPregonClient({ url, apiKey: secret, fetch: down.fetch });
+    const error = (await patient.me.get.query().catch((e: unknown) => e)) as PregonError;
+    expect(error).toMatchObject({ status: 503, code: "UNEXPECTED_RESPONSE" });
+    expect(error.retryAfterSeconds).toBeGreaterThan(100);
+    expect(down.keys).toHaveLength(1);
+  });
+
   it("knows every procedure that honours Idempotency-Key", () => {
     const procedures = appRouter._def.procedures as unknown as Record<
       string,

@@ -28,6 +28,8 @@ export interface PregonClientOptions {
   /**
    * Attempts after the first for calls that are safe to repeat (queries and sends) when no answer
    * came or the server answered 502, 503 or 504. A send keeps its Idempotency-Key across attempts.
+   * The wait between attempts doubles from 400 ms, or is the answer's `Retry-After` when longer;
+   * an answer that asks for more than 30 s is not retried (its error carries `retryAfterSeconds`).
    * Default 2.
    */
   retries?: number;
@@ -44,6 +46,8 @@ export interface PregonCallContext {
 export const sendPaths: ReadonlySet<string> = new Set(["emails.send", "sms.send", "push.send"]);
 
 const retryable = new Set([502, 503, 504]);
+/** The longest `Retry-After` a call waits out by itself. */
+const maxRetryAfterSeconds = 30;
 
 /** Gives each send one Idempotency-Key, kept across retries; the caller's wins. */
 const idempotencyLink: TRPCLink<AppRouter> =
@@ -75,6 +79,9 @@ const errorLink: TRPCLink<AppRouter> =
  */
 export function createPregonClient(options: PregonClientOptions): PregonClient {
   const retries = options.retries ?? 2;
+  // retryLink asks `retryDelayMs` right after `retry` said yes, with the attempt number only: the
+  // wait `retry` worked out from the answer is handed over here.
+  let delayMs = 0;
   return createTRPCClient<AppRouter>({
     links: [
       errorLink,
@@ -82,10 +89,13 @@ export function createPregonClient(options: PregonClientOptions): PregonClient {
       retryLink({
         retry: ({ op, error, attempts }) => {
           if (attempts > retries || !(op.type === "query" || sendPaths.has(op.path))) return false;
-          const { status } = PregonError.fromClientError(error);
-          return status === undefined || retryable.has(status);
+          const { status, retryAfterSeconds = 0 } = PregonError.fromClientError(error);
+          if (!(status === undefined || retryable.has(status))) return false;
+          if (retryAfterSeconds > maxRetryAfterSeconds) return false;
+          delayMs = Math.max(200 * 2 ** attempts, retryAfterSeconds * 1000);
+          return true;
         },
-        retryDelayMs: (attempt) => 200 * 2 ** attempt,
+        retryDelayMs: () => delayMs,
       }),
       // One request per call: the server does not batch.
       httpLink({

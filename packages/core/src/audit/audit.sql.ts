@@ -42,5 +42,6 @@ export const auditLog = pgTable(
     uniqueIndex("audit_log_fact_hash_idx").on(t.factHash),
     index("audit_log_project_idx").on(t.projectId, t.id),
     index("audit_log_subject_idx").on(t.projectId, t.subjectId),
+    index("audit_log_notification_idx").on(t.projectId, t.notificationId),
   ],
 );

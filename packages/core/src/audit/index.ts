@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, gte, lt, lte } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import * as Outbox from "../outbox";
+import { outbox } from "../outbox/outbox.sql";
 import { auditLog } from "./audit.sql";
 
 /** A fact as the outbox publishes it to the events topic. */
@@ -22,6 +24,34 @@ export const Fact = z
   })
   .loose();
 export type Fact = z.infer<typeof Fact>;
+
+/**
+ * The one id each fact type is about, which its audit row is filed under (`subjectId`). A fact may
+ * name several ids (an API send's facts name the key that made it too); only this one is its
+ * subject. Template and suppression facts have no id of their own.
+ */
+export const subjects = {
+  "notification.accepted": "notificationId",
+  "delivery.sent": "deliveryId",
+  "delivery.failed": "deliveryId",
+  "delivery.expired": "deliveryId",
+  "delivery.delivered": "deliveryId",
+  "delivery.bounced": "deliveryId",
+  "delivery.complained": "deliveryId",
+  "otp.issued": "otpId",
+  "otp.verified": "otpId",
+  "otp.failed": "otpId",
+  "otp.locked": "otpId",
+  "key.created": "keyId",
+  "key.revoked": "keyId",
+  "template.changed": null,
+  "suppression.added": null,
+} as const satisfies Record<string, "notificationId" | "deliveryId" | "otpId" | "keyId" | null>;
+
+function subjectOf(fact: Fact): string | null {
+  const field = subjects[fact.type as keyof typeof subjects];
+  return (field && fact[field]) ?? null;
+}
 
 export const Event = z.object({
   id: z.number().int(),
@@ -49,7 +79,7 @@ export async function record(bodies: string[]): Promise<number> {
     return {
       projectId: fact.projectId,
       type: fact.type,
-      subjectId: fact.deliveryId ?? fact.otpId ?? fact.keyId ?? fact.notificationId ?? null,
+      subjectId: subjectOf(fact),
       notificationId: fact.notificationId ?? null,
       keyId: fact.keyId ?? null,
       channel: fact.channel ?? null,
@@ -71,12 +101,29 @@ export async function record(bodies: string[]): Promise<number> {
   return inserted.length;
 }
 
+/**
+ * Publishes again the facts the events queue was handed but the audit log never recorded: what a
+ * queue that forgets its messages (the local emulator, after a crash) dropped. A fact is recorded
+ * once (by its hash), so one that arrives twice is harmless. Returns how many.
+ */
+export async function replayUnrecorded(): Promise<number> {
+  // The same hash `record` keeps: SHA-256 of the body's UTF-8 bytes.
+  const rows = await Database.use().execute<{ id: string }>(sql`
+    select o.id from ${outbox} o
+    where o.topic = 'events' and o.published_at is not null
+      and not exists (select 1 from ${auditLog} a
+        where a.fact_hash = encode(sha256(convert_to(o.body, 'UTF8')), 'hex'))
+    order by o.id`);
+  return Outbox.republish(rows.map((row) => Number(row.id)));
+}
+
 /** A page of the project's audit events, newest first, before id `cursor`. */
 export async function list(
   projectId: string,
   filters: {
     type?: string | undefined;
     subjectId?: string | undefined;
+    notificationId?: string | undefined;
     since?: string | undefined;
     until?: string | undefined;
     cursor?: number | undefined;
@@ -91,6 +138,7 @@ export async function list(
         eq(auditLog.projectId, projectId),
         filters.type ? eq(auditLog.type, filters.type) : undefined,
         filters.subjectId ? eq(auditLog.subjectId, filters.subjectId) : undefined,
+        filters.notificationId ? eq(auditLog.notificationId, filters.notificationId) : undefined,
         filters.since ? gte(auditLog.occurredAt, new Date(filters.since)) : undefined,
         filters.until ? lte(auditLog.occurredAt, new Date(filters.until)) : undefined,
         filters.cursor !== undefined ? lt(auditLog.id, filters.cursor) : undefined,

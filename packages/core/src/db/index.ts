@@ -1,9 +1,11 @@
 import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate as runMigrations } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { z } from "zod";
 import * as schema from "./schema";
+import { socketFactory, tlsModeOf } from "./socket";
 
 export type Db = PostgresJsDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -14,12 +16,44 @@ export interface Options {
   max?: number;
   /** Prepared statements; off behind RDS Proxy (transaction pooling pins on them). */
   prepare?: boolean;
+  /**
+   * How long Postgres may leave a query (or the startup) without an answer before its connection
+   * is dropped and the query fails as unavailable; 0: no limit. postgres.js has no such deadline,
+   * and a frozen server never fires its own `statement_timeout`.
+   */
+  queryTimeoutMs?: number;
+  /** How long opening a connection (TCP, TLS, startup) may take. */
+  connectTimeoutMs?: number;
 }
+
+/** Every query of the API and the consumers takes milliseconds; seconds mean a sick database. */
+const defaultTimeoutMs = 5_000;
 
 let current: { url: string; client: postgres.Sql; db: Db } | undefined;
 
-function connect({ url, max = 10, prepare = true }: Options) {
-  const client = postgres(url, { max, prepare, onnotice: () => {} });
+function connect({
+  url,
+  max = 10,
+  prepare = true,
+  queryTimeoutMs = defaultTimeoutMs,
+  connectTimeoutMs = defaultTimeoutMs,
+}: Options) {
+  // postgres.js documents `socket` (a function returning the socket to use); its types omit it.
+  const custom = {
+    socket: socketFactory({ tls: tlsModeOf(url), deadlineMs: queryTimeoutMs, connectTimeoutMs }),
+  };
+  const client = postgres(url, {
+    max,
+    prepare,
+    onnotice: () => {},
+    // TLS is negotiated by the socket factory, where the deadline can watch the protocol.
+    ssl: false,
+    ...custom,
+    connect_timeout: connectTimeoutMs / 1000,
+    // postgres.js waits up to 20 s before reconnecting after repeated failures; once Postgres is
+    // back, requests should find it within half a second.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+  });
   return { url, client, db: drizzle(client, { schema }) };
 }
 
@@ -43,7 +77,71 @@ export function use(): Db {
 export async function close(): Promise<void> {
   const closing = current;
   current = undefined;
+  readiness = undefined;
   await closing?.client.end({ timeout: 5 });
+}
+
+/** Failures that mean Postgres cannot be reached or cannot serve now (not a bad query). */
+const unavailableCodes = new Set([
+  "DATABASE_DEADLINE", // socket.ts: no answer in time
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up, shutting down)
+  "53300", // too_many_connections
+]);
+
+/**
+ * The code by which `error` (or what caused it: Drizzle wraps driver errors) says the database is
+ * unavailable, or undefined when it says something else.
+ */
+export function unavailable(error: unknown): string | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    // Class 08: connection exceptions.
+    if (typeof code === "string" && (unavailableCodes.has(code) || /^08...$/.test(code))) {
+      return code;
+    }
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+let readiness: { answer: Promise<boolean>; settledAt?: number } | undefined;
+
+/**
+ * Whether Postgres answers now. One check at a time, and its answer is kept for `cacheMs` after it
+ * came, so callers (a readiness probe, anyone on the internet) cannot load the database with it.
+ */
+export function ready(cacheMs = 1_000): Promise<boolean> {
+  const now = performance.now();
+  const { settledAt } = readiness ?? {};
+  if (!readiness || (settledAt !== undefined && now - settledAt >= cacheMs)) {
+    const check: NonNullable<typeof readiness> = {
+      answer: use()
+        .execute(sql`select 1`)
+        .then(
+          () => true,
+          () => false,
+        )
+        .finally(() => {
+          check.settledAt = performance.now();
+        }),
+    };
+    readiness = check;
+  }
+  return readiness.answer;
 }
 
 export const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -53,7 +151,8 @@ export const migrationsFolder = fileURLToPath(new URL("../../migrations", import
  * carries them (packages/functions/src/migrate.ts).
  */
 export async function migrate(url: string, folder = migrationsFolder): Promise<void> {
-  const { client, db } = connect({ url, max: 1 });
+  // A migration may rewrite a large table: no deadline on its statements.
+  const { client, db } = connect({ url, max: 1, queryTimeoutMs: 0 });
   try {
     await runMigrations(db, { migrationsFolder: folder });
   } finally {

@@ -42,5 +42,7 @@ export const deliveries = pgTable(
   (t) => [
     uniqueIndex("deliveries_notification_position_idx").on(t.notificationId, t.position),
     index("deliveries_sending_lease_idx").on(t.leaseUntil).where(sql`status = 'sending'`),
+    // The sweeper looks for deliveries queued for days (their queue message may be gone).
+    index("deliveries_queued_idx").on(t.updatedAt).where(sql`status = 'queued'`),
   ],
 );

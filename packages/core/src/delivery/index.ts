@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { notifications } from "../notification/notification.sql";
+import * as Outbox from "../outbox";
 import { outbox } from "../outbox/outbox.sql";
 import { deliveries } from "./delivery.sql";
 
@@ -225,37 +226,84 @@ export async function release(id: string): Promise<void> {
     .where(and(eq(deliveries.id, id), eq(deliveries.status, "sending")));
 }
 
+/** Delivery ids per queue message: a sender finishes one message well within its timeout. */
+export const idsPerMessage = 50;
+
+/** The queue messages that hand `ids` (all of one channel) to that channel's sender. */
+export function queueMessages(channel: Outbox.Topic, ids: string[]): Outbox.Message[] {
+  const messages: Outbox.Message[] = [];
+  for (let i = 0; i < ids.length; i += idsPerMessage) {
+    messages.push({
+      topic: channel,
+      body: JSON.stringify({ deliveryIds: ids.slice(i, i + idsPerMessage) }),
+    });
+  }
+  return messages;
+}
+
 /**
- * Sweeper: deliveries still `sending` long after their lease ended have lost their queue message
- * (a redelivery found them leased and was deleted, then their sender crashed). Puts them back in
- * the queue through the outbox, in chunks of `chunk`; returns the outbox ids to publish.
+ * Puts deliveries back on the queue of their own channel: `select` names them (`id`,
+ * `notification_id`, `position`) and may move them in the same statement. Their
+ * queue messages are written in its transaction and published after the commit. Returns how many.
  */
-export async function requeueAbandoned(
-  expiredForMs: number,
-  topic: "email",
-  chunk: number,
-): Promise<number[]> {
-  const now = Clock.now();
-  return Database.use().transaction(async (tx) => {
-    const rows = await tx
-      .update(deliveries)
-      .set({ status: "queued", leaseUntil: null, updatedAt: now })
-      .where(
-        and(
-          eq(deliveries.status, "sending"),
-          sql`${deliveries.leaseUntil} < ${new Date(now.getTime() - expiredForMs).toISOString()}`,
-        ),
-      )
-      .returning({ id: deliveries.id });
-    const messages = [];
-    for (let i = 0; i < rows.length; i += chunk) {
-      const deliveryIds = rows.slice(i, i + chunk).map((row) => row.id);
-      messages.push({ topic, body: JSON.stringify({ deliveryIds }), createdAt: now });
+async function putBack(select: SQL): Promise<number> {
+  const { count, outboxIds } = await Database.use().transaction(async (tx) => {
+    const rows = await tx.execute<{ id: string; channel: Outbox.Topic }>(sql`
+      with picked as (${select})
+      select picked.id, n.channel from picked join ${notifications} n on n.id = picked.notification_id
+      order by picked.notification_id, picked.position`);
+    const byChannel = new Map<Outbox.Topic, string[]>();
+    for (const row of rows) {
+      const ids = byChannel.get(row.channel) ?? [];
+      ids.push(row.id);
+      byChannel.set(row.channel, ids);
     }
-    if (messages.length === 0) return [];
-    const added = await tx.insert(outbox).values(messages).returning({ id: outbox.id });
-    return added.map((row) => row.id);
+    const messages = [...byChannel].flatMap(([channel, ids]) => queueMessages(channel, ids));
+    return { count: rows.length, outboxIds: await Outbox.add(tx, messages) };
   });
+  await Outbox.publishSoon(outboxIds);
+  return count;
+}
+
+/**
+ * Sweeper: deliveries still `sending` `expiredForMs` after their lease ended have lost their queue
+ * message (a redelivery found them leased and was deleted, then their sender crashed). They go
+ * back to `queued`, on their channel's queue. Returns how many.
+ */
+export function requeueAbandoned(expiredForMs: number): Promise<number> {
+  const now = Clock.now();
+  const before = new Date(now.getTime() - expiredForMs).toISOString();
+  return putBack(sql`
+    update ${deliveries} set status = 'queued', lease_until = null, updated_at = ${now.toISOString()}
+    where status = 'sending' and lease_until < ${before}
+    returning id, notification_id, position`);
+}
+
+/**
+ * Sweeper: deliveries `queued` for longer than `queuedForMs` (longer than the queue keeps a
+ * message) have no message left: the one that named them went to the DLQ and was not redriven, or
+ * was lost. They go on their channel's queue again, and their wait starts over, so a delivery whose
+ * channel keeps failing is republished once per `queuedForMs`, not on every sweep. Returns how many.
+ */
+export function republishQueued(queuedForMs: number): Promise<number> {
+  const now = Clock.now();
+  const before = new Date(now.getTime() - queuedForMs).toISOString();
+  return putBack(sql`
+    update ${deliveries} set updated_at = ${now.toISOString()}
+    where status = 'queued' and updated_at < ${before}
+    returning id, notification_id, position`);
+}
+
+/**
+ * A queue that forgot its messages (the local emulator keeps them in memory): every delivery not
+ * yet settled goes on its channel's queue again. A `sending` one whose lease still runs is left
+ * alone by the sender that receives it (a second message is harmless); once the lease has ended,
+ * `requeueAbandoned(0)` brings it back. Returns how many.
+ */
+export function republishPending(): Promise<number> {
+  return putBack(sql`
+    select id, notification_id, position from ${deliveries}
+    where status in ('queued', 'sending')`);
 }
 
 /** Counts per status of one notification's deliveries. */

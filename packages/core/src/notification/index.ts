@@ -36,9 +36,6 @@ export type Info = z.infer<typeof Info>;
 
 export type Row = typeof notifications.$inferSelect;
 
-/** Delivery ids per queue message. */
-export const idsPerMessage = 50;
-
 /** One recipient of a send: an email address, a phone number or a device id. */
 export interface Recipient {
   position: number;
@@ -107,13 +104,7 @@ export async function write(
     order by r.position
     returning id, status`);
   const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
-  const messages: Outbox.Message[] = [];
-  for (let i = 0; i < queued.length; i += idsPerMessage) {
-    messages.push({
-      topic: channel,
-      body: JSON.stringify({ deliveryIds: queued.slice(i, i + idsPerMessage) }),
-    });
-  }
+  const messages = Delivery.queueMessages(channel, queued);
   messages.push({
     topic: "events",
     body: JSON.stringify({

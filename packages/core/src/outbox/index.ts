@@ -125,6 +125,20 @@ export async function publishStale(olderThanMs: number, limit = 1000): Promise<n
   }
 }
 
+/**
+ * Publishes rows again, published or not: for a queue that forgot messages it had taken (the local
+ * emulator after a crash). Returns how many.
+ */
+export async function republish(ids: number[], chunk = 1000): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < ids.length; i += chunk) {
+    const some = ids.slice(i, i + chunk);
+    await Database.use().update(outbox).set({ publishedAt: null }).where(inArray(outbox.id, some));
+    total += await publish(some);
+  }
+  return total;
+}
+
 /** Sweeper: deletes published rows older than `olderThanMs`; returns how many. */
 export async function purge(olderThanMs: number): Promise<number> {
   const before = new Date(Clock.now().getTime() - olderThanMs);

@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, resolve, sep } from "node:path";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 
 /** Port: where template versions live, one immutable object each. */
@@ -22,6 +25,32 @@ export function s3Store(s3: S3Client, bucket: string): Store {
     async get(objectKey) {
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }));
       return object.Body!.transformToString();
+    },
+  };
+}
+
+/**
+ * The Store port on a local directory, for the local stack: its S3 emulator keeps objects in
+ * memory, and stored templates must outlive a restart as their rows in Postgres do.
+ */
+export function fileStore(directory: string): Store {
+  const root = resolve(directory);
+  const pathOf = (objectKey: string) => {
+    const path = resolve(root, objectKey);
+    if (!path.startsWith(`${root}${sep}`)) throw new Error("Template object key outside the store");
+    return path;
+  };
+  return {
+    async put(objectKey, body) {
+      const path = pathOf(objectKey);
+      await mkdir(dirname(path), { recursive: true });
+      // Written aside, then renamed: a crash never leaves half a version under its name.
+      const written = `${path}.${randomUUID()}.tmp`;
+      await writeFile(written, body);
+      await rename(written, path);
+    },
+    async get(objectKey) {
+      return readFile(pathOf(objectKey), "utf8");
     },
   };
 }

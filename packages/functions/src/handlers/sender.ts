@@ -1,4 +1,4 @@
-import { Dispatch, Email, Log, Notification, Push, Sms } from "@pregon/core";
+import { Delivery, Dispatch, Email, Log, Push, Sms } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
@@ -24,7 +24,7 @@ export function createSender(channel: string, deliver: Deliver, options: { sendR
   const pace = pacer(options.sendRate);
   // A record that cannot be finished before the function times out is left for another receive
   // rather than cut off mid-way (a timeout would return the whole batch).
-  const needed = (Notification.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
+  const needed = (Delivery.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     for (const record of event.Records) {

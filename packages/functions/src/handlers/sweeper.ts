@@ -1,6 +1,6 @@
-import { Delivery, Idempotency, Log, Notification, Otp, Outbox, RateLimit } from "@pregon/core";
+import { Delivery, Idempotency, Log, Otp, Outbox, RateLimit } from "@pregon/core";
 import type { ScheduledEvent } from "aws-lambda";
-import { visibilityTimeoutSeconds } from "../pipelines";
+import { strandedAfterMs, visibilityTimeoutSeconds } from "../pipelines";
 
 /** Unpublished outbox rows older than this were left by a failed publish, not one in flight. */
 const staleOutboxMs = 60_000;
@@ -8,25 +8,22 @@ const staleOutboxMs = 60_000;
 const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
- * The cron sweeper: puts back in the queue deliveries whose sender vanished, publishes what a
- * failed publish left in the outbox, purges old outbox rows, limit counters, OTPs and fraud events, and forgets expired
+ * The cron sweeper: puts back on their channel's queue deliveries whose sender vanished and
+ * deliveries queued for longer than the queue keeps a message, publishes what a failed publish left
+ * in the outbox, purges old outbox rows, limit counters, OTPs and fraud events, and forgets expired
  * idempotency keys.
  */
 export function createSweeper() {
   return async (_event?: ScheduledEvent) => {
     // Leases that ended a visibility timeout ago: their queue message did not come back.
-    const requeued = await Delivery.requeueAbandoned(
-      visibilityTimeoutSeconds * 1000,
-      "email",
-      Notification.idsPerMessage,
-    );
-    await Outbox.publishSoon(requeued);
+    const requeued = await Delivery.requeueAbandoned(visibilityTimeoutSeconds * 1000);
+    const stranded = await Delivery.republishQueued(strandedAfterMs);
     const republished = await Outbox.publishStale(staleOutboxMs);
     const purged = await Outbox.purge(outboxRetentionMs);
     const forgotten = await Idempotency.purge();
     const counters = await RateLimit.purge();
     const otps = await Otp.purge();
-    const result = { requeued: requeued.length, republished, purged, forgotten, counters, otps };
+    const result = { requeued, stranded, republished, purged, forgotten, counters, otps };
     Log.logger.info("sweep done", result);
     Log.flushMetrics();
     return result;

@@ -3,19 +3,29 @@ import "./defaults";
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { S3Client } from "@aws-sdk/client-s3";
+import { join } from "node:path";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { Database, Email, Log, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import {
+  Audit,
+  Database,
+  Delivery,
+  Email,
+  Log,
+  Otp,
+  Outbox,
+  snsPublisher,
+  Template,
+} from "@pregon/core";
 import { loadLocalConfig } from "../config";
 import { createAuditHandler } from "../handlers/audit";
 import { createFeedbackHandler } from "../handlers/feedback";
 import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
 import { createSweeper } from "../handlers/sweeper";
-import { consumerTimeoutSeconds } from "../pipelines";
+import { consumerTimeoutSeconds, leaseMs } from "../pipelines";
 import { ensureBootstrapKey, ensureOtpPepper } from "./bootstrap";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
@@ -66,13 +76,30 @@ async function main() {
   Otp.configure({ pepper });
   Log.registerSecret(pepper);
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
-  Template.configure(
-    Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket),
-  );
+  // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
+  Template.configure(Template.fileStore(join(config.dataDir, "templates")));
+  // Its queues too: whatever the last run accepted and had not sent goes on its queue again, and
+  // what that run's senders held comes back once their leases have ended. Not for a database on
+  // another machine: a deployed stage may be sending those deliveries.
+  if (["127.0.0.1", "localhost", "[::1]"].includes(new URL(stack.databaseUrl).hostname)) {
+    const pending = await Delivery.republishPending();
+    if (pending > 0) Log.logger.info("deliveries queued again after a restart", { pending });
+    const facts = await Audit.replayUnrecorded();
+    if (facts > 0) Log.logger.info("unrecorded facts published again after a restart", { facts });
+    const afterLeases = setTimeout(
+      () =>
+        void Delivery.requeueAbandoned(0).catch((error) =>
+          Log.logger.error("requeue after restart failed", { error }),
+        ),
+      leaseMs,
+    );
+    stops.push(async () => clearTimeout(afterLeases));
+  }
 
   const sqs = new SQSClient(stack.aws);
   const inbox = createInbox();
-  const ses = new SESv2Client({ ...stack.aws, endpoint: stack.mailboxUrl });
+  const mailboxUrl = config.sesEndpoint ?? stack.mailboxUrl;
+  const ses = new SESv2Client({ ...stack.aws, endpoint: mailboxUrl });
   const consumers = [
     {
       name: "email-sender",
@@ -129,9 +156,9 @@ async function main() {
   API          ${api}   (REST ${api}/v1, tRPC ${api}/trpc)
   API docs     ${api}/docs
   OpenAPI      ${api}/openapi.json
-  Mailbox      ${stack.mailboxUrl}   (every email SES would have sent)
+  Mailbox      ${mailboxUrl}   (every email SES would have sent)
   SMS, push    ${api}/dev/inbox   (every SMS and push notification sent)
-  AWS          ${stack.aws.endpoint}   (SQS, SNS, S3: fauxqs)
+  AWS          ${stack.aws.endpoint}   (SQS, SNS: fauxqs)
   Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
   Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})
   API key      ${key.secret}

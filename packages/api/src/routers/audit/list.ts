@@ -45,13 +45,20 @@ export const list = scopedProcedure("audit:read")
       tags: ["audit"],
       summary: "List audit events",
       description:
-        "The project's recorded facts (accepted, sent, failed, delivered, bounced, complained, suppressed, …), newest first; filter by type, subject and time; paginated by cursor.",
+        "The project's recorded facts (accepted, sent, failed, delivered, bounced, complained, suppressed, …), newest first; filter by type, subject, notification and time; paginated by cursor.",
     },
   })
   .input(
     z.strictObject({
       type: z.string().max(100).optional().meta({ description: "e.g. delivery.bounced" }),
-      subjectId: z.uuid().optional().meta({ description: "A delivery, notification or OTP id" }),
+      subjectId: z
+        .uuid()
+        .optional()
+        .meta({ description: "What the event is about: a delivery, notification, OTP or key id" }),
+      notificationId: z
+        .uuid()
+        .optional()
+        .meta({ description: "Every event of one send: its acceptance and its deliveries' facts" }),
       since: Instant,
       until: Instant,
       cursor: z.coerce

@@ -1,0 +1,2 @@
+CREATE INDEX "audit_log_notification_idx" ON "audit_log" USING btree ("project_id","notification_id");--> statement-breakpoint
+CREATE INDEX "deliveries_queued_idx" ON "deliveries" USING btree ("updated_at") WHERE status = 'queued';
