@@ -29,4 +29,4 @@ test("/docs renders from this server alone and finds an operation by its summary
   expect(new URL(page.url()).hash).toBe("#tag/emails/POST/v1/emails");
   // Nothing tried to leave the machine: no font, report or chat request was refused either.
   expect(external).toEqual([]);
-}, 60_000);
+}, 90_000);
