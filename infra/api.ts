@@ -1,6 +1,6 @@
 // API Gateway HTTP API. The OTP routes go to their own function (the seed's "Lambda OTP": its own
-// permissions and concurrency); every other request reaches the http function. Both run the same
-// Hono app.
+// permissions and concurrency), the API reference's script to another; every other request
+// reaches the http function. Http and Otp run the same Hono app.
 //
 // Where the stage reserves no concurrency (PREGON_RESERVED_CONCURRENCY), the stage's throttle is
 // what holds the two functions' instances to the connection budget (infra/settings.ts
@@ -26,3 +26,6 @@ for (const route of functions.http.trigger.routes) api.route(route, http.arn);
 
 export const otp = new sst.aws.Function("Otp", functionArgs("otp"));
 for (const route of functions.otp.trigger.routes) api.route(route, otp.arn);
+
+export const docsAssets = new sst.aws.Function("DocsAssets", functionArgs("docsAssets"));
+for (const route of functions.docsAssets.trigger.routes) api.route(route, docsAssets.arn);

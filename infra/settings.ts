@@ -111,7 +111,7 @@ export interface FunctionSetting {
   permissions: readonly Permission[];
   environment: readonly EnvName[];
   trigger: Trigger;
-  /** Folders copied next to the bundle. */
+  /** Files or folders copied next to the bundle. */
   copyFiles?: readonly { from: string; to: string }[];
 }
 
@@ -142,6 +142,26 @@ export const functions = {
     permissions: [],
     environment: apiEnv,
     trigger: { kind: "api", routes: ["$default"], maxConcurrency: 20 },
+  },
+  /**
+   * The API reference's script (`/docs` loads it from here; 4.8 MB, from @scalar/api-reference),
+   * in a function of its own: the http function's zip and cold start stay without it. It touches
+   * nothing; browsers keep what it serves for a year.
+   */
+  docsAssets: {
+    handler: "packages/functions/src/docs-assets.handler",
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    links: [],
+    permissions: [],
+    environment: [],
+    trigger: { kind: "api", routes: ["GET /docs/assets/{proxy+}"], maxConcurrency: 6 },
+    copyFiles: [
+      {
+        from: "node_modules/@scalar/api-reference/dist/browser/standalone.js",
+        to: "docs-assets/standalone.js",
+      },
+    ],
   },
   /** The OTP routes, same app: no templates bucket, no SES, no SNS beyond its pipelines. */
   otp: {

@@ -10,6 +10,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import archiver from "archiver";
 import { build, type Metafile, type Plugin } from "esbuild";
@@ -95,8 +96,9 @@ async function filesIn(dir: string): Promise<string[]> {
 
 /**
  * The zip SST 4.17 uploads as a function's code: every file of the build output but the source
- * maps its build listed, then the `copyFiles` folders, sorted by name, dated 1970 (so the zip's
- * hash changes only with its content), as function.ts's createZipAsset writes it with archiver.
+ * maps its build listed, then the `copyFiles` (files, or folders whole), sorted by name, dated 1970
+ * (so the zip's hash changes only with its content), as function.ts's createZipAsset writes it
+ * with archiver.
  */
 export async function sstZip(
   out: string,
@@ -110,6 +112,12 @@ export async function sstZip(
     .map((file) => ({ from: join(out, file), to: file }));
   for (const copy of copyFiles ?? []) {
     const from = join(root, copy.from);
+    if ((await stat(from)).isFile()) {
+      // Twice, as SST 4.17 zips a copied file: once as a file, once more as what its glob("**")
+      // of the file finds ("."). Unpacking writes the same bytes over the first.
+      files.push({ from, to: copy.to }, { from, to: copy.to });
+      continue;
+    }
     for (const file of await filesIn(from)) {
       files.push({ from: join(from, file), to: join(copy.to, file) });
     }
@@ -136,6 +144,16 @@ export async function zipEntries(file: string): Promise<string[]> {
   const names: string[] = [];
   for await (const entry of zip.eachEntry()) names.push(entry.fileName);
   return names;
+}
+
+/** Unpacks a zip into `dir`, as Lambda unpacks a function's code into /var/task. */
+export async function unzip(file: string, dir: string) {
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: true });
+  for await (const entry of zip.eachEntry()) {
+    const to = join(dir, entry.fileName);
+    await mkdir(dirname(to), { recursive: true });
+    await pipeline(await zip.openReadStreamPromise(entry), createWriteStream(to));
+  }
 }
 
 export interface Bundle {

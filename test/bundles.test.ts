@@ -3,9 +3,12 @@
 // the AWS SDK resolved from outside it (as the nodejs22.x runtime provides it) and the SST links
 // given as SST does (SST_RESOURCE_*).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { functions, httpBundleLimitBytes, httpZipLimitBytes, runtime } from "../infra/settings";
 import {
   type Bundle,
@@ -16,6 +19,7 @@ import {
   root,
   sstEsbuildOptions,
   unwanted,
+  unzip,
 } from "../scripts/bundle";
 
 // Inside the repo, so the bundles' external @aws-sdk/* imports resolve from node_modules.
@@ -60,6 +64,65 @@ describe("Lambda bundles", () => {
     expect(zip.entries.filter((name) => name.startsWith("migrations/")).sort()).toEqual(
       expected.sort(),
     );
+  });
+
+  it("the docs assets function, unzipped as Lambda does, answers API Gateway with the reference's script", async () => {
+    const zip = bundles.get("packages/functions/src/docs-assets.ts")!.zip;
+    // SST 4.17 zips a single copied file twice (scripts/bundle.ts `sstZip`).
+    expect(zip.entries.sort()).toEqual([
+      "bundle.mjs",
+      "docs-assets/standalone.js",
+      "docs-assets/standalone.js",
+    ]);
+    // Outside the repo: no node_modules to fall back on, as on Lambda.
+    const task = mkdtempSync(join(tmpdir(), "pregon-docs-assets-"));
+    onTestFinished(() => rmSync(task, { recursive: true, force: true }));
+    await unzip(zip.file, task);
+    const script = `
+      const { createHash } = await import("node:crypto");
+      const { gunzipSync } = await import("node:zlib");
+      const { handler } = await import(${JSON.stringify(join(task, "bundle.mjs"))});
+      const event = (path, headers) => ({
+        version: "2.0", routeKey: "GET /docs/assets/{proxy+}", rawPath: path, rawQueryString: "",
+        headers: { host: "api.example", ...headers },
+        requestContext: { http: { method: "GET", path, sourceIp: "203.0.113.1" }, requestId: "r", stage: "$default" },
+        isBase64Encoded: false,
+      });
+      const out = [];
+      for (const encoding of ["gzip, deflate, br", undefined]) {
+        const headers = encoding ? { "accept-encoding": encoding } : {};
+        const response = await handler(event(${JSON.stringify(docsScriptPath)}, headers), {});
+        const body = response.isBase64Encoded ? Buffer.from(response.body, "base64") : Buffer.from(response.body);
+        const plain = response.headers["content-encoding"] === "gzip" ? gunzipSync(body) : body;
+        out.push({
+          status: response.statusCode,
+          encoding: response.headers["content-encoding"] ?? null,
+          cache: response.headers["cache-control"],
+          sha256: createHash("sha256").update(plain).digest("hex"),
+          payloadBytes: JSON.stringify(response).length,
+        });
+      }
+      const missing = await handler(event("/docs/assets/other.js", {}), {});
+      out.push({ status: missing.statusCode });
+      console.log(JSON.stringify(out));
+      process.exit(0);`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: lambdaImportEnv(),
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const [zipped, plain, missing] = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    const sha256 = createHash("sha256").update(readFileSync(scalarScriptFile())).digest("hex");
+    const cache = "public, max-age=31536000, immutable";
+    expect(zipped).toMatchObject({ status: 200, encoding: "gzip", cache, sha256 });
+    expect(plain).toMatchObject({ status: 200, encoding: null, cache, sha256 });
+    // Lambda refuses a synchronous response over 6 MB: even the plain script stays under it.
+    for (const { payloadBytes } of [zipped, plain]) {
+      expect(payloadBytes).toBeLessThan(6 * 1024 * 1024);
+    }
+    expect(zipped.payloadBytes).toBeLessThan(plain.payloadBytes / 2);
+    expect(missing).toEqual({ status: 404 });
   });
 
   it("targets what SST targets for nodejs22.x, ES2023, not esnext", () => {

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appRouter, buildOpenApiDocument } from "@pregon/api";
+import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
 import { poolSize } from "@pregon/functions/lambda";
 import { leaseMs, pipelines, strandedAfterMs } from "@pregon/functions/pipelines";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -281,6 +282,21 @@ describe("the OTP function (the seed's Lambda OTP)", () => {
   it("gets the SMS countries, as the http function does", () => {
     expect(otp.environment).toContain("PREGON_SMS_COUNTRIES");
     expect(functions.http.environment).toContain("PREGON_SMS_COUNTRIES");
+  });
+});
+
+describe("the API reference's script", () => {
+  it("is routed where /docs loads it from, to a function that touches nothing", () => {
+    const { docsAssets } = functions;
+    expect(docsAssets.trigger.routes).toEqual(["GET /docs/assets/{proxy+}"]);
+    expect(docsScriptPath.startsWith("/docs/assets/")).toBe(true);
+    expect([docsAssets.links, docsAssets.permissions, docsAssets.environment]).toEqual([
+      [],
+      [],
+      [],
+    ]);
+    // The file the zip carries is the one the local server serves.
+    expect(join(root, docsAssets.copyFiles[0]!.from)).toBe(scalarScriptFile());
   });
 });
 
@@ -632,6 +648,7 @@ describe("what a deploy declares", () => {
       expect(reservedOf(plan)).toEqual({
         HttpFunction: functions.http.trigger.maxConcurrency,
         OtpFunction: functions.otp.trigger.maxConcurrency,
+        DocsAssetsFunction: functions.docsAssets.trigger.maxConcurrency,
         SweeperHandlerFunction: functions.sweeper.trigger.maxConcurrency,
         MigratorFunction: functions.migrator.trigger.maxConcurrency,
       });
@@ -647,9 +664,11 @@ describe("what a deploy declares", () => {
       });
       // The bound counts a throttle per route: as many routes as the settings count.
       const routes = created(plan, "aws:apigatewayv2/route:Route").length;
-      expect(routes).toBe(
-        functions.http.trigger.routes.length + functions.otp.trigger.routes.length,
+      const counted = all.reduce(
+        (sum, [, f]) => sum + (f.trigger.kind === "api" ? f.trigger.routes.length : 0),
+        0,
       );
+      expect(routes).toBe(counted);
     });
 
     it("every stage caps each queue consumer on its event source mapping", () => {
@@ -661,6 +680,30 @@ describe("what a deploy declares", () => {
         expect(caps.sort(), name).toEqual(
           consumers.map(([, f]) => maxInstances(f, notReserving)).sort(),
         );
+      }
+    });
+  });
+
+  describe("the API reference's script", () => {
+    it("GET /docs/assets/… reaches a function of its own, whose zip carries the script and nothing of the app", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const docs = one(plan, "aws:lambda/function:Function", "DocsAssetsFunction");
+        const routes = created(plan, "aws:apigatewayv2/route:Route").filter((route) =>
+          (route.inputs.routeKey as string).includes("/docs/assets/"),
+        );
+        expect(routes.map((route) => route.inputs.routeKey)).toEqual(["GET /docs/assets/{proxy+}"]);
+        const integration = one(
+          plan,
+          "aws:apigatewayv2/integration:Integration",
+          routes[0]!.name.replace(/Route$/, "Integration"),
+        );
+        expect(integration.inputs.integrationUri, name).toBe(docs.attributes.arn);
+        // It reads no link and sits in no VPC: nothing but the file.
+        expect(docs.inputs.vpcConfig, name).toBeUndefined();
+        expect(Object.keys(env(docs)).sort(), name).toEqual(["SST_KEY_FILE", "SST_RESOURCE_App"]);
+        expect(plan.zips.DocsAssetsCode, name).toContain("docs-assets/standalone.js");
+        expect(plan.zips.HttpCode, name).not.toContain("docs-assets/standalone.js");
       }
     });
   });

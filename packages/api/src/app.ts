@@ -1,5 +1,4 @@
 import { ApiKey, AppError, Database, Log } from "@pregon/core";
-import { Scalar } from "@scalar/hono-api-reference";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -10,6 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createOpenApiFetchHandler } from "trpc-to-openapi";
 import { z } from "zod";
 import { apiKeyOf, createContext, type Settings } from "./context";
+import { docsPage } from "./docs";
 import {
   answerOf,
   appErrorOf,
@@ -169,7 +169,7 @@ export function createApp(settings: Settings) {
     return c.json(body, status as ContentfulStatusCode, headers);
   });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Pregón API" }));
+  app.get("/docs", docsPage);
 
   app.all("/trpc/*", (c) =>
     fetchRequestHandler({

@@ -9,6 +9,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
+import { docsAssets } from "@pregon/api/docs";
 import {
   Audit,
   Database,
@@ -139,6 +140,8 @@ async function main() {
   const app = createApp({ email: config.email, sms: config.sms });
   // Local mode only: what SMS and push "sent" (the local senders record instead of sending).
   app.get("/dev/inbox", (c) => c.json(inbox.contents()));
+  // On AWS a function of its own serves the reference's script (infra/settings.ts `docsAssets`).
+  app.route("/", docsAssets());
   const server = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" });
   await new Promise<void>((ready, fail) => server.once("listening", ready).once("error", fail));
   stops.push(

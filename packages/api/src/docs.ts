@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { Scalar } from "@scalar/hono-api-reference";
+import { Hono } from "hono";
+import packageJson from "../package.json" with { type: "json" };
+import type { ErrorBody } from "./error";
+
+/**
+ * Where the reference page loads Scalar's renderer from: this server, never a CDN, so `/docs` works
+ * offline. The path names the pinned version, so a browser may keep the file for a year.
+ */
+export const docsScriptPath = `/docs/assets/scalar-api-reference-${packageJson.dependencies["@scalar/api-reference"]}.js`;
+
+/** The reference page (`GET /docs`): the OpenAPI document rendered in the browser. */
+export const docsPage = Scalar({
+  url: "/openapi.json",
+  pageTitle: "Pregón API",
+  cdn: docsScriptPath,
+  // The page asks nothing of Scalar's servers: not its fonts (the system's serve), not its usage
+  // reports, not its AI chat (which would send them the document).
+  withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+});
+
+/** The renderer's single-file browser build, in the @scalar/api-reference package. */
+export function scalarScriptFile(): string {
+  const main = createRequire(import.meta.url).resolve("@scalar/api-reference");
+  return join(dirname(main), "browser", "standalone.js");
+}
+
+/**
+ * Serves the reference's script (about 4.8 MB, 1.4 MB gzipped) at `docsScriptPath`, from `file`.
+ * On AWS a function of its own serves it, so the http function's zip and cold start do not carry
+ * it. Read and compressed on the first request, then kept.
+ */
+export function docsAssets(file: string = scalarScriptFile()) {
+  let script: { plain: Buffer; gzip: Buffer } | undefined;
+  const app = new Hono();
+  app.get(docsScriptPath, (c) => {
+    if (!script) {
+      const plain = readFileSync(file);
+      script = { plain, gzip: gzipSync(plain) };
+    }
+    const gzip = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
+    return c.body(new Uint8Array(gzip ? script.gzip : script.plain), 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=31536000, immutable",
+      vary: "accept-encoding",
+      ...(gzip && { "content-encoding": "gzip" }),
+    });
+  });
+  app.notFound((c) =>
+    c.json(
+      { code: "NOT_FOUND", reason: "not_found", message: "No such asset" } satisfies ErrorBody,
+      404,
+    ),
+  );
+  return app;
+}
