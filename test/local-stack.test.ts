@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@pregon/functions/local/stack";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseUrl } from "./support/setup";
+import { ownerUrl } from "./support/setup";
 
 const root = join(import.meta.dirname, "..");
 const running: ChildProcess[] = [];
@@ -191,7 +191,8 @@ describe("npm start", () => {
 
   it("uses DATABASE_URL instead of the embedded Postgres", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "pregon-start-"));
-    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+    // The owner's URL: `npm start` migrates it and connects as the application role.
+    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: ownerUrl };
     const run = start(env);
     await run.ready;
     expect(run.output()).not.toContain(`:${env.PREGON_PG_PORT}/`);
