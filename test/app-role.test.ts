@@ -150,4 +150,18 @@ describe("Database.migrate", () => {
       await owner.unsafe(`drop role if exists ${role}`);
     }
   });
+
+  it("readies the role from several runs at once: the cluster is shared by npm start, the CLI, test files", async () => {
+    const role = `pregon_test_${randomBytes(4).toString("hex")}`;
+    const credentials = { username: role, password: randomBytes(12).toString("base64url") };
+    try {
+      await Promise.all(Array.from({ length: 6 }, () => Database.migrate(ownerUrl, credentials)));
+      const as = postgres(Database.urlAs(ownerUrl, credentials), { max: 1, onnotice: () => {} });
+      expect(await as`select count(*)::int as n from deliveries`).toEqual([{ n: 0 }]);
+      await as.end();
+    } finally {
+      await owner.unsafe(`drop owned by ${role}`);
+      await owner.unsafe(`drop role if exists ${role}`);
+    }
+  });
 });

@@ -25,6 +25,23 @@ function scramVerifier(password: string): string {
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
+ * Runs `work` again (up to 5 times) when another transaction changed the same catalog rows first
+ * (Postgres then gives up on this one rather than wait), or the two deadlocked.
+ */
+async function retryingConcurrentUpdate<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const { code, message } = error as { code?: string; message?: string };
+      const concurrent = message === "tuple concurrently updated" || code === "40P01";
+      if (attempt === 5 || !concurrent) throw error;
+      await new Promise((done) => setTimeout(done, 20 * attempt));
+    }
+  }
+}
+
+/**
  * Makes the application role exist with this password and hold exactly the application's
  * privileges in this database, whatever it held before: SELECT, INSERT, UPDATE and DELETE on the
  * tables of `public` (SELECT and INSERT only on append-only ones), USAGE on their sequences.
@@ -40,12 +57,16 @@ export async function grantAppRole(sql: postgres.Sql, credentials: Credentials):
   if (!identifier.test(role)) throw new Error(`Invalid application role name "${role}"`);
   const quoted = `"${role}"`;
   // Utility statements take no bind parameters; the name is checked above and a verifier is
-  // made of base64, digits, "$" and ":" only.
-  await sql.unsafe(`do $$ begin create role ${quoted} login;
-    exception when duplicate_object then null; end $$`);
-  await sql.unsafe(
-    `alter role ${quoted} with login password '${scramVerifier(credentials.password)}'`,
-  );
+  // made of base64, digits, "$" and ":" only. The role is the cluster's: two processes readying it
+  // at once (npm start and the CLI, test files) collide on its catalog row, and the later one may
+  // simply try again.
+  await retryingConcurrentUpdate(async () => {
+    await sql.unsafe(`do $$ begin create role ${quoted} login;
+      exception when duplicate_object or unique_violation then null; end $$`);
+    await sql.unsafe(
+      `alter role ${quoted} with login password '${scramVerifier(credentials.password)}'`,
+    );
+  });
 
   const [attributes] = await sql<{ extra: string[] }[]>`
     select array_remove(array[
@@ -70,21 +91,24 @@ export async function grantAppRole(sql: postgres.Sql, credentials: Credentials):
   revoke it by hand; the grants are not applied while it stands`);
   }
 
-  await sql.begin(async (tx) => {
-    await tx.unsafe(`revoke all on all tables in schema public from ${quoted}`);
-    await tx.unsafe(`revoke all on all sequences in schema public from ${quoted}`);
-    await tx.unsafe(`grant usage on schema public to ${quoted}`);
-    await tx.unsafe(
-      `grant select, insert, update, delete on all tables in schema public to ${quoted}`,
-    );
-    for (const table of appendOnly) {
-      await tx.unsafe(`revoke update, delete on public.${table} from ${quoted}`);
-    }
-    await tx.unsafe(`grant usage on all sequences in schema public to ${quoted}`);
-    // PUBLIC has it unless an operator took it away.
-    const [row] = await tx<{ database: string }[]>`select current_database() as database`;
-    await tx.unsafe(
-      `grant connect on database "${row!.database.replaceAll('"', '""')}" to ${quoted}`,
-    );
-  });
+  // Another run granting at once updates the same catalog rows: this one tries again.
+  await retryingConcurrentUpdate(() =>
+    sql.begin(async (tx) => {
+      await tx.unsafe(`revoke all on all tables in schema public from ${quoted}`);
+      await tx.unsafe(`revoke all on all sequences in schema public from ${quoted}`);
+      await tx.unsafe(`grant usage on schema public to ${quoted}`);
+      await tx.unsafe(
+        `grant select, insert, update, delete on all tables in schema public to ${quoted}`,
+      );
+      for (const table of appendOnly) {
+        await tx.unsafe(`revoke update, delete on public.${table} from ${quoted}`);
+      }
+      await tx.unsafe(`grant usage on all sequences in schema public to ${quoted}`);
+      // PUBLIC has it unless an operator took it away.
+      const [row] = await tx<{ database: string }[]>`select current_database() as database`;
+      await tx.unsafe(
+        `grant connect on database "${row!.database.replaceAll('"', '""')}" to ${quoted}`,
+      );
+    }),
+  );
 }
