@@ -164,4 +164,26 @@ describe("Database.migrate", () => {
       await owner.unsafe(`drop role if exists ${role}`);
     }
   });
+
+  it("says so when the owner may not create roles", async () => {
+    // A database of its own, owned by a role without CREATEROLE (a DATABASE_URL may be one).
+    const suffix = randomBytes(4).toString("hex");
+    const user = `pregon_owner_${suffix}`;
+    const database = `pregon_owned_${suffix}`;
+    await owner.unsafe(`create role ${user} login password 'owner-pw'`);
+    await owner.unsafe(`create database ${database} owner ${user} template template0`);
+    try {
+      const url = Database.urlAs(ownerUrl.replace(/\/[^/]+$/, `/${database}`), {
+        username: user,
+        password: "owner-pw",
+      });
+      const role = `pregon_test_${suffix}`;
+      await expect(
+        Database.migrate(url, { username: role, password: "x".repeat(20) }),
+      ).rejects.toThrow(`The database's owner cannot create or change the role ${role}`);
+    } finally {
+      await owner.unsafe(`drop database ${database} with (force)`);
+      await owner.unsafe(`drop role ${user}`);
+    }
+  });
 });

@@ -66,6 +66,12 @@ export async function grantAppRole(sql: postgres.Sql, credentials: Credentials):
     await sql.unsafe(
       `alter role ${quoted} with login password '${scramVerifier(credentials.password)}'`,
     );
+  }).catch((error: { code?: string; message?: string }) => {
+    if (error.code !== "42501") throw error;
+    throw new Error(
+      `The database's owner cannot create or change the role ${role} (it needs CREATEROLE): ${error.message}`,
+      { cause: error },
+    );
   });
 
   const [attributes] = await sql<{ extra: string[] }[]>`
