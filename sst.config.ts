@@ -19,7 +19,9 @@ export default $config({
   },
   async run() {
     // Each file declares one concern; imports pull in what it builds on (network -> database,
-    // encryption -> storage and messaging -> email, functions -> api and senders).
+    // encryption -> storage and messaging -> email, functions -> migrations -> api and senders).
+    // links first: it changes what linking a topic or a bucket grants, before anything links one.
+    await import("./infra/links");
     await import("./infra/config");
     await import("./infra/encryption");
     await import("./infra/network");
@@ -29,9 +31,9 @@ export default $config({
     const email = await import("./infra/email");
     await import("./infra/sms");
     await import("./infra/push");
+    await import("./infra/migrations");
     const api = await import("./infra/api");
     await import("./infra/senders");
-    await import("./infra/migrations");
     const alarms = await import("./infra/alarms");
 
     return {

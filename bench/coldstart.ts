@@ -8,8 +8,11 @@ import { bundleEntry, lambdaEntries, lambdaImportEnv, root } from "../scripts/bu
 import type { BenchConfig, Section } from "./config";
 import { median, ms, num } from "./stats";
 
-/** Imports `file` in a fresh process: [ms importing it, ms from process start to handler ready]. */
-function coldImport(file: string): [number, number] {
+/**
+ * Imports `file` (the bundle of `entry`) in a fresh process: [ms importing it, ms from process
+ * start to handler ready].
+ */
+function coldImport(file: string, entry?: string): [number, number] {
   const script = `
     const start = performance.now();
     const module = await import(${JSON.stringify(file)});
@@ -20,7 +23,7 @@ function coldImport(file: string): [number, number] {
   const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     encoding: "utf8",
     timeout: 60_000,
-    env: lambdaImportEnv(),
+    env: lambdaImportEnv(entry),
   });
   if (result.status !== 0) throw new Error(`importing ${file} failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as [number, number];
@@ -43,7 +46,7 @@ export async function coldStart(config: BenchConfig): Promise<Section> {
     );
     for (const entry of entries) {
       const bundle = await bundleEntry(entry, join(outdir, entry.replace(/\W/g, "_")));
-      const times = Array.from({ length: runs }, () => coldImport(bundle.file));
+      const times = Array.from({ length: runs }, () => coldImport(bundle.file, entry));
       const ready = median(times.map(([, r]) => r));
       rows.push(
         `| \`${entry.replace("packages/functions/src/", "")}\` | ${num(bundle.bytes / 1024)} | ${ms(median(times.map(([i]) => i)))} | ${ms(ready)} | ${ms(ready - nodeReady)} |`,

@@ -10,6 +10,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import { ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
+import { prepareDatabase } from "@pregon/functions/local/bootstrap";
 import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
 
 export const region = "us-east-1";
@@ -28,6 +29,7 @@ export interface BenchProject {
 
 export interface BenchStack {
   stack: Stack;
+  /** The database as its owner (the app connects as the application role). */
   databaseUrl: string;
   /** The HTTP app (the same Hono app `npm start` serves). */
   apiUrl: string;
@@ -57,8 +59,8 @@ export async function startBenchStack(): Promise<BenchStack> {
     mailboxPort: 0,
     region,
   });
-  await Database.migrate(pg.url);
-  Database.configure({ url: pg.url });
+  // As the application role, as `npm start` serves.
+  Database.configure({ url: await prepareDatabase(pg.url) });
   Otp.configure({
     pepper,
     // The load and fault runs issue codes far faster than one project's hourly budget.

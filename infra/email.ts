@@ -102,6 +102,9 @@ const identity = email.ownsIdentity
 
 /** The configuration set every send names (PREGON_SES_CONFIGURATION_SET on the email sender). */
 export const configurationSetName = configurationSet.configurationSetName;
+/** What the email sender may send through (`ses:SendEmail` is checked against both). */
+export const identityArn = identity.arn;
+export const configurationSetArn = configurationSet.arn;
 /** The DKIM CNAMEs to add when the domain's DNS is not in Route 53 (owning stage only). */
 export const dkimTokens = email.ownsIdentity
   ? identity.dkimSigningAttributes.apply((attributes) => attributes.tokens)

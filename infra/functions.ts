@@ -2,8 +2,8 @@
 // bundling, its links and nothing else, its permissions, the VPC when it links the database, and
 // the environment variables it names.
 import { deployConfig, otpPepper } from "./config";
-import { database } from "./database";
-import { configurationSetName } from "./email";
+import { appDatabase, database } from "./database";
+import { configurationSetArn, configurationSetName, identityArn } from "./email";
 import { key } from "./encryption";
 import { publishTargets } from "./messaging";
 import { vpc } from "./network";
@@ -14,14 +14,17 @@ import {
   type FunctionSetting,
   functions,
   type Link,
+  linksDatabase,
   reservedConcurrency,
   runtime,
   smsRatePerInstance,
+  type Target,
   usesKey,
 } from "./settings";
 import { templates } from "./storage";
 
 const linkable: Record<Link, unknown> = {
+  AppDatabase: appDatabase,
   Database: database,
   OtpPepper: otpPepper,
   Templates: templates,
@@ -44,13 +47,21 @@ const environment: Record<EnvName, $util.Input<string> | undefined> = {
   PREGON_PUSH_APNS_SANDBOX: String(deployConfig.push.apns?.sandbox ?? false),
 };
 
+/** The ARNs each target of infra/settings.ts stands for. */
+const targets: Record<Target, $util.Input<string>[]> = {
+  publishedTopics: Object.values(publishTargets).map((topic) => topic.arn),
+  templates: [$interpolate`${templates.arn}/*`],
+  emailIdentity: [identityArn, configurationSetArn],
+  // None when no platform application is configured: nothing to allow.
+  pushApplications: pushResources,
+  phoneNumbers: ["*"],
+  account: ["*"],
+};
+
 function permissions(setting: FunctionSetting): sst.aws.FunctionPermissionArgs[] {
   const statements: sst.aws.FunctionPermissionArgs[] = [];
   for (const { actions, on } of setting.permissions) {
-    if (on === "any") statements.push({ actions: [...actions], resources: ["*"] });
-    // No platform application configured: nothing to allow.
-    else if (pushResources.length)
-      statements.push({ actions: [...actions], resources: pushResources });
+    if (targets[on].length) statements.push({ actions: [...actions], resources: targets[on] });
   }
   if (usesKey(setting)) {
     statements.push({ actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [key.arn] });
@@ -72,12 +83,23 @@ export function functionArgs(name: FunctionName) {
     link: setting.links.map((link) => linkable[link]),
     permissions: permissions(setting),
     environment: Object.fromEntries(set.map((env) => [env, environment[env]!])),
-    ...(setting.links.includes("Database") && { vpc }),
+    ...(linksDatabase(setting) && { vpc }),
     // Only where the stage reserves concurrency: a new account's quota leaves none to reserve.
     ...(reserved !== undefined && { concurrency: { reserved } }),
     // Lambda's own retries of a failed asynchronous (scheduled) run.
     ...(setting.trigger.kind === "cron" && { retries: setting.trigger.retries }),
     ...(setting.copyFiles && { copyFiles: setting.copyFiles.map((copy) => ({ ...copy })) }),
+    transform: {
+      // SST lets the account's root assume every function's role too, for `sst dev`'s live
+      // functions; a deployed stage has no such use, so only Lambda may.
+      role: (args: aws.iam.RoleArgs) => {
+        if (!$dev) {
+          args.assumeRolePolicy = aws.iam.assumeRolePolicyForPrincipal({
+            Service: "lambda.amazonaws.com",
+          });
+        }
+      },
+    },
     // No `nodejs.banner` with the createRequire shim (DESIGN.md §6): for ESM, SST 4.17's own esbuild
     // step already prepends `const require = topLevelCreateRequire(import.meta.url)`, so a second
     // `const require` would make the bundle a SyntaxError at load.

@@ -3,13 +3,18 @@
 // migration fails the deploy.
 //
 // When: whenever the Migrator's code changes (codeSha256: its zip, migrations included), the
-// migrations folder changes, or the database instance is a new one (resourceId). And only once the
-// database can be reached through the proxy: the invocation depends on the Postgres component,
-// which waits for every resource it made (instance, proxy, target group and the proxy target).
+// migrations folder changes, the database instance is a new one (resourceId), or the application
+// role's password changed (the Migrator sets it). And only once the database can be reached
+// through the proxy: the invocation depends on the Postgres component, which waits for every
+// resource it made (instance, proxy, target group and the proxy target).
+//
+// Every other function waits for it (infra/api.ts, infra/senders.ts): new code never runs against
+// the schema it was written for before the migrations that make it, nor before the application
+// role it connects as exists.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { database } from "./database";
+import { appPassword, database } from "./database";
 import { functionArgs } from "./functions";
 import { functions } from "./settings";
 
@@ -29,19 +34,25 @@ function hashFolder(root: string): string {
 
 export const migrator = new sst.aws.Function("Migrator", functionArgs("migrator"));
 
-// `sst dev` links the local stack's Postgres, which `npm start` migrates itself.
-if (!$dev) {
-  new aws.lambda.Invocation(
-    "Migrate",
-    {
-      functionName: migrator.name,
-      input: JSON.stringify({}),
-      triggers: {
-        code: migrator.nodes.function.codeSha256,
-        migrations: hashFolder(folder),
-        database: database.nodes.instance!.resourceId,
+/** The deploy's migration run (none under `sst dev`: `npm start` migrates the local Postgres). */
+export const migrated = $dev
+  ? undefined
+  : new aws.lambda.Invocation(
+      "Migrate",
+      {
+        functionName: migrator.name,
+        input: JSON.stringify({}),
+        triggers: {
+          code: migrator.nodes.function.codeSha256,
+          migrations: hashFolder(folder),
+          database: database.nodes.instance!.resourceId,
+          appRole: $output(appPassword).apply((password) =>
+            createHash("sha256").update(password).digest("hex"),
+          ),
+        },
       },
-    },
-    { dependsOn: [database, migrator] },
-  );
-}
+      { dependsOn: [database, migrator] },
+    );
+
+/** Resource options of a function that must run after the migrations. */
+export const afterMigrations = { dependsOn: migrated ? [migrated] : [] };

@@ -67,14 +67,53 @@ export const proxyConnectionBudget = () =>
 
 export const publishedTopics = ["EmailTopic", "SmsTopic", "PushTopic", "EventsTopic"] as const;
 
-/** What a function can be linked to (names of the components in infra/). */
-export type Link = "Database" | "OtpPepper" | "Templates" | (typeof publishedTopics)[number];
+/**
+ * What a function can be linked to (names of the components in infra/). A link gives the function
+ * names and credentials (`Resource.X`), never an IAM permission: infra/links.ts takes away the
+ * `sns:*` and `s3:*` SST's topics and buckets would grant. `AppDatabase` is the application role;
+ * `Database` the owner (RDS's master user), linked to the Migrator alone.
+ */
+export type Link =
+  | "AppDatabase"
+  | "Database"
+  | "OtpPepper"
+  | "Templates"
+  | (typeof publishedTopics)[number];
 
-/** IAM statements beyond links. `on`: any resource, or the push platform applications. */
+/**
+ * What an IAM statement is on (infra/functions.ts turns each into ARNs):
+ * - `publishedTopics`: the four topics the outbox publishes to;
+ * - `templates`: the objects of the templates bucket;
+ * - `emailIdentity`: the SES domain identity and this stage's configuration set (SES checks
+ *   `ses:SendEmail` against both);
+ * - `pushApplications`: the SNS platform applications and their endpoints (devices);
+ * - `phoneNumbers` and `account`: `*`, where AWS has no resource to name: a phone number has no ARN
+ *   (so `sns:Publish` to one is allowed on `*`, which also covers any topic of the account), and
+ *   `ses:GetAccount` supports no resource-level permission.
+ */
+export type Target =
+  | "publishedTopics"
+  | "templates"
+  | "emailIdentity"
+  | "pushApplications"
+  | "phoneNumbers"
+  | "account";
+
+/** An IAM statement: the actions it allows, never a wildcard, on what. */
 export interface Permission {
   actions: readonly string[];
-  on: "any" | "pushApplications";
+  on: Target;
 }
+
+/** Targets that resolve to `*`, and why AWS leaves no narrower choice. */
+export const anyResource: Partial<Record<Target, string>> = {
+  phoneNumbers: "an SMS goes to a phone number, which has no ARN",
+  account: "ses:GetAccount supports no resource-level permission",
+};
+
+/** Whether a function connects to the database (as either role): it runs in the VPC. */
+export const linksDatabase = (setting: FunctionSetting) =>
+  setting.links.includes("AppDatabase") || setting.links.includes("Database");
 
 /** Environment variables a function receives (values from the deploy config, infra/config.ts). */
 export type EnvName =
@@ -96,7 +135,7 @@ export type EnvName =
  * reservation the trigger itself bounds the instances (see `maxInstances`).
  */
 export type Trigger =
-  | { kind: "api"; routes: readonly string[]; maxConcurrency: number }
+  | { kind: "api"; routes: readonly string[]; throttle: Throttle; maxConcurrency: number }
   | { kind: "queue"; queue: QueueName; batchSize: number; maximumConcurrency: number }
   /** Lambda's own retries of a failed scheduled run (0: the next run does the work). */
   | { kind: "cron"; everyMinutes: number; retries: number; maxConcurrency: number }
@@ -116,6 +155,29 @@ export interface FunctionSetting {
 }
 
 /**
+ * API Gateway's throttle of one route: a token bucket of `burstLimit` requests, refilled at
+ * `rateLimitPerSecond`, shared by every client of the stage; API Gateway answers 429 beyond it.
+ */
+export interface Throttle {
+  burstLimit: number;
+  rateLimitPerSecond: number;
+}
+
+/**
+ * How long a request is taken to hold its instance when counting what a throttle lets run at once:
+ * about 4.5 times the p99 of `POST /v1/emails` on the local stack (221 ms, docs/benchmarks.md).
+ */
+export const requestSecondsAssumed = 1;
+
+/**
+ * The most instances one route's throttle lets run at once: its burst, plus what its rate lets
+ * start while those run. Requests slower than assumed (a slow database) can raise it; RDS Proxy
+ * then queues their connections instead of opening more than its share of max_connections.
+ */
+export const instancesPerRoute = (throttle: Throttle) =>
+  throttle.burstLimit + Math.ceil(throttle.rateLimitPerSecond * requestSecondsAssumed);
+
+/**
  * The OTP routes (the seed's "Lambda OTP"): REST under /v1/otp and one tRPC route per procedure
  * (API Gateway allows a greedy {proxy+} only as the last path segment, so `/trpc/otp.*` cannot be
  * one route). test/infra-settings.test.ts compares them with the router's OTP procedures.
@@ -130,6 +192,10 @@ export const otpRoutes = [
 const api = { timeoutSeconds: 29, memoryMb: 512 } as const; // API Gateway gives up at 30 s.
 const consumer = { timeoutSeconds: consumerTimeoutSeconds, memoryMb: 512 } as const;
 const apiEnv = ["NODE_ENV", "PREGON_EMAIL_FROM", "PREGON_SMS_COUNTRIES"] as const;
+/** The outbox publishes delivery ids and facts (PublishBatch is authorised as sns:Publish). */
+const publish = { actions: ["sns:Publish"], on: "publishedTopics" } as const;
+/** Template versions: immutable objects, one per version, read by key. */
+const readTemplates = { actions: ["s3:GetObject"], on: "templates" } as const;
 const sender = (queue: QueueName, maximumConcurrency: number) =>
   ({ kind: "queue", queue, batchSize: 1, maximumConcurrency }) as const;
 
@@ -138,10 +204,17 @@ export const functions = {
   http: {
     handler: "packages/functions/src/http.handler",
     ...api,
-    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
-    permissions: [],
+    links: ["AppDatabase", "OtpPepper", "Templates", ...publishedTopics],
+    // Writes a template's new version; previews and sends read them.
+    permissions: [publish, { actions: ["s3:GetObject", "s3:PutObject"], on: "templates" }],
     environment: apiEnv,
-    trigger: { kind: "api", routes: ["$default"], maxConcurrency: 20 },
+    // 10 at once and 10 a second: the 20 instances it reserves, at a second a request.
+    trigger: {
+      kind: "api",
+      routes: ["$default"],
+      throttle: { burstLimit: 10, rateLimitPerSecond: 10 },
+      maxConcurrency: 20,
+    },
   },
   /**
    * The API reference's script (`/docs` loads it from here; 4.8 MB, from @scalar/api-reference),
@@ -155,7 +228,13 @@ export const functions = {
     links: [],
     permissions: [],
     environment: [],
-    trigger: { kind: "api", routes: ["GET /docs/assets/{proxy+}"], maxConcurrency: 6 },
+    // A browser fetches it once a year: 5 at once and 2 a second, 7 instances at most.
+    trigger: {
+      kind: "api",
+      routes: ["GET /docs/assets/{proxy+}"],
+      throttle: { burstLimit: 5, rateLimitPerSecond: 2 },
+      maxConcurrency: 7,
+    },
     copyFiles: [
       {
         from: "node_modules/@scalar/api-reference/dist/browser/standalone.js",
@@ -167,18 +246,32 @@ export const functions = {
   otp: {
     handler: "packages/functions/src/otp.handler",
     ...api,
-    links: ["Database", "OtpPepper", ...publishedTopics],
-    permissions: [],
+    links: ["AppDatabase", "OtpPepper", ...publishedTopics],
+    permissions: [publish],
     environment: apiEnv,
-    trigger: { kind: "api", routes: otpRoutes, maxConcurrency: 10 },
+    // Tighter, per route: a send can cost an SMS, a check is a guess at a code. 2 at once and one a
+    // second on each of the 6 routes: 3,600 codes an hour by REST and as many by tRPC, above the
+    // default budget of one project (1,000 an hour); 18 instances at most, of the 20 it reserves.
+    trigger: {
+      kind: "api",
+      routes: otpRoutes,
+      throttle: { burstLimit: 2, rateLimitPerSecond: 1 },
+      maxConcurrency: 20,
+    },
   },
   // Senders take one message (up to 50 deliveries) per invocation: larger batches would return
   // unstarted records and spend their receives.
   emailSender: {
     handler: "packages/functions/src/email-sender.handler",
     ...consumer,
-    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
-    permissions: [{ actions: ["ses:SendEmail", "ses:GetAccount"], on: "any" }],
+    links: ["AppDatabase", "OtpPepper", "Templates", ...publishedTopics],
+    permissions: [
+      publish,
+      readTemplates,
+      { actions: ["ses:SendEmail"], on: "emailIdentity" },
+      // The account's sending rate, shared between the sender's instances.
+      { actions: ["ses:GetAccount"], on: "account" },
+    ],
     environment: [
       "PREGON_EMAIL_FROM",
       "PREGON_EMAIL_SENDER_CONCURRENCY",
@@ -190,9 +283,8 @@ export const functions = {
   smsSender: {
     handler: "packages/functions/src/sms-sender.handler",
     ...consumer,
-    links: ["Database", "OtpPepper", "Templates", ...publishedTopics],
-    // SMS goes to phone numbers, which have no ARN.
-    permissions: [{ actions: ["sns:Publish"], on: "any" }],
+    links: ["AppDatabase", "OtpPepper", "Templates", ...publishedTopics],
+    permissions: [publish, readTemplates, { actions: ["sns:Publish"], on: "phoneNumbers" }],
     environment: ["PREGON_SMS_SENDER_ID", "PREGON_SMS_ORIGINATION_NUMBER", "PREGON_SMS_RATE"],
     trigger: sender("sms", 4),
   },
@@ -200,8 +292,9 @@ export const functions = {
     handler: "packages/functions/src/push-sender.handler",
     ...consumer,
     // No one-time codes and no templates go by push.
-    links: ["Database", ...publishedTopics],
+    links: ["AppDatabase", ...publishedTopics],
     permissions: [
+      publish,
       {
         actions: [
           "sns:CreatePlatformEndpoint",
@@ -224,7 +317,7 @@ export const functions = {
   audit: {
     handler: "packages/functions/src/audit.handler",
     ...consumer,
-    links: ["Database"],
+    links: ["AppDatabase"],
     permissions: [],
     environment: [],
     trigger: { kind: "queue", queue: "audit", batchSize: 10, maximumConcurrency: 2 },
@@ -233,8 +326,8 @@ export const functions = {
   feedback: {
     handler: "packages/functions/src/feedback.handler",
     ...consumer,
-    links: ["Database", ...publishedTopics],
-    permissions: [],
+    links: ["AppDatabase", ...publishedTopics],
+    permissions: [publish],
     environment: [],
     trigger: { kind: "queue", queue: "feedback", batchSize: 10, maximumConcurrency: 2 },
   },
@@ -242,8 +335,8 @@ export const functions = {
   sweeper: {
     handler: "packages/functions/src/sweeper.handler",
     ...consumer,
-    links: ["Database", ...publishedTopics],
-    permissions: [],
+    links: ["AppDatabase", ...publishedTopics],
+    permissions: [publish],
     environment: [],
     trigger: { kind: "cron", everyMinutes: 1, retries: 0, maxConcurrency: 1 },
   },
@@ -252,7 +345,8 @@ export const functions = {
     handler: "packages/functions/src/migrate.handler",
     timeoutSeconds: 300,
     memoryMb: 512,
-    links: ["Database"],
+    // The owner, to migrate; the application role's name and password, to keep it in step.
+    links: ["Database", "AppDatabase"],
     permissions: [],
     environment: [],
     trigger: { kind: "deploy", maxConcurrency: 1 },
@@ -266,20 +360,6 @@ export type FunctionName = keyof typeof functions;
 export interface ConcurrencyMode {
   reservedConcurrency: boolean;
 }
-
-/**
- * The throttle of the HTTP API's stage where no concurrency is reserved: API Gateway applies it to
- * each route on its own. It bounds the rate, not the instances: a function with n routes runs at
- * most n x (burst + rate x seconds a request takes) instances, counted below with
- * `requestSecondsAssumed`, about 4.5 times the p99 of `POST /v1/emails` on the local stack (221 ms,
- * docs/benchmarks.md). Requests slower than that (a slow database) can raise the count; RDS Proxy
- * then queues their connections instead of opening more than its share of max_connections.
- */
-export const apiThrottle = {
-  burstLimit: 4,
-  rateLimitPerSecond: 2,
-  requestSecondsAssumed: 1,
-} as const;
 
 /** The reserved concurrency a function gets in a stage (undefined: none). */
 export function reservedConcurrency(setting: FunctionSetting, mode: ConcurrencyMode) {
@@ -295,12 +375,8 @@ export function maxInstances(setting: FunctionSetting, mode: ConcurrencyMode): n
   if (trigger.kind === "queue") return trigger.maximumConcurrency; // its event source mapping's
   if (mode.reservedConcurrency) return trigger.maxConcurrency; // Lambda throttles beyond it
   switch (trigger.kind) {
-    case "api": {
-      const perRoute =
-        apiThrottle.burstLimit +
-        Math.ceil(apiThrottle.rateLimitPerSecond * apiThrottle.requestSecondsAssumed);
-      return trigger.routes.length * perRoute;
-    }
+    case "api":
+      return trigger.routes.length * instancesPerRoute(trigger.throttle);
     case "cron": {
       // Runs overlap only when one outlasts the schedule's period, or a retry meets the next run.
       const overlapping = Math.ceil(setting.timeoutSeconds / (trigger.everyMinutes * 60));
@@ -315,16 +391,16 @@ export function maxInstances(setting: FunctionSetting, mode: ConcurrencyMode): n
 export function connectionDemand(mode: ConcurrencyMode): number {
   const settings: FunctionSetting[] = Object.values(functions);
   const instances = settings
-    .filter((setting) => setting.links.includes("Database"))
+    .filter(linksDatabase)
     .reduce((sum, setting) => sum + maxInstances(setting, mode), 0);
   return instances * database.connectionsPerInstance + database.operatorConnections;
 }
 
-/** A function that reads a KMS-encrypted topic, queue or bucket needs the key. */
+/** A function that reads or writes a KMS-encrypted topic, queue or bucket needs the key. */
 export function usesKey(setting: FunctionSetting): boolean {
   return (
     setting.trigger.kind === "queue" ||
-    setting.links.some((link) => link === "Templates" || link.endsWith("Topic"))
+    setting.permissions.some((p) => p.on === "publishedTopics" || p.on === "templates")
   );
 }
 
@@ -386,12 +462,52 @@ export const alarms = [
 ];
 export const alarmPeriodSeconds = 300;
 
+/**
+ * Where NAT runs on instances (`ec2`), two alarms per instance, each notifying the alarm topic and
+ * acting: a failed system status check (the host) recovers the instance onto another host, a
+ * failed instance status check (its OS) reboots it. Two failed minutes running, as AWS advises for
+ * these actions.
+ */
+export const natAlarms = [
+  { metric: "StatusCheckFailed_System", action: "recover" },
+  { metric: "StatusCheckFailed_Instance", action: "reboot" },
+] as const;
+export const natAlarmPeriodSeconds = 60;
+export const natAlarmEvaluationPeriods = 2;
+
 // --- Deploy-time configuration ---------------------------------------------------------------
 
 export const defaultSmsCountries = "ES,MX,AR,CO,CL,PE,US,CA,GB";
 
 /** The stage sst.config.ts protects and retains: the default owner of what one stage must own. */
 export const productionStage = "production";
+
+/**
+ * What a stage is built with unless its configuration says otherwise (`readDeployConfig`):
+ * production to survive an AZ's failure and an operator's mistake, every other stage to cost
+ * little. docs/deploy.md has the costs.
+ * - `database.multiAz`: a standby in the other AZ that RDS fails over to (about twice the
+ *   instance's and the storage's price);
+ * - `database.finalSnapshot`: a snapshot when the instance is deleted or replaced (SST's
+ *   component skips it), and the automated backups kept after it;
+ * - `database.deletionProtection`: RDS refuses to delete the instance until it is turned off;
+ * - `nat`: `managed`, a NAT gateway per AZ (AWS keeps it up); `ec2`, an fck-nat instance per AZ,
+ *   each the only way out of its AZ's private subnet (infra/network.ts, infra/alarms.ts).
+ */
+export const profiles = {
+  production: {
+    database: { multiAz: true, finalSnapshot: true, deletionProtection: true },
+    nat: "managed",
+    reservedConcurrency: true,
+  },
+  other: {
+    database: { multiAz: false, finalSnapshot: false, deletionProtection: false },
+    nat: "ec2",
+    reservedConcurrency: false,
+  },
+} as const;
+
+export type Nat = "managed" | "ec2";
 
 /** The event types SES reports to the feedback topic (through each stage's configuration set). */
 export const feedbackEventTypes = [
@@ -494,6 +610,25 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
         }
       : undefined;
 
+  const profile = stage === productionStage ? profiles.production : profiles.other;
+  const nat = get("PREGON_NAT") ?? profile.nat;
+  if (nat !== "managed" && nat !== "ec2") {
+    problems.push(
+      'PREGON_NAT: "managed" (a NAT gateway per AZ) or "ec2" (an fck-nat instance per AZ)',
+    );
+  }
+  const corsOrigins = (get("PREGON_CORS_ORIGINS") ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+      problems.push(
+        `PREGON_CORS_ORIGINS: "${origin}" is not an origin (https://console.acme.example)`,
+      );
+    }
+  }
+
   const apnsTeamId = get("PREGON_PUSH_APNS_TEAM_ID");
   const apnsKeyId = get("PREGON_PUSH_APNS_KEY_ID");
   const apnsBundleId = get("PREGON_PUSH_APNS_BUNDLE_ID");
@@ -543,8 +678,13 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
      * account's Lambda quota (10 concurrent executions) leaves nothing to reserve.
      */
     concurrency: {
-      reservedConcurrency: flag("PREGON_RESERVED_CONCURRENCY", stage === productionStage),
+      reservedConcurrency: flag("PREGON_RESERVED_CONCURRENCY", profile.reservedConcurrency),
     } satisfies ConcurrencyMode,
+    /** Multi-AZ, final snapshot and deletion protection: the stage's profile. */
+    database: profile.database,
+    nat: nat as Nat,
+    /** Browser origins the API answers CORS requests from; none: CORS off. */
+    corsOrigins,
     alarmEmail: get("PREGON_ALARM_EMAIL"),
     /** The local stack's Postgres port (`sst dev` links it): PREGON_PG_PORT, as for `npm start`. */
     localPgPort: number("PREGON_PG_PORT", 54320),

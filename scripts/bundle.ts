@@ -202,12 +202,19 @@ export async function bundleEntry(entry: string, outdir?: string): Promise<Bundl
 const link = (value: unknown) => JSON.stringify(value);
 const topic = (name: string) => link({ arn: `arn:aws:sns:us-east-1:111111111111:${name}` });
 
+/** A function's entry file: "packages/functions/src/http.handler" -> ".../http.ts". */
+const entryOf = ({ handler }: FunctionSetting) => handler.replace(/\.[^./]+$/, ".ts");
+
+const database = (username: string) =>
+  link({ host: "127.0.0.1", port: 1, username, password: username, database: "pregon" });
+
 /**
  * What a bundle finds in its environment on AWS when it is imported: the runtime's settings and
- * its SST links (`SST_RESOURCE_*`), pointing nowhere (nothing is reached at import). Used to load
- * the bundles here (test/bundles.test.ts, bench/coldstart.ts).
+ * its SST links (`SST_RESOURCE_*`), pointing nowhere (nothing is reached at import). The owner's
+ * link only where infra/settings.ts links it (the Migrator's entry). Used to load the bundles here
+ * (test/bundles.test.ts, bench/coldstart.ts).
  */
-export const lambdaImportEnv = (): NodeJS.ProcessEnv => ({
+export const lambdaImportEnv = (entry?: string): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "test",
@@ -217,13 +224,10 @@ export const lambdaImportEnv = (): NodeJS.ProcessEnv => ({
   NODE_ENV: "production",
   // Set, so the email sender does not ask SES for its quota at import.
   PREGON_SES_MAX_SEND_RATE: "14",
-  SST_RESOURCE_Database: link({
-    host: "127.0.0.1",
-    port: 1,
-    username: "postgres",
-    password: "postgres",
-    database: "pregon",
-  }),
+  SST_RESOURCE_AppDatabase: database("pregon_app"),
+  ...(Object.values(functions).some(
+    (f: FunctionSetting) => f.links.includes("Database") && entryOf(f) === entry,
+  ) && { SST_RESOURCE_Database: database("postgres") }),
   SST_RESOURCE_OtpPepper: link({ value: "p".repeat(40) }),
   SST_RESOURCE_Templates: link({ name: "templates" }),
   SST_RESOURCE_EmailTopic: topic("email"),
@@ -232,10 +236,8 @@ export const lambdaImportEnv = (): NodeJS.ProcessEnv => ({
   SST_RESOURCE_EventsTopic: topic("events"),
 });
 
-/** Every Lambda entry of infra/settings.ts: "packages/functions/src/http.handler" -> ".../http.ts". */
-export const lambdaEntries = () => [
-  ...new Set(Object.values(functions).map(({ handler }) => handler.replace(/\.[^./]+$/, ".ts"))),
-];
+/** Every Lambda entry of infra/settings.ts. */
+export const lambdaEntries = () => [...new Set(Object.values(functions).map(entryOf))];
 
 /** The packages (node_modules names) in a bundle, largest first, with their bytes in it. */
 export function packagesIn(bundle: Bundle): [string, number][] {

@@ -51,8 +51,18 @@ export interface Plan {
   app: { name: string; removal: string; protect: boolean };
   resources: PlannedResource[];
   outputs: Record<string, unknown>;
-  /** What SST asked the sst binary to build, by function: its runtime and `nodejs` arguments. */
-  builds: Record<string, { runtime: string; properties: Record<string, unknown> }>;
+  /**
+   * What SST asked the sst binary to build, by function: its runtime and `nodejs` arguments, and
+   * the links it encrypts into the bundle (`resource.enc`, what `Resource.X` reads), by name.
+   */
+  builds: Record<
+    string,
+    {
+      runtime: string;
+      properties: Record<string, unknown>;
+      links: Record<string, Record<string, unknown>>;
+    }
+  >;
   /** The names inside each zip SST would upload, by the S3 object that uploads it. */
   zips: Record<string, string[]>;
 }
@@ -187,6 +197,7 @@ function stateOf(type: string, name: string, inputs: Record<string, unknown>, id
     Object.assign(state, { resourceId: "db-MOCK", endpoint: "db.mock:5432", address: "db.mock" });
   }
   if (type === "aws:rds/proxy:Proxy") state.endpoint = "proxy.mock";
+  if (type === "random:index/randomPassword:RandomPassword") state.result = `mock-${name}`;
   if (type === "pulumi-nodejs:dynamic:Resource") state.zoneId = "ZMOCK";
   return state;
 }
@@ -195,7 +206,11 @@ function stateOf(type: string, name: string, inputs: Record<string, unknown>, id
 function callResult(token: string, inputs: Record<string, unknown>) {
   switch (token) {
     case "aws:iam/getPolicyDocument:getPolicyDocument":
-      return { json: JSON.stringify({ Statement: inputs.statements }) };
+      // SST's Function reads `statements` back to decide whether its role gets an inline policy.
+      return {
+        json: JSON.stringify({ Statement: inputs.statements }),
+        statements: inputs.statements,
+      };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: "111111111111", arn: "arn:aws:iam::111111111111:user/mock", id: "x" };
     case "aws:index/getPartition:getPartition":
@@ -259,12 +274,23 @@ async function child(dir: string, stage: string) {
     req.on("end", async () => {
       const { method, params } = JSON.parse(body) as {
         method: string;
-        params: [{ functionID: string; runtime: string; properties?: Record<string, unknown> }];
+        params: [
+          {
+            functionID: string;
+            runtime: string;
+            properties?: Record<string, unknown>;
+            links?: Record<string, Record<string, unknown>>;
+          },
+        ];
       };
       const input = params[0];
       let reply: { result?: unknown; error?: string };
       if (method === "Runtime.Build") {
-        builds[input.functionID] = { runtime: input.runtime, properties: input.properties ?? {} };
+        builds[input.functionID] = {
+          runtime: input.runtime,
+          properties: input.properties ?? {},
+          links: input.links ?? {},
+        };
         const out = join(dir, "build", input.functionID);
         const built = await stubBuild(out, input.properties ?? {});
         reply = { result: { ...built, out, errors: [] } };

@@ -3,9 +3,11 @@ import { Audit, Database, Email, Notification, Otp } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailer, receive, receiveAll, uniqueDomain } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { ownerUrl } from "./support/setup";
 
 const app = createApp(settings);
 const sender = createEmailSender({ mailer, sendRate: 5000 });
@@ -166,16 +168,27 @@ describe("the audit trail", () => {
     expect(JSON.stringify(rows).toLowerCase()).not.toContain(address.toLowerCase());
   });
 
-  it("is append-only: Postgres refuses updates and deletes", async () => {
+  it("is append-only: the application role may not update or delete, and a trigger refuses the owner", async () => {
     const { project } = await projectWithKey();
     await Audit.record([
       JSON.stringify({ type: "x.y", projectId: project.id, at: new Date().toISOString() }),
     ]);
     await expect(
       Database.use().execute(sql`update audit_log set type = 'z' where project_id = ${project.id}`),
-    ).rejects.toMatchObject({ cause: { message: "audit_log is append-only" } });
+    ).rejects.toMatchObject({ cause: { code: "42501" } });
     await expect(
       Database.use().execute(sql`delete from audit_log where project_id = ${project.id}`),
-    ).rejects.toMatchObject({ cause: { message: "audit_log is append-only" } });
+    ).rejects.toMatchObject({ cause: { code: "42501" } });
+    const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+    try {
+      await expect(
+        owner`update audit_log set type = 'z' where project_id = ${project.id}`,
+      ).rejects.toMatchObject({ message: "audit_log is append-only" });
+      await expect(
+        owner`delete from audit_log where project_id = ${project.id}`,
+      ).rejects.toMatchObject({ message: "audit_log is append-only" });
+    } finally {
+      await owner.end();
+    }
   });
 });

@@ -7,12 +7,16 @@ import { promisify } from "node:util";
 import { ApiKey } from "@pregon/core";
 import { freePort } from "@pregon/functions/local/stack";
 import { describe, expect, it } from "vitest";
-import { databaseUrl } from "./support/setup";
+import { databaseUrl, ownerUrl } from "./support/setup";
 
 const root = join(import.meta.dirname, "..");
 
-/** `npm run pregon -- <args>`, against this test file's database. */
-const pregon = (...args: string[]) => pregonWith({ DATABASE_URL: databaseUrl }, ...args);
+/**
+ * `npm run pregon -- <args>`, against this test file's database, as `sst shell` links a stage's:
+ * the application role in DATABASE_URL, the owner apart (for `db migrate`).
+ */
+const pregon = (...args: string[]) =>
+  pregonWith({ DATABASE_URL: databaseUrl, PREGON_DATABASE_OWNER_URL: ownerUrl }, ...args);
 
 async function pregonWith(env: Record<string, string>, ...args: string[]) {
   const { DATABASE_URL: _ours, ...inherited } = process.env;

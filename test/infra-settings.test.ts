@@ -1,17 +1,19 @@
 // The properties of the deployment that matter, checked from infra/settings.ts (plain data: the infra
 // files build every resource from it) and, where a decision lives in an infra file's text, from
 // that text. Each check relates two numbers or two lists, so editing one side alone fails here.
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appRouter, buildOpenApiDocument } from "@pregon/api";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
+import { Database } from "@pregon/core";
 import { poolSize } from "@pregon/functions/lambda";
 import { leaseMs, pipelines, strandedAfterMs } from "@pregon/functions/pipelines";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   alarms,
-  apiThrottle,
+  anyResource,
   type ConcurrencyMode,
   connectionDemand,
   database,
@@ -19,18 +21,24 @@ import {
   encryption,
   type FunctionSetting,
   functions,
+  instancesPerRoute,
   keyServiceActions,
   keyServicePrincipals,
+  linksDatabase,
   maxInstances,
+  natAlarms,
   otpRoutes,
   productionStage,
+  profiles,
   proxyConnectionBudget,
   publishedTopics,
   queues,
   readDeployConfig,
+  requestSecondsAssumed,
   reservedConcurrency,
   runtime,
   smsRatePerInstance,
+  type Throttle,
 } from "../infra/settings";
 import { key, type Plan, type PlannedResource, planInfra } from "../scripts/plan-infra";
 
@@ -52,7 +60,7 @@ describe("database connections", () => {
       // Counted here again, from what bounds each function, not through connectionDemand() alone.
       let demand = database.operatorConnections;
       for (const [name, setting] of all) {
-        if (!setting.links.includes("Database")) continue;
+        if (!linksDatabase(setting)) continue;
         const { trigger } = setting;
         let instances: number;
         if (trigger.kind === "queue") instances = trigger.maximumConcurrency;
@@ -60,8 +68,8 @@ describe("database connections", () => {
         else if (trigger.kind === "api") {
           // Each route is throttled on its own: burst + rate x the time a request takes.
           const perRoute =
-            apiThrottle.burstLimit +
-            Math.ceil(apiThrottle.rateLimitPerSecond * apiThrottle.requestSecondsAssumed);
+            trigger.throttle.burstLimit +
+            Math.ceil(trigger.throttle.rateLimitPerSecond * requestSecondsAssumed);
           instances = trigger.routes.length * perRoute;
         } else if (trigger.kind === "cron") {
           // A run ends before the next one starts, and a failed run is not retried.
@@ -80,15 +88,25 @@ describe("database connections", () => {
     });
   }
 
-  it("the throttle holds an API function to its reserved concurrency or less on one route", () => {
-    const perRoute =
-      apiThrottle.burstLimit +
-      Math.ceil(apiThrottle.rateLimitPerSecond * apiThrottle.requestSecondsAssumed);
+  it("an API function's routes at their throttles need no more instances than it reserves", () => {
+    // So a stage that reserves refuses with API Gateway's 429 before Lambda would throttle (which
+    // API Gateway turns into a 500).
     for (const [name, setting] of all) {
-      if (setting.trigger.kind === "api") {
-        expect(perRoute, name).toBeLessThanOrEqual(setting.trigger.maxConcurrency);
-      }
+      if (setting.trigger.kind !== "api") continue;
+      const { routes, throttle, maxConcurrency } = setting.trigger;
+      expect(instancesPerRoute(throttle), name).toBe(
+        throttle.burstLimit + Math.ceil(throttle.rateLimitPerSecond * requestSecondsAssumed),
+      );
+      expect(routes.length * instancesPerRoute(throttle), name).toBeLessThanOrEqual(maxConcurrency);
     }
+  });
+
+  it("the OTP routes are throttled tighter than the rest of the API", () => {
+    const { http, otp } = functions;
+    expect(otp.trigger.throttle.burstLimit).toBeLessThan(http.trigger.throttle.burstLimit);
+    expect(otp.trigger.throttle.rateLimitPerSecond).toBeLessThan(
+      http.trigger.throttle.rateLimitPerSecond,
+    );
   });
 
   it("the pool size the Lambdas open is the one counted", () => {
@@ -248,8 +266,8 @@ describe("the OTP function (the seed's Lambda OTP)", () => {
   it("has its own concurrency and no templates bucket, SES or SNS beyond its topics", () => {
     expect(reservedConcurrency(otp, reserving)).toBeGreaterThan(0);
     expect(otp.links).not.toContain("Templates");
-    expect(otp.permissions).toEqual([]);
-    expect([...otp.links].sort()).toEqual(["Database", "OtpPepper", ...publishedTopics].sort());
+    expect(otp.permissions).toEqual([{ actions: ["sns:Publish"], on: "publishedTopics" }]);
+    expect([...otp.links].sort()).toEqual(["AppDatabase", "OtpPepper", ...publishedTopics].sort());
     // Narrower than the http function, which runs the same app.
     for (const link of otp.links) expect(functions.http.links).toContain(link);
   });
@@ -301,21 +319,55 @@ describe("the API reference's script", () => {
 });
 
 describe("least privilege", () => {
-  it("only the senders may send, each on its own channel", () => {
-    const broad = all.flatMap(([name, f]) =>
-      f.permissions.flatMap((p) => p.actions.map((action) => `${name} ${action} ${p.on}`)),
+  it("only the senders may send, each on its own channel; only http writes templates", () => {
+    const beyondTopics = all.flatMap(([name, f]) =>
+      f.permissions
+        .filter((p) => p.on !== "publishedTopics")
+        .flatMap((p) => p.actions.map((action) => `${name} ${action} ${p.on}`)),
     );
-    expect(broad.sort()).toEqual(
+    expect(beyondTopics.sort()).toEqual(
       [
-        "emailSender ses:GetAccount any",
-        "emailSender ses:SendEmail any",
-        "smsSender sns:Publish any",
+        "http s3:GetObject templates",
+        "http s3:PutObject templates",
+        "emailSender s3:GetObject templates",
+        "emailSender ses:SendEmail emailIdentity",
+        "emailSender ses:GetAccount account",
+        "smsSender s3:GetObject templates",
+        "smsSender sns:Publish phoneNumbers",
         "pushSender sns:CreatePlatformEndpoint pushApplications",
         "pushSender sns:GetEndpointAttributes pushApplications",
         "pushSender sns:SetEndpointAttributes pushApplications",
         "pushSender sns:Publish pushApplications",
       ].sort(),
     );
+  });
+
+  it("names every action, and resolves to `*` only where AWS has no resource to name", () => {
+    for (const [name, f] of all) {
+      for (const action of f.permissions.flatMap((p) => p.actions)) {
+        expect(action, name).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+      }
+    }
+    const anywhere = all.flatMap(([name, f]) =>
+      f.permissions.filter((p) => p.on in anyResource).map((p) => `${name} ${p.actions.join()}`),
+    );
+    expect(anywhere.sort()).toEqual(["emailSender ses:GetAccount", "smsSender sns:Publish"]);
+  });
+
+  it("links a topic or the bucket only with a permission on it, and the reverse", () => {
+    for (const [name, f] of all) {
+      const publishes = f.permissions.some((p) => p.on === "publishedTopics");
+      expect(publishes, name).toBe(publishedTopics.every((topic) => f.links.includes(topic)));
+      const templates = f.permissions.some((p) => p.on === "templates");
+      expect(templates, name).toBe(f.links.includes("Templates"));
+    }
+  });
+
+  it("connects every function as the application role; only the Migrator links the owner", () => {
+    for (const [name, f] of all) {
+      expect(f.links, name).toContain("AppDatabase");
+      expect(f.links.includes("Database"), name).toBe(name === "migrator");
+    }
   });
 
   it("the pepper goes only where codes are issued, sent or checked", () => {
@@ -445,6 +497,42 @@ describe("stage defaults", () => {
     }
   });
 
+  it("the database and NAT: production's profile there, the other elsewhere; PREGON_NAT overrides", () => {
+    for (const stage of stages) {
+      const { config } = readDeployConfig(domain, stage);
+      const profile = stage === productionStage ? profiles.production : profiles.other;
+      expect(config.database, stage).toEqual(profile.database);
+      expect(config.nat, stage).toBe(profile.nat);
+    }
+    expect(profiles.production.database).toEqual({
+      multiAz: true,
+      finalSnapshot: true,
+      deletionProtection: true,
+    });
+    expect(profiles.production.nat).toBe("managed");
+    const ec2 = readDeployConfig({ ...domain, PREGON_NAT: "ec2" }, productionStage);
+    expect(ec2.config.nat).toBe("ec2");
+    expect(readDeployConfig({ ...domain, PREGON_NAT: "gateway" }, "dev").problems).toEqual([
+      'PREGON_NAT: "managed" (a NAT gateway per AZ) or "ec2" (an fck-nat instance per AZ)',
+    ]);
+  });
+
+  it("CORS: no origin unless configured; each configured one must be an origin", () => {
+    for (const stage of stages) {
+      expect(readDeployConfig(domain, stage).config.corsOrigins, stage).toEqual([]);
+    }
+    const origins = "https://console.acme.example, http://localhost:5173";
+    expect(
+      readDeployConfig({ ...domain, PREGON_CORS_ORIGINS: origins }, "dev").config.corsOrigins,
+    ).toEqual(["https://console.acme.example", "http://localhost:5173"]);
+    for (const bad of ["*", "console.acme.example", "https://acme.example/path"]) {
+      expect(
+        readDeployConfig({ ...domain, PREGON_CORS_ORIGINS: bad }, "dev").problems,
+        bad,
+      ).toEqual([`PREGON_CORS_ORIGINS: "${bad}" is not an origin (https://console.acme.example)`]);
+    }
+  });
+
   it("reserved concurrency: production only, unless a stage says otherwise", () => {
     for (const stage of stages) {
       const { concurrency } = readDeployConfig(domain, stage).config;
@@ -475,11 +563,12 @@ describe("what a deploy declares", () => {
     production: [productionStage, domain],
     /** A developer's stage, with the same environment. */
     dev: ["dev", domain],
-    /** Production asked for DMARC and to set the account's SMS preferences. */
+    /** Production asked for DMARC, to set the account's SMS preferences, and CORS for a console. */
     asked: [
       productionStage,
       {
         ...domain,
+        PREGON_CORS_ORIGINS: "https://console.acme.example, http://localhost:5173",
         PREGON_EMAIL_DMARC: "v=DMARC1; p=none;",
         PREGON_SMS_PREFERENCES_STAGE: productionStage,
         PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
@@ -643,32 +732,42 @@ describe("what a deploy declares", () => {
       );
     const stage = (plan: Plan) => one(plan, "aws:apigatewayv2/stage:Stage", "ApiStage");
 
-    it("production reserves each API, cron and deploy function's maxConcurrency, and throttles nothing", () => {
-      const plan = plans.production!;
-      expect(reservedOf(plan)).toEqual({
+    it("production reserves each API, cron and deploy function's maxConcurrency", () => {
+      expect(reservedOf(plans.production!)).toEqual({
         HttpFunction: functions.http.trigger.maxConcurrency,
         OtpFunction: functions.otp.trigger.maxConcurrency,
         DocsAssetsFunction: functions.docsAssets.trigger.maxConcurrency,
         SweeperHandlerFunction: functions.sweeper.trigger.maxConcurrency,
         MigratorFunction: functions.migrator.trigger.maxConcurrency,
       });
-      expect(stage(plan).inputs.defaultRouteSettings).toBeUndefined();
     });
 
-    it("dev reserves nothing (a new account's quota of 10 has nothing to reserve); its API's throttle bounds the API functions", () => {
-      const plan = plans.dev!;
-      expect(reservedOf(plan)).toEqual({});
-      expect(stage(plan).inputs.defaultRouteSettings).toEqual({
-        throttlingBurstLimit: apiThrottle.burstLimit,
-        throttlingRateLimit: apiThrottle.rateLimitPerSecond,
+    it("dev reserves nothing (a new account's quota of 10 has nothing to reserve)", () => {
+      expect(reservedOf(plans.dev!)).toEqual({});
+    });
+
+    it("every stage throttles every route: http's by default, each OTP route tighter, on as many routes as counted", () => {
+      const { http, otp, docsAssets } = functions;
+      const settings = (throttle: Throttle) => ({
+        throttlingBurstLimit: throttle.burstLimit,
+        throttlingRateLimit: throttle.rateLimitPerSecond,
       });
-      // The bound counts a throttle per route: as many routes as the settings count.
-      const routes = created(plan, "aws:apigatewayv2/route:Route").length;
-      const counted = all.reduce(
-        (sum, [, f]) => sum + (f.trigger.kind === "api" ? f.trigger.routes.length : 0),
-        0,
-      );
-      expect(routes).toBe(counted);
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const inputs = stage(plan).inputs;
+        expect(inputs.defaultRouteSettings, name).toEqual(settings(http.trigger.throttle));
+        expect(inputs.routeSettings, name).toEqual(
+          [otp, docsAssets].flatMap(({ trigger }) =>
+            trigger.routes.map((routeKey) => ({ routeKey, ...settings(trigger.throttle) })),
+          ),
+        );
+        const routes = created(plan, "aws:apigatewayv2/route:Route");
+        expect(routes.map((r) => r.inputs.routeKey).sort(), name).toEqual(
+          [...http.trigger.routes, ...otp.trigger.routes, ...docsAssets.trigger.routes].sort(),
+        );
+        // API Gateway refuses settings for a route that does not exist yet.
+        expect(stage(plan).dependsOn, name).toEqual(expect.arrayContaining(routes.map(key)));
+      }
     });
 
     it("every stage caps each queue consumer on its event source mapping", () => {
@@ -704,6 +803,294 @@ describe("what a deploy declares", () => {
         expect(Object.keys(env(docs)).sort(), name).toEqual(["SST_KEY_FILE", "SST_RESOURCE_App"]);
         expect(plan.zips.DocsAssetsCode, name).toContain("docs-assets/standalone.js");
         expect(plan.zips.HttpCode, name).not.toContain("docs-assets/standalone.js");
+  // Item: the functions connect as the application role; RDS's master user is the Migrator's alone.
+  describe("the database roles", () => {
+    const linkOf = (plan: Plan, build: string, link: string) =>
+      plan.builds[build]!.links[link] as Record<string, string> | undefined;
+
+    it("every function but the Migrator links the application role only; the master password reaches the Migrator alone", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const master = one(plan, "aws:rds/instance:Instance", "DatabaseInstance").inputs
+          .password as string;
+        expect(master, name).toBeTruthy();
+        const builds = Object.keys(plan.builds);
+        expect(builds, name).toHaveLength(all.length);
+        for (const build of builds) {
+          const app = linkOf(plan, build, "AppDatabase");
+          expect(app, `${name} ${build}`).toMatchObject({
+            username: Database.appRole,
+            host: "proxy.mock",
+            database: "pregon",
+          });
+          expect(app!.password, build).not.toBe(master);
+          if (build === "Migrator") {
+            expect(linkOf(plan, build, "Database"), build).toMatchObject({
+              username: "postgres",
+              password: master,
+            });
+          } else {
+            expect(Object.keys(plan.builds[build]!.links), build).not.toContain("Database");
+            expect(JSON.stringify(plan.builds[build]), build).not.toContain(master);
+          }
+        }
+      }
+    });
+
+    it("RDS Proxy knows the application role: its secret holds the linked password, among the proxy's auths", () => {
+      const plan = plans.production!;
+      const password = linkOf(plan, "Http", "AppDatabase")!.password;
+      const version = one(
+        plan,
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        `DatabaseProxySecretVersion${Database.appRole}`,
+      );
+      expect(JSON.parse(version.inputs.secretString as string)).toEqual({
+        username: Database.appRole,
+        password,
+      });
+      const secret = one(
+        plan,
+        "aws:secretsmanager/secret:Secret",
+        `DatabaseProxySecret${Database.appRole}`,
+      );
+      const proxy = one(plan, "aws:rds/proxy:Proxy", "DatabaseProxy");
+      expect(proxy.inputs.auths).toEqual(
+        expect.arrayContaining([expect.objectContaining({ secretArn: secret.attributes.arn })]),
+      );
+      const role = one(plan, "aws:iam/role:Role", "DatabaseProxyRole");
+      expect(JSON.stringify(role.inputs.inlinePolicies)).toContain(secret.attributes.arn as string);
+    });
+
+    it("the Migrator runs again when the role's password changes, and every other function waits for it", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const invocation = one(plan, "aws:lambda/invocation:Invocation", "Migrate");
+        const password = linkOf(plan, "Migrator", "AppDatabase")!.password!;
+        expect((invocation.inputs.triggers as Record<string, string>).appRole, name).toBe(
+          createHash("sha256").update(password).digest("hex"),
+        );
+        // Pulumi registers a component's children once the component's dependencies exist.
+        const waits = (resource: PlannedResource | undefined): boolean =>
+          resource !== undefined &&
+          (resource.dependsOn.includes("aws:lambda/invocation:Invocation::Migrate") ||
+            waits(plan.resources.find((r) => key(r) === resource.parent)));
+        for (const fn of lambdas(plan)) {
+          expect(waits(fn), `${name} ${fn.name}`).toBe(fn.name !== "MigratorFunction");
+        }
+      }
+    });
+  });
+
+  // Item: IAM, action by action, read from each function's role as SST would create it.
+  describe("IAM", () => {
+    const managed = [
+      "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+      "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+    ];
+    interface Statement {
+      effect?: string;
+      actions: string[];
+      resources: string[];
+    }
+    /** Each function (by its infra/settings.ts name) and the statements of its role. */
+    function policies(plan: Plan) {
+      const byRole: Record<string, string> = {
+        HttpRole: "http",
+        OtpRole: "otp",
+        SweeperHandlerRole: "sweeper",
+        MigratorRole: "migrator",
+      };
+      const result: Record<string, { statements: Statement[]; role: PlannedResource }> = {};
+      for (const role of plan.resources.filter((r) => r.type === "aws:iam/role:Role")) {
+        if (!role.parent?.startsWith("sst:aws:Function::")) continue;
+        const queue = /^(\w+?)QueueSubscriber/.exec(role.name)?.[1]?.toLowerCase();
+        const name =
+          byRole[role.name] ??
+          consumers.find(([, f]) => f.trigger.kind === "queue" && f.trigger.queue === queue)?.[0];
+        expect(name, role.name).toBeDefined();
+        const inline = (role.inputs.inlinePolicies ?? []) as { policy: string }[];
+        result[name!] = {
+          role,
+          statements: inline.flatMap((p) => JSON.parse(p.policy).Statement as Statement[]),
+        };
+      }
+      expect(Object.keys(result).sort()).toEqual(all.map(([name]) => name).sort());
+      return result;
+    }
+
+    it("no function may use a wildcard action; `*` only for sns:Publish to phone numbers and ses:GetAccount", () => {
+      for (const name of ["production", "dev", "asked"]) {
+        for (const [fn, { statements, role }] of Object.entries(policies(plans[name]!))) {
+          for (const statement of statements) {
+            expect(statement.effect, fn).toBe("Allow");
+            for (const action of statement.actions) {
+              expect(action, `${name} ${fn}`).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+            }
+            if (statement.resources.includes("*")) {
+              expect(`${fn} ${statement.actions.join(",")}`, name).toMatch(
+                /^(smsSender sns:Publish|emailSender ses:GetAccount)$/,
+              );
+              expect(statement.resources, fn).toEqual(["*"]);
+            }
+          }
+          expect(role.inputs.managedPolicyArns, fn).toEqual(managed);
+          // Only Lambda assumes it (SST also lets the account's root, for `sst dev`).
+          const trust = role.inputs.assumeRolePolicy;
+          const policy = typeof trust === "string" ? JSON.parse(trust) : trust;
+          expect(policy.Statement, fn).toEqual([
+            expect.objectContaining({
+              Action: "sts:AssumeRole",
+              Principal: { Service: "lambda.amazonaws.com" },
+            }),
+          ]);
+        }
+      }
+    });
+
+    it("each resource is the one the function uses: its topics, the bucket's objects, the SES identity and set, its queue, the key", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const arn = (type: string, resource: string) =>
+          one(plan, type, resource).attributes.arn as string;
+        const topics = ["Email", "Sms", "Push", "Events"].map((t) =>
+          arn("aws:sns/topic:Topic", `${t}TopicTopic`),
+        );
+        const bucket = arn("aws:s3/bucket:Bucket", "TemplatesBucket");
+        const identity = plan.resources.find(
+          (r) => r.type === "aws:sesv2/emailIdentity:EmailIdentity",
+        )!.attributes.arn;
+        const set = arn("aws:sesv2/configurationSet:ConfigurationSet", "EmailConfigurationSet");
+        const dataKey = arn("aws:kms/key:Key", "DataKey");
+        for (const [fn, { statements }] of Object.entries(policies(plan))) {
+          for (const { actions, resources } of statements) {
+            const kind = actions[0]!.split(":")[0];
+            if (actions.includes("sns:Publish") && !resources.includes("*") && fn !== "pushSender")
+              expect(resources, fn).toEqual(topics);
+            if (kind === "s3") expect(resources, fn).toEqual([`${bucket}/*`]);
+            if (actions.includes("ses:SendEmail")) expect(resources, fn).toEqual([identity, set]);
+            if (kind === "kms") expect(resources, fn).toEqual([dataKey]);
+            if (kind === "sqs") {
+              const { queue } = functions[fn as keyof typeof functions].trigger as {
+                queue: string;
+              };
+              const queueName = `${queue.charAt(0).toUpperCase()}${queue.slice(1)}QueueQueue`;
+              expect(resources, fn).toEqual([arn("aws:sqs/queue:Queue", queueName)]);
+            }
+          }
+        }
+      }
+    });
+
+    it("docs/deploy.md's table lists exactly each function's actions", () => {
+      const labels: Record<string, string> = {
+        http: "Http",
+        otp: "Otp",
+        emailSender: "email sender",
+        smsSender: "sms sender",
+        pushSender: "push sender",
+        audit: "audit",
+        feedback: "feedback",
+        sweeper: "Sweeper",
+        migrator: "Migrator",
+      };
+      const doc = readFileSync(join(root, "docs", "deploy.md"), "utf8");
+      const section = doc.split("## What each function may touch")[1]!.split("\n## ")[0]!;
+      // With push configured, the push sender's statements are there too.
+      const plan = plans.production!;
+      for (const [fn, { statements }] of Object.entries(policies(plan))) {
+        const row = section.split("\n").find((line) => line.startsWith(`| ${labels[fn]} `));
+        expect(row, fn).toBeDefined();
+        const listed = new Set(
+          [...row!.matchAll(/`([a-z0-9]+:[A-Za-z]+)`/g)].map((match) => match[1]!),
+        );
+        const granted = new Set(statements.flatMap((s) => s.actions));
+        if (fn === "pushSender") {
+          for (const action of [
+            "sns:CreatePlatformEndpoint",
+            "sns:GetEndpointAttributes",
+            "sns:SetEndpointAttributes",
+          ]) {
+            granted.add(action);
+          }
+        }
+        expect([...listed].sort(), fn).toEqual([...granted].sort());
+      }
+    });
+  });
+
+  // Item: what production is built with, against any other stage.
+  describe("production defaults", () => {
+    it("production's database is multi-AZ, protected from deletion, snapshotted when deleted, its backups kept; dev's none of it", () => {
+      const production = one(plans.production!, "aws:rds/instance:Instance", "DatabaseInstance");
+      expect(production.inputs).toMatchObject({
+        multiAz: true,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: "pregon-production-database-final",
+        deleteAutomatedBackups: false,
+        copyTagsToSnapshot: true,
+      });
+      const dev = one(plans.dev!, "aws:rds/instance:Instance", "DatabaseInstance");
+      expect(dev.inputs).toMatchObject({
+        multiAz: false,
+        deletionProtection: false,
+        skipFinalSnapshot: true,
+      });
+      expect(dev.inputs.finalSnapshotIdentifier).toBeUndefined();
+    });
+
+    it("production's NAT is a NAT gateway per AZ; another stage's an fck-nat instance per AZ, each watched, recovered and rebooted", () => {
+      const natInstances = (plan: Plan) =>
+        created(plan, "aws:ec2/instance:Instance").filter(
+          (r) => (r.inputs.tags as Record<string, string>)["sst:is-nat"] === "true",
+        );
+      const natAlarmsOf = (plan: Plan) =>
+        created(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").filter(
+          (r) => r.inputs.namespace === "AWS/EC2",
+        );
+      const production = plans.production!;
+      expect(created(production, "aws:ec2/natGateway:NatGateway")).toHaveLength(2);
+      expect(natInstances(production)).toEqual([]);
+      expect(natAlarmsOf(production)).toEqual([]);
+
+      const dev = plans.dev!;
+      expect(created(dev, "aws:ec2/natGateway:NatGateway")).toEqual([]);
+      const instances = natInstances(dev);
+      expect(instances).toHaveLength(2);
+      const topic = one(dev, "aws:sns/topic:Topic", "AlarmTopicTopic").attributes.arn;
+      const alarmsOf = natAlarmsOf(dev);
+      expect(alarmsOf).toHaveLength(instances.length * natAlarms.length);
+      for (const instance of instances) {
+        for (const { metric, action } of natAlarms) {
+          const alarm = alarmsOf.find(
+            (a) =>
+              a.inputs.metricName === metric &&
+              (a.inputs.dimensions as Record<string, string>).InstanceId === instance.attributes.id,
+          );
+          expect(alarm?.inputs, `${instance.name} ${metric}`).toMatchObject({
+            alarmActions: [topic, `arn:aws:automate:us-east-1:ec2:${action}`],
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: 0,
+          });
+        }
+      }
+    });
+
+    it("CORS: none unless origins are configured, then only those; the bucket admits none", () => {
+      const cors = (plan: Plan) =>
+        one(plan, "aws:apigatewayv2/api:Api", "ApiApi").inputs.corsConfiguration;
+      expect(cors(plans.production!)).toEqual({});
+      expect(cors(plans.dev!)).toEqual({});
+      expect(cors(plans.asked!)).toMatchObject({
+        allowOrigins: ["https://console.acme.example", "http://localhost:5173"],
+        allowHeaders: expect.not.arrayContaining(["*"]),
+        allowMethods: expect.not.arrayContaining(["*"]),
+      });
+      for (const name of Object.keys(runs)) {
+        expect(
+          created(plans[name]!, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"),
+        ).toEqual([]);
       }
     });
   });

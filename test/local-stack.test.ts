@@ -5,8 +5,17 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+
+<<<<<<< HEAD
+
 import { databaseUrl } from "./support/setup";
 import { killStarted, ports, start } from "./support/start";
+
+=======
+
+import { ownerUrl } from "./support/setup";
+
+>>>>>>> wt-infra
 
 afterAll(killStarted);
 
@@ -228,7 +237,8 @@ describe("npm start", () => {
 
   it("uses DATABASE_URL instead of the embedded Postgres", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "pregon-start-"));
-    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+    // The owner's URL: `npm start` migrates it and connects as the application role.
+    const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: ownerUrl };
     const run = start(env);
     await run.ready;
     expect(run.output()).not.toContain(`:${env.PREGON_PG_PORT}/`);

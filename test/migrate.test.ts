@@ -1,5 +1,6 @@
 // The Migrator (packages/functions/src/migrate.ts), run twice against an empty database as two
-// deploys would: the first applies every migration, the second changes nothing.
+// deploys would: the first applies every migration and readies the application role, the second
+// changes nothing.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
@@ -7,7 +8,7 @@ import { join } from "node:path";
 import { Database } from "@pregon/core";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { stack } from "./support/setup";
+import { databaseUrl, stack } from "./support/setup";
 
 const name = `migrate_${randomBytes(6).toString("hex")}`;
 const admin = postgres(stack.adminUrl, { max: 1, onnotice: () => {} });
@@ -32,8 +33,11 @@ const tables = async () =>
     await sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`
   ).map((row) => row.table_name as string);
 
-it("applies every migration once, and a second run is a no-op", async () => {
-  process.env.DATABASE_URL = url;
+it("applies every migration once, grants the application role, and a second run is a no-op", async () => {
+  // As the Migrator is linked: the owner (Resource.Database) and the role (Resource.AppDatabase).
+  process.env.PREGON_DATABASE_OWNER_URL = url;
+  const appUrl = Database.urlAs(url, Database.credentialsOf(databaseUrl));
+  process.env.DATABASE_URL = appUrl;
   const { handler, migrationsFolder } = await import("@pregon/functions/migrate");
   expect(migrationsFolder).toBe(Database.migrationsFolder);
 
@@ -41,6 +45,13 @@ it("applies every migration once, and a second run is a no-op", async () => {
   expect(await applied()).toBe(journal.entries.length);
   const after = await tables();
   expect(after).toEqual(expect.arrayContaining(["deliveries", "otps", "audit_log"]));
+  const app = postgres(appUrl, { max: 1, onnotice: () => {} });
+  try {
+    expect(await app`select count(*)::int as n from deliveries`).toEqual([{ n: 0 }]);
+    await expect(app`drop table deliveries`).rejects.toMatchObject({ code: "42501" });
+  } finally {
+    await app.end();
+  }
 
   await handler();
   expect(await applied()).toBe(journal.entries.length);

@@ -1,10 +1,11 @@
 import { createApp } from "@pregon/api";
-import { Database, Email, Log } from "@pregon/core";
+import { Email, Log } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
-import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { describe, expect, it, vi } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { ownerUrl } from "./support/setup";
 
 // This file looks at what reaches stdout and stderr: EMF metrics on (they are made on first use), logs at DEBUG.
 process.env.POWERTOOLS_METRICS_DISABLED = "false";
@@ -118,12 +119,14 @@ describe("logs and metrics over a full email and OTP flow", () => {
     const { secret } = await projectWithKey(["emails:send", "push:send"]);
     const domain = uniqueDomain();
     // Postgres refuses the rows these requests write, as it would on a full disk or a bad migration.
-    await Database.use().execute(sql`
+    // Triggers are the owner's to create, not the application role's.
+    const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+    await owner`
       create function refuse_row() returns trigger language plpgsql
-        as $$ begin raise exception 'row refused' using errcode = 'P0001'; end $$`);
+        as $$ begin raise exception 'row refused' using errcode = 'P0001'; end $$`;
     for (const table of ["deliveries", "devices"]) {
-      await Database.use().execute(
-        sql.raw(`create trigger refuse before insert on ${table} execute function refuse_row()`),
+      await owner.unsafe(
+        `create trigger refuse before insert on ${table} execute function refuse_row()`,
       );
     }
     const lines: string[] = [];
@@ -159,8 +162,9 @@ describe("logs and metrics over a full email and OTP flow", () => {
       for (const spy of spies) spy.mockRestore();
       Log.logger.setLogLevel("SILENT");
       for (const table of ["deliveries", "devices"]) {
-        await Database.use().execute(sql.raw(`drop trigger refuse on ${table}`));
+        await owner.unsafe(`drop trigger refuse on ${table}`);
       }
+      await owner.end();
     }
     const output = lines.join("");
     const failures = lines

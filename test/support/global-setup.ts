@@ -2,13 +2,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "@pregon/core";
+import { prepareDatabase } from "@pregon/functions/local/bootstrap";
 import { startStack } from "@pregon/functions/local/stack";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 
 const templateDatabase = "pregon_template";
 
-/** Starts the local stack once for the whole run and migrates a template database. */
+/**
+ * Starts the local stack once for the whole run and migrates a template database, readying the
+ * application role as `npm start` does: every test file connects as that role.
+ */
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(join(tmpdir(), "pregon-test-"));
   const stack = await startStack({
@@ -22,11 +26,14 @@ export default async function setup(project: TestProject) {
   const admin = postgres(stack.adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${templateDatabase}`);
   await admin.end();
-  await Database.migrate(stack.adminUrl.replace(/\/postgres$/, `/${templateDatabase}`));
+  const appUrl = await prepareDatabase(
+    stack.adminUrl.replace(/\/postgres$/, `/${templateDatabase}`),
+  );
 
   project.provide("stack", {
     adminUrl: stack.adminUrl,
     templateDatabase,
+    app: Database.credentialsOf(appUrl),
     aws: stack.aws,
     mailboxUrl: stack.mailboxUrl,
   });

@@ -11,6 +11,8 @@ import { afterAll, inject } from "vitest";
 export interface TestStack {
   adminUrl: string;
   templateDatabase: string;
+  /** The application role (created by the global setup, cluster-wide). */
+  app: Database.Credentials;
   aws: AwsEndpoint;
   mailboxUrl: string;
 }
@@ -42,7 +44,13 @@ for (let attempt = 1; ; attempt++) {
 }
 await admin.end();
 
-export const databaseUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
+/** This file's database as its owner: what the migrations run as, and DDL in a test. */
+export const ownerUrl = adminUrl.replace(/\/postgres$/, `/${name}`);
+/**
+ * This file's database as the application role, which is how every test connects: the suite is
+ * also the proof that the role's grants are all the application needs.
+ */
+export const databaseUrl = Database.urlAs(ownerUrl, stack.app);
 process.env.DATABASE_URL = databaseUrl;
 Database.configure({ url: databaseUrl });
 

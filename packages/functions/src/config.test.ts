@@ -6,6 +6,7 @@ describe("local configuration", () => {
     expect(loadLocalConfig({})).toEqual({
       port: 3000,
       databaseUrl: undefined,
+      databaseOwnerUrl: undefined,
       dataDir: ".pregon",
       pgPort: 54320,
       awsPort: 4566,
@@ -152,18 +153,30 @@ describe("SST links", () => {
     );
   });
 
+  const app = { ...proxy, username: "pregon_app", password: "app-secret" };
+
   it("become the variables the configuration reads; the environment wins for local tools", () => {
     const pepper = "q".repeat(40);
-    const linked = { Database: proxy, OtpPepper: { value: pepper } };
+    const linked = { AppDatabase: app, OtpPepper: { value: pepper } };
     expect(linkedEnv({})).toEqual({});
     const env = linkedEnv(linked);
     expect(loadLambdaConfig(env)).toMatchObject({
-      databaseUrl: databaseUrl(proxy),
+      databaseUrl: databaseUrl(app),
+      databaseOwnerUrl: undefined,
       otpPepper: pepper,
     });
     const own = "postgres://me@db.internal:5432/pregon";
     expect(loadLocalConfig({ ...env, DATABASE_URL: own }).databaseUrl).toBe(own);
-    expect(loadLocalConfig(env).databaseUrl).toBe(databaseUrl(proxy));
-    expect(() => linkedEnv({ Database: { host: "h" } })).toThrow();
+    expect(loadLocalConfig(env).databaseUrl).toBe(databaseUrl(app));
+    expect(() => linkedEnv({ AppDatabase: { host: "h" } })).toThrow();
+  });
+
+  it("connect a function as the application role; the owner (master user) only where linked, the Migrator", () => {
+    const functionEnv = linkedEnv({ AppDatabase: app });
+    expect(new URL(functionEnv.DATABASE_URL!).username).toBe("pregon_app");
+    expect(JSON.stringify(functionEnv)).not.toContain(encodeURIComponent(proxy.password));
+    const migrator = loadLambdaConfig(linkedEnv({ AppDatabase: app, Database: proxy }));
+    expect(migrator.databaseUrl).toBe(databaseUrl(app));
+    expect(migrator.databaseOwnerUrl).toBe(databaseUrl(proxy));
   });
 });

@@ -73,7 +73,10 @@ const pepper = z.string().min(32, "must have 32 characters or more");
 const LocalEnv = EmailEnv.extend({
   PREGON_OTP_PEPPER: pepper.optional(),
   PORT: port.default(3000),
+  /** An existing Postgres, as its owner (`npm start` migrates it and readies the app's role). */
   DATABASE_URL: z.url().optional(),
+  /** Under `sst shell`: the stage's owner, for `db migrate` (DATABASE_URL is then the app's role). */
+  PREGON_DATABASE_OWNER_URL: z.url().optional(),
   PREGON_DATA_DIR: z.string().default(".pregon"),
   PREGON_PG_PORT: port.default(54320),
   PREGON_AWS_PORT: port.default(4566),
@@ -94,6 +97,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
     dataDir: e.PREGON_DATA_DIR,
     pgPort: e.PREGON_PG_PORT,
     awsPort: e.PREGON_AWS_PORT,
@@ -112,7 +116,10 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
 export type LocalConfig = ReturnType<typeof loadLocalConfig>;
 
 const LambdaEnv = EmailEnv.extend({
+  /** The application role's connection (Resource.AppDatabase). */
   DATABASE_URL: z.url(),
+  /** The owner's (Resource.Database): linked to the Migrator alone. */
+  PREGON_DATABASE_OWNER_URL: z.url().optional(),
   /** Only the functions that issue or check codes are linked to it (startLambda checks). */
   PREGON_OTP_PEPPER: pepper.optional(),
   /** Overrides the rate read from SES (per sender instance). */
@@ -132,6 +139,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
   const e = parse(LambdaEnv, env);
   return {
     databaseUrl: e.DATABASE_URL,
+    databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
     email: emailSettings(e),
     sms: smsSettings(e),
     otpPepper: e.PREGON_OTP_PEPPER,
@@ -188,14 +196,21 @@ export function databaseUrl(db: z.infer<typeof LinkedDatabase>): string {
 }
 
 /**
- * What the function is linked to (SST `Resource.Database`, `Resource.OtpPepper`) as the variables
- * the configuration reads, so a Lambda and the local stack go through the same checks.
+ * What the function is linked to (SST `Resource.AppDatabase`, `Resource.Database`,
+ * `Resource.OtpPepper`) as the variables the configuration reads, so a Lambda and the local stack
+ * go through the same checks. Every function links AppDatabase, the application role; only the
+ * Migrator links Database, whose user is the owner (RDS's master user).
  */
 export function linkedEnv(
   linked: Record<string, unknown> = Resource as unknown as Record<string, unknown>,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  if ("Database" in linked) env.DATABASE_URL = databaseUrl(LinkedDatabase.parse(linked.Database));
+  if ("AppDatabase" in linked) {
+    env.DATABASE_URL = databaseUrl(LinkedDatabase.parse(linked.AppDatabase));
+  }
+  if ("Database" in linked) {
+    env.PREGON_DATABASE_OWNER_URL = databaseUrl(LinkedDatabase.parse(linked.Database));
+  }
   if ("OtpPepper" in linked) env.PREGON_OTP_PEPPER = LinkedSecret.parse(linked.OtpPepper).value;
   return env;
 }

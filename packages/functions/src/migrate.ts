@@ -12,7 +12,16 @@ export const migrationsFolder = process.env.LAMBDA_TASK_ROOT
   ? join(process.env.LAMBDA_TASK_ROOT, "migrations")
   : Database.migrationsFolder;
 
-const { databaseUrl } = loadLambdaConfig();
+// The Migrator connects as the owner (Resource.Database) and keeps the application role
+// (Resource.AppDatabase) in step: created, its password set, its grants applied again.
+const { databaseUrl, databaseOwnerUrl } = loadLambdaConfig();
+if (!databaseOwnerUrl) {
+  throw new Error(
+    "Invalid configuration:\n  PREGON_DATABASE_OWNER_URL: not linked (Database) nor set",
+  );
+}
+const ownerUrl = databaseOwnerUrl;
+const app = Database.credentialsOf(databaseUrl);
 
 /** How long the Migrator waits for the database, within its 300 s timeout. */
 const reachWithinMs = 240_000;
@@ -50,11 +59,12 @@ export async function waitForDatabase(url: string, withinMs = reachWithinMs): Pr
 }
 
 /**
- * Applies the pending migrations; invoked by the deploy (infra/migrations.ts). Drizzle records
- * what ran, so with nothing pending it changes nothing. A failure fails the deploy.
+ * Applies the pending migrations, then the application role's grants; invoked by the deploy
+ * (infra/migrations.ts). Drizzle records what ran, so with nothing pending the schema stays as it
+ * is. A failure fails the deploy.
  */
 export async function handler(): Promise<{ migrationsFolder: string }> {
-  await waitForDatabase(databaseUrl);
-  await Database.migrate(databaseUrl, migrationsFolder);
+  await waitForDatabase(ownerUrl);
+  await Database.migrate(ownerUrl, app, migrationsFolder);
   return { migrationsFolder };
 }

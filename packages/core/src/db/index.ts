@@ -4,8 +4,12 @@ import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate as runMigrations } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { z } from "zod";
+import type { Credentials } from "./credentials";
+import { grantAppRole } from "./role";
 import * as schema from "./schema";
 import { socketFactory, tlsModeOf } from "./socket";
+
+export * from "./credentials";
 
 export type Db = PostgresJsDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -147,14 +151,21 @@ export function ready(cacheMs = 1_000): Promise<boolean> {
 export const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
 
 /**
- * Applies pending migrations on its own short-lived connection. `folder`: where a Lambda bundle
- * carries them (packages/functions/src/migrate.ts).
+ * Applies pending migrations as the database's owner (`ownerUrl`), on its own short-lived
+ * connection, then gives the application role (`app`) its privileges on what they left: created
+ * if missing, its password set, the grants applied again (db/role.ts). `folder`: where a Lambda
+ * bundle carries the migrations (packages/functions/src/migrate.ts).
  */
-export async function migrate(url: string, folder = migrationsFolder): Promise<void> {
+export async function migrate(
+  ownerUrl: string,
+  app: Credentials,
+  folder = migrationsFolder,
+): Promise<void> {
   // A migration may rewrite a large table: no deadline on its statements.
-  const { client, db } = connect({ url, max: 1, queryTimeoutMs: 0 });
+  const { client, db } = connect({ url: ownerUrl, max: 1, queryTimeoutMs: 0 });
   try {
     await runMigrations(db, { migrationsFolder: folder });
+    await grantAppRole(client, app);
   } finally {
     await client.end({ timeout: 5 });
   }

@@ -1,7 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ApiKey, Log, Project } from "@pregon/core";
+import { ApiKey, Database, Log, Project } from "@pregon/core";
+
+/**
+ * Migrates the database as its owner (`ownerUrl`: the embedded Postgres's superuser, or
+ * DATABASE_URL) and readies the application role, whose password is derived from the owner's;
+ * returns the URL the application connects with, as that role.
+ */
+export async function prepareDatabase(ownerUrl: string): Promise<string> {
+  const app = Database.derivedCredentials(ownerUrl);
+  await Database.migrate(ownerUrl, app);
+  return Database.urlAs(ownerUrl, app);
+}
 
 export interface BootstrapKey {
   secret: string;

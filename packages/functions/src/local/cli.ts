@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { z } from "zod";
 import { type LocalConfig, loadLocalConfig } from "../config";
 import { pipelines, type QueueName } from "../pipelines";
+import { prepareDatabase } from "./bootstrap";
 import * as Dlq from "./dlq";
 import { startPostgres } from "./stack";
 
@@ -77,7 +78,7 @@ async function withDatabase<T>(config: LocalConfig, run: (url: string) => Promis
       const pg = await startPostgres({ dataDir: config.dataDir, port: config.pgPort });
       stop = pg.stop;
       url = pg.url;
-      await Database.migrate(url);
+      await prepareDatabase(url);
     }
   }
   Database.configure({ url, max: 1 });
@@ -112,7 +113,7 @@ const describeKey = (key: ApiKey.Info) =>
 type Output = { text: string; data: unknown };
 
 /** Parses a command line into the work it asks for; bad usage fails here, before any database. */
-function command(args: string[]): (databaseUrl: string) => Promise<Output> {
+function command(args: string[]): (databaseUrl: string, config: LocalConfig) => Promise<Output> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -131,8 +132,14 @@ function command(args: string[]): (databaseUrl: string) => Promise<Output> {
   const [group, verb, arg] = positionals;
   switch (`${group} ${verb}`) {
     case "db migrate":
-      return async (databaseUrl) => {
-        await Database.migrate(databaseUrl);
+      return async (databaseUrl, config) => {
+        // Under `sst shell` the owner is linked apart and DATABASE_URL is the application role;
+        // otherwise the URL is the owner's and the role's password derives from it.
+        const owner = config.databaseOwnerUrl ?? databaseUrl;
+        const app = config.databaseOwnerUrl
+          ? Database.credentialsOf(databaseUrl)
+          : Database.derivedCredentials(owner);
+        await Database.migrate(owner, app);
         return { data: { migrated: true }, text: "Migrations applied" };
       };
     case "projects list":
@@ -232,7 +239,8 @@ async function main(args: string[]): Promise<number> {
   const json = args.includes("--json");
   try {
     const work = command(args);
-    const { text, data } = await withDatabase(loadLocalConfig(), work);
+    const config = loadLocalConfig();
+    const { text, data } = await withDatabase(config, (url) => work(url, config));
     process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
     return 0;
   } catch (error) {

@@ -27,7 +27,7 @@ import { createFeedbackHandler } from "../handlers/feedback";
 import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
 import { createSweeper } from "../handlers/sweeper";
 import { consumerTimeoutSeconds, leaseMs } from "../pipelines";
-import { ensureBootstrapKey, ensureOtpPepper } from "./bootstrap";
+import { ensureBootstrapKey, ensureOtpPepper, prepareDatabase } from "./bootstrap";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
 import { startStack } from "./stack";
@@ -69,8 +69,7 @@ async function main() {
   await mkdir(config.dataDir, { recursive: true });
   const stack = await startStack(config);
   stops.push(stack.stop);
-  await Database.migrate(stack.databaseUrl);
-  Database.configure({ url: stack.databaseUrl });
+  Database.configure({ url: await prepareDatabase(stack.databaseUrl) });
   stops.push(Database.close);
   const key = await ensureBootstrapKey(config);
   const pepper = await ensureOtpPepper(config);
@@ -162,7 +161,7 @@ async function main() {
   Mailbox      ${mailboxUrl}   (every email SES would have sent)
   SMS, push    ${api}/dev/inbox   (every SMS and push notification sent)
   AWS          ${stack.aws.endpoint}   (SQS, SNS: fauxqs)
-  Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}
+  Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}   (the app connects as ${Database.appRole})
   Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})
   API key      ${key.secret}
                (${key.source}; every scope, project "default")
