@@ -11,6 +11,7 @@ import { createApp } from "@pregon/api";
 import { Database } from "@pregon/core";
 import { freePort, startPostgres } from "@pregon/functions/local/stack";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, projectWithKey, settings } from "./support/fixtures";
 
@@ -20,9 +21,15 @@ const deadlineMs = 1_000;
 const dataDir = await mkdtemp(join(tmpdir(), "pregon-outage-"));
 const port = await freePort();
 let pg = await startPostgres({ dataDir, port, ephemeral: true });
-await Database.migrate(pg.url);
+const appRole = Database.derivedCredentials(pg.url);
+await Database.migrate(pg.url, appRole);
 await Database.close();
-Database.configure({ url: pg.url, queryTimeoutMs: deadlineMs, connectTimeoutMs: deadlineMs });
+const appUrl = Database.urlAs(pg.url, appRole);
+Database.configure({
+  url: appUrl,
+  queryTimeoutMs: deadlineMs,
+  connectTimeoutMs: deadlineMs,
+});
 
 /** The postmaster and every backend it forked. */
 function serverPids(): number[] {
@@ -183,13 +190,15 @@ describe("over TLS (sslmode, as RDS Proxy is reached)", () => {
     );
     const { uid, gid } = statSync(dir);
     for (const file of ["server.key", "server.crt"]) chownSync(join(dir, file), uid, gid);
-    await Database.use().execute(sql`alter system set ssl = on`);
-    await Database.use().execute(sql`select pg_reload_conf()`);
+    const owner = postgres(pg.url, { max: 1, onnotice: () => {} });
+    await owner`alter system set ssl = on`;
+    await owner`select pg_reload_conf()`;
+    await owner.end();
     await new Promise((done) => setTimeout(done, 500));
 
     await Database.close();
     const options = { queryTimeoutMs: deadlineMs, connectTimeoutMs: deadlineMs };
-    Database.configure({ url: `${pg.url}?sslmode=require`, ...options });
+    Database.configure({ url: `${appUrl}?sslmode=require`, ...options });
     const [row] = await Database.use().execute<{ ssl: boolean }>(
       sql`select ssl from pg_stat_ssl where pid = pg_backend_pid()`,
     );
@@ -205,11 +214,11 @@ describe("over TLS (sslmode, as RDS Proxy is reached)", () => {
 
     // verify-full (what the Lambdas use): a certificate no trusted authority signed is refused.
     await Database.close();
-    Database.configure({ url: `${pg.url}?sslmode=verify-full`, ...options });
+    Database.configure({ url: `${appUrl}?sslmode=verify-full`, ...options });
     await expect(Database.use().execute(sql`select 1`)).rejects.toMatchObject({
       cause: { code: "DEPTH_ZERO_SELF_SIGNED_CERT" },
     });
     await Database.close();
-    Database.configure({ url: pg.url, ...options });
+    Database.configure({ url: appUrl, ...options });
   }, 30_000);
 });

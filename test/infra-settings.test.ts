@@ -365,6 +365,8 @@ describe("least privilege", () => {
 
   it("connects every function as the application role; only the Migrator links the owner", () => {
     for (const [name, f] of all) {
+      // The API reference's script is a file: no link at all (checked with its route).
+      if (name === "docsAssets") continue;
       expect(f.links, name).toContain("AppDatabase");
       expect(f.links.includes("Database"), name).toBe(name === "migrator");
     }
@@ -803,6 +805,10 @@ describe("what a deploy declares", () => {
         expect(Object.keys(env(docs)).sort(), name).toEqual(["SST_KEY_FILE", "SST_RESOURCE_App"]);
         expect(plan.zips.DocsAssetsCode, name).toContain("docs-assets/standalone.js");
         expect(plan.zips.HttpCode, name).not.toContain("docs-assets/standalone.js");
+      }
+    });
+  });
+
   // Item: the functions connect as the application role; RDS's master user is the Migrator's alone.
   describe("the database roles", () => {
     const linkOf = (plan: Plan, build: string, link: string) =>
@@ -817,6 +823,10 @@ describe("what a deploy declares", () => {
         const builds = Object.keys(plan.builds);
         expect(builds, name).toHaveLength(all.length);
         for (const build of builds) {
+          if (build === "DocsAssets") {
+            expect(plan.builds[build]!.links, build).toEqual({});
+            continue;
+          }
           const app = linkOf(plan, build, "AppDatabase");
           expect(app, `${name} ${build}`).toMatchObject({
             username: Database.appRole,
@@ -875,8 +885,11 @@ describe("what a deploy declares", () => {
           resource !== undefined &&
           (resource.dependsOn.includes("aws:lambda/invocation:Invocation::Migrate") ||
             waits(plan.resources.find((r) => key(r) === resource.parent)));
+        // The API reference's script needs no migration: it does not wait for one.
         for (const fn of lambdas(plan)) {
-          expect(waits(fn), `${name} ${fn.name}`).toBe(fn.name !== "MigratorFunction");
+          expect(waits(fn), `${name} ${fn.name}`).toBe(
+            !["MigratorFunction", "DocsAssetsFunction"].includes(fn.name),
+          );
         }
       }
     });
@@ -898,6 +911,7 @@ describe("what a deploy declares", () => {
       const byRole: Record<string, string> = {
         HttpRole: "http",
         OtpRole: "otp",
+        DocsAssetsRole: "docsAssets",
         SweeperHandlerRole: "sweeper",
         MigratorRole: "migrator",
       };
@@ -934,7 +948,10 @@ describe("what a deploy declares", () => {
               expect(statement.resources, fn).toEqual(["*"]);
             }
           }
-          expect(role.inputs.managedPolicyArns, fn).toEqual(managed);
+          // The API reference's script sits outside the VPC: it needs no network interfaces.
+          expect(role.inputs.managedPolicyArns, fn).toEqual(
+            fn === "docsAssets" ? managed.slice(0, 1) : managed,
+          );
           // Only Lambda assumes it (SST also lets the account's root, for `sst dev`).
           const trust = role.inputs.assumeRolePolicy;
           const policy = typeof trust === "string" ? JSON.parse(trust) : trust;
@@ -993,6 +1010,7 @@ describe("what a deploy declares", () => {
         feedback: "feedback",
         sweeper: "Sweeper",
         migrator: "Migrator",
+        docsAssets: "DocsAssets",
       };
       const doc = readFileSync(join(root, "docs", "deploy.md"), "utf8");
       const section = doc.split("## What each function may touch")[1]!.split("\n## ")[0]!;

@@ -6,16 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-<<<<<<< HEAD
-
-import { databaseUrl } from "./support/setup";
-import { killStarted, ports, start } from "./support/start";
-
-=======
-
 import { ownerUrl } from "./support/setup";
-
->>>>>>> wt-infra
+import { killStarted, ports, start } from "./support/start";
 
 afterAll(killStarted);
 

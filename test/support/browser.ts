@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { test } from "vitest";
-import { databaseUrl } from "./setup";
+import { ownerUrl } from "./setup";
 import { ports, start } from "./start";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -93,7 +93,7 @@ export const browserTest = test.extend<{
     // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from it
     async ({}, use) => {
       const dataDir = await mkdtemp(join(tmpdir(), "pregon-browser-"));
-      const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+      const env = { ...(await ports()), PREGON_DATA_DIR: dataDir, DATABASE_URL: ownerUrl };
       const run = start(env);
       try {
         await run.ready;
