@@ -1,40 +1,30 @@
-// Section 1, API overhead: POST /v1/emails (1 recipient) and POST /v1/otp/verify under autocannon,
-// against bench/baseline.ts (bare node:http, same core calls), alternating in rounds; medians.
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+// Section 1, the API: `GET /v1/me`, `POST /v1/emails` (1 recipient) and `POST /v1/otp/verify`,
+// each through REST and through tRPC, beside the bare node:http baseline (bench/baseline.ts), with
+// the server under `npm start`'s settings and under production's: one server process per mode
+// (bench/server.ts), alive side by side, every target of every mode in each round, in an order
+// that rotates; autocannon; medians. BENCH_PROFILE=1 runs both servers under --cpu-prof and sums
+// where their CPU went, path by path.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
-import { startBaseline } from "./baseline";
-import type { CannonPlan, CannonResult } from "./cannon";
+import { type CannonPlan, startCannon } from "./cannon";
+import { type Mode, modes, type ServerChild, spawnServer } from "./child";
 import type { BenchConfig, Section } from "./config";
-import { type IssuedOtp, issueOtps, writeVerifyBodies } from "./otps";
+import { measure, type Run, type Summary, summary } from "./measure";
+import { codePool } from "./otps";
 import { startPipeline } from "./pipeline";
+import { type CpuProfile, summarise } from "./profile";
+import type { ServerConfig } from "./server";
 import type { BenchStack } from "./stack";
-import { median, ms, num, ratio } from "./stats";
+import { ms, num, ratio } from "./stats";
 
-const cannonFile = fileURLToPath(new URL("./cannon.ts", import.meta.url));
+export const endpoints = ["me", "emails", "verify"] as const;
+export type Endpoint = (typeof endpoints)[number];
+export const targets = ["rest", "trpc", "baseline"] as const;
+export type Target = (typeof targets)[number];
 
-function cannon(plan: CannonPlan): Promise<CannonResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", cannonFile, JSON.stringify(plan)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-    });
-    child.on("error", fail);
-    child.on("exit", (code) => {
-      const line = out.trim().split("\n").at(-1);
-      if (code === 0 && line) done(JSON.parse(line) as CannonResult);
-      else fail(new Error(`autocannon exited with ${code}: ${out}`));
-    });
-  });
-}
-
-const emailBody = JSON.stringify({
+export const emailBody = JSON.stringify({
   to: ["overhead@pregon.bench"],
   subject: "Hello {{ name }}",
   html: "<p>Hello {{ name }}, this is a benchmark.</p>",
@@ -42,110 +32,216 @@ const emailBody = JSON.stringify({
   variables: { name: "there" },
 });
 
-type Endpoint = "emails" | "verify";
-type Target = "api" | "baseline";
+const routes: Record<Endpoint, Record<Target, [CannonPlan["method"], string, string]>> = {
+  me: {
+    rest: ["GET", "api", "/v1/me"],
+    trpc: ["GET", "api", "/trpc/me.get"],
+    baseline: ["GET", "baseline", "/me"],
+  },
+  emails: {
+    rest: ["POST", "api", "/v1/emails"],
+    trpc: ["POST", "api", "/trpc/emails.send"],
+    baseline: ["POST", "baseline", "/emails"],
+  },
+  verify: {
+    rest: ["POST", "api", "/v1/otp/verify"],
+    trpc: ["POST", "api", "/trpc/otp.verify"],
+    baseline: ["POST", "baseline", "/verify"],
+  },
+};
+
+export const labels: Record<Endpoint, string> = {
+  me: "`GET /v1/me`",
+  emails: "`POST /v1/emails` (1 recipient)",
+  verify: "`POST /v1/otp/verify`",
+};
+const targetLabels: Record<Target, string> = { rest: "REST", trpc: "tRPC", baseline: "baseline" };
+
+/** The request autocannon repeats (verify: its bodies come from a file of codes). */
+export function planOf(
+  server: ServerChild,
+  endpoint: Endpoint,
+  target: Target,
+  secret: string,
+  connections: number,
+): Omit<CannonPlan, "seconds"> {
+  const [method, base, path] = routes[endpoint][target];
+  return {
+    url: `${server.urls[base]}${path}`,
+    method,
+    headers: {
+      authorization: `Bearer ${secret}`,
+      ...(method === "POST" && { "content-type": "application/json" }),
+    },
+    connections,
+    ...(endpoint === "emails" && { body: emailBody }),
+  };
+}
+
+/** Codes a verify run may use: its duration at the fastest rate seen yet, and half as many again. */
+const codesFor = (rps: number, seconds: number) => Math.ceil(Math.max(rps, 1_500) * seconds * 1.5);
+
+export type ApiFigures = Record<Mode, Record<Endpoint, Record<Target, Summary>>>;
 
 export async function apiOverhead(bench: BenchStack, config: BenchConfig): Promise<Section> {
   const { rounds, warmupSeconds, seconds, connections } = config.api;
   const project = await bench.project("bench-api");
   // Nobody consumes: only the accept path is measured, not senders competing for the 2 cores.
   const pipeline = await startPipeline(bench.stack, { prefix: "bapi", consumers: false });
-  const baseline = await startBaseline(project.id);
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
   const dir = await mkdtemp(join(tmpdir(), "pregon-bench-api-"));
-  const results = new Map<string, CannonResult[]>();
-  // Codes for verify: each request consumes one; the pool is topped up before every run.
-  let pool: IssuedOtp[] = [];
-  let fastest = 1_500;
+  const codes = codePool(sql, project.id, dir);
+  const cannon = startCannon();
+  const serverConfig: ServerConfig = {
+    databaseUrl: bench.appDatabaseUrl,
+    aws: bench.stack.aws,
+    topics: pipeline.topics,
+    bucket: bench.stack.bucket,
+    projectId: project.id,
+  };
+  const servers = new Map<Mode, ServerChild>();
+  const runs = new Map<string, Run[]>();
+  let fastest = 0;
   const failures: string[] = [];
+  let profiles = "";
+
+  /** One measured run of `endpoint` through `target` on `server`. */
+  async function run(server: ServerChild, endpoint: Endpoint, target: Target) {
+    const plan = planOf(server, endpoint, target, project.secret, connections);
+    if (endpoint === "verify") {
+      plan.bodiesFile = await codes.bodies(codesFor(fastest, warmupSeconds + seconds), "right");
+    }
+    const result = await measure(cannon, plan, {
+      warmupSeconds,
+      seconds,
+      serverPid: server.pid,
+      postgresPid: bench.postgresPid(),
+    });
+    if (endpoint === "verify") codes.consume(result.bodiesUsed, "right");
+    fastest = Math.max(fastest, result.requestsPerSecond);
+    return result;
+  }
+
+  const profileFolder = (mode: Mode) => join(dir, `profile-${mode.replace(/\W/g, "-")}`);
+  const profileFiles = new Map<Mode, string | undefined>();
   try {
+    await Promise.all(
+      modes.map(async (mode) => {
+        const profile = config.profile ? profileFolder(mode) : undefined;
+        servers.set(mode, await spawnServer("./server.ts", serverConfig, { mode, profile }));
+      }),
+    );
     for (let round = 0; round < rounds; round++) {
-      const targets: Target[] = round % 2 ? ["baseline", "api"] : ["api", "baseline"];
-      for (const endpoint of ["emails", "verify"] as Endpoint[]) {
-        for (const target of targets) {
-          const plan: CannonPlan = {
-            url:
-              target === "api"
-                ? `${bench.apiUrl}/v1/${endpoint === "emails" ? "emails" : "otp/verify"}`
-                : `${baseline.url}/${endpoint}`,
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              ...(target === "api" && { authorization: `Bearer ${project.secret}` }),
-            },
-            connections,
-            warmupSeconds,
-            seconds,
-          };
-          if (endpoint === "emails") plan.body = emailBody;
-          else {
-            const needed = Math.ceil(fastest * (warmupSeconds + seconds) * 1.5);
-            if (pool.length < needed) pool = pool.concat(await issueOtps(sql, project.id, needed));
-            plan.bodiesFile = join(dir, `verify-${round}-${target}.jsonl`);
-            await writeVerifyBodies(plan.bodiesFile, pool);
+      // Each round visits the modes and targets in another order, so no target always runs
+      // first (or right after the same one).
+      const order = <T>(list: readonly T[]) => list.map((_, i) => list[(i + round) % list.length]!);
+      for (const mode of order(modes)) {
+        for (const endpoint of endpoints) {
+          for (const target of order(targets)) {
+            const result = await run(servers.get(mode)!, endpoint, target);
+            const key = `${mode}/${endpoint}/${target}`;
+            runs.set(key, [...(runs.get(key) ?? []), result]);
           }
-          const result = await cannon(plan);
-          if (endpoint === "verify") {
-            if (result.bodiesUsed > pool.length) {
-              failures.push(`verify ${target}: the pool of codes ran out (some checks re-used)`);
-            }
-            pool = pool.slice(result.bodiesUsed);
-          }
-          fastest = Math.max(fastest, result.requestsPerSecond);
-          const key = `${endpoint}/${target}`;
-          results.set(key, [...(results.get(key) ?? []), result]);
         }
       }
     }
+    for (const [mode, server] of servers) profileFiles.set(mode, await server.stop());
+    servers.clear();
+    failures.push(...(await codes.check()));
+    if (config.profile) profiles = await profile();
   } finally {
+    cannon.stop();
+    await Promise.all([...servers.values()].map((server) => server.stop()));
     await rm(dir, { recursive: true, force: true });
     await sql.end();
-    await baseline.close();
     await pipeline.purge();
     await pipeline.stop();
   }
 
-  const rows: string[] = [];
-  for (const endpoint of ["emails", "verify"] as Endpoint[]) {
-    const of = (target: Target) => {
-      const runs = results.get(`${endpoint}/${target}`) ?? [];
-      return {
-        rps: median(runs.map((r) => r.requestsPerSecond)),
-        p50: median(runs.map((r) => r.p50)),
-        p99: median(runs.map((r) => r.p99)),
-        non2xx: runs.reduce((n, r) => n + r.non2xx + r.errors, 0),
-        each: runs.map((r) => num(r.requestsPerSecond)).join(", "),
-        statuses: runs.map((r) => JSON.stringify(r.statuses)).join(" "),
-      };
-    };
-    const api = of("api");
-    const base = of("baseline");
-    const name =
-      endpoint === "emails" ? "`POST /v1/emails` (1 recipient)" : "`POST /v1/otp/verify`";
-    rows.push(
-      `| ${name} | API | ${num(api.rps)} (${api.each}) | ${ms(api.p50)} | ${ms(api.p99)} | ${api.non2xx} | ${ratio(api.rps / base.rps)} | ${ratio(api.p50 / base.p50)} |`,
-      `| | baseline | ${num(base.rps)} (${base.each}) | ${ms(base.p50)} | ${ms(base.p99)} | ${base.non2xx} | | |`,
-    );
-    for (const [target, of] of [
-      ["API", api],
-      ["baseline", base],
-    ] as const) {
-      if (of.non2xx > 0) {
-        failures.push(
-          `${endpoint} ${target}: ${of.non2xx} non-2xx answers or errors (${of.statuses})`,
+  /** Per mode and profiled path: the top functions over that path's measured runs. */
+  async function profile(): Promise<string> {
+    const paths: Array<[Endpoint, Target]> = [
+      ["me", "rest"],
+      ["me", "trpc"],
+      ["emails", "rest"],
+      ["verify", "rest"],
+    ];
+    const sections: string[] = [];
+    for (const mode of modes) {
+      const file = profileFiles.get(mode);
+      if (!file) throw new Error(`the ${mode} server wrote no CPU profile`);
+      const cpuProfile = JSON.parse(await readFile(file, "utf8")) as CpuProfile;
+      const rows: string[] = [];
+      for (const [endpoint, target] of paths) {
+        const measured = runs.get(`${mode}/${endpoint}/${target}`) ?? [];
+        const requests = measured.reduce((n, r) => n + r.requests, 0);
+        const { busyMs, windowMs, functions, packages } = summarise(
+          cpuProfile,
+          measured.map((r) => r.window),
         );
+        const perRequest = (value: number) => `${num((value * 1000) / requests)} µs`;
+        rows.push(
+          `| ${labels[endpoint]} ${targetLabels[target]} | busy ${num((busyMs / windowMs) * 100)}% of ${num(windowMs / 1000, 1)} s: ${perRequest(busyMs)} per request | | |`,
+          ...functions.map(
+            (f, i) =>
+              `| ${i + 1}. | \`${f.name}\`${f.where ? ` ${f.where.replace(/\|/g, "\\|")}` : ""} | ${perRequest(f.ms)} | ${num(f.share * 100)}% |`,
+          ),
+          `| | by package: ${packages.map((p) => `${p.name} ${num(p.share * 100)}%`).join(", ")} | | |`,
+        );
+      }
+      sections.push(`#### Server under ${mode === "npm start" ? "`npm start`'s settings" : "production's settings"}
+
+| path | top 5 functions by self time | self time per request | of busy time |
+| --- | --- | --- | --- |
+${rows.join("\n")}`);
+    }
+    return `### Where the time goes (\`BENCH_PROFILE=1\`)
+
+Both servers above ran under \`node --cpu-prof\` (V8's sampling profiler, a sample every 1 ms; its cost is in every number above, alike for every target), and each profile is cut to the measured runs of one path. Self time is the time a function was itself on the CPU (not its callees), summed over every place it ran; "busy" is the share of those runs the server's main thread was not idle. \`(garbage collector)\` and \`(program)\` (V8 and native work outside JavaScript) count as functions; the package line sums self time by package (\`node (built-in)\`: Node's own JavaScript; \`(V8 and native)\`: functions without a script, such as socket writes). Postgres is not in these profiles: the CPU column above has it.
+
+${sections.join("\n\n")}`;
+  }
+
+  const figures = {} as ApiFigures;
+  const rows: string[] = [];
+  for (const endpoint of endpoints) {
+    for (const mode of modes) {
+      const of = Object.fromEntries(
+        targets.map((target) => [target, summary(runs.get(`${mode}/${endpoint}/${target}`) ?? [])]),
+      ) as Record<Target, Summary>;
+      figures[mode] ??= {} as ApiFigures[Mode];
+      figures[mode][endpoint] = of;
+      for (const target of targets) {
+        const s = of[target];
+        const vsBase = target === "baseline" ? "" : ratio(s.rps / of.baseline.rps);
+        const vsTrpc = target === "rest" ? ratio(s.rps / of.trpc.rps) : "";
+        rows.push(
+          `| ${target === "rest" ? `${labels[endpoint]}` : ""} | ${target === "rest" ? mode : ""} | ${targetLabels[target]} | ${num(s.rps)} (${s.each.map((r) => num(r)).join(", ")}) | ${ms(s.p50)} | ${ms(s.p99)} | ${num(s.cpuMsPerRequest, 2)} ms | ${s.failed} | ${vsBase} | ${vsTrpc} |`,
+        );
+        if (s.failed > 0) {
+          failures.push(
+            `${mode} ${endpoint} ${target}: ${s.failed} non-2xx answers or errors (${s.statuses})`,
+          );
+        }
       }
     }
   }
-  const markdown = `autocannon, ${connections} connections, ${rounds} round(s) of ${seconds} s per target after a ${warmupSeconds} s warm-up, API and baseline alternating (ABBA); medians of the rounds, each round's req/s in brackets. The load generator runs in its own process.
+  const markdown = `autocannon, ${connections} connections, ${rounds} round(s) of ${seconds} s per target after a ${warmupSeconds} s warm-up; in each round every mode and target once, in an order that rotates from round to round; medians of the rounds, each round's req/s in brackets. The load generator runs in its own process, and so does each server.
 
-| endpoint | target | req/s | p50 | p99 | non-2xx + errors | req/s API ÷ baseline | p50 API ÷ baseline |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| endpoint | server settings | target | req/s | p50 | p99 | CPU per request (server + Postgres) | non-2xx + errors | req/s ÷ baseline | REST ÷ tRPC |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
-- **API**: the Hono app \`npm start\` serves, with a full-scope key: authentication (a key lookup), zod validation, the rate-limit counters (two upserts), the suppression list, template compile and subject render, the transaction (notification + delivery + outbox rows), then the SNS publish to fauxqs and the outbox update. Verify: the key lookup, then \`Otp.verify\` (one statement), and on success the \`otp.verified\` fact (outbox row + publish).
-- **Baseline**: a bare \`node:http\` handler calling the same core writes directly: \`Notification.write\` in one transaction + \`Outbox.publish\` (SNS), and \`Otp.verify\` — no framework, authentication, limits, suppression, idempotency or template checks.
-- Every verify checks a different pending code (written in bulk beforehand) with the right code, so both sides take the \`valid: true\` path.
-- The senders are not running in this section (the queue is purged after it), so only the accept path competes for the CPU.`;
-  return { title: "1. API overhead", markdown, failures };
+- **Server settings**: one server process per mode, both started before the first round (\`bench/server.ts\`: the Hono app and the baseline, configured as \`npm start\` configures them, the app connecting as the application role). **npm start**: what \`npm start\` sets (\`packages/functions/src/local/defaults.ts\`, imported first: log lines pretty-printed, no metric lines), \`NODE_ENV\` unset (trpc-to-openapi then regenerates the OpenAPI document on every REST request), logs at INFO. **production**: what the functions get on AWS (\`infra/functions.ts\`): \`NODE_ENV=production\`, logs at INFO as JSON lines, metrics as EMF lines. Log output goes to /dev/null in both.
+- **REST** and **tRPC**: the same procedures (\`me.get\`, \`emails.send\`, \`otp.verify\`) through \`/v1\` (trpc-to-openapi) and \`/trpc\` (tRPC's fetch adapter), with a full-scope key: authentication (a key lookup), zod validation, then the procedure. Emails: the rate-limit counters (two upserts), the suppression list, template compile and subject render, the transaction (notification + delivery + outbox rows), then the SNS publish to fauxqs and the outbox update. Verify: \`Otp.verify\` (one statement), and on success the \`otp.verified\` fact (outbox row + publish).
+- **Baseline**: a bare \`node:http\` handler calling the same core functions directly: for \`/me\` the key lookup (\`ApiKey.authenticate\`) and the project and key reads \`me.get\` makes; \`Notification.write\` in one transaction + \`Outbox.publish\` (SNS); \`Otp.verify\` — no framework, no validation, limits, suppression, idempotency, template checks or logging, and for emails and verify no authentication.
+- **CPU per request**: user + system time of the server process and of every Postgres process over the measured run (from /proc), divided by the requests answered. fauxqs (SNS, in the bench's process) is not in it.
+- Every verify checks a different pending code (written in bulk beforehand) with the right code, so every target takes the \`valid: true\` path (checked afterwards in Postgres).
+- The senders are not running in this section (the queues are purged after it), so only the accept path competes for the CPU.${profiles ? `\n\n${profiles}` : ""}`;
+  return {
+    title: "1. API: REST, tRPC and a bare baseline, in both modes",
+    markdown,
+    failures,
+    figures: { api: figures },
+  };
 }

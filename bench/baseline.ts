@@ -1,11 +1,12 @@
 // The API overhead baseline: a bare node:http server that does the database and queue work of
-// `POST /v1/emails` (one recipient) and `POST /v1/otp/verify` by calling the same core functions
-// the API ends in, and nothing else: no framework, routing, validation, authentication, limits,
-// suppression list, idempotency, template checks or request logging.
+// `GET /v1/me`, `POST /v1/emails` (one recipient) and `POST /v1/otp/verify` by calling the same
+// core functions the API ends in, and nothing else: no framework, routing, validation, limits,
+// suppression list, idempotency, template checks or request logging. Only `/me` authenticates
+// (the key lookup is what it measures); the others write for a fixed project.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Database, Notification, Otp, Outbox } from "@pregon/core";
-import { settings } from "./stack";
+import { ApiKey, Database, Notification, Otp, Outbox, Project } from "@pregon/core";
+import { settings } from "./settings";
 
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -42,14 +43,36 @@ async function sendEmail(projectId: string, input: Record<string, unknown>) {
   return { id: written.id };
 }
 
+/** The key's lookup, then its project and its row, as `me.get` reads them. */
+async function me(authorization: string | undefined) {
+  const secret = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
+  const principal = await ApiKey.authenticate(secret);
+  const [project, key] = await Promise.all([
+    Project.get(principal.projectId),
+    ApiKey.get(principal.projectId, principal.keyId),
+  ]);
+  return {
+    project: { id: project.id, name: project.name },
+    key: { id: key.id, name: key.name, hint: key.hint },
+    scopes: key.scopes,
+  };
+}
+
 export interface Baseline {
   url: string;
   close(): Promise<void>;
 }
 
-/** `POST /emails` and `POST /verify` for one project, on a free loopback port. */
+/** `GET /me`, and `POST /emails` and `POST /verify` for one project, on a free loopback port. */
 export async function startBaseline(projectId: string): Promise<Baseline> {
   const server = createServer((request, response) => {
+    if (request.url === "/me") {
+      me(request.headers.authorization).then(
+        (body) => reply(response, 200, body),
+        (error) => reply(response, 401, { message: String(error) }),
+      );
+      return;
+    }
     readJson(request)
       .then(async (input) => {
         if (request.url === "/emails")

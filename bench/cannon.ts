@@ -1,9 +1,9 @@
-// One autocannon measurement, in its own process so the load generator does not share the event
-// loop of the server it measures (bench/api.ts spawns it). A warm-up run, discarded, then the
-// measured run; prints the result as one JSON line.
-//
-//   node --import tsx bench/cannon.ts '<CannonPlan as JSON>'
+// autocannon in a process of its own, so the load generator does not share the event loop of the
+// server it measures. One worker serves a whole section: the bench sends it plans over IPC and
+// gets one result per plan, without paying a process start per run.
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 
 export interface CannonPlan {
@@ -12,10 +12,10 @@ export interface CannonPlan {
   headers: Record<string, string>;
   /** The same body for every request… */
   body?: string;
-  /** …or one per request, from a file of JSON lines (used in order; wraps around when used up). */
+  /** …or one per request, from a file of JSON lines, used in order from `bodiesFrom`. */
   bodiesFile?: string;
+  bodiesFrom?: number;
   connections: number;
-  warmupSeconds: number;
   seconds: number;
 }
 
@@ -27,21 +27,31 @@ export interface CannonResult {
   non2xx: number;
   errors: number;
   timeouts: number;
-  /** Bodies taken from `bodiesFile` (warm-up included). */
+  /** Bodies taken from `bodiesFile`. */
   bodiesUsed: number;
   /** Answers per status code. */
   statuses: Record<string, number>;
 }
 
+/** The last bodies file read: a warm-up and its measured run share one. */
+let cached = { file: "", bodies: [] as string[] };
+
 async function run(plan: CannonPlan): Promise<CannonResult> {
-  const bodies = plan.bodiesFile ? readFileSync(plan.bodiesFile, "utf8").trim().split("\n") : [];
+  if (plan.bodiesFile && plan.bodiesFile !== cached.file) {
+    cached = {
+      file: plan.bodiesFile,
+      bodies: readFileSync(plan.bodiesFile, "utf8").trim().split("\n"),
+    };
+  }
+  const bodies = plan.bodiesFile ? cached.bodies : [];
+  const from = plan.bodiesFrom ?? 0;
   let used = 0;
-  const options = (duration: number): autocannon.Options => ({
+  const result = await autocannon({
     url: plan.url,
     method: plan.method,
     headers: plan.headers,
     connections: plan.connections,
-    duration,
+    duration: plan.seconds,
     ...(plan.body !== undefined && { body: plan.body }),
     // A top-level setupRequest cannot set the body (autocannon 9 sends it empty); a request's can.
     ...(bodies.length > 0 && {
@@ -49,14 +59,12 @@ async function run(plan: CannonPlan): Promise<CannonResult> {
         {
           setupRequest: (request: autocannon.Request) => ({
             ...request,
-            body: bodies[used++ % bodies.length],
+            body: bodies[(from + used++) % bodies.length],
           }),
         },
       ],
     }),
   });
-  if (plan.warmupSeconds > 0) await autocannon(options(plan.warmupSeconds));
-  const result = await autocannon(options(plan.seconds));
   return {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
@@ -75,6 +83,54 @@ async function run(plan: CannonPlan): Promise<CannonResult> {
   };
 }
 
-if (process.argv[2]) {
-  process.stdout.write(`${JSON.stringify(await run(JSON.parse(process.argv[2]) as CannonPlan))}\n`);
+export interface Cannon {
+  run(plan: CannonPlan): Promise<CannonResult>;
+  stop(): void;
+}
+
+/** Starts the worker; its runs are served one at a time, in order. */
+export function startCannon(): Cannon {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(import.meta.url), "worker"],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  let queue: Promise<unknown> = Promise.resolve();
+  const exited = new Promise<never>((_, fail) =>
+    child.once("exit", (code) => fail(new Error(`the autocannon worker exited with ${code}`))),
+  );
+  exited.catch(() => {});
+  return {
+    run(plan) {
+      const next = queue.then(() =>
+        Promise.race([
+          exited,
+          new Promise<CannonResult>((done) => {
+            child.once("message", (message) => done(message as CannonResult));
+            child.send(plan);
+          }),
+        ]),
+      );
+      queue = next.catch(() => {});
+      return next;
+    },
+    stop() {
+      child.removeAllListeners("exit");
+      child.kill();
+    },
+  };
+}
+
+if (process.argv[2] === "worker" && process.send) {
+  process.on("message", (plan: CannonPlan) => {
+    void run(plan).then(
+      (result) => process.send!(result),
+      (error) => {
+        process.stderr.write(`autocannon: ${error instanceof Error ? error.stack : error}\n`);
+        process.exit(1);
+      },
+    );
+  });
+  // The bench going away takes the worker with it.
+  process.on("disconnect", () => process.exit(0));
 }

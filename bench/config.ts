@@ -1,6 +1,11 @@
 // How long and how hard each section runs. BENCH_QUICK=1: a few seconds each (the smoke test);
 // BENCH_LOAD_SECONDS: the load section's duration (default 120); BENCH_SECTIONS: which sections run
-// (their numbers, say `1,2`; all when unset).
+// (their numbers, say `1,2`; all when unset); BENCH_PROFILE=1: profile the API's server too.
+import type { ApiFigures } from "./api";
+import type { BetterAuthFigures } from "./betterauth";
+import type { BulkFigures } from "./bulk";
+import type { ColdStartFigures } from "./coldstart";
+import type { SenderFigures } from "./sender";
 
 export type Fault = "postgres" | "fauxqs" | "crash" | "kill";
 
@@ -10,7 +15,11 @@ export interface BenchConfig {
   out: string | undefined;
   /** The numbers of the sections to run (BENCH_SECTIONS); every section when unset. */
   sections: number[] | undefined;
-  api: { rounds: number; warmupSeconds: number; seconds: number; connections: number };
+  api: Timing & { rounds: number; connections: number };
+  /** BENCH_PROFILE=1: the API section's servers run under --cpu-prof. */
+  profile: boolean;
+  betterAuth: Timing & { rounds: number; connections: number };
+  sender: { rounds: number; emails: number };
   bulk: { rounds: number; recipients: number; sendRate: number };
   coldStart: { runs: number; entries?: string[] };
   load: { seconds: number; rate: number };
@@ -27,11 +36,26 @@ export interface BenchConfig {
   drainSeconds: number;
 }
 
+export interface Timing {
+  warmupSeconds: number;
+  seconds: number;
+}
+
+/** The numbers the comparison with the targets reads (bench/targets.ts), by the section that measured them. */
+export interface Figures {
+  api?: ApiFigures;
+  betterAuth?: BetterAuthFigures;
+  bulk?: BulkFigures;
+  coldStart?: ColdStartFigures;
+  sender?: SenderFigures;
+}
+
 export interface Section {
   title: string;
   markdown: string;
   /** What did not hold (5xx under load, a lost recipient…); empty when everything did. */
   failures: string[];
+  figures?: Figures;
 }
 
 export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -45,14 +69,21 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   if (sections?.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new Error("BENCH_SECTIONS must list section numbers, such as 1,2");
   }
+  const profile = env.BENCH_PROFILE === "1" || env.BENCH_PROFILE === "true";
   if (quick) {
     return {
       quick,
       out,
       sections,
       api: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4 },
+      profile,
+      betterAuth: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4 },
+      sender: { rounds: 1, emails: 50 },
       bulk: { rounds: 1, recipients: 200, sendRate: 2_000 },
-      coldStart: { runs: 2, entries: ["packages/functions/src/http.ts"] },
+      coldStart: {
+        runs: 2,
+        entries: ["packages/functions/src/http.ts", "packages/functions/src/audit.ts"],
+      },
       load: { seconds: loadSeconds, rate: 10 },
       faults: {
         runs: ["crash"],
@@ -69,7 +100,10 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     quick,
     out,
     sections,
-    api: { rounds: 3, warmupSeconds: 2, seconds: 8, connections: 10 },
+    api: { rounds: 3, warmupSeconds: 1, seconds: 4, connections: 10 },
+    profile,
+    betterAuth: { rounds: 3, warmupSeconds: 1, seconds: 4, connections: 10 },
+    sender: { rounds: 3, emails: 2_000 },
     bulk: { rounds: 3, recipients: 10_000, sendRate: 2_000 },
     coldStart: { runs: 5 },
     load: { seconds: loadSeconds, rate: 20 },

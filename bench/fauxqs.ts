@@ -9,7 +9,7 @@
 
 import type { AwsEndpoint } from "@pregon/functions/local/stack";
 import { type BuildAppOptions, buildApp } from "fauxqs";
-import { region } from "./stack";
+import { region } from "./settings";
 
 type Stores = NonNullable<BuildAppOptions["stores"]>;
 

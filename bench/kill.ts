@@ -14,8 +14,8 @@ import { freePort } from "@pregon/functions/local/stack";
 import { leaseMs } from "@pregon/functions/pipelines";
 import postgres from "postgres";
 import type { BenchConfig } from "./config";
+import { settings } from "./settings";
 import type { BenchStack } from "./stack";
-import { settings } from "./stack";
 import { num, seconds, sleep, waitFor } from "./stats";
 import { type Answer, reconcile, statusList } from "./traffic";
 

@@ -17,7 +17,7 @@ import { createInbox } from "@pregon/functions/local/inbox";
 import { type QueueHandler, startPoller } from "@pregon/functions/local/poller";
 import { type AwsEndpoint, declarePipelines, type Stack } from "@pregon/functions/local/stack";
 import { consumerTimeoutSeconds, type QueueName } from "@pregon/functions/pipelines";
-import { region } from "./stack";
+import { region } from "./settings";
 
 /** The email sender's rate when a section does not say: `npm start`'s default. */
 export const defaultSendRate = 200;
@@ -37,6 +37,7 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
+  topics: Awaited<ReturnType<typeof declarePipelines>>["topics"];
   queues: Awaited<ReturnType<typeof declarePipelines>>["queues"];
   /** Messages on a queue, visible or in flight. */
   depth(queue: QueueName): Promise<number>;
@@ -78,6 +79,7 @@ export async function startPipeline(stack: Stack, options: PipelineOptions): Pro
           }),
         );
   return {
+    topics,
     queues,
     async depth(queue) {
       const { Attributes = {} } = await sqs.send(

@@ -1,10 +1,11 @@
 // `npm run bench`: every section in order on one local stack, then docs/benchmarks.md.
 //
-//   npm run bench                        the full run (under 10 minutes on 2 cores)
+//   npm run bench                        the full run (about 15 minutes on 2 cores)
 //   BENCH_QUICK=1 npm run bench          a few seconds per section (test/bench.test.ts)
 //   BENCH_LOAD_SECONDS=30 npm run bench  a shorter load section
 //   BENCH_OUT=/tmp/b.md npm run bench    write the report elsewhere
 //   BENCH_SECTIONS=1,2 npm run bench     only those sections (with BENCH_OUT: a partial report)
+//   BENCH_PROFILE=1 npm run bench        also profile the API's server, path by path (--cpu-prof)
 //
 // Traffic goes to loopback only; every run is bounded in requests and time and stops by itself.
 import { spawnSync } from "node:child_process";
@@ -12,12 +13,14 @@ import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { apiOverhead } from "./api";
+import { betterAuthVerify } from "./betterauth";
 import { bulk } from "./bulk";
 import { coldStart } from "./coldstart";
-import { benchConfig, type Section } from "./config";
+import { benchConfig, type Figures, type Section } from "./config";
 import { faults } from "./faults";
 import { load } from "./load";
 import { report } from "./report";
+import { sender } from "./sender";
 import { startBenchStack } from "./stack";
 import { machine } from "./stats";
 
@@ -36,6 +39,8 @@ async function main() {
       ["3. Cold start", () => coldStart(config)],
       ["4. Load", () => load(bench, config)],
       ["5. Faults", () => faults(bench, config)],
+      ["6. OTP verify against Better Auth", () => betterAuthVerify(bench, config)],
+      ["7. Email sender against a bare SES loop", () => sender(bench, config)],
     ] satisfies Array<[string, () => Promise<Section>]>
   ).filter((_, i) => !config.sections || config.sections.includes(i + 1));
   try {
@@ -57,8 +62,10 @@ async function main() {
   } finally {
     await bench.stop();
   }
+  const figures: Figures = Object.assign({}, ...sections.map((section) => section.figures));
   const markdown = report({
-    command: `${config.quick ? "BENCH_QUICK=1 " : ""}${config.sections ? `BENCH_SECTIONS=${config.sections.join(",")} ` : ""}npm run bench`,
+    command: `${config.quick ? "BENCH_QUICK=1 " : ""}${config.profile ? "BENCH_PROFILE=1 " : ""}${config.sections ? `BENCH_SECTIONS=${config.sections.join(",")} ` : ""}npm run bench`,
+    figures,
     config,
     machine: machine(),
     date: new Date(),

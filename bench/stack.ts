@@ -1,6 +1,7 @@
 // The stack the benchmarks run on: what `npm start` runs (packages/functions/src/local/main.ts),
 // in this process, on its own temp data dir and free loopback ports, with a Postgres that can be
 // restarted on the same data dir and port, and a bench project whose send limits are out of the way.
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,14 +13,7 @@ import { createApp } from "@pregon/api";
 import { ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
 import { prepareDatabase } from "@pregon/functions/local/bootstrap";
 import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
-
-export const region = "us-east-1";
-export const pepper = "bench-pepper-0123456789abcdefghijklmnopqrstuvwxyz";
-/** Every address the benchmarks send to ends in this domain (the sender must be configured too). */
-export const settings = {
-  email: { from: "Pregón <no-reply@pregon.bench>", senders: ["@pregon.bench"] },
-  sms: { countries: ["ES", "MX", "US"] },
-};
+import { otpRules, pepper, region, settings } from "./settings";
 
 export interface BenchProject {
   id: string;
@@ -31,6 +25,10 @@ export interface BenchStack {
   stack: Stack;
   /** The database as its owner (the app connects as the application role). */
   databaseUrl: string;
+  /** The database as the application role, as `npm start` serves. */
+  appDatabaseUrl: string;
+  /** The Postgres server's main process (its backends are its children). */
+  postgresPid(): number;
   /** The HTTP app (the same Hono app `npm start` serves). */
   apiUrl: string;
   /** A fresh project with an admin key and limits far above what the benchmarks send. */
@@ -60,12 +58,9 @@ export async function startBenchStack(): Promise<BenchStack> {
     region,
   });
   // As the application role, as `npm start` serves.
-  Database.configure({ url: await prepareDatabase(pg.url) });
-  Otp.configure({
-    pepper,
-    // The load and fault runs issue codes far faster than one project's hourly budget.
-    rules: { codesPerProjectPerHour: 100_000_000, codesPerIpPerHour: 100_000_000 },
-  });
+  const appDatabaseUrl = await prepareDatabase(pg.url);
+  Database.configure({ url: appDatabaseUrl });
+  Otp.configure({ pepper, rules: otpRules });
   Template.configure(
     Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket),
   );
@@ -80,6 +75,9 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     stack,
     databaseUrl: pg.url,
+    appDatabaseUrl,
+    postgresPid: () =>
+      Number(readFileSync(join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]),
     apiUrl,
     async project(name) {
       const project = await Project.create(`${name}-${Date.now()}`);
