@@ -10,7 +10,7 @@ import { startPoller } from "@pregon/functions/local/poller";
 import { consumerTimeoutSeconds } from "@pregon/functions/pipelines";
 import postgres from "postgres";
 import type { BenchConfig, Section } from "./config";
-import { startPipeline } from "./pipeline";
+import { type Pipeline, startPipeline } from "./pipeline";
 import { region, settings } from "./settings";
 import type { BenchStack } from "./stack";
 import { median, num, ratio, seconds, waitFor } from "./stats";
@@ -31,7 +31,6 @@ export interface SenderFigures {
 export async function sender(bench: BenchStack, config: BenchConfig): Promise<Section> {
   const { rounds, emails: n } = config.sender;
   const project = await bench.project("bench-sender");
-  const pipeline = await startPipeline(bench.stack, { prefix: "bsend", consumers: false });
   const sql = postgres(bench.databaseUrl, { max: 2, onnotice: () => {} });
   const ses = new SESv2Client({ ...bench.stack.aws, endpoint: bench.stack.mailboxUrl });
   const sqs = new SQSClient(bench.stack.aws);
@@ -40,6 +39,20 @@ export async function sender(bench: BenchStack, config: BenchConfig): Promise<Se
 
   /** The sender's time to send `n` emails already on its queue, from its poller's start. */
   async function viaSender(round: number): Promise<number> {
+    // Queues of its own each round: a stopped poller's last long poll can still take messages.
+    const pipeline = await startPipeline(bench.stack, {
+      prefix: `bsend${round}`,
+      consumers: false,
+    });
+    try {
+      return await sendThrough(pipeline, round);
+    } finally {
+      await pipeline.purge();
+      await pipeline.stop();
+    }
+  }
+
+  async function sendThrough(pipeline: Pipeline, round: number): Promise<number> {
     const response = await fetch(`${bench.apiUrl}/v1/emails`, {
       method: "POST",
       headers: { authorization: `Bearer ${project.secret}`, "content-type": "application/json" },
@@ -121,8 +134,6 @@ export async function sender(bench: BenchStack, config: BenchConfig): Promise<Se
     ses.destroy();
     sqs.destroy();
     await sql.end();
-    await pipeline.purge();
-    await pipeline.stop();
     await bench.clearMailbox();
   }
 
