@@ -224,6 +224,11 @@ function stateOf(type: string, name: string, inputs: Record<string, unknown>, id
     };
   }
   if (type === "random:index/randomPassword:RandomPassword") state.result = `mock-${name}`;
+  if (type === "random:index/randomBytes:RandomBytes") {
+    // SST's key for every function's links (resource.enc, SST_KEY).
+    const bytes = createHash("sha256").update(name).digest();
+    Object.assign(state, { base64: bytes.toString("base64"), hex: bytes.toString("hex") });
+  }
   if (type === "pulumi-nodejs:dynamic:Resource") state.zoneId = "ZMOCK";
   return state;
 }
@@ -304,6 +309,7 @@ async function child(dir: string, stage: string, dev: boolean) {
           {
             functionID: string;
             runtime: string;
+            encryptionKey: string;
             properties?: Record<string, unknown>;
             links?: Record<string, Record<string, unknown>>;
           },
@@ -318,7 +324,12 @@ async function child(dir: string, stage: string, dev: boolean) {
           links: input.links ?? {},
         };
         const out = join(dir, "build", input.functionID);
-        const built = await stubBuild(out, input.properties ?? {});
+        const built = await stubBuild(
+          out,
+          input.properties ?? {},
+          input.links ?? {},
+          input.encryptionKey,
+        );
         reply = { result: { ...built, out, errors: [] } };
       } else if (method === "Provider.Aws.Bootstrap") {
         reply = { result: { asset: "sst-asset-mock", state: "sst-state-mock" } };

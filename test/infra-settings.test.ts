@@ -1081,6 +1081,7 @@ describe("what a deploy declares", () => {
         expect(docs.inputs.vpcConfig, name).toBeUndefined();
         expect(Object.keys(env(docs)).sort(), name).toEqual([
           "PREGON_STAGE",
+          "SST_KEY",
           "SST_KEY_FILE",
           "SST_RESOURCE_App",
         ]);
@@ -1437,6 +1438,8 @@ describe("what a deploy declares", () => {
       expect(zips).toHaveLength(all.length);
       for (const [object, entries] of zips) {
         expect(entries, object).toContain("bundle.mjs");
+        // The function's links, sealed (what Resource.X opens with SST_KEY).
+        expect(entries, object).toContain("resource.enc");
         expect(
           entries.filter((e) => e.endsWith(".map")),
           object,
