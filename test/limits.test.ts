@@ -1,9 +1,11 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, RateLimit } from "@pregon/core";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { uniqueDomain } from "./support/email";
 import { bearer, projectWithKey, settings } from "./support/fixtures";
+import { ownerUrl } from "./support/setup";
 
 const app = createApp(settings);
 const restores: Array<() => void> = [];
@@ -186,20 +188,21 @@ describe("send limits per project", () => {
     expect((await send(secret, 3, undefined, { template: { key: "nowhere" } })).status).toBe(404);
     const lineBreak = { subject: "{{ s }}", text: "t", variables: { s: "a\nb" } };
     expect((await send(secret, 3, undefined, lineBreak)).status).toBe(400);
-    // The transaction itself fails (Postgres refuses the deliveries): a 500, nothing written.
-    await Database.use().execute(
-      sql.raw(`create function refuse_deliveries() returns trigger language plpgsql as $$
+    // The transaction itself fails (Postgres refuses the deliveries): a 500, nothing written. The
+    // trigger is DDL: the owner's, as the application role may not.
+    const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+    await owner.unsafe(`create function refuse_deliveries() returns trigger language plpgsql as $$
         begin
           if new.project_id = '${project.id}' then raise exception 'refused by the test'; end if;
           return new;
         end $$;
         create trigger refuse_deliveries before insert on deliveries
-          for each row execute function refuse_deliveries();`),
-    );
+          for each row execute function refuse_deliveries();`);
     try {
       expect((await send(secret, 3)).status).toBe(500);
     } finally {
-      await Database.use().execute(sql`drop function refuse_deliveries() cascade`);
+      await owner`drop function refuse_deliveries() cascade`;
+      await owner.end();
     }
     expect(await counters(project.id)).toEqual({
       "email.requests_per_minute": 0,
