@@ -162,8 +162,9 @@ describe("the local queue poller", () => {
     const parked = await until(async () => {
       const found = await dlqBodies(queue.dlqUrl);
       return found.length === 2 ? found : undefined;
-    }, 15_000);
+      // Four receives a second apart: seconds on an idle machine, more when the suite loads it.
+    }, 40_000);
     expect(parked.sort()).toEqual(["slow", "throw"]);
     expect(bodies.sort()).toEqual(["slow#1", "slow#2", "throw#1", "throw#2"]);
-  });
+  }, 60_000);
 });
