@@ -63,7 +63,7 @@ describe("npm run bench (quick mode)", () => {
       }
     }
     expect(report).toMatch(
-      /\| \| \| tRPC \| [\d,]+ \([\d,]+\) \| [\d.]+ ms \| [\d.,]+ ms \| [\d.]+ ms \| 0 \| [\d.]+× \|/,
+      /\| \| \| tRPC \| [\d,]+ \([\d,]+\) \| [\d.,]+ ms \| [\d.,]+ ms \| [\d.,]+ ms \| 0 \| [\d.]+× \|/,
     );
     expect(report).toMatch(/\| \| \| baseline \| [\d,]+ \([\d,]+\) \|/);
     // The profile names functions with their self time, per path and mode.
@@ -82,9 +82,9 @@ describe("npm run bench (quick mode)", () => {
     expect(report).toMatch(/\| email sender, pacing off .* \| [\d,]+ \([\d,]+\) \|/);
     expect(report).toMatch(/\| sender ÷ bare loop \| [\d.]+× \|/);
     expect(report).toMatch(/\| \*\*median\*\* \| \*\*[\d.]+ s\*\* \|/);
-    expect(report).toMatch(/\| `http\.ts` \| [\d,]+ \| [\d,]+ \| [\d.]+ ms \|/);
+    expect(report).toMatch(/\| `http\.ts` \| [\d,]+ \| [\d,]+ \| [\d.,]+ ms \|/);
     expect(report).toMatch(
-      /\| all \| [\d,]+ \| [\d,]+ \| 0 \| 0 \| 0 \| [\d.]+ ms \| [\d.]+ ms \|/,
+      /\| all \| [\d,]+ \| [\d,]+ \| 0 \| 0 \| 0 \| [\d.,]+ ms \| [\d.,]+ ms \|/,
     );
     // Nothing lost, under load and through the crashing sender.
     expect(report.match(/lost[^|]*\| \*\*(\d+)\*\*/g)?.length).toBe(2);
