@@ -6,9 +6,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { createOpenApiFetchHandler } from "trpc-to-openapi";
 import { z } from "zod";
-import { apiKeyOf, createContext, type Settings } from "./context";
+import { apiKeyOf, type Context, createContext, type Settings } from "./context";
 import { docsPage } from "./docs";
 import {
   answerOf,
@@ -23,6 +22,7 @@ import {
   toTRPCError,
 } from "./error";
 import { buildOpenApiDocument, successStatus } from "./openapi";
+import { restHandler } from "./rest";
 import { appRouter } from "./router";
 
 export const maxBodyBytes = 5 * 1024 * 1024;
@@ -136,7 +136,8 @@ async function forOpenApi(request: Request): Promise<Request> {
 
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
 export function createApp(settings: Settings) {
-  const openApiDocument = buildOpenApiDocument();
+  // Built on the first request for it: no other route needs it, and it costs a cold start dearly.
+  let openApiDocument: ReturnType<typeof buildOpenApiDocument> | undefined;
   const app = new Hono<Env>();
 
   app.use(requestId());
@@ -168,7 +169,10 @@ export function createApp(settings: Settings) {
     const { body, status, headers } = answerOf(databaseUnavailable());
     return c.json(body, status as ContentfulStatusCode, headers);
   });
-  app.get("/openapi.json", (c) => c.json(openApiDocument));
+  app.get("/openapi.json", (c) => {
+    openApiDocument ??= buildOpenApiDocument();
+    return c.json(openApiDocument);
+  });
   app.get("/docs", docsPage);
 
   app.all("/trpc/*", (c) =>
@@ -184,20 +188,19 @@ export function createApp(settings: Settings) {
     }),
   );
 
+  const rest = restHandler<Context>({
+    router: appRouter,
+    responseMeta: ({ paths, errors }) =>
+      errors.length ? { headers: limitHeaders(errors) } : { status: successStatus(paths?.[0]) },
+    onError: logError,
+  });
   app.all("/v1/*", async (c) => {
     const unpassable = unpassableQuery(c.req.raw);
     if (unpassable.length) return c.json(describeError(unrecognized(unpassable)), 400);
-    const response = await createOpenApiFetchHandler({
-      // Procedures declare their full path (/v1/...); "" strips nothing from the URL.
-      endpoint: "" as "/",
-      req: await forOpenApi(c.req.raw),
-      router: appRouter,
-      createContext: () =>
-        createContext(c.req.raw, c.get("requestId"), c.get("principal"), settings),
-      responseMeta: ({ paths, errors }) =>
-        errors.length ? { headers: limitHeaders(errors) } : { status: successStatus(paths?.[0]) },
-      onError: logError,
-    });
+    const response = await rest(
+      await forOpenApi(c.req.raw),
+      createContext(c.req.raw, c.get("requestId"), c.get("principal"), settings),
+    );
     if (response.status < 400) return response;
     const headers = new Headers(response.headers);
     headers.delete("content-length");
