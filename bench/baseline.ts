@@ -4,7 +4,7 @@
 // suppression list, idempotency, template checks or request logging.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Database, Notification, Otp, Outbox } from "@pregon/core";
+import { Actor, Database, Notification, Otp, Outbox } from "@pregon/core";
 import { settings } from "./stack";
 
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -19,12 +19,11 @@ function reply(response: ServerResponse, status: number, body: unknown) {
 }
 
 /** The notification, its delivery and its outbox rows in one transaction; then the SNS publish. */
-async function sendEmail(projectId: string, input: Record<string, unknown>) {
+async function sendEmail(input: Record<string, unknown>) {
   const to = (input.to as string[])[0]!;
   const written = await Database.use().transaction((tx) =>
     Notification.write(tx, {
       channel: "email",
-      projectId,
       content: {
         from: settings.email.from,
         replyTo: null,
@@ -49,20 +48,19 @@ export interface Baseline {
 
 /** `POST /emails` and `POST /verify` for one project, on a free loopback port. */
 export async function startBaseline(projectId: string): Promise<Baseline> {
+  // Core reads the project from the actor, as the API's authentication provides it.
+  const actor = { type: "system", reason: "cli", projectId } as const;
   const server = createServer((request, response) => {
     readJson(request)
-      .then(async (input) => {
-        if (request.url === "/emails")
-          return reply(response, 202, await sendEmail(projectId, input));
-        if (request.url === "/verify") {
-          return reply(
-            response,
-            200,
-            await Otp.verify(projectId, String(input.id), String(input.code)),
-          );
-        }
-        reply(response, 404, {});
-      })
+      .then((input) =>
+        Actor.provide(actor, async () => {
+          if (request.url === "/emails") return reply(response, 202, await sendEmail(input));
+          if (request.url === "/verify") {
+            return reply(response, 200, await Otp.verify(String(input.id), String(input.code)));
+          }
+          reply(response, 404, {});
+        }),
+      )
       .catch((error) => reply(response, 500, { message: String(error) }));
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

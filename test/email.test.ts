@@ -298,10 +298,10 @@ describe("POST /v1/emails", () => {
 
 describe("the email sender", () => {
   it("sends once when the same queue message is delivered twice, even at once", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = [`a@${domain}`, `b@${domain}`, `c@${domain}`];
-    await Email.send(project.id, { to, subject: "s", text: "t" }, settings.email);
+    await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
     const results = await Promise.all([sender(event(record!)), sender(event(record!))]);
     expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
@@ -311,17 +311,18 @@ describe("the email sender", () => {
   });
 
   it("fails the one delivery whose own variables make its render pass the limit, once", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     // The API renders the first recipient's message only: the second's is the sender's to stop.
-    const accepted = await Email.send(
-      project.id,
-      {
-        to: [`a@${domain}`, { email: `b@${domain}`, variables: { xs: Array(1_000).fill(0) } }],
-        subject: "s",
-        html: "{% for x in xs %}{% for y in xs %}{% endfor %}{% endfor %}<p>ok</p>",
-      },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send(
+        {
+          to: [`a@${domain}`, { email: `b@${domain}`, variables: { xs: Array(1_000).fill(0) } }],
+          subject: "s",
+          html: "{% for x in xs %}{% for y in xs %}{% endfor %}{% endfor %}<p>ok</p>",
+        },
+        settings.email,
+      ),
     );
     const [record] = await receiveAll(1);
     expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
@@ -336,7 +337,7 @@ describe("the email sender", () => {
   });
 
   it("publishes the facts (accepted, sent, failed) to the events topic, ids only", async () => {
-    const { project } = await projectWithKey();
+    const { project, key, as } = await projectWithKey();
     const domain = uniqueDomain();
     const bounced = `x@${domain}`;
     const picky = createEmailSender({
@@ -348,10 +349,8 @@ describe("the email sender", () => {
             : mailer.send(email),
       },
     });
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, bounced], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`, bounced], subject: "s", text: "t" }, settings.email),
     );
     const [record] = await receiveAll(1);
     await picky(event(record!));
@@ -377,6 +376,8 @@ describe("the email sender", () => {
           accepted: 2,
           suppressed: 0,
           duplicates: 0,
+          keyId: key.id, // the actor's: the key and request the send was made with
+          requestId: expect.any(String),
         },
         {
           type: "delivery.sent",
@@ -386,8 +387,8 @@ describe("the email sender", () => {
           status: "sent",
           channel: "email",
           recipientHmac: Notification.recipientHmac(project.id, "email", `a@${domain}`),
-          keyId: null, // sent from core directly: no API key, no request
-          requestId: null,
+          keyId: key.id, // kept on the notification
+          requestId: expect.any(String),
         },
         {
           type: "delivery.failed",
@@ -397,17 +398,17 @@ describe("the email sender", () => {
           status: "failed",
           channel: "email",
           recipientHmac: Notification.recipientHmac(project.id, "email", `x@${domain}`),
-          keyId: null,
-          requestId: null,
+          keyId: key.id,
+          requestId: expect.any(String),
         },
       ]),
     );
   });
 
   it("leaves for another receive the records it has no time left to send", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
-    await Email.send(project.id, { to: [`a@${domain}`], subject: "s", text: "t" }, settings.email);
+    await as(() => Email.send({ to: [`a@${domain}`], subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
     const slow = createEmailSender({ mailer, sendRate: 10 }); // 50 sends need 5 s
     const context = (remainingMs: number) =>
@@ -422,7 +423,7 @@ describe("the email sender", () => {
   });
 
   it("loses nothing when publishing fails after the commit: the sweeper publishes", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const clock = Clock.manual(new Date());
     restoreClock.push(Clock.use(clock));
@@ -431,10 +432,8 @@ describe("the email sender", () => {
         throw new Error("SNS is down");
       },
     });
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     expect(await receive()).toEqual([]);
 
@@ -453,12 +452,12 @@ describe("the email sender", () => {
   });
 
   it("sends a crashed sender's leased deliveries after the lease, each exactly once", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
     const clock = Clock.manual(new Date());
     restoreClock.push(Clock.use(clock));
-    const accepted = await Email.send(project.id, { to, subject: "s", text: "t" }, settings.email);
+    const accepted = await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
 
     // Two sends go through, then the process freezes mid-batch (and is never heard from again).
@@ -485,7 +484,7 @@ describe("the email sender", () => {
   });
 
   it("fails only the record whose recipient hit an SES error", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const rejected = `rejected@${domain}`;
     const throttled = `throttled@${domain}`;
@@ -502,15 +501,11 @@ describe("the email sender", () => {
         },
       },
     });
-    const first = await Email.send(
-      project.id,
-      { to: [`ok@${domain}`, rejected], subject: "s", text: "t" },
-      settings.email,
+    const first = await as(() =>
+      Email.send({ to: [`ok@${domain}`, rejected], subject: "s", text: "t" }, settings.email),
     );
-    const second = await Email.send(
-      project.id,
-      { to: [throttled], subject: "s", text: "t" },
-      settings.email,
+    const second = await as(() =>
+      Email.send({ to: [throttled], subject: "s", text: "t" }, settings.email),
     );
     const records = await receiveAll(2);
     const [throttledId] = await deliveryIdsOf(second.id);
@@ -535,12 +530,10 @@ describe("the email sender", () => {
   });
 
   it("marks a poison message's deliveries failed on its last receive, then it moves to the DLQ", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     const receives: number[] = [];
     const alwaysDown = createEmailSender({

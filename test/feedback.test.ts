@@ -5,7 +5,7 @@ import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, receive, receiveAll, uniqueDomain } from "./support/email";
-import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { callApp, inProject, projectWithKey, settings } from "./support/fixtures";
 import { pipelines, stack } from "./support/setup";
 
 const app = createApp(settings);
@@ -68,10 +68,8 @@ async function inject(...events: object[]) {
 
 /** An email to one recipient, sent (as the sender records it). */
 async function sentTo(projectId: string, address: string) {
-  const accepted = await Email.send(
-    projectId,
-    { to: [address], subject: "s", text: "t" },
-    settings.email,
+  const accepted = await inProject(projectId, () =>
+    Email.send({ to: [address], subject: "s", text: "t" }, settings.email),
   );
   const [row] = await Database.use().execute<{ id: string }>(
     sql`select id from deliveries where notification_id = ${accepted.id}`,
@@ -98,17 +96,15 @@ async function suppressed(projectId: string, address: string) {
 
 describe("SES feedback", () => {
   it("marks a hard bounce bounced and suppresses the address; the next send skips it", async () => {
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const address = `gone@${uniqueDomain()}`;
     const id = await sentTo(project.id, address);
     await inject(sesEvent("Bounce", id, address, hardBounce));
     expect((await statusOf(id)).status).toBe("bounced");
     expect(await suppressed(project.id, address)).toBe("bounce");
 
-    const next = await Email.send(
-      project.id,
-      { to: [address.toUpperCase()], subject: "s", text: "t" },
-      settings.email,
+    const next = await as(() =>
+      Email.send({ to: [address.toUpperCase()], subject: "s", text: "t" }, settings.email),
     );
     expect(next.recipients).toEqual({ accepted: 0, suppressed: 1, duplicates: 0 });
     // Facts: bounced and suppression.added, ids only.
@@ -146,7 +142,7 @@ describe("SES feedback", () => {
   });
 
   it("ends in the right status whatever the order of events, and keeps a delivered that beat the sender", async () => {
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const domain = uniqueDomain();
     const delayed = await sentTo(project.id, `slow@${domain}`);
     await inject(
@@ -168,10 +164,8 @@ describe("SES feedback", () => {
     expect((await statusOf(late)).status).toBe("complained");
 
     // SES reports the delivery before the sender committed `sent`.
-    const accepted = await Email.send(
-      project.id,
-      { to: [`fast@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`fast@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     const [row] = await Database.use().execute<{ id: string }>(
       sql`select id from deliveries where notification_id = ${accepted.id}`,
@@ -214,7 +208,7 @@ async function anyRecord() {
 
 describe("/v1/suppressions", () => {
   it("adds, lists with a cursor and lifts suppressions, per project and scope", async () => {
-    const { secret, project } = await projectWithKey([
+    const { secret, as } = await projectWithKey([
       "suppressions:read",
       "suppressions:write",
       "emails:send",
@@ -247,10 +241,8 @@ describe("/v1/suppressions", () => {
       nextCursor: null,
     });
 
-    const sent = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, `z@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const sent = await as(() =>
+      Email.send({ to: [`a@${domain}`, `z@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     expect(sent.recipients.suppressed).toBe(1);
 

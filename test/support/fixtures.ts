@@ -1,11 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { ApiKey, Project } from "@pregon/core";
+import { Actor, ApiKey, Project } from "@pregon/core";
 
-/** A fresh project with a key holding the given scopes. */
+/** Runs `work` as an operator of `projectId` (the CLI's actor). */
+export const inProject = <T>(projectId: string, work: () => T) =>
+  Actor.provide({ type: "system", reason: "cli", projectId }, work);
+
+/**
+ * A fresh project with a key holding the given scopes, and `as`, which runs core code as a request
+ * made with that key (the actor the API gives it).
+ */
 export async function projectWithKey(scopes: ApiKey.Scope[] = ["admin"]) {
   const project = await Project.create(`project-${randomUUID()}`);
-  const key = await ApiKey.create({ projectId: project.id, name: "test", scopes });
-  return { project, key, secret: key.secret };
+  const key = await inProject(project.id, () => ApiKey.create({ name: "test", scopes }));
+  const as = <T>(work: () => T) =>
+    Actor.provide(
+      { type: "key", projectId: project.id, keyId: key.id, scopes, requestId: randomUUID() },
+      work,
+    );
+  return { project, key, secret: key.secret, as };
 }
 
 export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });

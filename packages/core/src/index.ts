@@ -1,3 +1,4 @@
+export * as Actor from "./actor";
 export * as ApiKey from "./apikey";
 export * as Audit from "./audit";
 export * as Clock from "./clock";

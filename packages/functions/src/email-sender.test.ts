@@ -19,10 +19,10 @@ const context = {
 
 describe("the email sender Lambda", () => {
   it("sends the deliveries named by an SQS event as Lambda delivers it", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = [`a@${domain}`, `b@${domain}`];
-    await Email.send(project.id, { to, subject: "Hi", text: "Hello" }, settings.email);
+    await as(() => Email.send({ to, subject: "Hi", text: "Hello" }, settings.email));
     const [received] = await receiveAll(1);
 
     const event: SQSEvent = {

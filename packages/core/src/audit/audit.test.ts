@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Audit, Project } from "../index";
+import { Actor, Audit, Project } from "../index";
 
 /** What each fact is about: the id its audit row files it under (`subjectId`). */
 const subjectOf = {
@@ -35,7 +35,10 @@ describe("Audit.record", () => {
     expect(await Audit.record([JSON.stringify({ type, projectId: project.id, ...ids, at })])).toBe(
       1,
     );
-    const { events } = await Audit.list(project.id, { type, limit: 10 });
+    const { events } = await Actor.provide(
+      { type: "system", reason: "cli", projectId: project.id },
+      () => Audit.list({ type, limit: 10 }),
+    );
     expect(events).toHaveLength(1);
     expect(events[0]!.subjectId).toBe(field ? ids[field] : null);
   });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, desc, eq, gte, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Outbox from "../outbox";
@@ -117,19 +118,17 @@ export async function replayUnrecorded(): Promise<number> {
   return Outbox.republish(rows.map((row) => Number(row.id)));
 }
 
-/** A page of the project's audit events, newest first, before id `cursor`. */
-export async function list(
-  projectId: string,
-  filters: {
-    type?: string | undefined;
-    subjectId?: string | undefined;
-    notificationId?: string | undefined;
-    since?: string | undefined;
-    until?: string | undefined;
-    cursor?: number | undefined;
-    limit: number;
-  },
-): Promise<{ events: Event[]; nextCursor: number | null }> {
+/** A page of the actor's project's audit events, newest first, before id `cursor`. */
+export async function list(filters: {
+  type?: string | undefined;
+  subjectId?: string | undefined;
+  notificationId?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  cursor?: number | undefined;
+  limit: number;
+}): Promise<{ events: Event[]; nextCursor: number | null }> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(auditLog)

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { notifications } from "../notification/notification.sql";
@@ -316,12 +317,12 @@ export async function counts(notificationId: string): Promise<Partial<Record<Sta
   return Object.fromEntries(rows.map((row) => [row.status, row.count]));
 }
 
-/** A page of a notification's deliveries in request order, after position `cursor`. */
+/** A page of a notification's deliveries (of the actor's project) in request order, after position `cursor`. */
 export async function list(
-  projectId: string,
   notificationId: string,
   options: { cursor?: number | undefined; limit: number },
 ): Promise<{ deliveries: Info[]; nextCursor: number | null }> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(deliveries)

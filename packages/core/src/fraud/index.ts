@@ -1,3 +1,4 @@
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import type * as Database from "../db";
 import { AppError } from "../error";
@@ -5,11 +6,14 @@ import * as Log from "../log";
 import { fraudEvents } from "../otp/otp.sql";
 import { countryOf } from "../sms/phone";
 
-export type Event = Omit<typeof fraudEvents.$inferInsert, "at">;
+/** What a refusal names; the project and the key are the actor's. */
+export type Event = Omit<typeof fraudEvents.$inferInsert, "at" | "projectId" | "keyId">;
 
 /** Records a refused request as a fraud event (OTP rules, SMS countries). */
 export async function record(tx: Database.Tx | Database.Db, event: Event): Promise<void> {
-  await tx.insert(fraudEvents).values({ ...event, at: Clock.now() });
+  await tx
+    .insert(fraudEvents)
+    .values({ ...event, projectId: Actor.projectId(), keyId: Actor.keyId(), at: Clock.now() });
 }
 
 /**

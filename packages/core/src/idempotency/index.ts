@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
@@ -18,13 +19,12 @@ export interface Claim {
   input: unknown;
 }
 
-/** The claim of a request sent with an Idempotency-Key; none without one. */
+/** The claim of a request sent with an Idempotency-Key (in the actor's project); none without one. */
 export const claim = (
-  projectId: string,
   key: string | undefined,
   operation: string,
   input: unknown,
-): Claim | undefined => (key ? { projectId, key, operation, input } : undefined);
+): Claim | undefined => (key ? { projectId: Actor.projectId(), key, operation, input } : undefined);
 
 const hashOf = (operation: string, input: unknown) =>
   createHash("sha256").update(operation).update("\0").update(JSON.stringify(input)).digest("hex");

@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
@@ -53,14 +54,13 @@ export const recipientHmac = (projectId: string, channel: Channel, address: stri
   hmac("destination", projectId, channel, channel === "email" ? address.toLowerCase() : address);
 
 /**
- * Writes a notification, its deliveries and their queue messages (+ the accepted fact) in the
- * caller's transaction; returns what to publish after the commit.
+ * Writes a notification of the actor's project, its deliveries and their queue messages (+ the
+ * accepted fact) in the caller's transaction; returns what to publish after the commit.
  */
 export async function write(
   tx: Database.Tx,
   input: {
     channel: Channel;
-    projectId: string;
     content: unknown;
     variables: Record<string, unknown>;
     tags: Record<string, string>;
@@ -68,8 +68,10 @@ export async function write(
     counts: z.infer<typeof Recipients>;
   },
 ): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
-  const { channel, projectId, counts } = input;
-  const { keyId, requestId } = Log.context();
+  const { channel, counts } = input;
+  const projectId = Actor.projectId();
+  const keyId = Actor.keyId();
+  const requestId = Actor.requestId();
   const now = Clock.now();
   const [notification] = await tx
     .insert(notifications)
@@ -151,8 +153,6 @@ export interface Accepted<C extends Channel = Channel> {
 export async function accept<C extends Channel>(input: {
   claim: Idempotency.Claim | undefined;
   channel: C;
-  projectId: string;
-  keyId: string | undefined;
   /** What the notification keeps, made once the limits are taken; throws to refuse the send. */
   content: () => Promise<unknown>;
   variables: Record<string, unknown>;
@@ -161,10 +161,8 @@ export async function accept<C extends Channel>(input: {
   recipients: Recipient[];
   duplicates: number;
 }): Promise<Accepted<C>> {
-  const { claim, channel, projectId, recipients } = input;
+  const { claim, channel, recipients } = input;
   const taken = await RateLimit.takeSend({
-    projectId,
-    keyId: input.keyId,
     channel,
     recipients: recipients.filter((r) => r.status === "queued").length,
   });
@@ -179,7 +177,6 @@ export async function accept<C extends Channel>(input: {
     accepted = await Idempotency.once(claim, async (tx) => {
       const listed = await Suppression.filter(
         tx,
-        projectId,
         channel,
         recipients.map((r) => r.address),
       );
@@ -216,8 +213,9 @@ export async function accept<C extends Channel>(input: {
   return response;
 }
 
-/** Throws not_found unless the notification exists in this project. */
-export async function find(projectId: string, id: string): Promise<Row> {
+/** Throws not_found unless the notification exists in the actor's project. */
+export async function find(id: string): Promise<Row> {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `Notification ${id} not found`);
   const [row] = await Database.use()
     .select()
@@ -227,8 +225,8 @@ export async function find(projectId: string, id: string): Promise<Row> {
   return row;
 }
 
-export async function get(projectId: string, id: string): Promise<Info> {
-  const row = await find(projectId, id);
+export async function get(id: string): Promise<Info> {
+  const row = await find(id);
   const counts = await Delivery.counts(id);
   const pending = (counts.queued ?? 0) + (counts.sending ?? 0);
   const total = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);

@@ -1,5 +1,6 @@
 import { and, count, eq, gt, lt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { deliveries } from "../delivery/delivery.sql";
@@ -148,16 +149,16 @@ const refusals: Partial<Record<Reason, string>> = {
 };
 
 /**
- * Issues a code: the rules of DESIGN.md §4 are checked with the destination locked (concurrent
- * requests for one destination queue up, so none slips past the cooldown), then the OTP row (no code
- * yet), its email and the queue message are written in one transaction. The sender makes the code.
+ * Issues a code in the actor's project: the rules of DESIGN.md §4 are checked with the destination
+ * locked (concurrent requests for one destination queue up, so none slips past the cooldown), then
+ * the OTP row (no code yet), its email and the queue message are written in one transaction. The
+ * sender makes the code.
  */
 export async function send(
-  projectId: string,
-  keyId: string | undefined,
   input: SendInput,
   settings: { email: Email.Settings; sms: { countries: string[] } },
 ): Promise<Sent> {
+  const projectId = Actor.projectId();
   const sms = input.channel === "sms";
   const destination = sms ? input.to : input.to.toLowerCase();
   const destinationHmac = hmac("destination", projectId, input.channel, destination);
@@ -165,15 +166,13 @@ export async function send(
   const prefixHmac = sms ? hmac("prefix", projectId, prefixOf(destination)) : null;
   if (sms) {
     await Fraud.assertSmsCountry(Database.use(), destination, settings.sms.countries, "to", {
-      projectId,
-      keyId,
       destinationHmac,
       clientIpHmac,
     });
   }
   const language = input.locale?.split("-")[0] ?? "en";
   const template = input.template
-    ? await Template.resolve(projectId, input.template.key, input.template.locale)
+    ? await Template.resolve(input.template.key, input.template.locale)
     : undefined;
   const source = template ? undefined : (builtIn[language] ?? builtIn.en!);
   const now = Clock.now();
@@ -256,13 +255,7 @@ export async function send(
     }
     if (refusal) {
       // Committed with the transaction: the refusal is thrown after it.
-      await Fraud.record(tx, {
-        projectId,
-        keyId,
-        destinationHmac,
-        clientIpHmac,
-        rule: refusal.reason,
-      });
+      await Fraud.record(tx, { destinationHmac, clientIpHmac, rule: refusal.reason });
       return { refusal };
     }
 
@@ -271,7 +264,7 @@ export async function send(
       .insert(otps)
       .values({
         projectId,
-        keyId,
+        keyId: Actor.keyId(),
         channel: input.channel,
         destinationHmac,
         destinationMasked: mask(destination),
@@ -286,7 +279,6 @@ export async function send(
       .returning({ id: otps.id });
     const written = await Notification.write(tx, {
       channel: input.channel,
-      projectId,
       content: {
         otp: { id: otp!.id },
         ...(sms ? { type: "transactional" } : { from: settings.email.from, replyTo: null }),
@@ -327,10 +319,12 @@ export async function send(
 }
 
 /**
- * Checks a code in one statement: the attempt is counted and the code compared (as HMACs) in the
- * same conditional UPDATE, so concurrent checks can neither both succeed nor exceed the attempts.
+ * Checks a code of the actor's project in one statement: the attempt is counted and the code
+ * compared (as HMACs) in the same conditional UPDATE, so concurrent checks can neither both succeed
+ * nor exceed the attempts.
  */
-export async function verify(projectId: string, id: string, code: string): Promise<Verified> {
+export async function verify(id: string, code: string): Promise<Verified> {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
   const now = Clock.now().toISOString();
   const hourAgo = new Date(Clock.now().getTime() - hour).toISOString();
@@ -408,7 +402,6 @@ export async function verify(projectId: string, id: string, code: string): Promi
   if (reason === "locked") await announce("otp.locked", "OtpLocked");
   if (reason === "locked" || reason === "max_attempts") {
     await Fraud.record(Database.use(), {
-      projectId,
       otpId: id,
       destinationHmac: row.destination_hmac,
       rule: `verify_${reason}`,
@@ -421,7 +414,8 @@ export async function verify(projectId: string, id: string, code: string): Promi
   };
 }
 
-async function find(projectId: string, id: string) {
+async function find(id: string) {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `OTP ${id} not found`);
   const [row] = await Database.use()
     .select()
@@ -445,18 +439,19 @@ function toStatus(row: typeof otps.$inferSelect): z.infer<typeof Status> {
   };
 }
 
-export async function get(projectId: string, id: string) {
-  return toStatus(await find(projectId, id));
+export async function get(id: string) {
+  return toStatus(await find(id));
 }
 
 /** Cancels a pending code; a message not yet sent is then not sent. */
-export async function cancel(projectId: string, id: string) {
-  await find(projectId, id);
+export async function cancel(id: string) {
+  const projectId = Actor.projectId();
+  await find(id);
   await Database.use()
     .update(otps)
     .set({ status: "canceled" })
     .where(and(eq(otps.projectId, projectId), eq(otps.id, id), eq(otps.status, "pending")));
-  return toStatus(await find(projectId, id));
+  return toStatus(await find(id));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { and, asc, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Log from "../log";
@@ -97,7 +98,8 @@ export interface Fact {
 export function announce(tx: Database.Tx | Database.Db, facts: Fact[]): Promise<number[]> {
   const at = Clock.now().toISOString();
   // The request's id and key go with every fact it causes (the fact's own keyId wins).
-  const { requestId, keyId } = Log.context();
+  const requestId = Actor.requestId();
+  const keyId = Actor.keyId();
   return add(
     tx,
     facts.map((fact) => ({

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
@@ -27,11 +28,11 @@ const toInfo = (row: typeof suppressions.$inferSelect): Info => ({
 });
 
 /**
- * Suppresses an address for a project's channel, with a `suppression.added` fact in the same
- * statement; suppressing it again keeps the first reason. Returns the fact's outbox id if it was new.
+ * Suppresses an address for the actor's project's channel, with a `suppression.added` fact in the
+ * same statement; suppressing it again keeps the first reason. Returns the fact's outbox id if it
+ * was new.
  */
 export async function add(input: {
-  projectId: string;
   channel: Channel;
   address: string;
   reason: Reason;
@@ -40,7 +41,7 @@ export async function add(input: {
   const rows = await Database.use().execute<{ id: number }>(sql`
     with added as (
       insert into ${suppressions} (project_id, channel, address, reason, created_at)
-      values (${input.projectId}, ${input.channel}, ${input.address.toLowerCase()}, ${input.reason}, ${now})
+      values (${Actor.projectId()}, ${input.channel}, ${input.address.toLowerCase()}, ${input.reason}, ${now})
       on conflict do nothing
       returning project_id, channel, reason
     )
@@ -54,14 +55,14 @@ export async function add(input: {
   return rows[0]?.id;
 }
 
-/** Which of `addresses` (any case) the project suppresses on `channel`, lower-cased. */
+/** Which of `addresses` (any case) the actor's project suppresses on `channel`, lower-cased. */
 export async function filter(
   tx: Database.Tx | Database.Db,
-  projectId: string,
   channel: Channel,
   addresses: string[],
 ): Promise<Set<string>> {
   if (addresses.length === 0) return new Set();
+  const projectId = Actor.projectId();
   const lowered = JSON.stringify(addresses.map((address) => address.toLowerCase()));
   const rows = await tx.execute<{ address: string }>(sql`
     select address from ${suppressions}
@@ -70,11 +71,13 @@ export async function filter(
   return new Set(rows.map((row) => row.address));
 }
 
-/** A page of the project's suppressions by address, after `cursor` (the previous page's last). */
-export async function list(
-  projectId: string,
-  options: { channel?: Channel | undefined; cursor?: string | undefined; limit: number },
-): Promise<{ suppressions: Info[]; nextCursor: string | null }> {
+/** A page of the actor's project's suppressions by address, after `cursor` (the previous page's last). */
+export async function list(options: {
+  channel?: Channel | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}): Promise<{ suppressions: Info[]; nextCursor: string | null }> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(suppressions)
@@ -91,7 +94,8 @@ export async function list(
   return { suppressions: items.map(toInfo), nextCursor };
 }
 
-export async function get(projectId: string, channel: Channel, address: string): Promise<Info> {
+export async function get(channel: Channel, address: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const [row] = await Database.use()
     .select()
     .from(suppressions)
@@ -107,7 +111,8 @@ export async function get(projectId: string, channel: Channel, address: string):
 }
 
 /** Lifts a suppression; 404 if there is none. */
-export async function remove(projectId: string, channel: Channel, address: string): Promise<Info> {
+export async function remove(channel: Channel, address: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const [row] = await Database.use()
     .delete(suppressions)
     .where(

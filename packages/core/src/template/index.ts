@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
@@ -79,12 +80,8 @@ const toInfo = (row: typeof templates.$inferSelect): Info => ({
 });
 
 /** Stores a new version (after checking it compiles) and makes it the current one. */
-export async function put(
-  projectId: string,
-  key: string,
-  locale: string | undefined,
-  source: Source,
-): Promise<Info> {
+export async function put(key: string, locale: string | undefined, source: Source): Promise<Info> {
+  const projectId = Actor.projectId();
   compile(source);
   const now = Clock.now();
   const stored = locale ?? defaultLocale;
@@ -110,8 +107,9 @@ export async function put(
   return toInfo(row);
 }
 
-/** `es-MX` → `es-MX`, `es`, `default`: the first that exists. */
-export async function resolve(projectId: string, key: string, locale?: string): Promise<Info> {
+/** The actor's project's template: `es-MX` → `es-MX`, `es`, `default`, the first that exists. */
+export async function resolve(key: string, locale?: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const candidates = [...new Set([locale, locale?.split("-")[0], defaultLocale])].filter(
     (c): c is string => Boolean(c),
   );
@@ -131,8 +129,8 @@ export async function resolve(projectId: string, key: string, locale?: string): 
 }
 
 /** The version a send of `key` renders and records (see `resolve`). */
-export async function ref(projectId: string, key: string, locale?: string): Promise<Ref> {
-  const info = await resolve(projectId, key, locale);
+export async function ref(key: string, locale?: string): Promise<Ref> {
+  const info = await resolve(key, locale);
   return { key: info.key, locale: info.locale, version: info.version };
 }
 
@@ -149,12 +147,13 @@ export async function load(version: string): Promise<Source> {
   return source;
 }
 
-export async function get(projectId: string, key: string, locale?: string) {
-  const info = await resolve(projectId, key, locale);
+export async function get(key: string, locale?: string) {
+  const info = await resolve(key, locale);
   return { ...info, ...(await load(info.version)) };
 }
 
-export async function list(projectId: string): Promise<Info[]> {
+export async function list(): Promise<Info[]> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(templates)
@@ -164,12 +163,11 @@ export async function list(projectId: string): Promise<Info[]> {
 }
 
 export async function preview(
-  projectId: string,
   key: string,
   locale: string | undefined,
   variables: Variables,
 ): Promise<Info & Rendered> {
-  const info = await resolve(projectId, key, locale);
+  const info = await resolve(key, locale);
   const source: Content = await load(info.version);
   return { ...info, ...render(compile(source), variables, budget()) };
 }

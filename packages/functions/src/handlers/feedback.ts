@@ -1,4 +1,4 @@
-import { Delivery, Log, Outbox, Suppression } from "@pregon/core";
+import { Actor, Delivery, Log, Outbox, Suppression } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { batchFailures, parseBody } from "./sqs";
@@ -24,6 +24,12 @@ const SesEvent = z.object({
   deliveryDelay: z.object({ delayType: z.string() }).optional(),
 });
 type SesEvent = z.infer<typeof SesEvent>;
+
+/** Suppresses the address of a delivery that bounced for good or drew a complaint, in its project. */
+const suppress = (moved: { projectId: string; address: string }, reason: "bounce" | "complaint") =>
+  Actor.provide({ type: "system", reason: "feedback", projectId: moved.projectId }, () =>
+    Suppression.add({ channel: "email", address: moved.address, reason }),
+  );
 
 /**
  * Applies one event; returns the outbox ids of the facts it wrote. A hard bounce or a complaint also
@@ -55,25 +61,13 @@ async function apply(event: SesEvent): Promise<number[]> {
         `${event.bounce?.bounceType} bounce${diagnostic ? `: ${diagnostic}` : ""}`,
       );
       if (!moved) return [];
-      const suppressed = permanent
-        ? await Suppression.add({
-            projectId: moved.projectId,
-            channel: "email",
-            address: moved.address,
-            reason: "bounce",
-          })
-        : undefined;
+      const suppressed = permanent ? await suppress(moved, "bounce") : undefined;
       return [moved.outboxId, suppressed].filter((id) => id !== undefined);
     }
     case "Complaint": {
       const moved = await move("complained");
       if (!moved) return [];
-      const suppressed = await Suppression.add({
-        projectId: moved.projectId,
-        channel: "email",
-        address: moved.address,
-        reason: "complaint",
-      });
+      const suppressed = await suppress(moved, "complaint");
       return [moved.outboxId, suppressed].filter((id) => id !== undefined);
     }
     case "Reject":
@@ -102,7 +96,9 @@ export function createFeedbackHandler() {
         continue;
       }
       try {
-        outboxIds.push(...(await apply(sesEvent)));
+        outboxIds.push(
+          ...(await Actor.provide({ type: "system", reason: "feedback" }, () => apply(sesEvent))),
+        );
       } catch (error) {
         Log.logger.error("feedback failed", { messageId: record.messageId, error });
         failed.push(record.messageId);

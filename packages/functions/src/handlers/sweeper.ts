@@ -1,4 +1,4 @@
-import { Delivery, Idempotency, Log, Otp, Outbox, RateLimit } from "@pregon/core";
+import { Actor, Delivery, Idempotency, Log, Otp, Outbox, RateLimit } from "@pregon/core";
 import type { ScheduledEvent } from "aws-lambda";
 import { strandedAfterMs, visibilityTimeoutSeconds } from "../pipelines";
 
@@ -14,18 +14,20 @@ const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
  * idempotency keys.
  */
 export function createSweeper() {
-  return async (_event?: ScheduledEvent) => {
-    // Leases that ended a visibility timeout ago: their queue message did not come back.
-    const requeued = await Delivery.requeueAbandoned(visibilityTimeoutSeconds * 1000);
-    const stranded = await Delivery.republishQueued(strandedAfterMs);
-    const republished = await Outbox.publishStale(staleOutboxMs);
-    const purged = await Outbox.purge(outboxRetentionMs);
-    const forgotten = await Idempotency.purge();
-    const counters = await RateLimit.purge();
-    const otps = await Otp.purge();
-    const result = { requeued, stranded, republished, purged, forgotten, counters, otps };
-    Log.logger.info("sweep done", result);
-    Log.flushMetrics();
-    return result;
-  };
+  return (_event?: ScheduledEvent) => Actor.provide({ type: "system", reason: "sweeper" }, sweep);
+}
+
+async function sweep() {
+  // Leases that ended a visibility timeout ago: their queue message did not come back.
+  const requeued = await Delivery.requeueAbandoned(visibilityTimeoutSeconds * 1000);
+  const stranded = await Delivery.republishQueued(strandedAfterMs);
+  const republished = await Outbox.publishStale(staleOutboxMs);
+  const purged = await Outbox.purge(outboxRetentionMs);
+  const forgotten = await Idempotency.purge();
+  const counters = await RateLimit.purge();
+  const otps = await Otp.purge();
+  const result = { requeued, stranded, republished, purged, forgotten, counters, otps };
+  Log.logger.info("sweep done", result);
+  Log.flushMetrics();
+  return result;
 }

@@ -71,4 +71,4 @@ export const list = scopedProcedure("audit:read")
     }),
   )
   .output(z.object({ events: z.array(Audit.Event), nextCursor: z.number().int().nullable() }))
-  .query(({ ctx, input }) => Audit.list(ctx.principal.projectId, input));
+  .query(({ input }) => Audit.list(input));

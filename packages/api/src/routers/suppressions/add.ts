@@ -43,9 +43,8 @@ export const add = scopedProcedure("suppressions:write")
   })
   .input(AddSuppressionInput)
   .output(Suppression.Info)
-  .mutation(async ({ ctx, input }) => {
-    const projectId = ctx.principal.projectId;
-    const fact = await Suppression.add({ projectId, ...input });
+  .mutation(async ({ input }) => {
+    const fact = await Suppression.add(input);
     if (fact !== undefined) await Outbox.publishSoon([fact]);
-    return Suppression.get(projectId, input.channel, input.address);
+    return Suppression.get(input.channel, input.address);
   });
