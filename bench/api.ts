@@ -144,7 +144,7 @@ export async function apiOverhead(bench: BenchStack, config: BenchConfig): Promi
 ${rows.join("\n")}
 
 - **API**: the Hono app \`npm start\` serves, with a full-scope key: authentication (a key lookup), zod validation, the rate-limit counters (two upserts), the suppression list, template compile and subject render, the transaction (notification + delivery + outbox rows), then the SNS publish to fauxqs and the outbox update. Verify: the key lookup, then \`Otp.verify\` (one statement), and on success the \`otp.verified\` fact (outbox row + publish).
-- **Baseline**: a bare \`node:http\` handler calling the same core writes directly: \`Notification.write\` in one transaction + \`Outbox.publish\` (SNS), and \`Otp.verify\` — no framework, authentication, limits, suppression, idempotency or template checks.
+- **Baseline**: a bare \`node:http\` handler calling the same core writes directly: \`Notification.write\` in one transaction, whose after-commit effect publishes to SNS, and \`Otp.verify\` — no framework, authentication, limits, suppression, idempotency or template checks.
 - Every verify checks a different pending code (written in bulk beforehand) with the right code, so both sides take the \`valid: true\` path.
 - The senders are not running in this section (the queue is purged after it), so only the accept path competes for the CPU.`;
   return { title: "1. API overhead", markdown, failures };

@@ -4,7 +4,7 @@
 // suppression list, idempotency, template checks or request logging.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Actor, Database, Notification, Otp, Outbox } from "@pregon/core";
+import { Actor, Notification, Otp } from "@pregon/core";
 import { settings } from "./stack";
 
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -18,26 +18,26 @@ function reply(response: ServerResponse, status: number, body: unknown) {
   response.end(JSON.stringify(body));
 }
 
-/** The notification, its delivery and its outbox rows in one transaction; then the SNS publish. */
+/**
+ * The notification, its delivery and its outbox rows in one transaction; then the SNS publish
+ * (the transaction's after-commit effect).
+ */
 async function sendEmail(input: Record<string, unknown>) {
   const to = (input.to as string[])[0]!;
-  const written = await Database.use().transaction((tx) =>
-    Notification.write(tx, {
-      channel: "email",
-      content: {
-        from: settings.email.from,
-        replyTo: null,
-        subject: input.subject,
-        html: input.html ?? null,
-        text: input.text ?? null,
-      },
-      variables: (input.variables as Record<string, unknown>) ?? {},
-      tags: {},
-      recipients: [{ position: 0, address: to, name: null, variables: null, status: "queued" }],
-      counts: { accepted: 1, suppressed: 0, duplicates: 0 },
-    }),
-  );
-  await Outbox.publish(written.outboxIds);
+  const written = await Notification.write({
+    channel: "email",
+    content: {
+      from: settings.email.from,
+      replyTo: null,
+      subject: input.subject,
+      html: input.html ?? null,
+      text: input.text ?? null,
+    },
+    variables: (input.variables as Record<string, unknown>) ?? {},
+    tags: {},
+    recipients: [{ position: 0, address: to, name: null, variables: null, status: "queued" }],
+    counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+  });
   return { id: written.id };
 }
 

@@ -2,11 +2,13 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createApp } from "@pregon/api";
 import { Database, Delivery, Email } from "@pregon/core";
 import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
+import type { SQSRecord } from "aws-lambda";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, receive, receiveAll, uniqueDomain } from "./support/email";
-import { callApp, inProject, projectWithKey, settings } from "./support/fixtures";
-import { pipelines, stack } from "./support/setup";
+import { asSender, callApp, inProject, projectWithKey, settings } from "./support/fixtures";
+import { ownerUrl, pipelines, stack } from "./support/setup";
 
 const app = createApp(settings);
 const feedback = createFeedbackHandler();
@@ -75,7 +77,7 @@ async function sentTo(projectId: string, address: string) {
     sql`select id from deliveries where notification_id = ${accepted.id}`,
   );
   await Delivery.lease([row!.id], 60_000);
-  await Delivery.markSent(row!.id, "ses-1");
+  await asSender(() => Delivery.markSent(row!.id, "ses-1"));
   return row!.id;
 }
 
@@ -122,6 +124,39 @@ describe("SES feedback", () => {
       }
     }
     expect(facts).toEqual(expect.arrayContaining(["delivery.bounced", "suppression.added"]));
+  });
+
+  it("suppresses a hard bounce whose first handling failed half-way, when the event comes again", async () => {
+    const { project } = await projectWithKey();
+    const address = `gone@${uniqueDomain()}`;
+    const id = await sentTo(project.id, address);
+    const record = {
+      messageId: "bounce-1",
+      body: JSON.stringify(sesEvent("Bounce", id, address, hardBounce)),
+    } as SQSRecord;
+    // The suppression cannot be written (as if the consumer died right after moving the delivery).
+    // Triggers are the owner's to create, not the application role's.
+    const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+    try {
+      await owner.unsafe(`
+        create function refuse_suppression() returns trigger language plpgsql as $$
+          begin
+            if new.project_id = '${project.id}' then raise exception 'refused by the test'; end if;
+            return new;
+          end $$;
+        create trigger refuse_suppression before insert on suppressions
+          for each row execute function refuse_suppression();`);
+      expect(await feedback(event(record))).toEqual({
+        batchItemFailures: [{ itemIdentifier: "bounce-1" }],
+      });
+    } finally {
+      await owner`drop function if exists refuse_suppression() cascade`;
+      await owner.end();
+    }
+    // SQS delivers the event again: the delivery moves and its address is suppressed.
+    expect(await feedback(event(record))).toEqual({ batchItemFailures: [] });
+    expect((await statusOf(id)).status).toBe("bounced");
+    expect(await suppressed(project.id, address)).toBe("bounce");
   });
 
   it("does not suppress on a soft bounce; does on a complaint after delivery", async () => {
@@ -172,12 +207,12 @@ describe("SES feedback", () => {
     );
     await Delivery.lease([row!.id], 60_000);
     await inject(sesEvent("Delivery", row!.id, `fast@${domain}`));
-    await Delivery.markSent(row!.id, "ses-fast");
+    await asSender(() => Delivery.markSent(row!.id, "ses-fast"));
     expect(await statusOf(row!.id)).toEqual({
       status: "delivered",
       provider_message_id: "ses-fast",
     });
-    await Delivery.markSent(row!.id, "ses-again");
+    await asSender(() => Delivery.markSent(row!.id, "ses-again"));
     expect((await statusOf(row!.id)).provider_message_id).toBe("ses-fast");
   });
 

@@ -6,7 +6,7 @@ import { leaseMs, templatesBucket } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
-import { callApp, inProject, projectWithKey, settings } from "./support/fixtures";
+import { asSender, callApp, inProject, projectWithKey, settings } from "./support/fixtures";
 import { stack } from "./support/setup";
 
 const app = createApp(settings);
@@ -252,29 +252,29 @@ describe("templates read no files", () => {
     const { project } = await writer();
     const domain = uniqueDomain();
     // Accepted before these tags were refused: written as the send wrote it then.
-    const { deliveryIds } = await Database.use().transaction((tx) =>
-      inProject(project.id, () =>
-        Notification.write(tx, {
-          channel: "email",
-          content: {
-            from: "no-reply@pregon.test",
-            replyTo: null,
-            subject: "s",
-            text: fileReads[0][0],
-          },
-          variables: {},
-          tags: {},
-          recipients: [
-            { position: 0, address: `a@${domain}`, name: null, variables: null, status: "queued" },
-          ],
-          counts: { accepted: 1, suppressed: 0, duplicates: 0 },
-        }),
-      ),
+    const { deliveryIds } = await inProject(project.id, () =>
+      Notification.write({
+        channel: "email",
+        content: {
+          from: "no-reply@pregon.test",
+          replyTo: null,
+          subject: "s",
+          text: fileReads[0][0],
+        },
+        variables: {},
+        tags: {},
+        recipients: [
+          { position: 0, address: `a@${domain}`, name: null, variables: null, status: "queued" },
+        ],
+        counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+      }),
     );
     const pace = async () => {};
-    expect(await Email.deliver(deliveryIds, { mailer, pace, leaseMs, lastReceive: false })).toEqual(
-      { retry: false },
-    );
+    expect(
+      await asSender(() =>
+        Email.deliver(deliveryIds, { mailer, pace, leaseMs, lastReceive: false }),
+      ),
+    ).toEqual({ retry: false });
     const [row] = await Database.use().execute<{ status: string; error: string }>(
       sql`select status, error from deliveries where id = ${deliveryIds[0]!}`,
     );

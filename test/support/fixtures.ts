@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Actor, ApiKey, Project } from "@pregon/core";
 
+/** Runs `work` as a sender runs it (core called as a channel's queue consumer would). */
+export const asSender = <T>(work: () => T) =>
+  Actor.provide({ type: "system", reason: "sender" }, work);
+
 /** Runs `work` as an operator of `projectId` (the CLI's actor). */
 export const inProject = <T>(projectId: string, work: () => T) =>
   Actor.provide({ type: "system", reason: "cli", projectId }, work);

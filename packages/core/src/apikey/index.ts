@@ -89,7 +89,7 @@ export async function create(input: {
 }): Promise<Info & { secret: string }> {
   const projectId = Actor.projectId();
   const secret = generateSecret();
-  const { row, facts } = await Database.use().transaction(async (tx) => {
+  const row = await Database.transaction(async (tx) => {
     const [row] = await tx
       .insert(apiKeys)
       .values({
@@ -101,10 +101,9 @@ export async function create(input: {
         createdAt: Clock.now(),
       })
       .returning();
-    const facts = await Outbox.announce(tx, [{ type: "key.created", projectId, keyId: row!.id }]);
-    return { row: row!, facts };
+    await Outbox.announce([{ type: "key.created", projectId, keyId: row!.id }]);
+    return row!;
   });
-  await Outbox.publishSoon(facts);
   return { ...toInfo(row), secret };
 }
 
@@ -203,17 +202,14 @@ export async function list(): Promise<Info[]> {
 export async function revoke(id: string): Promise<Info> {
   const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `API key ${id} not found`);
-  const { row, facts } = await Database.use().transaction(async (tx) => {
+  const row = await Database.transaction(async (tx) => {
     const [row] = await tx
       .update(apiKeys)
       .set({ revokedAt: Clock.now() })
       .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
-    const facts = row
-      ? await Outbox.announce(tx, [{ type: "key.revoked", projectId, keyId: row.id }])
-      : [];
-    return { row, facts };
+    if (row) await Outbox.announce([{ type: "key.revoked", projectId, keyId: row.id }]);
+    return row;
   });
-  await Outbox.publishSoon(facts);
   return row ? toInfo(row) : get(id);
 }

@@ -1,9 +1,12 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { PgDatabase } from "drizzle-orm/pg-core";
+import { drizzle, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import { migrate as runMigrations } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { z } from "zod";
+import * as Log from "../log";
 import type { Credentials } from "./credentials";
 import { grantAppRole } from "./role";
 import * as schema from "./schema";
@@ -11,7 +14,8 @@ import { socketFactory, tlsModeOf } from "./socket";
 
 export * from "./credentials";
 
-export type Db = PostgresJsDatabase<typeof schema>;
+/** What queries run on: the pool, or the transaction open around them. */
+export type Db = PgDatabase<PostgresJsQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export interface Options {
@@ -34,6 +38,9 @@ export interface Options {
 const defaultTimeoutMs = 5_000;
 
 let current: { url: string; client: postgres.Sql; db: Db } | undefined;
+
+/** The transaction open in this async context, and what it runs once committed. */
+const open = new AsyncLocalStorage<{ tx: Tx; effects: Array<() => Promise<unknown>> }>();
 
 function connect({
   url,
@@ -73,9 +80,45 @@ export function configure(options: Options): void {
   current = connect(options);
 }
 
+/**
+ * Where a query runs: inside `transaction`, in that transaction (a Lambda's single connection is
+ * held by it, so a query on the pool there would wait for ever); elsewhere, on the pool.
+ */
 export function use(): Db {
+  const transaction = open.getStore();
+  if (transaction) return transaction.tx;
   if (!current) throw new Error("Database not configured: call Database.configure() at start");
   return current.db;
+}
+
+/**
+ * Runs `fn` in a transaction: the one already open here (its writes commit or roll back with the
+ * caller's), else a new one. Effects registered with `afterCommit` run once the outermost
+ * transaction has committed, in order, before this returns (on Lambda the process may freeze as
+ * soon as a response is sent); none runs if it rolls back. An effect that fails is logged and
+ * does not fail the caller, whose writes are committed: what the effect was for is the sweeper's.
+ */
+export async function transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const outer = open.getStore();
+  if (outer) return fn(outer.tx);
+  if (!current) throw new Error("Database not configured: call Database.configure() at start");
+  const effects: Array<() => Promise<unknown>> = [];
+  const result = await current.db.transaction((tx) => open.run({ tx, effects }, () => fn(tx)));
+  for (const effect of effects) {
+    try {
+      await effect();
+    } catch (error) {
+      Log.logger.error("after-commit effect failed", { error });
+    }
+  }
+  return result;
+}
+
+/** Runs `effect` after the commit of the transaction open here; throws outside one. */
+export function afterCommit(effect: () => Promise<unknown>): void {
+  const transaction = open.getStore();
+  if (!transaction) throw new Error("afterCommit outside a transaction: use Database.transaction");
+  transaction.effects.push(effect);
 }
 
 export async function close(): Promise<void> {

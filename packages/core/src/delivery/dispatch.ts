@@ -4,7 +4,6 @@ import { AppError } from "../error";
 import * as Log from "../log";
 import { notifications } from "../notification/notification.sql";
 import { issueCode } from "../otp/code";
-import * as Outbox from "../outbox";
 import type { Variables } from "../template/render";
 import * as Delivery from "./index";
 
@@ -110,13 +109,11 @@ export async function dispatch<Prepared>(
     ),
   );
 
-  const outboxIds: number[] = [];
   let retry = false;
   const queue = [...leased];
   const worker = async () => {
     for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
       const { row, prepared } = byId.get(delivery.notificationId)!;
-      let outboxId: number | undefined;
       try {
         if ("error" in prepared) throw prepared.error;
         const variables: Variables = {
@@ -135,7 +132,7 @@ export async function dispatch<Prepared>(
           () => channel.send(delivery, prepared.value, variables),
           options.tries ?? 3,
         );
-        outboxId = await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
+        await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
         Log.count(`${channel.metric}Sent`);
         Log.metrics().addMetric(
           "SendLatency",
@@ -144,18 +141,17 @@ export async function dispatch<Prepared>(
         );
       } catch (error) {
         if (error instanceof OtpGone) {
-          outboxId = await Delivery.markExpired(delivery.id);
-          if (outboxId !== undefined) outboxIds.push(outboxId);
+          await Delivery.markExpired(delivery.id);
           continue;
         }
         const permanent = isPermanent(error);
         const reason = error instanceof Error ? error.message : String(error);
         if (!permanent) retry = true;
         if (permanent) {
-          outboxId = await Delivery.markFailed(delivery.id, reason);
+          await Delivery.markFailed(delivery.id, reason);
           Log.count(`${channel.metric}Failed`);
         } else if (options.lastReceive) {
-          outboxId = await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
+          await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
           Log.count(`${channel.metric}Failed`);
         } else {
           await Delivery.release(delivery.id);
@@ -167,11 +163,9 @@ export async function dispatch<Prepared>(
           permanent,
         });
       }
-      if (outboxId !== undefined) outboxIds.push(outboxId);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-  await Outbox.publishSoon(outboxIds);
   return { retry };
 }
 

@@ -5,7 +5,6 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import { notifications } from "../notification/notification.sql";
 import * as Outbox from "../outbox";
-import { outbox } from "../outbox/outbox.sql";
 import { deliveries } from "./delivery.sql";
 
 export const statuses = [
@@ -72,67 +71,95 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
     .returning();
 }
 
-/**
- * The outbox insert that announces `type` for each row of a `moved` CTE (deliveries just changed),
- * so a status and its fact are written by one statement.
- */
-const factsOfMoved = (type: string, now: string) => sql`
-  insert into ${outbox} (topic, body, created_at)
-  select 'events',
-    json_build_object('type', ${type}::text, 'projectId', moved.project_id,
-      'notificationId', moved.notification_id, 'deliveryId', moved.id,
-      'status', ${type.slice(type.indexOf(".") + 1)}::text, 'channel', n.channel,
-      'recipientHmac', moved.recipient_hmac, 'keyId', n.key_id, 'requestId', n.request_id,
-      'at', ${now}::text)::text,
-    ${now}
-  from moved join ${notifications} n on n.id = moved.notification_id`;
+/** A delivery that a statement moved, as its fact names it. */
+type Moved = {
+  id: string;
+  notification_id: string;
+  project_id: string;
+  recipient_hmac: string | null;
+  address: string;
+  channel: string;
+  status: Status;
+  key_id: string | null;
+  request_id: string | null;
+};
+
+/** What a statement that moves one delivery returns for its fact (`d`: the delivery). */
+const movedColumns = sql.raw(
+  "d.id, d.notification_id, d.project_id, d.recipient_hmac, d.address, d.status, n.channel, n.key_id, n.request_id",
+);
 
 /**
- * Moves a leased delivery to `status` and writes its fact to the outbox in the same statement.
- * Only from `sending`: a delivery never moves back. Returns the outbox id, if it moved.
+ * Runs `move` (an UPDATE of one delivery `d`, joined to its notification `n`, returning
+ * `movedColumns`) and, if it moved the delivery to `status`, writes its fact, in one transaction.
+ */
+async function moveWithFact(move: SQL, status: Status): Promise<Moved | undefined> {
+  return Database.transaction(async (tx) => {
+    const [moved] = await tx.execute<Moved>(move);
+    if (moved?.status === status) {
+      await Outbox.announce([
+        {
+          type: `delivery.${moved.status}`,
+          projectId: moved.project_id,
+          notificationId: moved.notification_id,
+          deliveryId: moved.id,
+          status: moved.status,
+          channel: moved.channel,
+          ...(moved.recipient_hmac !== null && { recipientHmac: moved.recipient_hmac }),
+          ...(moved.key_id && { keyId: moved.key_id }),
+          ...(moved.request_id && { requestId: moved.request_id }),
+        },
+      ]);
+    }
+    return moved;
+  });
+}
+
+/**
+ * Moves a leased delivery to `status`, with its fact. Only from `sending`: a delivery never moves
+ * back.
  */
 async function settle(
   id: string,
   status: "sent" | "failed" | "expired",
   fields: { providerMessageId?: string; error?: string },
-): Promise<number | undefined> {
+): Promise<void> {
   const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{ id: number }>(sql`
-    with moved as (
-      update ${deliveries}
-      set status = ${status}, lease_until = null, updated_at = ${now},
-          provider_message_id = ${fields.providerMessageId ?? null}, error = ${fields.error ?? null}
-      where id = ${id} and status = 'sending'
-      returning id, notification_id, project_id, recipient_hmac
-    )
-    ${factsOfMoved(`delivery.${status}`, now)}
-    returning id`);
-  return rows[0]?.id;
+  await moveWithFact(
+    sql`
+    update ${deliveries} d
+    set status = ${status}, lease_until = null, updated_at = ${now},
+        provider_message_id = ${fields.providerMessageId ?? null}, error = ${fields.error ?? null}
+    from ${notifications} n
+    where d.id = ${id} and d.status = 'sending' and n.id = d.notification_id
+    returning ${movedColumns}`,
+    status,
+  );
 }
 
 /**
  * Records SES's acceptance. Feedback may have moved the delivery on already (a `delivered` that
- * arrived before this commit): then only the provider's id is added, and the status stays.
+ * arrived before this commit): then only the provider's id is added, the status stays, and no
+ * fact is written.
  */
 export async function markSent(
   id: string,
   providerMessageId: string,
   segments?: number,
-): Promise<number | undefined> {
+): Promise<void> {
   const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{ id: number }>(sql`
-    with moved as (
-      update ${deliveries}
-      set status = case when status = 'sending' then 'sent' else status end,
-          lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId},
-          segments = ${segments ?? null}
-      where id = ${id}
-        and (status = 'sending' or (provider_message_id is null and status in ${sql.raw(afterSent)}))
-      returning id, notification_id, project_id, recipient_hmac, status
-    )
-    ${factsOfMoved("delivery.sent", now)} where moved.status = 'sent'
-    returning id`);
-  return rows[0]?.id;
+  await moveWithFact(
+    sql`
+    update ${deliveries} d
+    set status = case when d.status = 'sending' then 'sent' else d.status end,
+        lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId},
+        segments = ${segments ?? null}
+    from ${notifications} n
+    where d.id = ${id} and n.id = d.notification_id
+      and (d.status = 'sending' or (d.provider_message_id is null and d.status in ${sql.raw(afterSent)}))
+    returning ${movedColumns}`,
+    "sent",
+  );
 }
 
 /** Statuses that provider feedback sets, in the order they can follow one another. */
@@ -141,7 +168,7 @@ export type FeedbackStatus = (typeof feedbackStatuses)[number];
 const afterSent = "('delivered', 'bounced', 'complained')";
 
 /** A delivery only ever moves to a status of a higher rank: late or repeated events change nothing. */
-const rank = sql.raw(`case status when 'queued' then 0 when 'sending' then 1 when 'sent' then 2
+const rank = sql.raw(`case d.status when 'queued' then 0 when 'sending' then 1 when 'sent' then 2
   when 'delivered' then 3 when 'bounced' then 5 when 'complained' then 6 else 4 end`);
 const rankOf: Record<FeedbackStatus, number> = {
   delivered: 3,
@@ -152,33 +179,26 @@ const rankOf: Record<FeedbackStatus, number> = {
 
 /**
  * Applies provider feedback (delivery, bounce, complaint, reject) if it moves the delivery forward,
- * with its fact in the same statement. Returns the delivery when it moved.
+ * with its fact. Returns the delivery when it moved.
  */
 export async function advance(
   id: string,
   status: FeedbackStatus,
   error?: string,
-): Promise<{ projectId: string; address: string; outboxId: number } | undefined> {
+): Promise<{ projectId: string; address: string } | undefined> {
   if (!Database.isUuid(id)) return undefined;
   const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{
-    project_id: string;
-    address: string;
-    id: number;
-  }>(sql`
-    with moved as (
-      update ${deliveries}
-      set status = ${status}, lease_until = null, updated_at = ${now},
-          error = coalesce(${error ?? null}, error)
-      where id = ${id} and ${rank} < ${rankOf[status]}
-      returning id, notification_id, project_id, recipient_hmac, address
-    ), fact as (
-      ${factsOfMoved(`delivery.${status}`, now)}
-      returning id
-    )
-    select moved.project_id, moved.address, fact.id from moved, fact`);
-  const [row] = rows;
-  return row && { projectId: row.project_id, address: row.address, outboxId: row.id };
+  const moved = await moveWithFact(
+    sql`
+    update ${deliveries} d
+    set status = ${status}, lease_until = null, updated_at = ${now},
+        error = coalesce(${error ?? null}, d.error)
+    from ${notifications} n
+    where d.id = ${id} and ${rank} < ${rankOf[status]} and n.id = d.notification_id
+    returning ${movedColumns}`,
+    status,
+  );
+  return moved && { projectId: moved.project_id, address: moved.address };
 }
 
 export const markFailed = (id: string, error: string) => settle(id, "failed", { error });
@@ -248,7 +268,7 @@ export function queueMessages(channel: Outbox.Topic, ids: string[]): Outbox.Mess
  * queue messages are written in its transaction and published after the commit. Returns how many.
  */
 async function putBack(select: SQL): Promise<number> {
-  const { count, outboxIds } = await Database.use().transaction(async (tx) => {
+  return Database.transaction(async (tx) => {
     const rows = await tx.execute<{ id: string; channel: Outbox.Topic }>(sql`
       with picked as (${select})
       select picked.id, n.channel from picked join ${notifications} n on n.id = picked.notification_id
@@ -260,10 +280,9 @@ async function putBack(select: SQL): Promise<number> {
       byChannel.set(row.channel, ids);
     }
     const messages = [...byChannel].flatMap(([channel, ids]) => queueMessages(channel, ids));
-    return { count: rows.length, outboxIds: await Outbox.add(tx, messages) };
+    await Outbox.add(messages);
+    return rows.length;
   });
-  await Outbox.publishSoon(outboxIds);
-  return count;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as Actor from "../actor";
 import * as Clock from "../clock";
-import type * as Database from "../db";
+import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
 import { fraudEvents } from "../otp/otp.sql";
@@ -10,8 +10,8 @@ import { countryOf } from "../sms/phone";
 export type Event = Omit<typeof fraudEvents.$inferInsert, "at" | "projectId" | "keyId">;
 
 /** Records a refused request as a fraud event (OTP rules, SMS countries). */
-export async function record(tx: Database.Tx | Database.Db, event: Event): Promise<void> {
-  await tx
+export async function record(event: Event): Promise<void> {
+  await Database.use()
     .insert(fraudEvents)
     .values({ ...event, projectId: Actor.projectId(), keyId: Actor.keyId(), at: Clock.now() });
 }
@@ -21,7 +21,6 @@ export async function record(tx: Database.Tx | Database.Db, event: Event): Promi
  * destinations): the refusal is recorded as a fraud event, then thrown naming `field`.
  */
 export async function assertSmsCountry(
-  db: Database.Db,
   phone: string,
   countries: string[],
   field: string,
@@ -29,7 +28,7 @@ export async function assertSmsCountry(
 ): Promise<void> {
   const country = countryOf(phone);
   if (country && countries.includes(country)) return;
-  await record(db, { ...event, rule: "sms_country_not_allowed" });
+  await record({ ...event, rule: "sms_country_not_allowed" });
   Log.count("FraudRefusals");
   throw new AppError(
     "sms_country_not_allowed",

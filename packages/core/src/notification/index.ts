@@ -55,19 +55,24 @@ export const recipientHmac = (projectId: string, channel: Channel, address: stri
 
 /**
  * Writes a notification of the actor's project, its deliveries and their queue messages (+ the
- * accepted fact) in the caller's transaction; returns what to publish after the commit.
+ * accepted fact) in the current transaction (or one of its own); the messages are published once
+ * it commits.
  */
-export async function write(
+export async function write(input: {
+  channel: Channel;
+  content: unknown;
+  variables: Record<string, unknown>;
+  tags: Record<string, string>;
+  recipients: Recipient[];
+  counts: z.infer<typeof Recipients>;
+}): Promise<{ id: string; deliveryIds: string[] }> {
+  return Database.transaction((tx) => writeIn(tx, input));
+}
+
+async function writeIn(
   tx: Database.Tx,
-  input: {
-    channel: Channel;
-    content: unknown;
-    variables: Record<string, unknown>;
-    tags: Record<string, string>;
-    recipients: Recipient[];
-    counts: z.infer<typeof Recipients>;
-  },
-): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
+  input: Parameters<typeof write>[0],
+): Promise<{ id: string; deliveryIds: string[] }> {
   const { channel, counts } = input;
   const projectId = Actor.projectId();
   const keyId = Actor.keyId();
@@ -120,7 +125,8 @@ export async function write(
       at,
     }),
   });
-  return { id, deliveryIds: queued, outboxIds: await Outbox.add(tx, messages) };
+  await Outbox.add(messages);
+  return { id, deliveryIds: queued };
 }
 
 const metricPrefix: Record<Channel, string> = { email: "Emails", sms: "Sms", push: "Push" };
@@ -170,13 +176,11 @@ export async function accept<C extends Channel>(input: {
     RateLimit.giveBack(taken).catch((error) =>
       Log.logger.error("could not give back send limits", { error }),
     );
-  let outboxIds: number[] = [];
   let accepted: { response: Accepted<C>; replayed: boolean };
   try {
     const content = await input.content();
-    accepted = await Idempotency.once(claim, async (tx) => {
+    accepted = await Idempotency.once(claim, async () => {
       const listed = await Suppression.filter(
-        tx,
         channel,
         recipients.map((r) => r.address),
       );
@@ -189,8 +193,7 @@ export async function accept<C extends Channel>(input: {
         suppressed,
         duplicates: input.duplicates,
       };
-      const written = await write(tx, { ...input, content, tags: input.tags ?? {}, counts });
-      outboxIds = written.outboxIds;
+      const written = await write({ ...input, content, tags: input.tags ?? {}, counts });
       return { id: written.id, channel, status: "queued" as const, recipients: counts };
     });
   } catch (error) {
@@ -201,7 +204,6 @@ export async function accept<C extends Channel>(input: {
   if (replayed) {
     await giveBack();
   } else {
-    await Outbox.publishSoon(outboxIds);
     Log.count(`${metricPrefix[channel]}Accepted`, response.recipients.accepted);
     Log.count(`${metricPrefix[channel]}Suppressed`, response.recipients.suppressed);
     Log.logger.info("notification accepted", {

@@ -165,7 +165,7 @@ export async function send(
   const clientIpHmac = input.clientIp ? hmac("ip", projectId, input.clientIp) : null;
   const prefixHmac = sms ? hmac("prefix", projectId, prefixOf(destination)) : null;
   if (sms) {
-    await Fraud.assertSmsCountry(Database.use(), destination, settings.sms.countries, "to", {
+    await Fraud.assertSmsCountry(destination, settings.sms.countries, "to", {
       destinationHmac,
       clientIpHmac,
     });
@@ -177,7 +177,7 @@ export async function send(
   const source = template ? undefined : (builtIn[language] ?? builtIn.en!);
   const now = Clock.now();
 
-  const result = await Database.use().transaction(async (tx) => {
+  const result = await Database.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${destinationHmac}, 0))`);
     const since = (ms: number) => new Date(now.getTime() - ms);
     const hourAgo = since(hour).toISOString();
@@ -255,7 +255,7 @@ export async function send(
     }
     if (refusal) {
       // Committed with the transaction: the refusal is thrown after it.
-      await Fraud.record(tx, { destinationHmac, clientIpHmac, rule: refusal.reason });
+      await Fraud.record({ destinationHmac, clientIpHmac, rule: refusal.reason });
       return { refusal };
     }
 
@@ -277,7 +277,7 @@ export async function send(
         createdAt: now,
       })
       .returning({ id: otps.id });
-    const written = await Notification.write(tx, {
+    const written = await Notification.write({
       channel: input.channel,
       content: {
         otp: { id: otp!.id },
@@ -296,10 +296,10 @@ export async function send(
       counts: { accepted: 1, suppressed: 0, duplicates: 0 },
     });
     await tx.update(otps).set({ deliveryId: written.deliveryIds[0] }).where(eq(otps.id, otp!.id));
-    const issued = await Outbox.announce(tx, [
+    await Outbox.announce([
       { type: "otp.issued", projectId, otpId: otp!.id, channel: input.channel },
     ]);
-    return { id: otp!.id, expiresAt, outboxIds: [...written.outboxIds, ...issued] };
+    return { id: otp!.id, expiresAt };
   });
 
   if ("refusal" in result) {
@@ -307,7 +307,6 @@ export async function send(
     const { reason, retryAfterSeconds, limit } = result.refusal!;
     throw new AppError(reason, refusals[reason]!, { retryAfterSeconds, limit, remaining: 0 });
   }
-  await Outbox.publishSoon(result.outboxIds);
   Log.count("OtpIssued");
   return {
     id: result.id,
@@ -369,9 +368,7 @@ export async function verify(id: string, code: string): Promise<Verified> {
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
   const announce = async (type: string, metric: string) => {
     Log.count(metric);
-    await Outbox.publishSoon(
-      await Outbox.announce(Database.use(), [{ type, projectId, otpId: id }]),
-    );
+    await Outbox.announce([{ type, projectId, otpId: id }]);
   };
   if (row.valid) {
     await announce("otp.verified", "OtpVerified");
@@ -401,7 +398,7 @@ export async function verify(id: string, code: string): Promise<Verified> {
               : "invalid"; // not sent yet: no code can match
   if (reason === "locked") await announce("otp.locked", "OtpLocked");
   if (reason === "locked" || reason === "max_attempts") {
-    await Fraud.record(Database.use(), {
+    await Fraud.record({
       otpId: id,
       destinationHmac: row.destination_hmac,
       rule: `verify_${reason}`,

@@ -2,7 +2,6 @@ import { and, asc, inArray, isNotNull, isNull, lt } from "drizzle-orm";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
-import * as Log from "../log";
 import { outbox } from "./outbox.sql";
 
 /** The SNS topics Pregón publishes to (DESIGN.md §1). */
@@ -31,24 +30,72 @@ function use(): Publisher {
   return publisher;
 }
 
-/** Writes messages in the caller's transaction; returns their ids for `publish` after commit. */
-export async function add(tx: Database.Tx | Database.Db, messages: Message[]): Promise<number[]> {
-  if (messages.length === 0) return [];
+/** The rows each open transaction added, published together once it commits. */
+const added = new WeakMap<Database.Tx, number[]>();
+
+/**
+ * Writes messages in the current transaction (or in one of their own) and publishes them once it
+ * has committed, before it returns. If the publish fails, or the process dies first, the sweeper
+ * publishes them a minute later; a process with no publisher (the CLI) leaves them to it.
+ */
+export async function add(messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
   const createdAt = Clock.now();
-  const rows = await tx
-    .insert(outbox)
-    .values(messages.map((message) => ({ ...message, createdAt })))
-    .returning({ id: outbox.id });
-  return rows.map((row) => row.id);
+  await Database.transaction(async (tx) => {
+    const rows = await tx
+      .insert(outbox)
+      .values(messages.map((message) => ({ ...message, createdAt })))
+      .returning({ id: outbox.id });
+    let ids = added.get(tx);
+    if (!ids) {
+      const committed: number[] = [];
+      added.set(tx, committed);
+      Database.afterCommit(() => publishCommitted(committed));
+      ids = committed;
+    }
+    for (const row of rows) ids.push(row.id);
+  });
+}
+
+/** Rows committed while a publish was under way: the next one publishes them all at once. */
+let next: Batch | undefined;
+interface Batch {
+  ids: number[];
+  published: Promise<unknown>;
+}
+/** The publish under way, settled or not. */
+let previous: Promise<unknown> = Promise.resolve();
+
+/**
+ * Publishes rows just committed, together with those other transactions of this process committed
+ * meanwhile: concurrent sends or settles share one publish instead of one each. Resolves once the
+ * publish that carried them is over. A process with no publisher (the CLI) leaves them to the
+ * sweeper.
+ */
+function publishCommitted(ids: number[]): Promise<unknown> {
+  if (!publisher) return Promise.resolve();
+  let batch = next;
+  if (!batch) {
+    const starting: Batch = { ids: [], published: Promise.resolve() };
+    starting.published = previous.then(() => {
+      // From here on, rows committed join the batch after this one.
+      if (next === starting) next = undefined;
+      return publish(starting.ids);
+    });
+    previous = starting.published.catch(() => {});
+    next = batch = starting;
+  }
+  batch.ids.push(...ids);
+  return batch.published;
 }
 
 /**
  * Publishes the given rows that are still unpublished and marks them. Rows another publisher holds
  * are skipped (it publishes them); on an SNS error the rows stay for the sweeper.
  */
-export async function publish(ids: number[]): Promise<number> {
+async function publish(ids: number[]): Promise<number> {
   if (ids.length === 0) return 0;
-  return Database.use().transaction(async (tx) => {
+  return Database.transaction(async (tx) => {
     const rows = await tx
       .select()
       .from(outbox)
@@ -76,17 +123,6 @@ export async function publish(ids: number[]): Promise<number> {
   });
 }
 
-/**
- * Publishes rows just committed, as soon as possible: a failure (or a process with no publisher,
- * like the CLI) leaves them to the sweeper, which is the guarantee; this is only the fast path.
- */
-export async function publishSoon(ids: number[]): Promise<void> {
-  if (!publisher || ids.length === 0) return;
-  await publish(ids).catch((error) =>
-    Log.logger.error("publish after commit failed; the sweeper will retry", { error }),
-  );
-}
-
 /** A fact for the events topic: what happened, to what, when (ids only). */
 export interface Fact {
   type: string;
@@ -94,14 +130,13 @@ export interface Fact {
   [id: string]: string | number;
 }
 
-/** Writes facts in the caller's transaction (publish the returned ids after the commit). */
-export function announce(tx: Database.Tx | Database.Db, facts: Fact[]): Promise<number[]> {
+/** Writes facts in the current transaction (or one of their own), published after the commit. */
+export function announce(facts: Fact[]): Promise<void> {
   const at = Clock.now().toISOString();
   // The request's id and key go with every fact it causes (the fact's own keyId wins).
   const requestId = Actor.requestId();
   const keyId = Actor.keyId();
   return add(
-    tx,
     facts.map((fact) => ({
       topic: "events",
       body: JSON.stringify({ requestId, keyId, ...fact, at }),

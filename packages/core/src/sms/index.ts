@@ -1,6 +1,5 @@
 import { z } from "zod";
 import * as Actor from "../actor";
-import * as Database from "../db";
 import type * as Dispatch from "../delivery/dispatch";
 import { dispatch } from "../delivery/dispatch";
 import { AppError } from "../error";
@@ -104,7 +103,7 @@ export async function send(
     const { phone, variables } = typeof entry === "string" ? { phone: entry } : entry;
     if (seen.has(phone)) continue;
     seen.add(phone);
-    await Fraud.assertSmsCountry(Database.use(), phone, settings.countries, `to.${i}`, {
+    await Fraud.assertSmsCountry(phone, settings.countries, `to.${i}`, {
       destinationHmac: Notification.recipientHmac(projectId, "sms", phone),
     });
     recipients.push({

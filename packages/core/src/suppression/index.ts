@@ -4,7 +4,7 @@ import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
-import { outbox } from "../outbox/outbox.sql";
+import * as Outbox from "../outbox";
 import { suppressions } from "./suppression.sql";
 
 export const Reason = z.enum(["bounce", "complaint", "manual", "unsubscribe"]);
@@ -28,43 +28,30 @@ const toInfo = (row: typeof suppressions.$inferSelect): Info => ({
 });
 
 /**
- * Suppresses an address for the actor's project's channel, with a `suppression.added` fact in the
- * same statement; suppressing it again keeps the first reason. Returns the fact's outbox id if it
- * was new.
+ * Suppresses an address for the actor's project's channel, with a `suppression.added` fact;
+ * suppressing it again keeps the first reason (and writes no fact).
  */
-export async function add(input: {
-  channel: Channel;
-  address: string;
-  reason: Reason;
-}): Promise<number | undefined> {
-  const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{ id: number }>(sql`
-    with added as (
-      insert into ${suppressions} (project_id, channel, address, reason, created_at)
-      values (${Actor.projectId()}, ${input.channel}, ${input.address.toLowerCase()}, ${input.reason}, ${now})
-      on conflict do nothing
-      returning project_id, channel, reason
-    )
-    insert into ${outbox} (topic, body, created_at)
-    select 'events',
-      json_build_object('type', 'suppression.added', 'projectId', project_id, 'channel', channel,
-        'reason', reason, 'at', ${now}::text)::text,
-      ${now}
-    from added
-    returning id`);
-  return rows[0]?.id;
+export async function add(input: { channel: Channel; address: string; reason: Reason }) {
+  const projectId = Actor.projectId();
+  await Database.transaction(async (tx) => {
+    const [added] = await tx
+      .insert(suppressions)
+      .values({ ...input, projectId, address: input.address.toLowerCase(), createdAt: Clock.now() })
+      .onConflictDoNothing()
+      .returning();
+    if (added) {
+      const { channel, reason } = input;
+      await Outbox.announce([{ type: "suppression.added", projectId, channel, reason }]);
+    }
+  });
 }
 
 /** Which of `addresses` (any case) the actor's project suppresses on `channel`, lower-cased. */
-export async function filter(
-  tx: Database.Tx | Database.Db,
-  channel: Channel,
-  addresses: string[],
-): Promise<Set<string>> {
+export async function filter(channel: Channel, addresses: string[]): Promise<Set<string>> {
   if (addresses.length === 0) return new Set();
   const projectId = Actor.projectId();
   const lowered = JSON.stringify(addresses.map((address) => address.toLowerCase()));
-  const rows = await tx.execute<{ address: string }>(sql`
+  const rows = await Database.use().execute<{ address: string }>(sql`
     select address from ${suppressions}
     where project_id = ${projectId} and channel = ${channel}
       and address in (select json_array_elements_text(${lowered}::json))`);

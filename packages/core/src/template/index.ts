@@ -89,7 +89,7 @@ export async function put(key: string, locale: string | undefined, source: Sourc
   const id = `${now.getTime().toString(36).padStart(9, "0")}-${randomUUID()}`;
   const version = `projects/${projectId}/templates/${Key.parse(key)}/${stored}/${id}.json`;
   await use().put(version, JSON.stringify(source));
-  const { row, facts } = await Database.use().transaction(async (tx) => {
+  const row = await Database.transaction(async (tx) => {
     const [row] = await tx
       .insert(templates)
       .values({ projectId, key, locale: stored, version, updatedAt: now })
@@ -98,12 +98,11 @@ export async function put(key: string, locale: string | undefined, source: Sourc
         set: { version, updatedAt: now },
       })
       .returning();
-    const facts = await Outbox.announce(tx, [
+    await Outbox.announce([
       { type: "template.changed", projectId, templateKey: key, locale: stored },
     ]);
-    return { row: row!, facts };
+    return row!;
   });
-  await Outbox.publishSoon(facts);
   return toInfo(row);
 }
 

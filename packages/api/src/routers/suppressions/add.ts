@@ -1,4 +1,4 @@
-import { Outbox, Suppression } from "@pregon/core";
+import { Suppression } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleSuppression } from "../examples";
@@ -44,7 +44,6 @@ export const add = scopedProcedure("suppressions:write")
   .input(AddSuppressionInput)
   .output(Suppression.Info)
   .mutation(async ({ input }) => {
-    const fact = await Suppression.add(input);
-    if (fact !== undefined) await Outbox.publishSoon([fact]);
+    await Suppression.add(input);
     return Suppression.get(input.channel, input.address);
   });

@@ -1,0 +1,125 @@
+import { randomUUID } from "node:crypto";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { pipelines, stack } from "../../../../test/support/setup";
+import { Database, Outbox, snsPublisher } from "../index";
+
+/** Postgres's id of the transaction a query runs in (null outside one: each statement its own). */
+const transactionId = async () => {
+  const [row] = await Database.use().execute<{ id: string | null }>(
+    sql`select pg_current_xact_id_if_assigned()::text as id`,
+  );
+  return row!.id;
+};
+
+describe("Database.transaction", () => {
+  it("runs its effects after the outermost commit, in order, before it returns", async () => {
+    const ran: string[] = [];
+    const result = await Database.transaction(async (tx) => {
+      Database.afterCommit(async () => {
+        ran.push("first");
+      });
+      // An inner call joins the transaction: its effects wait for the outer commit.
+      await Database.transaction(async (inner) => {
+        expect(inner).toBe(tx);
+        expect(Database.use()).toBe(tx);
+        Database.afterCommit(async () => {
+          ran.push("second");
+        });
+      });
+      expect(ran).toEqual([]);
+      return "done";
+    });
+    expect(result).toBe("done");
+    expect(ran).toEqual(["first", "second"]);
+  });
+
+  it("runs no effect when it rolls back, and a failing effect fails nothing", async () => {
+    const ran: string[] = [];
+    await expect(
+      Database.transaction(async () => {
+        Database.afterCommit(async () => {
+          ran.push("rolled back");
+        });
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(ran).toEqual([]);
+
+    const value = await Database.transaction(async () => {
+      Database.afterCommit(async () => {
+        throw new Error("publish failed");
+      });
+      Database.afterCommit(async () => {
+        ran.push("after the failure");
+      });
+      return 1;
+    });
+    expect(value).toBe(1);
+    expect(ran).toEqual(["after the failure"]);
+    expect(() => Database.afterCommit(async () => {})).toThrow(/outside a transaction/);
+  });
+
+  it("gives the open transaction to every query inside it, and the pool elsewhere", async () => {
+    await Database.transaction(async (tx) => {
+      await tx.execute(sql`select pg_current_xact_id()`);
+      const id = await transactionId();
+      expect(id).not.toBeNull();
+      // A query that does not take the transaction still runs in it.
+      expect(await Promise.all([transactionId(), transactionId()])).toEqual([id, id]);
+    });
+    expect(await transactionId()).toBeNull();
+  });
+});
+
+describe("Outbox.add", () => {
+  const rowsWith = async (body: string) =>
+    Database.use().execute<{ published: boolean }>(
+      sql`select published_at is not null as published from outbox where body = ${body}`,
+    );
+
+  it("publishes what it wrote once its transaction commits, and nothing that rolled back", async () => {
+    const published = `{"deliveryIds":["${randomUUID()}"]}`;
+    await Database.transaction(async () => {
+      await Outbox.add([{ topic: "email", body: published }]);
+      expect(await rowsWith(published)).toEqual([{ published: false }]);
+    });
+    // Published by the transaction's effect, before it returned.
+    expect(await rowsWith(published)).toEqual([{ published: true }]);
+
+    const rolledBack = `{"deliveryIds":["${randomUUID()}"]}`;
+    await expect(
+      Database.transaction(async () => {
+        await Outbox.add([{ topic: "email", body: rolledBack }]);
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(await rowsWith(rolledBack)).toEqual([]);
+
+    // Outside a transaction it opens its own.
+    const alone = `{"deliveryIds":["${randomUUID()}"]}`;
+    await Outbox.add([{ topic: "email", body: alone }]);
+    expect(await rowsWith(alone)).toEqual([{ published: true }]);
+  });
+
+  it("publishes what concurrent transactions commit meanwhile in one call", async () => {
+    const calls: string[][] = [];
+    Outbox.configure({
+      async publish(_topic, bodies) {
+        calls.push(bodies);
+        await new Promise((done) => setTimeout(done, 50));
+      },
+    });
+    try {
+      const bodies = Array.from({ length: 6 }, () => `{"deliveryIds":["${randomUUID()}"]}`);
+      await Promise.all(bodies.map((body) => Outbox.add([{ topic: "email", body }])));
+      expect(calls.flat().sort()).toEqual([...bodies].sort());
+      // The first publish starts alone; what commits while it runs goes out with the next one.
+      expect(calls.length).toBeLessThanOrEqual(2);
+      for (const body of bodies) expect(await rowsWith(body)).toEqual([{ published: true }]);
+    } finally {
+      Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
+    }
+  });
+});
