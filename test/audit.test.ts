@@ -46,6 +46,7 @@ describe("the audit trail", () => {
       "delivery.sent",
       "key.created", // the test's own key
       "notification.accepted",
+      "notification.completed",
     ]);
     expect(JSON.stringify(all.body)).not.toContain("@");
     const sent = await call("/v1/audit?type=delivery.sent&limit=1");
@@ -53,8 +54,9 @@ describe("the audit trail", () => {
     const rest = await call(`/v1/audit?type=delivery.sent&limit=1&cursor=${sent.body.nextCursor}`);
     expect(rest.body).toMatchObject({ events: [{ type: "delivery.sent" }], nextCursor: null });
     const about = await call(`/v1/audit?subjectId=${accepted.id}`);
-    expect(about.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(about.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "notification.accepted",
+      "notification.completed",
     ]);
     const future = await call(`/v1/audit?since=${encodeURIComponent("2099-01-01T00:00:00Z")}`);
     expect(future.body.events).toEqual([]);
@@ -152,16 +154,31 @@ describe("the audit trail", () => {
     ]);
     const accepted = await callApp(app, secret, "GET", "/v1/audit?type=notification.accepted");
     expect(accepted.body.events[0]).toMatchObject({ keyId: key.id, channel: "email", requestId });
+    // The sender completed the send: that fact too names the send's key and request.
+    const completed = await callApp(app, secret, "GET", "/v1/audit?type=notification.completed");
+    expect(completed.body.events).toEqual([
+      expect.objectContaining({
+        subjectId: sent.body.id,
+        keyId: key.id,
+        requestId,
+        fact: expect.objectContaining({
+          actor: { type: "system", reason: "sender" },
+          data: { notificationId: sent.body.id, channel: "email", counts: { sent: 1 } },
+        }),
+      }),
+    ]);
     // A send made with a key is still filed under its notification, not under the key.
     const about = await callApp(app, secret, "GET", `/v1/audit?subjectId=${sent.body.id}`);
-    expect(about.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(about.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "notification.accepted",
+      "notification.completed",
     ]);
     const ofSend = await callApp(app, secret, "GET", `/v1/audit?notificationId=${sent.body.id}`);
     expect(ofSend.status).toBe(200);
-    expect(ofSend.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(ofSend.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "delivery.sent",
       "notification.accepted",
+      "notification.completed",
     ]);
     const bad = await callApp(app, secret, "GET", "/v1/audit?notificationId=nope");
     expect(bad).toMatchObject({ status: 400, body: { reason: "invalid_input" } });

@@ -1,7 +1,16 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
-import { Clock, Database, Delivery, Email, Notification, Outbox, snsPublisher } from "@pregon/core";
+import {
+  Clock,
+  Database,
+  Delivery,
+  Email,
+  Fact,
+  Notification,
+  Outbox,
+  snsPublisher,
+} from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
@@ -336,7 +345,7 @@ describe("the email sender", () => {
     expect((await mailbox(domain)).map((e) => e.destination.to[0])).toEqual([`a@${domain}`]);
   });
 
-  it("publishes the facts (accepted, sent, failed) to the events topic, ids only", async () => {
+  it("publishes the facts (accepted, sent, failed, completed) to the events topic, versioned, ids only", async () => {
     const { project, key, as } = await projectWithKey();
     const domain = uniqueDomain();
     const bounced = `x@${domain}`;
@@ -356,53 +365,73 @@ describe("the email sender", () => {
     await picky(event(record!));
     await acknowledge([record!]);
 
-    const facts: Array<Record<string, unknown>> = [];
+    const facts: Fact.Envelope[] = [];
     await until(async () => {
       for (const fact of await receive("audit")) {
         expect(fact.body).not.toContain("@");
-        const body = JSON.parse(fact.body);
-        if (body.notificationId === accepted.id) facts.push(body);
+        // Every fact has the one envelope, whichever way it was written (JS or SQL).
+        const body = Fact.Envelope.strict().parse(JSON.parse(fact.body));
+        if (body.data.notificationId === accepted.id) facts.push(body);
       }
-      return facts.length >= 3;
+      return facts.length >= 4;
     });
     const [deliveryA, deliveryX] = await deliveryIdsOf(accepted.id);
-    expect(facts.map(({ at: _at, ...fact }) => fact)).toEqual(
+    for (const fact of facts) {
+      expect(fact.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Date.parse(fact.occurredAt)).not.toBeNaN();
+    }
+    const sender = { type: "system", reason: "sender" };
+    const delivery = (id: string, address: string, status: string) => ({
+      deliveryId: id,
+      notificationId: accepted.id,
+      channel: "email",
+      recipientHmac: Notification.recipientHmac(project.id, "email", address),
+      status,
+    });
+    expect(facts.map(({ id: _id, occurredAt: _at, ...fact }) => fact)).toEqual(
       expect.arrayContaining([
         {
           type: "notification.accepted",
+          version: 1,
           projectId: project.id,
-          notificationId: accepted.id,
-          channel: "email",
-          accepted: 2,
-          suppressed: 0,
-          duplicates: 0,
-          keyId: key.id, // the actor's: the key and request the send was made with
-          requestId: expect.any(String),
+          // The actor: the key and the request the send was made with.
+          actor: { type: "key", keyId: key.id, requestId: expect.any(String) },
+          subject: accepted.id,
+          data: {
+            notificationId: accepted.id,
+            channel: "email",
+            accepted: 2,
+            suppressed: 0,
+            duplicates: 0,
+          },
         },
         {
           type: "delivery.sent",
+          version: 1,
           projectId: project.id,
-          notificationId: accepted.id,
-          deliveryId: deliveryA,
-          status: "sent",
-          channel: "email",
-          recipientHmac: Notification.recipientHmac(project.id, "email", `a@${domain}`),
-          keyId: key.id, // kept on the notification
-          requestId: expect.any(String),
+          actor: sender,
+          subject: deliveryA,
+          data: delivery(deliveryA!, `a@${domain}`, "sent"),
         },
         {
           type: "delivery.failed",
+          version: 1,
           projectId: project.id,
-          notificationId: accepted.id,
-          deliveryId: deliveryX,
-          status: "failed",
-          channel: "email",
-          recipientHmac: Notification.recipientHmac(project.id, "email", `x@${domain}`),
-          keyId: key.id,
-          requestId: expect.any(String),
+          actor: sender,
+          subject: deliveryX,
+          data: delivery(deliveryX!, `x@${domain}`, "failed"),
+        },
+        {
+          type: "notification.completed",
+          version: 1,
+          projectId: project.id,
+          actor: sender,
+          subject: accepted.id,
+          data: { notificationId: accepted.id, channel: "email", counts: { sent: 1, failed: 1 } },
         },
       ]),
     );
+    expect(facts).toHaveLength(4);
   });
 
   it("leaves for another receive the records it has no time left to send", async () => {

@@ -116,7 +116,7 @@ describe("SES feedback", () => {
         expect(record.body).not.toContain("@");
         const fact = JSON.parse(record.body);
         if (
-          fact.deliveryId === id ||
+          fact.data.deliveryId === id ||
           (fact.type === "suppression.added" && fact.projectId === project.id)
         ) {
           facts.push(fact.type);

@@ -8,6 +8,7 @@ export * as Dispatch from "./delivery/dispatch";
 export * as Device from "./device";
 export * as Email from "./email";
 export { AppError, type Reason, reasons } from "./error";
+export * as Fact from "./fact";
 export * as Idempotency from "./idempotency";
 export * as Log from "./log";
 export * as Notification from "./notification";

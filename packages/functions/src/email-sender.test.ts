@@ -47,6 +47,7 @@ describe("the sweeper Lambda", () => {
     expect(result).toEqual({
       requeued: 0,
       stranded: 0,
+      completed: 0,
       republished: 0,
       purged: 0,
       forgotten: 0,

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /** The entry points that work for no API caller: what a system actor names as its `reason`. */
-export type SystemReason = "sender" | "feedback" | "audit" | "sweeper" | "start" | "cli";
+export const systemReasons = ["sender", "feedback", "audit", "sweeper", "start", "cli"] as const;
+export type SystemReason = (typeof systemReasons)[number];
 
 /**
  * Who a piece of work is done for. Set once where the work comes in: the API per request (first

@@ -5,7 +5,7 @@ import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
-import * as Outbox from "../outbox";
+import * as Fact from "../fact";
 import { apiKeys } from "./apikey.sql";
 
 export const scopes = [
@@ -42,6 +42,23 @@ export const Info = z.object({
   revokedAt: z.iso.datetime().nullable(),
 });
 export type Info = z.infer<typeof Info>;
+
+const KeyData = z.object({ keyId: z.uuid().meta({ description: "The API key" }) });
+
+export const facts = {
+  created: Fact.define("key.created", {
+    version: 1,
+    subject: "keyId",
+    data: KeyData,
+    description: "An API key was created (its secret is never in a fact)",
+  }),
+  revoked: Fact.define("key.revoked", {
+    version: 1,
+    subject: "keyId",
+    data: KeyData,
+    description: "An API key was revoked",
+  }),
+};
 
 /** What a valid key is: the API makes it the request's actor. */
 export interface Principal {
@@ -101,7 +118,7 @@ export async function create(input: {
         createdAt: Clock.now(),
       })
       .returning();
-    await Outbox.announce([{ type: "key.created", projectId, keyId: row!.id }]);
+    await Fact.emit(facts.created, projectId, { keyId: row!.id });
     return row!;
   });
   return { ...toInfo(row), secret };
@@ -208,7 +225,7 @@ export async function revoke(id: string): Promise<Info> {
       .set({ revokedAt: Clock.now() })
       .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
-    if (row) await Outbox.announce([{ type: "key.revoked", projectId, keyId: row.id }]);
+    if (row) await Fact.emit(facts.revoked, projectId, { keyId: row.id });
     return row;
   });
   return row ? toInfo(row) : get(id);

@@ -14,17 +14,17 @@ const transactionId = async () => {
 };
 
 describe("Database.transaction", () => {
-  it("runs its effects after the outermost commit, in order, before it returns", async () => {
+  it("runs its effects after the outermost commit, before it returns", async () => {
     const ran: string[] = [];
     const result = await Database.transaction(async (tx) => {
-      Database.afterCommit(async () => {
+      await Database.afterCommit(async () => {
         ran.push("first");
       });
       // An inner call joins the transaction: its effects wait for the outer commit.
       await Database.transaction(async (inner) => {
         expect(inner).toBe(tx);
         expect(Database.use()).toBe(tx);
-        Database.afterCommit(async () => {
+        await Database.afterCommit(async () => {
           ran.push("second");
         });
       });
@@ -32,14 +32,14 @@ describe("Database.transaction", () => {
       return "done";
     });
     expect(result).toBe("done");
-    expect(ran).toEqual(["first", "second"]);
+    expect(ran.sort()).toEqual(["first", "second"]);
   });
 
   it("runs no effect when it rolls back, and a failing effect fails nothing", async () => {
     const ran: string[] = [];
     await expect(
       Database.transaction(async () => {
-        Database.afterCommit(async () => {
+        await Database.afterCommit(async () => {
           ran.push("rolled back");
         });
         throw new Error("refused");
@@ -48,17 +48,45 @@ describe("Database.transaction", () => {
     expect(ran).toEqual([]);
 
     const value = await Database.transaction(async () => {
-      Database.afterCommit(async () => {
+      await Database.afterCommit(async () => {
         throw new Error("publish failed");
       });
-      Database.afterCommit(async () => {
+      await Database.afterCommit(async () => {
         ran.push("after the failure");
       });
       return 1;
     });
     expect(value).toBe(1);
     expect(ran).toEqual(["after the failure"]);
-    expect(() => Database.afterCommit(async () => {})).toThrow(/outside a transaction/);
+    // Outside a transaction what was written has committed: the effect runs at once.
+    await Database.afterCommit(async () => {
+      ran.push("now");
+    });
+    expect(ran).toEqual(["after the failure", "now"]);
+  });
+
+  it("holds the effects of what commits in a batch until the batch ends", async () => {
+    const ran: string[] = [];
+    await Database.batch(async () => {
+      await Database.transaction(async () => {
+        await Database.afterCommit(async () => {
+          ran.push("committed");
+        });
+      });
+      await expect(
+        Database.transaction(async () => {
+          await Database.afterCommit(async () => {
+            ran.push("rolled back");
+          });
+          throw new Error("refused");
+        }),
+      ).rejects.toThrow("refused");
+      await Database.afterCommit(async () => {
+        ran.push("on its own");
+      });
+      expect(ran).toEqual([]);
+    });
+    expect(ran.sort()).toEqual(["committed", "on its own"]);
   });
 
   it("gives the open transaction to every query inside it, and the pool elsewhere", async () => {

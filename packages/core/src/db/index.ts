@@ -39,8 +39,12 @@ const defaultTimeoutMs = 5_000;
 
 let current: { url: string; client: postgres.Sql; db: Db } | undefined;
 
-/** The transaction open in this async context, and what it runs once committed. */
-const open = new AsyncLocalStorage<{ tx: Tx; effects: Array<() => Promise<unknown>> }>();
+type Effect = () => Promise<unknown>;
+
+/** The transaction open in this async context. */
+const transactions = new AsyncLocalStorage<Tx>();
+/** Where the effects of work that commits here wait: the outermost transaction's, or a batch's. */
+const scopes = new AsyncLocalStorage<Effect[]>();
 
 function connect({
   url,
@@ -85,40 +89,66 @@ export function configure(options: Options): void {
  * held by it, so a query on the pool there would wait for ever); elsewhere, on the pool.
  */
 export function use(): Db {
-  const transaction = open.getStore();
-  if (transaction) return transaction.tx;
+  const tx = transactions.getStore();
+  if (tx) return tx;
   if (!current) throw new Error("Database not configured: call Database.configure() at start");
   return current.db;
 }
 
+/** Runs an effect of committed work; one that fails is logged, and its work is the sweeper's. */
+async function run(effect: Effect): Promise<void> {
+  try {
+    await effect();
+  } catch (error) {
+    Log.logger.error("after-commit effect failed", { error });
+  }
+}
+
 /**
  * Runs `fn` in a transaction: the one already open here (its writes commit or roll back with the
- * caller's), else a new one. Effects registered with `afterCommit` run once the outermost
- * transaction has committed, in order, before this returns (on Lambda the process may freeze as
- * soon as a response is sent); none runs if it rolls back. An effect that fails is logged and
- * does not fail the caller, whose writes are committed: what the effect was for is the sweeper's.
+ * caller's), else a new one. Effects registered with `afterCommit` inside it run once the
+ * outermost transaction has committed, together, before this returns (on Lambda the process may
+ * freeze as soon as a response is sent), or when the batch around it ends; none runs if it rolls
+ * back. An effect that fails does not fail the caller, whose writes are committed.
  */
 export async function transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const outer = open.getStore();
-  if (outer) return fn(outer.tx);
+  const open = transactions.getStore();
+  if (open) return fn(open);
   if (!current) throw new Error("Database not configured: call Database.configure() at start");
-  const effects: Array<() => Promise<unknown>> = [];
-  const result = await current.db.transaction((tx) => open.run({ tx, effects }, () => fn(tx)));
-  for (const effect of effects) {
-    try {
-      await effect();
-    } catch (error) {
-      Log.logger.error("after-commit effect failed", { error });
-    }
-  }
+  const batch = scopes.getStore();
+  const effects: Effect[] = [];
+  const result = await current.db.transaction((tx) =>
+    scopes.run(effects, () => transactions.run(tx, () => fn(tx))),
+  );
+  if (batch) batch.push(...effects);
+  else await Promise.all(effects.map(run));
   return result;
 }
 
-/** Runs `effect` after the commit of the transaction open here; throws outside one. */
-export function afterCommit(effect: () => Promise<unknown>): void {
-  const transaction = open.getStore();
-  if (!transaction) throw new Error("afterCommit outside a transaction: use Database.transaction");
-  transaction.effects.push(effect);
+/**
+ * Runs `fn`, work of many short transactions and statements (a sender's queue message), holding
+ * the effects of what commits inside it until it ends, then running them together: their
+ * publishes become one. Inside a transaction or another batch it only runs `fn`.
+ */
+export async function batch<T>(fn: () => Promise<T>): Promise<T> {
+  if (scopes.getStore()) return fn();
+  const effects: Effect[] = [];
+  try {
+    return await scopes.run(effects, fn);
+  } finally {
+    await Promise.all(effects.map(run));
+  }
+}
+
+/**
+ * Runs `effect` once what was just written here is committed: after the outermost transaction
+ * open here, at the end of the batch around it, or, outside both (a statement that committed on
+ * its own), now.
+ */
+export async function afterCommit(effect: Effect): Promise<void> {
+  const scope = scopes.getStore();
+  if (scope) scope.push(effect);
+  else await run(effect);
 }
 
 export async function close(): Promise<void> {

@@ -1,7 +1,9 @@
 import { inArray } from "drizzle-orm";
+import type { Channel as ChannelName } from "../channel";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
+import * as Notification from "../notification";
 import { notifications } from "../notification/notification.sql";
 import { issueCode } from "../otp/code";
 import type { Variables } from "../template/render";
@@ -25,7 +27,7 @@ export class SendError extends Error {
 
 /** How one channel sends: what the dispatcher needs beyond leasing, retries and recording. */
 export interface Channel<Prepared> {
-  name: "email" | "sms" | "push";
+  name: ChannelName;
   /** Metric names: `${metric}Sent`, `${metric}Failed`. */
   metric: string;
   /** Once per notification of the queue message (compile its templates, say). */
@@ -81,7 +83,17 @@ async function withRetries<T>(send: () => Promise<T>, tries: number): Promise<T>
  * receive those are marked failed, and `retry` still sends the message on to the DLQ, where an
  * operator sees the outage.
  */
-export async function dispatch<Prepared>(
+export function dispatch<Prepared>(
+  deliveryIds: string[],
+  options: DispatchOptions,
+  channel: Channel<Prepared>,
+): Promise<{ retry: boolean }> {
+  // Each status is committed as soon as the provider answers; the facts of them all are published
+  // together once the message is done.
+  return Database.batch(() => send(deliveryIds, options, channel));
+}
+
+async function send<Prepared>(
   deliveryIds: string[],
   options: DispatchOptions,
   channel: Channel<Prepared>,
@@ -166,12 +178,16 @@ export async function dispatch<Prepared>(
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  // After the statuses committed: a notification whose last deliveries were these completes now.
+  await Notification.complete(notificationIds);
   return { retry };
 }
 
 /** Last receive of a message whose processing keeps failing: fails what is still pending. */
-export async function abandon(deliveryIds: string[], reason: string): Promise<void> {
-  for (const row of await Delivery.lease(deliveryIds, 60_000)) {
-    await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
-  }
+export function abandon(deliveryIds: string[], reason: string): Promise<void> {
+  return Database.batch(async () => {
+    const leased = await Delivery.lease(deliveryIds, 60_000);
+    for (const row of leased) await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
+    await Notification.complete([...new Set(leased.map((row) => row.notificationId))]);
+  });
 }

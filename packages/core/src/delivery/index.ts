@@ -3,6 +3,7 @@ import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import * as Fact from "../fact";
 import { notifications } from "../notification/notification.sql";
 import * as Outbox from "../outbox";
 import { deliveries } from "./delivery.sql";
@@ -22,6 +23,44 @@ export const Status = z.enum(statuses);
 export type Status = z.infer<typeof Status>;
 
 export type Row = typeof deliveries.$inferSelect;
+
+/** The statuses a delivery moves to that a fact announces (`delivery.<status>`). */
+type Announced = "sent" | "failed" | "expired" | "delivered" | "bounced" | "complained";
+
+const factOf = (status: Announced, description: string) =>
+  Fact.define(`delivery.${status}`, {
+    version: 1,
+    subject: "deliveryId",
+    data: z.object({
+      deliveryId: z.uuid().meta({ description: "The delivery: one message to one recipient" }),
+      notificationId: Fact.fields.notificationId,
+      channel: Fact.fields.channel,
+      recipientHmac: z.string().nullable().meta({
+        description:
+          "HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it",
+      }),
+      status: z.literal(status).meta({ description: "The status the delivery moved to" }),
+    }),
+    description,
+  });
+
+export const facts = {
+  sent: factOf("sent", "The provider (SES, SNS) accepted the message"),
+  failed: factOf("failed", "The message could not be sent, or the provider refused it for good"),
+  expired: factOf(
+    "expired",
+    "A one-time code's message was not sent: the code had expired, been used or been canceled",
+  ),
+  delivered: factOf("delivered", "The recipient's mail server accepted the email (SES feedback)"),
+  bounced: factOf(
+    "bounced",
+    "The email bounced (SES feedback); a permanent bounce suppresses the address",
+  ),
+  complained: factOf(
+    "complained",
+    "The recipient reported the email as spam (SES feedback); the address is suppressed",
+  ),
+} satisfies Record<Announced, Fact.Definition>;
 
 export const Info = z.object({
   id: z.uuid(),
@@ -71,48 +110,30 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
     .returning();
 }
 
-/** A delivery that a statement moved, as its fact names it. */
-type Moved = {
-  id: string;
-  notification_id: string;
-  project_id: string;
-  recipient_hmac: string | null;
-  address: string;
-  channel: string;
-  status: Status;
-  key_id: string | null;
-  request_id: string | null;
-};
-
-/** What a statement that moves one delivery returns for its fact (`d`: the delivery). */
+/** What a statement that moves one delivery `d` (joined to its notification `n`) returns. */
 const movedColumns = sql.raw(
-  "d.id, d.notification_id, d.project_id, d.recipient_hmac, d.address, d.status, n.channel, n.key_id, n.request_id",
+  "d.id, d.notification_id, d.project_id, d.recipient_hmac, d.address, d.status, n.channel",
 );
 
 /**
- * Runs `move` (an UPDATE of one delivery `d`, joined to its notification `n`, returning
- * `movedColumns`) and, if it moved the delivery to `status`, writes its fact, in one transaction.
+ * Runs `move` (an UPDATE of one delivery `d` joined to its notification `n`, returning
+ * `movedColumns`) and, in the same statement, the fact of `status` if it moved the delivery there.
+ * Returns the delivery if the statement changed it.
  */
-async function moveWithFact(move: SQL, status: Status): Promise<Moved | undefined> {
-  return Database.transaction(async (tx) => {
-    const [moved] = await tx.execute<Moved>(move);
-    if (moved?.status === status) {
-      await Outbox.announce([
-        {
-          type: `delivery.${moved.status}`,
-          projectId: moved.project_id,
-          notificationId: moved.notification_id,
-          deliveryId: moved.id,
-          status: moved.status,
-          channel: moved.channel,
-          ...(moved.recipient_hmac !== null && { recipientHmac: moved.recipient_hmac }),
-          ...(moved.key_id && { keyId: moved.key_id }),
-          ...(moved.request_id && { requestId: moved.request_id }),
-        },
-      ]);
-    }
-    return moved;
+async function moveWithFact(move: SQL, status: Announced) {
+  const [moved] = await Outbox.addFrom<{ project_id: string; address: string }>({
+    change: move,
+    topic: "events",
+    body: Fact.sqlOf(facts[status], sql`changed.project_id`, {
+      deliveryId: sql`changed.id`,
+      notificationId: sql`changed.notification_id`,
+      channel: sql`changed.channel`,
+      recipientHmac: sql`changed.recipient_hmac`,
+      status: sql`changed.status`,
+    }),
+    where: sql`changed.status = ${status}`,
   });
+  return moved;
 }
 
 /**

@@ -1,10 +1,13 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Actor from "../actor";
+import { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
+import { deliveries } from "../delivery/delivery.sql";
 import { AppError } from "../error";
+import * as Fact from "../fact";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import { hmac } from "../otp/code";
@@ -13,8 +16,7 @@ import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
 import { notifications } from "./notification.sql";
 
-export const Channel = z.enum(["email", "sms", "push"]);
-export type Channel = z.infer<typeof Channel>;
+export { Channel };
 
 export const Recipients = z.object({
   accepted: z.number().int().meta({ description: "Recipients that will be sent a message" }),
@@ -37,6 +39,34 @@ export type Info = z.infer<typeof Info>;
 
 export type Row = typeof notifications.$inferSelect;
 
+export const facts = {
+  accepted: Fact.define("notification.accepted", {
+    version: 1,
+    subject: "notificationId",
+    data: z.object({
+      notificationId: Fact.fields.notificationId,
+      channel: Fact.fields.channel,
+      ...Recipients.shape,
+    }),
+    description: "A send was accepted (the API answered 202): its deliveries are queued",
+  }),
+  completed: Fact.define("notification.completed", {
+    version: 1,
+    subject: "notificationId",
+    data: z.object({
+      notificationId: Fact.fields.notificationId,
+      channel: Fact.fields.channel,
+      counts: z
+        .partialRecord(Delivery.Status, z.number().int())
+        .meta({
+          description: 'The send\'s deliveries per status when it completed (`{"sent": 2}`)',
+        }),
+    }),
+    description:
+      "None of a send's deliveries is queued or sending any more (each was sent, failed, expired or suppressed; feedback may still move them on). Once per send; at once if every recipient was suppressed",
+  }),
+};
+
 /** One recipient of a send: an email address, a phone number or a device id. */
 export interface Recipient {
   position: number;
@@ -54,9 +84,9 @@ export const recipientHmac = (projectId: string, channel: Channel, address: stri
   hmac("destination", projectId, channel, channel === "email" ? address.toLowerCase() : address);
 
 /**
- * Writes a notification of the actor's project, its deliveries and their queue messages (+ the
- * accepted fact) in the current transaction (or one of its own); the messages are published once
- * it commits.
+ * Writes a notification of the actor's project, its deliveries, their queue messages and the
+ * accepted fact in the current transaction (or one of its own); the messages are published once it
+ * commits. A notification with nothing to send (every recipient suppressed) is completed at once.
  */
 export async function write(input: {
   channel: Channel;
@@ -75,16 +105,14 @@ async function writeIn(
 ): Promise<{ id: string; deliveryIds: string[] }> {
   const { channel, counts } = input;
   const projectId = Actor.projectId();
-  const keyId = Actor.keyId();
-  const requestId = Actor.requestId();
   const now = Clock.now();
   const [notification] = await tx
     .insert(notifications)
     .values({
       projectId,
       channel,
-      keyId,
-      requestId,
+      keyId: Actor.keyId(),
+      requestId: Actor.requestId(),
       content: input.content,
       variables: input.variables,
       tags: input.tags,
@@ -111,23 +139,56 @@ async function writeIn(
     order by r.position
     returning id, status`);
   const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
-  const messages = Delivery.queueMessages(channel, queued);
-  messages.push({
-    topic: "events",
-    body: JSON.stringify({
-      type: "notification.accepted",
-      projectId,
-      notificationId: id,
-      channel,
-      keyId,
-      requestId,
-      ...counts,
-      at,
-    }),
-  });
-  await Outbox.add(messages);
+  await Outbox.add(Delivery.queueMessages(channel, queued));
+  await Fact.emit(facts.accepted, projectId, { notificationId: id, channel, ...counts });
+  if (queued.length === 0) await complete([id]);
   return { id, deliveryIds: queued };
 }
+
+/**
+ * Completes the notifications `which` selects (from `notifications n`) that have no delivery left
+ * to send, none `queued` or `sending`, with the `notification.completed` fact of each, in one
+ * statement. Each completes once: of two checks at the same time, the second to update finds it
+ * completed. Returns how many completed.
+ */
+async function completeWhere(which: SQL): Promise<number> {
+  const completed = await Outbox.addFrom({
+    change: sql`
+      update ${notifications} n set completed_at = ${Clock.now().toISOString()}
+      where ${which} and n.completed_at is null
+        and not exists (select 1 from ${deliveries} d
+                        where d.notification_id = n.id and d.status in ('queued', 'sending'))
+      returning n.id, n.project_id, n.channel,
+        (select coalesce(json_object_agg(c.status, c.count), '{}'::json)
+         from (select status, count(*)::int as count from ${deliveries}
+               where notification_id = n.id group by status) c) as counts`,
+    topic: "events",
+    body: Fact.sqlOf(facts.completed, sql`changed.project_id`, {
+      notificationId: sql`changed.id`,
+      channel: sql`changed.channel`,
+      counts: sql`changed.counts`,
+    }),
+  });
+  return completed.length;
+}
+
+/**
+ * Completes those of these notifications whose deliveries have all settled. Senders call it once
+ * the statuses they recorded have committed: of the senders recording a notification's last
+ * deliveries, the last to commit then finds none pending.
+ */
+export async function complete(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await completeWhere(
+    sql`n.id in (select json_array_elements_text(${JSON.stringify(ids)}::json)::uuid)`,
+  );
+}
+
+/**
+ * Sweeper: completes the notifications whose last deliveries settled without a sender checking
+ * (it died after recording them, or feedback settled them first). Returns how many.
+ */
+export const completeSettled = () => completeWhere(sql`true`);
 
 const metricPrefix: Record<Channel, string> = { email: "Emails", sms: "Sms", push: "Push" };
 

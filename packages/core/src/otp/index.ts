@@ -6,10 +6,10 @@ import * as Database from "../db";
 import { deliveries } from "../delivery/delivery.sql";
 import type * as Email from "../email";
 import { AppError, type Reason } from "../error";
+import * as Fact from "../fact";
 import * as Fraud from "../fraud";
 import * as Log from "../log";
 import * as Notification from "../notification";
-import * as Outbox from "../outbox";
 import { maskPhone, Phone, prefixOf } from "../sms/phone";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
@@ -111,6 +111,36 @@ export const Status = z.object({
   expiresAt: z.iso.datetime(),
   createdAt: z.iso.datetime(),
 });
+
+const OtpData = z.object({ otpId: z.uuid().meta({ description: "The one-time code's id" }) });
+
+export const facts = {
+  issued: Fact.define("otp.issued", {
+    version: 1,
+    subject: "otpId",
+    data: OtpData.extend({ channel: Fact.fields.channel }),
+    description:
+      "A one-time code was asked for; its message is queued (the code is never in a fact)",
+  }),
+  verified: Fact.define("otp.verified", {
+    version: 1,
+    subject: "otpId",
+    data: OtpData,
+    description: "A one-time code was checked and was right: it is used up",
+  }),
+  failed: Fact.define("otp.failed", {
+    version: 1,
+    subject: "otpId",
+    data: OtpData,
+    description: "A wrong code was checked against a one-time code",
+  }),
+  locked: Fact.define("otp.locked", {
+    version: 1,
+    subject: "otpId",
+    data: OtpData,
+    description: "A check was refused: its destination had too many wrong codes in the last hour",
+  }),
+};
 
 /** The built-in message per language; `code`, `purpose` and `expiresInMinutes` are its variables. */
 const builtIn: Record<string, Template.Content> = {
@@ -296,9 +326,7 @@ export async function send(
       counts: { accepted: 1, suppressed: 0, duplicates: 0 },
     });
     await tx.update(otps).set({ deliveryId: written.deliveryIds[0] }).where(eq(otps.id, otp!.id));
-    await Outbox.announce([
-      { type: "otp.issued", projectId, otpId: otp!.id, channel: input.channel },
-    ]);
+    await Fact.emit(facts.issued, projectId, { otpId: otp!.id, channel: input.channel });
     return { id: otp!.id, expiresAt };
   });
 
@@ -366,16 +394,19 @@ export async function verify(id: string, code: string): Promise<Verified> {
     left join target t on true
     left join attempt a on true`);
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
-  const announce = async (type: string, metric: string) => {
+  const announce = async (
+    fact: (typeof facts)["verified" | "failed" | "locked"],
+    metric: string,
+  ) => {
     Log.count(metric);
-    await Outbox.announce([{ type, projectId, otpId: id }]);
+    await Fact.emit(fact, projectId, { otpId: id });
   };
   if (row.valid) {
-    await announce("otp.verified", "OtpVerified");
+    await announce(facts.verified, "OtpVerified");
     return { valid: true };
   }
   if (row.checked) {
-    await announce("otp.failed", "OtpFailed");
+    await announce(facts.failed, "OtpFailed");
     return { valid: false, reason: "invalid", attemptsRemaining: rules.checksPerCode - row.after! };
   }
   // Not checked. The statement's snapshot may predate a concurrent check that used the last
@@ -396,7 +427,7 @@ export async function verify(id: string, code: string): Promise<Verified> {
             : current!.attempts >= rules.checksPerCode
               ? "max_attempts"
               : "invalid"; // not sent yet: no code can match
-  if (reason === "locked") await announce("otp.locked", "OtpLocked");
+  if (reason === "locked") await announce(facts.locked, "OtpLocked");
   if (reason === "locked" || reason === "max_attempts") {
     await Fraud.record({
       otpId: id,

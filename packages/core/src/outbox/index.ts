@@ -1,11 +1,11 @@
-import { and, asc, inArray, isNotNull, isNull, lt } from "drizzle-orm";
-import * as Actor from "../actor";
+import { and, asc, inArray, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
+import type { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { outbox } from "./outbox.sql";
 
-/** The SNS topics Pregón publishes to (DESIGN.md §1). */
-export type Topic = "email" | "sms" | "push" | "events";
+/** The SNS topics Pregón publishes to: one per channel, and the facts'. */
+export type Topic = Channel | "events";
 
 /** Port: publishes message bodies to a topic, all of them or throws. */
 export interface Publisher {
@@ -30,31 +30,45 @@ function use(): Publisher {
   return publisher;
 }
 
-/** The rows each open transaction added, published together once it commits. */
-const added = new WeakMap<Database.Tx, number[]>();
-
 /**
- * Writes messages in the current transaction (or in one of their own) and publishes them once it
- * has committed, before it returns. If the publish fails, or the process dies first, the sweeper
- * publishes them a minute later; a process with no publisher (the CLI) leaves them to it.
+ * Writes messages in the current transaction (or on their own) and publishes them once that has
+ * committed (see `Database.afterCommit`). If the publish fails, or the process dies first, the
+ * sweeper publishes them a minute later; a process with no publisher (the CLI) leaves them to it.
  */
 export async function add(messages: Message[]): Promise<void> {
   if (messages.length === 0) return;
   const createdAt = Clock.now();
-  await Database.transaction(async (tx) => {
-    const rows = await tx
-      .insert(outbox)
-      .values(messages.map((message) => ({ ...message, createdAt })))
-      .returning({ id: outbox.id });
-    let ids = added.get(tx);
-    if (!ids) {
-      const committed: number[] = [];
-      added.set(tx, committed);
-      Database.afterCommit(() => publishCommitted(committed));
-      ids = committed;
-    }
-    for (const row of rows) ids.push(row.id);
-  });
+  const rows = await Database.use()
+    .insert(outbox)
+    .values(messages.map((message) => ({ ...message, createdAt })))
+    .returning({ id: outbox.id });
+  await Database.afterCommit(() => publishCommitted(rows.map((row) => row.id)));
+}
+
+/**
+ * Runs a statement that changes rows and writes, in the same statement, one message of `topic`
+ * for each row it changed: `change` is the data-modifying statement (its RETURNING columns are
+ * the rows `changed`), `body` the message of one `changed` row, `where` which rows get one. The
+ * messages are published like `add`'s. Returns the changed rows.
+ */
+export async function addFrom<T extends Record<string, unknown>>(statement: {
+  change: SQL;
+  topic: Topic;
+  body: SQL;
+  where?: SQL;
+}): Promise<T[]> {
+  const { change, topic, body, where } = statement;
+  const rows = await Database.use().execute<T & { outbox_ids: number[] | null }>(sql`
+    with changed as (${change}), written as (
+      insert into ${outbox} (topic, body, created_at)
+      select ${topic}, ${body}, ${Clock.now().toISOString()} from changed
+      ${where ? sql`where ${where}` : sql``}
+      returning id
+    )
+    select changed.*, (select array_agg(id) from written) as outbox_ids from changed`);
+  const ids = rows[0]?.outbox_ids ?? [];
+  if (ids.length > 0) await Database.afterCommit(() => publishCommitted(ids));
+  return rows.map(({ outbox_ids: _, ...row }) => row as unknown as T);
 }
 
 /** Rows committed while a publish was under way: the next one publishes them all at once. */
@@ -121,27 +135,6 @@ async function publish(ids: number[]): Promise<number> {
     }
     return rows.length;
   });
-}
-
-/** A fact for the events topic: what happened, to what, when (ids only). */
-export interface Fact {
-  type: string;
-  projectId: string;
-  [id: string]: string | number;
-}
-
-/** Writes facts in the current transaction (or one of their own), published after the commit. */
-export function announce(facts: Fact[]): Promise<void> {
-  const at = Clock.now().toISOString();
-  // The request's id and key go with every fact it causes (the fact's own keyId wins).
-  const requestId = Actor.requestId();
-  const keyId = Actor.keyId();
-  return add(
-    facts.map((fact) => ({
-      topic: "events",
-      body: JSON.stringify({ requestId, keyId, ...fact, at }),
-    })),
-  );
 }
 
 /** Sweeper: publishes rows left unpublished for longer than `olderThanMs`; returns how many. */

@@ -1,6 +1,7 @@
 import { eq, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Actor from "../actor";
+import { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
@@ -8,14 +9,12 @@ import * as Log from "../log";
 import { projects } from "../project/project.sql";
 import { limitRefusals, rateCounters } from "./ratelimit.sql";
 
-export type Channel = "email" | "sms" | "push";
-
 export const ChannelLimits = z.object({
   requestsPerMinute: z.number().int().positive(),
   recipientsPerDay: z.number().int().positive(),
 });
 export type ChannelLimits = z.infer<typeof ChannelLimits>;
-export const Limits = z.partialRecord(z.enum(["email", "sms", "push"]), ChannelLimits.partial());
+export const Limits = z.partialRecord(Channel, ChannelLimits.partial());
 export type Limits = z.infer<typeof Limits>;
 
 /** What a project may send unless its own limits say otherwise. */

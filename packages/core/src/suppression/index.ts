@@ -1,16 +1,30 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Actor from "../actor";
+import { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
+import * as Fact from "../fact";
 import * as Outbox from "../outbox";
 import { suppressions } from "./suppression.sql";
 
 export const Reason = z.enum(["bounce", "complaint", "manual", "unsubscribe"]);
 export type Reason = z.infer<typeof Reason>;
-export const Channel = z.enum(["email", "sms", "push"]);
-export type Channel = z.infer<typeof Channel>;
+export { Channel };
+
+export const facts = {
+  added: Fact.define("suppression.added", {
+    version: 1,
+    subject: null,
+    data: z.object({
+      channel: Fact.fields.channel,
+      reason: Reason.meta({ description: "Why the address is suppressed" }),
+    }),
+    description:
+      "An address was put on the project's suppression list (by the API, a permanent bounce or a complaint); the address is not in the fact",
+  }),
+};
 
 export const Info = z.object({
   channel: Channel,
@@ -28,21 +42,22 @@ const toInfo = (row: typeof suppressions.$inferSelect): Info => ({
 });
 
 /**
- * Suppresses an address for the actor's project's channel, with a `suppression.added` fact;
- * suppressing it again keeps the first reason (and writes no fact).
+ * Suppresses an address for the actor's project's channel, with a `suppression.added` fact in the
+ * same statement; suppressing it again keeps the first reason (and writes no fact).
  */
 export async function add(input: { channel: Channel; address: string; reason: Reason }) {
-  const projectId = Actor.projectId();
-  await Database.transaction(async (tx) => {
-    const [added] = await tx
-      .insert(suppressions)
-      .values({ ...input, projectId, address: input.address.toLowerCase(), createdAt: Clock.now() })
-      .onConflictDoNothing()
-      .returning();
-    if (added) {
-      const { channel, reason } = input;
-      await Outbox.announce([{ type: "suppression.added", projectId, channel, reason }]);
-    }
+  const { channel, address, reason } = input;
+  await Outbox.addFrom({
+    change: sql`
+      insert into ${suppressions} (project_id, channel, address, reason, created_at)
+      values (${Actor.projectId()}, ${channel}, ${address.toLowerCase()}, ${reason}, ${Clock.now().toISOString()})
+      on conflict do nothing
+      returning project_id, channel, reason`,
+    topic: "events",
+    body: Fact.sqlOf(facts.added, sql`changed.project_id`, {
+      channel: sql`changed.channel`,
+      reason: sql`changed.reason`,
+    }),
   });
 }
 

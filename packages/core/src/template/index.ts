@@ -5,7 +5,7 @@ import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
-import * as Outbox from "../outbox";
+import * as Fact from "../fact";
 import { budget, type Content, compile, type Rendered, render, type Variables } from "./render";
 import type { Store } from "./store";
 import { templates } from "./template.sql";
@@ -42,6 +42,18 @@ export const Source = z.object({
   text: z.string().min(1).optional().meta({ description: "LiquidJS template" }),
 });
 export type Source = z.infer<typeof Source>;
+
+export const facts = {
+  changed: Fact.define("template.changed", {
+    version: 1,
+    subject: "templateKey",
+    data: z.object({
+      templateKey: z.string().meta({ description: "The template's key" }),
+      locale: z.string().meta({ description: "The locale stored: a language tag or `default`" }),
+    }),
+    description: "A new version of a template became the current one",
+  }),
+};
 
 export const Info = z.object({
   key: z.string(),
@@ -98,9 +110,7 @@ export async function put(key: string, locale: string | undefined, source: Sourc
         set: { version, updatedAt: now },
       })
       .returning();
-    await Outbox.announce([
-      { type: "template.changed", projectId, templateKey: key, locale: stored },
-    ]);
+    await Fact.emit(facts.changed, projectId, { templateKey: key, locale: stored });
     return row!;
   });
   return toInfo(row);
