@@ -56,11 +56,9 @@ export const facts = {
     data: z.object({
       notificationId: Fact.fields.notificationId,
       channel: Fact.fields.channel,
-      counts: z
-        .partialRecord(Delivery.Status, z.number().int())
-        .meta({
-          description: 'The send\'s deliveries per status when it completed (`{"sent": 2}`)',
-        }),
+      counts: z.partialRecord(Delivery.Status, z.number().int()).meta({
+        description: 'The send\'s deliveries per status when it completed (`{"sent": 2}`)',
+      }),
     }),
     description:
       "None of a send's deliveries is queued or sending any more (each was sent, failed, expired or suppressed; feedback may still move them on). Once per send; at once if every recipient was suppressed",
