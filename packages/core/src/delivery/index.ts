@@ -87,6 +87,36 @@ const toInfo = (row: Row): Info => ({
   updatedAt: row.updatedAt.toISOString(),
 });
 
+/** One recipient of a notification, as its delivery is written. */
+export interface Recipient {
+  position: number;
+  address: string;
+  name: string | null;
+  variables: Record<string, unknown> | null;
+  recipientHmac: string;
+  status: "queued" | "suppressed";
+}
+
+/** Writes the deliveries of a notification; returns their ids and statuses, in request order. */
+export async function create(
+  notification: { id: string; projectId: string; createdAt: Date },
+  recipients: Recipient[],
+): Promise<Array<{ id: string; status: string }>> {
+  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
+  // than Postgres's 65,534 bind parameters.
+  const at = notification.createdAt.toISOString();
+  return Database.use().execute<{ id: string; status: string }>(sql`
+    insert into ${deliveries} (notification_id, project_id, position, address, name, variables,
+                               recipient_hmac, status, created_at, updated_at)
+    select ${notification.id}, ${notification.projectId}, r.position, r.address, r.name,
+           r.variables, r."recipientHmac", r.status, ${at}, ${at}
+    from json_to_recordset(${JSON.stringify(recipients)}::json)
+         as r(position int, address text, name text, variables jsonb, "recipientHmac" text,
+              status text)
+    order by r.position
+    returning id, status`);
+}
+
 /**
  * Takes the deliveries a sender may work on: `queued` ones, and `sending` ones whose lease expired
  * (their sender crashed). A redelivered queue message finds them leased and does nothing.
@@ -345,6 +375,17 @@ export function republishPending(): Promise<number> {
   return putBack(sql`
     select id, notification_id, position from ${deliveries}
     where status in ('queued', 'sending')`);
+}
+
+/** Replaces deliveries' addresses: with a masked form, once only that may outlive a code. */
+export async function replaceAddresses(
+  rows: Array<{ id: string; address: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await Database.use().execute(sql`
+    update ${deliveries} d set address = r.address
+    from json_to_recordset(${JSON.stringify(rows)}::json) as r(id uuid, address text)
+    where d.id = r.id`);
 }
 
 /** Counts per status of one notification's deliveries. */

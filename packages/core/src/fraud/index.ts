@@ -1,10 +1,11 @@
+import { lt } from "drizzle-orm";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
-import { fraudEvents } from "../otp/otp.sql";
 import { countryOf } from "../sms/phone";
+import { fraudEvents } from "./fraud.sql";
 
 /** What a refusal names; the project and the key are the actor's. */
 export type Event = Omit<typeof fraudEvents.$inferInsert, "at" | "projectId" | "keyId">;
@@ -34,4 +35,11 @@ export async function assertSmsCountry(
     "sms_country_not_allowed",
     `${field}: numbers of ${country ?? "this region"} are not allowed (allowed: ${countries.join(", ")})`,
   );
+}
+
+/** Sweeper: forgets fraud events older than `retentionMs`. */
+export async function purge(retentionMs: number): Promise<void> {
+  await Database.use()
+    .delete(fraudEvents)
+    .where(lt(fraudEvents.at, new Date(Clock.now().getTime() - retentionMs)));
 }

@@ -66,13 +66,7 @@ export const facts = {
 };
 
 /** One recipient of a send: an email address, a phone number or a device id. */
-export interface Recipient {
-  position: number;
-  address: string;
-  name: string | null;
-  variables: Record<string, unknown> | null;
-  status: "queued" | "suppressed";
-}
+export type Recipient = Omit<Delivery.Recipient, "recipientHmac">;
 
 /**
  * A recipient as audit rows and OTP limits know it: HMAC-SHA256 with the pepper, the same for the
@@ -119,23 +113,13 @@ async function writeIn(
     })
     .returning({ id: notifications.id });
   const id = notification!.id;
-  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
-  // than Postgres's 65,534 bind parameters.
-  const at = now.toISOString();
-  const recipients = input.recipients.map((r) => ({
-    ...r,
-    recipient_hmac: recipientHmac(projectId, channel, r.address),
-  }));
-  const rows = await tx.execute<{ id: string; status: string }>(sql`
-    insert into deliveries (notification_id, project_id, position, address, name, variables,
-                            recipient_hmac, status, created_at, updated_at)
-    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.recipient_hmac,
-           r.status, ${at}, ${at}
-    from json_to_recordset(${JSON.stringify(recipients)}::json)
-         as r(position int, address text, name text, variables jsonb, recipient_hmac text,
-              status text)
-    order by r.position
-    returning id, status`);
+  const rows = await Delivery.create(
+    { id, projectId, createdAt: now },
+    input.recipients.map((r) => ({
+      ...r,
+      recipientHmac: recipientHmac(projectId, channel, r.address),
+    })),
+  );
   const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
   await Outbox.add(Delivery.queueMessages(channel, queued));
   await Fact.emit(facts.accepted, projectId, { notificationId: id, channel, ...counts });

@@ -80,6 +80,20 @@ describe("notification.completed", () => {
     }
   });
 
+  it("is written once when the queue delivers a message again while its sender works", async () => {
+    const { id, deliveryIds } = await written(3);
+    // Two receives of the same message at once: one leases the deliveries, the other finds them
+    // leased; both then check the notification.
+    await Promise.all(
+      [1, 2].map(() => asSender(() => Dispatch.dispatch(deliveryIds, options, instant()))),
+    );
+    // A third receive after the send: nothing to lease, nothing to complete again.
+    await asSender(() => Dispatch.dispatch(deliveryIds, options, instant()));
+    const facts = await completions(id);
+    expect(facts).toHaveLength(1);
+    expect(facts[0]!.data.counts).toEqual({ sent: 3 });
+  });
+
   it("is written once however many check at once, and not while a delivery is pending", async () => {
     const { id, deliveryIds } = await written(3);
     await asSender(() => Dispatch.dispatch(deliveryIds.slice(0, 2), options, instant()));

@@ -3,7 +3,7 @@ import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
-import { deliveries } from "../delivery/delivery.sql";
+import * as Delivery from "../delivery";
 import type * as Email from "../email";
 import { AppError, type Reason } from "../error";
 import * as Fact from "../fact";
@@ -13,7 +13,7 @@ import * as Notification from "../notification";
 import { maskPhone, Phone, prefixOf } from "../sms/phone";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
-import { fraudEvents, otpFailures, otps } from "./otp.sql";
+import { otpFailures, otps } from "./otp.sql";
 
 export { hmac, issueCode } from "./code";
 
@@ -488,16 +488,19 @@ export async function cancel(id: string) {
  */
 export async function purge(fraudRetentionMs = 90 * 24 * hour): Promise<number> {
   const dayAgo = new Date(Clock.now().getTime() - 24 * hour);
-  await Database.use().execute(sql`
-    update ${deliveries} d set address = o.destination_masked
-    from ${otps} o where d.id = o.delivery_id and o.expires_at < ${dayAgo.toISOString()}`);
-  const purged = await Database.use()
-    .delete(otps)
-    .where(lt(otps.expiresAt, dayAgo))
-    .returning({ id: otps.id });
+  const purged = await Database.transaction(async (tx) => {
+    const rows = await tx
+      .delete(otps)
+      .where(lt(otps.expiresAt, dayAgo))
+      .returning({ deliveryId: otps.deliveryId, masked: otps.destinationMasked });
+    await Delivery.replaceAddresses(
+      rows.flatMap(({ deliveryId, masked }) =>
+        deliveryId ? [{ id: deliveryId, address: masked }] : [],
+      ),
+    );
+    return rows.length;
+  });
   await Database.use().delete(otpFailures).where(lt(otpFailures.at, dayAgo));
-  await Database.use()
-    .delete(fraudEvents)
-    .where(lt(fraudEvents.at, new Date(Clock.now().getTime() - fraudRetentionMs)));
-  return purged.length;
+  await Fraud.purge(fraudRetentionMs);
+  return purged;
 }

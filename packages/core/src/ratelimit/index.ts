@@ -6,6 +6,7 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
+import * as Project from "../project";
 import { projects } from "../project/project.sql";
 import { limitRefusals, rateCounters } from "./ratelimit.sql";
 
@@ -41,12 +42,7 @@ export async function setLimits(
   channel: Channel,
   limits: Partial<ChannelLimits>,
 ) {
-  await Database.use()
-    .update(projects)
-    .set({
-      limits: sql`jsonb_set(${projects.limits}, ${`{${channel}}`}::text[], ${JSON.stringify(limits)}::jsonb)`,
-    })
-    .where(eq(projects.id, projectId));
+  await Project.setLimits(projectId, channel, limits);
 }
 
 /** An amount taken from one counter: what `giveBack` returns to it. */
