@@ -71,4 +71,18 @@ describe("table owners", () => {
     }
     expect(strangers).toEqual([]);
   });
+
+  it("are the ones docs/architecture.md lists", () => {
+    const doc = readFileSync(join(root, "docs/architecture.md"), "utf8");
+    const start = "<!-- table owners: start -->";
+    const section = doc.slice(
+      doc.indexOf(start) + start.length,
+      doc.indexOf("<!-- table owners: end -->"),
+    );
+    const listed = [...section.matchAll(/^\|\s*`(\w+)`\s*\|\s*`(\w+)`/gm)].map(
+      ([, table, owner]) => `${table}: ${owner}`,
+    );
+    const owners = tables.map((t) => `${t.name}: ${t.owner}`);
+    expect(listed.sort()).toEqual(owners.sort());
+  });
 });
