@@ -4,11 +4,17 @@ import { Database, Delivery, Email } from "@pregon/core";
 import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
 import type { SQSRecord } from "aws-lambda";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, receive, receiveAll, uniqueDomain } from "./support/email";
-import { asSender, callApp, inProject, projectWithKey, settings } from "./support/fixtures";
-import { ownerUrl, pipelines, stack } from "./support/setup";
+import {
+  asSender,
+  callApp,
+  inProject,
+  projectWithKey,
+  refusingInserts,
+  settings,
+} from "./support/fixtures";
+import { pipelines, stack } from "./support/setup";
 
 const app = createApp(settings);
 const feedback = createFeedbackHandler();
@@ -135,24 +141,11 @@ describe("SES feedback", () => {
       body: JSON.stringify(sesEvent("Bounce", id, address, hardBounce)),
     } as SQSRecord;
     // The suppression cannot be written (as if the consumer died right after moving the delivery).
-    // Triggers are the owner's to create, not the application role's.
-    const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
-    try {
-      await owner.unsafe(`
-        create function refuse_suppression() returns trigger language plpgsql as $$
-          begin
-            if new.project_id = '${project.id}' then raise exception 'refused by the test'; end if;
-            return new;
-          end $$;
-        create trigger refuse_suppression before insert on suppressions
-          for each row execute function refuse_suppression();`);
+    await refusingInserts("suppressions", project.id, async () => {
       expect(await feedback(event(record))).toEqual({
         batchItemFailures: [{ itemIdentifier: "bounce-1" }],
       });
-    } finally {
-      await owner`drop function if exists refuse_suppression() cascade`;
-      await owner.end();
-    }
+    });
     // SQS delivers the event again: the delivery moves and its address is suppressed.
     expect(await feedback(event(record))).toEqual({ batchItemFailures: [] });
     expect((await statusOf(id)).status).toBe("bounced");

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Actor, ApiKey, Project } from "@pregon/core";
+import postgres from "postgres";
+import { ownerUrl } from "./setup";
 
 /** Runs `work` as a sender runs it (core called as a channel's queue consumer would). */
 export const asSender = <T>(work: () => T) =>
@@ -84,4 +86,30 @@ export async function callApp(
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/**
+ * Runs `work` while Postgres refuses to insert rows of `projectId` into `table` (a failure half-way
+ * through a transaction). Triggers are the owner's to create, not the application role's.
+ */
+export async function refusingInserts<T>(
+  table: string,
+  projectId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+  const name = `refuse_${table}`;
+  try {
+    await owner.unsafe(`
+      create function ${name}() returns trigger language plpgsql as $$
+        begin
+          if new.project_id = '${projectId}' then raise exception 'refused by the test'; end if;
+          return new;
+        end $$;
+      create trigger ${name} before insert on ${table} for each row execute function ${name}();`);
+    return await work();
+  } finally {
+    await owner.unsafe(`drop function if exists ${name}() cascade`);
+    await owner.end();
+  }
 }

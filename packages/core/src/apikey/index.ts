@@ -45,19 +45,13 @@ export type Info = z.infer<typeof Info>;
 
 const KeyData = z.object({ keyId: z.uuid().meta({ description: "The API key" }) });
 
+/** A fact about a key whose data is its id alone. */
+const aboutKey = (type: string, description: string) =>
+  Fact.define(type, { version: 1, subject: "keyId", data: KeyData, description });
+
 export const facts = {
-  created: Fact.define("key.created", {
-    version: 1,
-    subject: "keyId",
-    data: KeyData,
-    description: "An API key was created (its secret is never in a fact)",
-  }),
-  revoked: Fact.define("key.revoked", {
-    version: 1,
-    subject: "keyId",
-    data: KeyData,
-    description: "An API key was revoked",
-  }),
+  created: aboutKey("key.created", "An API key was created (its secret is never in a fact)"),
+  revoked: aboutKey("key.revoked", "An API key was revoked"),
 };
 
 /** What a valid key is: the API makes it the request's actor. */

@@ -13,6 +13,17 @@ const transactionId = async () => {
   return row!.id;
 };
 
+/** A transaction that registers an effect (pushing "rolled back" to `ran`), then rolls back. */
+const rollBack = (ran: string[]) =>
+  expect(
+    Database.transaction(async () => {
+      await Database.afterCommit(async () => {
+        ran.push("rolled back");
+      });
+      throw new Error("refused");
+    }),
+  ).rejects.toThrow("refused");
+
 describe("Database.transaction", () => {
   it("runs its effects after the outermost commit, before it returns", async () => {
     const ran: string[] = [];
@@ -37,14 +48,7 @@ describe("Database.transaction", () => {
 
   it("runs no effect when it rolls back, and a failing effect fails nothing", async () => {
     const ran: string[] = [];
-    await expect(
-      Database.transaction(async () => {
-        await Database.afterCommit(async () => {
-          ran.push("rolled back");
-        });
-        throw new Error("refused");
-      }),
-    ).rejects.toThrow("refused");
+    await rollBack(ran);
     expect(ran).toEqual([]);
 
     const value = await Database.transaction(async () => {
@@ -73,14 +77,7 @@ describe("Database.transaction", () => {
           ran.push("committed");
         });
       });
-      await expect(
-        Database.transaction(async () => {
-          await Database.afterCommit(async () => {
-            ran.push("rolled back");
-          });
-          throw new Error("refused");
-        }),
-      ).rejects.toThrow("refused");
+      await rollBack(ran);
       await Database.afterCommit(async () => {
         ran.push("on its own");
       });
@@ -133,14 +130,18 @@ describe("Outbox.add", () => {
 
   it("publishes what concurrent transactions commit meanwhile in one call", async () => {
     const calls: string[][] = [];
+    const bodies = Array.from({ length: 6 }, () => `{"deliveryIds":["${randomUUID()}"]}`);
     Outbox.configure({
-      async publish(_topic, bodies) {
-        calls.push(bodies);
-        await new Promise((done) => setTimeout(done, 50));
+      async publish(_topic, published) {
+        calls.push(published);
+        // The first publish lasts until every row has committed, however loaded the machine.
+        for (let written = 0; calls.length === 1 && written < bodies.length; ) {
+          await new Promise((done) => setTimeout(done, 20));
+          written = (await Promise.all(bodies.map(rowsWith))).flat().length;
+        }
       },
     });
     try {
-      const bodies = Array.from({ length: 6 }, () => `{"deliveryIds":["${randomUUID()}"]}`);
       await Promise.all(bodies.map((body) => Outbox.add([{ topic: "email", body }])));
       expect(calls.flat().sort()).toEqual([...bodies].sort());
       // The first publish starts alone; what commits while it runs goes out with the next one.

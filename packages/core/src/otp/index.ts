@@ -114,6 +114,10 @@ export const Status = z.object({
 
 const OtpData = z.object({ otpId: z.uuid().meta({ description: "The one-time code's id" }) });
 
+/** A fact about a code whose data is its id alone. */
+const aboutCode = (type: string, description: string) =>
+  Fact.define(type, { version: 1, subject: "otpId", data: OtpData, description });
+
 export const facts = {
   issued: Fact.define("otp.issued", {
     version: 1,
@@ -122,24 +126,12 @@ export const facts = {
     description:
       "A one-time code was asked for; its message is queued (the code is never in a fact)",
   }),
-  verified: Fact.define("otp.verified", {
-    version: 1,
-    subject: "otpId",
-    data: OtpData,
-    description: "A one-time code was checked and was right: it is used up",
-  }),
-  failed: Fact.define("otp.failed", {
-    version: 1,
-    subject: "otpId",
-    data: OtpData,
-    description: "A wrong code was checked against a one-time code",
-  }),
-  locked: Fact.define("otp.locked", {
-    version: 1,
-    subject: "otpId",
-    data: OtpData,
-    description: "A check was refused: its destination had too many wrong codes in the last hour",
-  }),
+  verified: aboutCode("otp.verified", "A one-time code was checked and was right: it is used up"),
+  failed: aboutCode("otp.failed", "A wrong code was checked against a one-time code"),
+  locked: aboutCode(
+    "otp.locked",
+    "A check was refused: its destination had too many wrong codes in the last hour",
+  ),
 };
 
 /** The built-in message per language; `code`, `purpose` and `expiresInMinutes` are its variables. */
