@@ -43,7 +43,7 @@ export default $config({
       topics: messaging.topicArns,
       emailConfigurationSet: email.configurationSetName,
       dkimTokens: email.dkimTokens,
-      alarmTopic: alarms.alarmTopic.arn,
+      alarmTopic: alarms.alarmTopic?.arn,
     };
   },
 });

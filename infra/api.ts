@@ -10,6 +10,11 @@
 //
 // CORS only for the origins PREGON_CORS_ORIGINS names: API keys are server-side secrets, and the
 // operators' console is served by a named origin or not at all.
+//
+// PREGON_API_DOMAIN gives the API a domain of its own: with Route 53, SST's component requests an
+// ACM certificate, validates it by DNS and writes the alias; elsewhere PREGON_API_DOMAIN_CERT names
+// a certificate issued for it and the CNAME is yours to add (docs/deploy.md). Its access log is
+// kept as long as the stage's profile keeps logs.
 import { deployConfig } from "./config";
 import { functionArgs } from "./functions";
 import { afterMigrations } from "./migrations";
@@ -26,9 +31,15 @@ const routes = new Promise<Route[]>((resolve) => {
   routesDeclared = resolve;
 });
 
-const { corsOrigins } = deployConfig;
+const { corsOrigins, apiDomain } = deployConfig;
 
 export const api = new sst.aws.ApiGatewayV2("Api", {
+  ...(apiDomain && {
+    domain: apiDomain.cert
+      ? { name: apiDomain.name, dns: false as const, cert: apiDomain.cert }
+      : { name: apiDomain.name, dns: sst.aws.dns() },
+  }),
+  accessLog: { retention: deployConfig.logRetention },
   cors: corsOrigins.length
     ? {
         allowOrigins: corsOrigins,

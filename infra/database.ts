@@ -45,10 +45,11 @@ export const appPassword: $util.Input<string> = $dev
   : new RandomPassword("DatabaseAppPassword", { length: 32, special: false }).result;
 
 export const database = new sst.aws.Postgres("Database", {
-  vpc,
+  // Under `sst dev` the component makes nothing (`dev` below) and there is no VPC to name.
+  vpc: vpc ?? { subnets: [] },
   version: settings.version,
-  instance: settings.instance,
-  storage: `${settings.storageGb} GB`,
+  instance: profile.instance,
+  storage: `${profile.storageGb} GB`,
   database: "pregon",
   multiAz: profile.multiAz,
   // The proxy authenticates clients against these secrets and connects with them: the master

@@ -1,6 +1,7 @@
 // Turns a function's settings (infra/settings.ts) into SST function arguments: runtime and
-// bundling, its links and nothing else, its permissions, the VPC when it links the database, and
-// the environment variables it names.
+// bundling, its links and nothing else, its permissions, the VPC when it links the database (none
+// under `sst dev`), the environment variables it names and the stage's (PREGON_STAGE, which its
+// metrics carry), how long its logs are kept, and X-Ray tracing where the stage traces.
 import { deployConfig, otpPepper } from "./config";
 import { appDatabase, database } from "./database";
 import { configurationSetArn, configurationSetName, identityArn } from "./email";
@@ -10,6 +11,7 @@ import { vpc } from "./network";
 import { pushApplicationArns, pushResources } from "./push";
 import {
   type EnvName,
+  everyFunctionEnvironment,
   type FunctionName,
   type FunctionSetting,
   functions,
@@ -19,6 +21,7 @@ import {
   runtime,
   smsRatePerInstance,
   type Target,
+  tracingPermission,
   usesKey,
 } from "./settings";
 import { templates } from "./storage";
@@ -31,8 +34,11 @@ const linkable: Record<Link, unknown> = {
   ...publishTargets,
 };
 
-const { sms } = deployConfig;
+const { sms, tracing } = deployConfig;
 const environment: Record<EnvName, $util.Input<string> | undefined> = {
+  PREGON_STAGE: $app.stage,
+  // The functions load the tracer only then (packages/functions/src/tracing.ts).
+  PREGON_TRACING: tracing ? "true" : undefined,
   // trpc-to-openapi regenerates the whole OpenAPI document on every REST request otherwise.
   NODE_ENV: "production",
   PREGON_EMAIL_FROM: deployConfig.email.from,
@@ -56,11 +62,12 @@ const targets: Record<Target, $util.Input<string>[]> = {
   pushApplications: pushResources,
   phoneNumbers: ["*"],
   account: ["*"],
+  xray: ["*"],
 };
 
 function permissions(setting: FunctionSetting): sst.aws.FunctionPermissionArgs[] {
   const statements: sst.aws.FunctionPermissionArgs[] = [];
-  for (const { actions, on } of setting.permissions) {
+  for (const { actions, on } of [...setting.permissions, ...(tracing ? [tracingPermission] : [])]) {
     if (targets[on].length) statements.push({ actions: [...actions], resources: targets[on] });
   }
   if (usesKey(setting)) {
@@ -72,7 +79,9 @@ function permissions(setting: FunctionSetting): sst.aws.FunctionPermissionArgs[]
 /** The SST function arguments of one of infra/settings.ts's functions. */
 export function functionArgs(name: FunctionName) {
   const setting: FunctionSetting = functions[name];
-  const set = setting.environment.filter((env) => environment[env] !== undefined);
+  const set = [...everyFunctionEnvironment, ...setting.environment].filter(
+    (env) => environment[env] !== undefined,
+  );
   const reserved = reservedConcurrency(setting, deployConfig.concurrency);
   return {
     ...runtime,
@@ -83,13 +92,18 @@ export function functionArgs(name: FunctionName) {
     link: setting.links.map((link) => linkable[link]),
     permissions: permissions(setting),
     environment: Object.fromEntries(set.map((env) => [env, environment[env]!])),
-    ...(linksDatabase(setting) && { vpc }),
+    logging: { retention: deployConfig.logRetention },
+    ...(vpc && linksDatabase(setting) && { vpc }),
     // Only where the stage reserves concurrency: a new account's quota leaves none to reserve.
     ...(reserved !== undefined && { concurrency: { reserved } }),
     // Lambda's own retries of a failed asynchronous (scheduled) run.
     ...(setting.trigger.kind === "cron" && { retries: setting.trigger.retries }),
     ...(setting.copyFiles && { copyFiles: setting.copyFiles.map((copy) => ({ ...copy })) }),
     transform: {
+      // SST's component has no tracing argument.
+      function: (args: aws.lambda.FunctionArgs) => {
+        if (tracing) args.tracingConfig = { mode: "Active" };
+      },
       // SST lets the account's root assume every function's role too, for `sst dev`'s live
       // functions; a deployed stage has no such use, so only Lambda may.
       role: (args: aws.iam.RoleArgs) => {

@@ -13,6 +13,12 @@
 //
 // The bastion (`sst tunnel`, which `npm run pregon` under `sst shell` needs) reuses a NAT instance
 // where there is one, else is an instance of its own.
+//
+// `sst dev` makes none of it: there the database is the local stack's and the functions run on the
+// developer's machine, so nothing needs a private subnet, a way out of one or a tunnel into it (a
+// live function's stub outside the VPC reaches SST's AppSync directly).
 import { deployConfig } from "./config";
 
-export const vpc = new sst.aws.Vpc("Vpc", { nat: deployConfig.nat, bastion: true });
+export const vpc = $dev
+  ? undefined
+  : new sst.aws.Vpc("Vpc", { nat: deployConfig.nat, bastion: true });

@@ -4,7 +4,7 @@
 import { functionArgs } from "./functions";
 import { byQueue } from "./messaging";
 import { afterMigrations } from "./migrations";
-import { functions } from "./settings";
+import { functions, sweeperEvent } from "./settings";
 
 const consumers = ["emailSender", "smsSender", "pushSender", "audit", "feedback"] as const;
 
@@ -29,6 +29,7 @@ export const sweeper = new sst.aws.CronV2(
   {
     schedule: `rate(${everyMinutes} ${everyMinutes === 1 ? "minute" : "minutes"})`,
     function: functionArgs("sweeper"),
+    event: sweeperEvent,
   },
   afterMigrations,
 );

@@ -40,14 +40,14 @@ export const httpZipLimitBytes = 400 * 1024;
 // --- Database --------------------------------------------------------------------------------
 
 /**
- * RDS Postgres behind RDS Proxy. `maxConnections` is set explicitly in the parameter group (the
- * default, LEAST(DBInstanceClassMemory/9531392, 5000), is about 80 on a db.t4g.micro once RDS has
- * taken its share of the 1 GiB), so the budget below is exact rather than estimated.
+ * RDS Postgres behind RDS Proxy; its instance class and storage are the stage's profile's
+ * (`profiles`). `maxConnections` is set explicitly in the parameter group (the default,
+ * LEAST(DBInstanceClassMemory/9531392, 5000), is about 80 on a db.t4g.micro once RDS has taken its
+ * share of the 1 GiB, about twice that on a db.t4g.small), so the budget below is exact rather than
+ * estimated, and the same for both profiles.
  */
 export const database = {
-  instance: "t4g.micro",
   version: "17",
-  storageGb: 20,
   maxConnections: 80,
   /** superuser_reserved_connections (3) + rds.rds_superuser_reserved_connections (2). */
   reservedConnections: 5,
@@ -87,9 +87,9 @@ export type Link =
  * - `emailIdentity`: the SES domain identity and this stage's configuration set (SES checks
  *   `ses:SendEmail` against both);
  * - `pushApplications`: the SNS platform applications and their endpoints (devices);
- * - `phoneNumbers` and `account`: `*`, where AWS has no resource to name: a phone number has no ARN
- *   (so `sns:Publish` to one is allowed on `*`, which also covers any topic of the account), and
- *   `ses:GetAccount` supports no resource-level permission.
+ * - `phoneNumbers`, `account` and `xray`: `*`, where AWS has no resource to name: a phone number
+ *   has no ARN (so `sns:Publish` to one is allowed on `*`, which also covers any topic of the
+ *   account), and neither `ses:GetAccount` nor X-Ray's writes support a resource-level permission.
  */
 export type Target =
   | "publishedTopics"
@@ -97,7 +97,8 @@ export type Target =
   | "emailIdentity"
   | "pushApplications"
   | "phoneNumbers"
-  | "account";
+  | "account"
+  | "xray";
 
 /** An IAM statement: the actions it allows, never a wildcard, on what. */
 export interface Permission {
@@ -109,7 +110,13 @@ export interface Permission {
 export const anyResource: Partial<Record<Target, string>> = {
   phoneNumbers: "an SMS goes to a phone number, which has no ARN",
   account: "ses:GetAccount supports no resource-level permission",
+  xray: "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permission",
 };
+
+/** What a traced function writes to X-Ray (AWS's AWSXRayDaemonWriteAccess, less the sampling reads). */
+export const xrayActions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] as const;
+/** Given to every function of a stage that traces (`tracing`), and to none otherwise. */
+export const tracingPermission: Permission = { actions: xrayActions, on: "xray" };
 
 /** Whether a function connects to the database (as either role): it runs in the VPC. */
 export const linksDatabase = (setting: FunctionSetting) =>
@@ -117,6 +124,8 @@ export const linksDatabase = (setting: FunctionSetting) =>
 
 /** Environment variables a function receives (values from the deploy config, infra/config.ts). */
 export type EnvName =
+  | "PREGON_STAGE"
+  | "PREGON_TRACING"
   | "NODE_ENV"
   | "PREGON_EMAIL_FROM"
   | "PREGON_SMS_COUNTRIES"
@@ -141,6 +150,12 @@ export type Trigger =
   | { kind: "cron"; everyMinutes: number; retries: number; maxConcurrency: number }
   /** Invoked by the deploy itself (infra/migrations.ts), once, and by nothing else. */
   | { kind: "deploy"; maxConcurrency: number };
+
+/** What every function receives besides its own list (PREGON_TRACING only where the stage traces). */
+export const everyFunctionEnvironment = [
+  "PREGON_STAGE",
+  "PREGON_TRACING",
+] as const satisfies readonly EnvName[];
 
 export interface FunctionSetting {
   handler: string;
@@ -331,7 +346,10 @@ export const functions = {
     environment: [],
     trigger: { kind: "queue", queue: "feedback", batchSize: 10, maximumConcurrency: 2 },
   },
-  /** Requeues abandoned deliveries, republishes what a failed publish left, purges old rows. */
+  /**
+   * Requeues abandoned deliveries, republishes what a failed publish left, purges old rows. Its
+   * schedule hands it `sweeperEvent`.
+   */
   sweeper: {
     handler: "packages/functions/src/sweeper.handler",
     ...consumer,
@@ -355,6 +373,9 @@ export const functions = {
 } as const satisfies Record<string, FunctionSetting>;
 
 export type FunctionName = keyof typeof functions;
+
+/** The event the sweeper's schedule (EventBridge Scheduler) invokes it with: nothing to read. */
+export const sweeperEvent = {};
 
 /** Whether a stage reserves concurrency (infra/config.ts reads it from PREGON_RESERVED_CONCURRENCY). */
 export interface ConcurrencyMode {
@@ -445,22 +466,88 @@ export const keyServiceActions = ["kms:GenerateDataKey*", "kms:Decrypt"] as cons
 
 // --- Alarms ----------------------------------------------------------------------------------
 
-/** One alarm per DLQ (any message) and per queue consumer (any error in 5 minutes). */
-export const alarms = [
-  ...queues.map((queue) => ({
-    name: `${queue.queue}-dlq-not-empty`,
-    metric: "AWS/SQS ApproximateNumberOfMessagesVisible",
-    on: { dlq: queue.queue },
-  })),
-  ...(Object.entries(functions) as [FunctionName, FunctionSetting][])
-    .filter(([, setting]) => setting.trigger.kind === "queue")
-    .map(([name]) => ({
-      name: `${name}-errors`,
-      metric: "AWS/Lambda Errors",
-      on: { function: name },
-    })),
-];
+/**
+ * What an alarm watches, and so the dimensions of its metric (infra/alarms.ts resolves them): a
+ * queue's DLQ or the queue itself, a function, the API, the database instance, Pregón's own metrics
+ * of the stage (`service` and `stage`, packages/core/src/log), or the whole account (none).
+ */
+export type AlarmOn =
+  | { dlq: QueueName }
+  | { queue: QueueName }
+  | { function: FunctionName }
+  | { api: true }
+  | { database: true }
+  | { app: true }
+  | { account: "ses" | "sms" };
+
+/** A CloudWatch alarm. Every one notifies the stage's alarm topic when it fires and when it clears. */
+export interface Alarm {
+  /** Unique in the stage; CloudWatch's name is `pregon-<stage>-<name>`. */
+  name: string;
+  /** The name as docs/operations.md lists it, what to do included: `<queue>-dlq-not-empty`. */
+  family: string;
+  namespace: string;
+  metric: string;
+  statistic: "Sum" | "Maximum" | "Minimum" | "Average" | "p99";
+  /**
+   * Alarm on the percentage `metric` makes of `of` (same namespace and dimensions) instead, in
+   * periods with at least `minimum` of `of`: a rate over two requests means nothing.
+   */
+  rate?: { of: string; minimum: number };
+  comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
+  threshold: number;
+  periodSeconds: number;
+  /** Consecutive periods beyond the threshold before it fires. */
+  evaluationPeriods: number;
+  /**
+   * A period without data: `notBreaching` where no data means nothing happened (no errors, no
+   * requests), `ignore` (the state stays) where a metric is published only now and then.
+   */
+  treatMissingData: "notBreaching" | "ignore";
+  on: AlarmOn;
+}
+
 export const alarmPeriodSeconds = 300;
+
+/**
+ * SES's own thresholds, as fractions: past `review` it puts the account under review, past
+ * `pause` it pauses its sending. The alarms fire below the first.
+ */
+export const sesReputation = {
+  review: { bounce: 0.05, complaint: 0.001 },
+  pause: { bounce: 0.1, complaint: 0.005 },
+} as const;
+
+/** The numbers behind the alarms; docs/operations.md says why each and what to do. */
+export const alarmThresholds = {
+  /** API 5xx responses, percent of requests in 5 minutes that saw at least `apiMinimumRequests`. */
+  apiErrorPercent: 5,
+  apiMinimumRequests: 20,
+  /** API p99 latency, ms, 3 periods running: a cold start or a slow request alone does not. */
+  apiLatencyP99Ms: 3_000,
+  apiLatencyPeriods: 3,
+  /**
+   * The oldest message of a queue, seconds: twice as long as a message failing on every receive
+   * stays before its DLQ (5 receives x 180 s). Older, the consumers are stuck or far behind: SES's
+   * sandbox rate (1 email/s) reaches it on a send to some 1,800 recipients.
+   */
+  oldestMessageSeconds: 2 * maxReceiveCount * visibilityTimeoutSeconds,
+  /** The instance's CPU, percent, 3 periods running. */
+  databaseCpuPercent: 80,
+  databaseCpuPeriods: 3,
+  /** Free storage under this fraction of the profile's storage. */
+  databaseFreeStorageFraction: 0.1,
+  /**
+   * Connections over this fraction of max_connections (64 of 80): more than every function at its
+   * most instances holds (58), less than RDS Proxy may open (72).
+   */
+  databaseConnectionsFraction: 0.8,
+  /** SES reputation, fractions: below `sesReputation.review`, at most half of `pause`. */
+  sesBounceRate: 0.04,
+  sesComplaintRate: 0.0008,
+  /** SMS spent this month, fraction of the limit the stage sets (PREGON_SMS_MONTHLY_SPEND_LIMIT). */
+  smsSpendFraction: 0.8,
+} as const;
 
 /**
  * Where NAT runs on instances (`ec2`), two alarms per instance, each notifying the alarm topic and
@@ -475,6 +562,169 @@ export const natAlarms = [
 export const natAlarmPeriodSeconds = 60;
 export const natAlarmEvaluationPeriods = 2;
 
+/**
+ * The alarms of a deployed stage (`sst dev` has none). Account-wide metrics are watched by the
+ * stage that owns what they measure: SES reputation by the identity's stage, SMS spend by the
+ * stage that sets the limit. The NAT instances' alarms come on top where NAT is `ec2`.
+ */
+export function alarmsFor(config: DeployConfig): Alarm[] {
+  const t = alarmThresholds;
+  const every = {
+    comparison: "GreaterThanThreshold",
+    periodSeconds: alarmPeriodSeconds,
+    evaluationPeriods: 1,
+    treatMissingData: "notBreaching",
+  } as const;
+  const list: Alarm[] = [];
+  for (const { queue } of queues) {
+    list.push(
+      {
+        ...every,
+        name: `${queue}-dlq-not-empty`,
+        family: "<queue>-dlq-not-empty",
+        namespace: "AWS/SQS",
+        metric: "ApproximateNumberOfMessagesVisible",
+        statistic: "Maximum",
+        threshold: 0,
+        on: { dlq: queue },
+      },
+      {
+        ...every,
+        name: `${queue}-oldest-message`,
+        family: "<queue>-oldest-message",
+        namespace: "AWS/SQS",
+        metric: "ApproximateAgeOfOldestMessage",
+        statistic: "Maximum",
+        threshold: t.oldestMessageSeconds,
+        on: { queue },
+      },
+    );
+  }
+  for (const name of Object.keys(functions) as FunctionName[]) {
+    list.push({
+      ...every,
+      name: `${name}-errors`,
+      family: "<function>-errors",
+      namespace: "AWS/Lambda",
+      metric: "Errors",
+      statistic: "Sum",
+      threshold: 0,
+      on: { function: name },
+    });
+  }
+  list.push(
+    {
+      ...every,
+      name: "api-5xx-rate",
+      family: "api-5xx-rate",
+      namespace: "AWS/ApiGateway",
+      metric: "5xx",
+      statistic: "Sum",
+      rate: { of: "Count", minimum: t.apiMinimumRequests },
+      threshold: t.apiErrorPercent,
+      on: { api: true },
+    },
+    {
+      ...every,
+      name: "api-latency-p99",
+      family: "api-latency-p99",
+      namespace: "AWS/ApiGateway",
+      metric: "Latency",
+      statistic: "p99",
+      threshold: t.apiLatencyP99Ms,
+      evaluationPeriods: t.apiLatencyPeriods,
+      on: { api: true },
+    },
+    {
+      ...every,
+      name: "database-cpu",
+      family: "database-cpu",
+      namespace: "AWS/RDS",
+      metric: "CPUUtilization",
+      statistic: "Average",
+      threshold: t.databaseCpuPercent,
+      evaluationPeriods: t.databaseCpuPeriods,
+      on: { database: true },
+    },
+    {
+      ...every,
+      name: "database-free-storage",
+      family: "database-free-storage",
+      namespace: "AWS/RDS",
+      metric: "FreeStorageSpace",
+      statistic: "Minimum",
+      comparison: "LessThanThreshold",
+      threshold: config.database.storageGb * 1024 ** 3 * t.databaseFreeStorageFraction,
+      on: { database: true },
+    },
+    {
+      ...every,
+      name: "database-connections",
+      family: "database-connections",
+      namespace: "AWS/RDS",
+      metric: "DatabaseConnections",
+      statistic: "Maximum",
+      threshold: database.maxConnections * t.databaseConnectionsFraction,
+      on: { database: true },
+    },
+    {
+      ...every,
+      name: "database-unavailable",
+      family: "database-unavailable",
+      namespace: "Pregon",
+      metric: "DatabaseUnavailable",
+      statistic: "Sum",
+      threshold: 0,
+      on: { app: true },
+    },
+  );
+  if (config.email.ownsIdentity) {
+    // SES publishes reputation now and then, not every period: a gap keeps the state.
+    const reputation = {
+      ...every,
+      namespace: "AWS/SES",
+      statistic: "Maximum",
+      periodSeconds: 3600,
+      treatMissingData: "ignore",
+      on: { account: "ses" },
+    } as const;
+    list.push(
+      {
+        ...reputation,
+        name: "ses-bounce-rate",
+        family: "ses-bounce-rate",
+        metric: "Reputation.BounceRate",
+        threshold: t.sesBounceRate,
+      },
+      {
+        ...reputation,
+        name: "ses-complaint-rate",
+        family: "ses-complaint-rate",
+        metric: "Reputation.ComplaintRate",
+        threshold: t.sesComplaintRate,
+      },
+    );
+  }
+  const preferences = config.sms.preferences;
+  if (preferences) {
+    list.push({
+      ...every,
+      name: "sms-spend",
+      family: "sms-spend",
+      namespace: "AWS/SNS",
+      metric: "SMSMonthToDateSpentUSD",
+      statistic: "Maximum",
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: preferences.monthlySpendLimit * t.smsSpendFraction,
+      periodSeconds: 3600,
+      // Published while SMS go out: a quiet hour keeps the state until the month turns.
+      treatMissingData: "ignore",
+      on: { account: "sms" },
+    });
+  }
+  return list;
+}
+
 // --- Deploy-time configuration ---------------------------------------------------------------
 
 export const defaultSmsCountries = "ES,MX,AR,CO,CL,PE,US,CA,GB";
@@ -482,30 +732,93 @@ export const defaultSmsCountries = "ES,MX,AR,CO,CL,PE,US,CA,GB";
 /** The stage sst.config.ts protects and retains: the default owner of what one stage must own. */
 export const productionStage = "production";
 
+/** How long CloudWatch keeps a log group's events: the names SST accepts, and their days. */
+export const logRetentionDays = {
+  "1 day": 1,
+  "3 days": 3,
+  "5 days": 5,
+  "1 week": 7,
+  "2 weeks": 14,
+  "1 month": 30,
+  "2 months": 60,
+  "3 months": 90,
+  "4 months": 120,
+  "5 months": 150,
+  "6 months": 180,
+  "1 year": 365,
+  "13 months": 400,
+  "18 months": 545,
+  "2 years": 731,
+  "3 years": 1096,
+  "5 years": 1827,
+  "6 years": 2192,
+  "7 years": 2557,
+  "8 years": 2922,
+  "9 years": 3288,
+  "10 years": 3653,
+  forever: 0,
+} as const;
+export type LogRetention = keyof typeof logRetentionDays;
+export const logRetentions = Object.keys(logRetentionDays) as LogRetention[];
+
 /**
- * What a stage is built with unless its configuration says otherwise (`readDeployConfig`):
- * production to survive an AZ's failure and an operator's mistake, every other stage to cost
- * little. docs/deploy.md has the costs.
+ * What a stage is built with (`PREGON_PROFILE`; by default `production` for the production stage,
+ * `dev` for every other): production to survive an AZ's failure and an operator's mistake, dev to
+ * cost little. docs/deploy.md has the monthly cost of each.
+ * - `database.instance`, `storageGb`: the RDS instance class and its gp3 storage. Production's
+ *   db.t4g.small has the memory for the 80 connections the budget counts with room for Postgres's
+ *   caches, and twice the micro's CPU credits;
  * - `database.multiAz`: a standby in the other AZ that RDS fails over to (about twice the
  *   instance's and the storage's price);
  * - `database.finalSnapshot`: a snapshot when the instance is deleted or replaced (SST's
  *   component skips it), and the automated backups kept after it;
  * - `database.deletionProtection`: RDS refuses to delete the instance until it is turned off;
  * - `nat`: `managed`, a NAT gateway per AZ (AWS keeps it up); `ec2`, an fck-nat instance per AZ,
- *   each the only way out of its AZ's private subnet (infra/network.ts, infra/alarms.ts).
+ *   each the only way out of its AZ's private subnet (infra/network.ts, infra/alarms.ts);
+ * - `reservedConcurrency`: the API, cron and deploy functions reserve their `maxConcurrency`;
+ * - `logRetention`: how long the functions' and the API's logs are kept.
+ * Tracing is off in both (PREGON_TRACING): X-Ray bills per trace.
  */
+export interface Profile {
+  database: {
+    instance: string;
+    storageGb: number;
+    multiAz: boolean;
+    finalSnapshot: boolean;
+    deletionProtection: boolean;
+  };
+  nat: Nat;
+  reservedConcurrency: boolean;
+  logRetention: LogRetention;
+}
+
 export const profiles = {
   production: {
-    database: { multiAz: true, finalSnapshot: true, deletionProtection: true },
+    database: {
+      instance: "t4g.small",
+      storageGb: 20,
+      multiAz: true,
+      finalSnapshot: true,
+      deletionProtection: true,
+    },
     nat: "managed",
     reservedConcurrency: true,
+    logRetention: "3 months",
   },
-  other: {
-    database: { multiAz: false, finalSnapshot: false, deletionProtection: false },
+  dev: {
+    database: {
+      instance: "t4g.micro",
+      storageGb: 20,
+      multiAz: false,
+      finalSnapshot: false,
+      deletionProtection: false,
+    },
     nat: "ec2",
     reservedConcurrency: false,
+    logRetention: "1 week",
   },
-} as const;
+} as const satisfies Record<string, Profile>;
+export type ProfileName = keyof typeof profiles;
 
 export type Nat = "managed" | "ec2";
 
@@ -519,8 +832,11 @@ export const feedbackEventTypes = [
   "delivery-delay",
 ] as const;
 
+const domainName = /^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/;
+
 /**
- * What a stage is deployed with, from environment variables (a `.env` file works: SST loads it).
+ * What a stage is deployed with, from environment variables: the shell's, then `.env.<stage>`,
+ * then `.env` (SST loads both files, never over a variable already set). docs/deploy.md lists them.
  *
  * Some AWS settings exist once per account (SNS's SMS preferences) or per domain (the SES
  * identity): exactly one stage may own each, or two stages overwrite each other and the second
@@ -551,7 +867,7 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
 
   const emailDomain = get("PREGON_EMAIL_DOMAIN")?.toLowerCase();
   if (!emailDomain) problems.push("PREGON_EMAIL_DOMAIN: the domain Pregón sends from is required");
-  else if (!/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/.test(emailDomain)) {
+  else if (!domainName.test(emailDomain)) {
     problems.push("PREGON_EMAIL_DOMAIN: must be a domain name (example.com)");
   }
   const emailFrom = get("PREGON_EMAIL_FROM") ?? `Pregón <no-reply@${emailDomain}>`;
@@ -610,7 +926,9 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
         }
       : undefined;
 
-  const profile = stage === productionStage ? profiles.production : profiles.other;
+  const profileName = get("PREGON_PROFILE") ?? (stage === productionStage ? "production" : "dev");
+  if (!(profileName in profiles)) problems.push('PREGON_PROFILE: "production" or "dev"');
+  const profile = profiles[profileName as ProfileName] ?? profiles.dev;
   const nat = get("PREGON_NAT") ?? profile.nat;
   if (nat !== "managed" && nat !== "ec2") {
     problems.push(
@@ -627,6 +945,22 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
         `PREGON_CORS_ORIGINS: "${origin}" is not an origin (https://console.acme.example)`,
       );
     }
+  }
+
+  const logRetention = get("PREGON_LOG_RETENTION") ?? profile.logRetention;
+  if (!(logRetention in logRetentionDays)) {
+    problems.push(`PREGON_LOG_RETENTION: one of ${logRetentions.join(", ")}`);
+  }
+
+  const apiDomainName = get("PREGON_API_DOMAIN")?.toLowerCase();
+  const apiCert = get("PREGON_API_DOMAIN_CERT");
+  if (apiDomainName && !domainName.test(apiDomainName)) {
+    problems.push("PREGON_API_DOMAIN: must be a domain name (api.example.com)");
+  }
+  if (apiCert && !apiDomainName)
+    problems.push("PREGON_API_DOMAIN_CERT: only with PREGON_API_DOMAIN");
+  else if (apiCert && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(apiCert)) {
+    problems.push("PREGON_API_DOMAIN_CERT: an ACM certificate ARN (arn:aws:acm:…)");
   }
 
   const apnsTeamId = get("PREGON_PUSH_APNS_TEAM_ID");
@@ -680,9 +1014,16 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
     concurrency: {
       reservedConcurrency: flag("PREGON_RESERVED_CONCURRENCY", profile.reservedConcurrency),
     } satisfies ConcurrencyMode,
-    /** Multi-AZ, final snapshot and deletion protection: the stage's profile. */
-    database: profile.database,
+    /** The profile the stage is built with (PREGON_PROFILE). */
+    profile: profileName as ProfileName,
+    /** Instance class, storage, Multi-AZ, final snapshot and deletion protection: the profile's. */
+    database: profile.database as Profile["database"],
     nat: nat as Nat,
+    logRetention: logRetention as LogRetention,
+    /** X-Ray tracing of every function (PREGON_TRACING; off by default: X-Ray bills per trace). */
+    tracing: flag("PREGON_TRACING", false),
+    /** The API's own domain (PREGON_API_DOMAIN), and its ACM certificate where DNS is not Route 53. */
+    apiDomain: apiDomainName ? { name: apiDomainName, cert: apiCert } : undefined,
     /** Browser origins the API answers CORS requests from; none: CORS off. */
     corsOrigins,
     alarmEmail: get("PREGON_ALARM_EMAIL"),

@@ -1,11 +1,13 @@
 // Bundles and zips a Lambda entry the way `sst deploy` does, without AWS: the esbuild options of
 // SST 4.17's Node runtime (pkg/runtime/node/build.go in the sst binary) with this app's `nodejs`
-// settings (infra/settings.ts), then the zip SST's Function component makes of the result
+// settings (infra/settings.ts), the function's links sealed into `resource.enc` beside the bundle
+// (pkg/runtime/runtime.go), then the zip SST's Function component makes of the result
 // (createZipAsset in .sst/platform/src/components/aws/function.ts). test/bundles.test.ts measures
-// them; bench/coldstart.ts loads the bundles to time cold starts; scripts/plan-infra.ts gives the
-// same layout to SST's own zip step.
+// the zips and runs them as Lambda would; bench/coldstart.ts loads the bundles to time cold starts;
+// scripts/plan-infra.ts gives the same layout to SST's own zip step.
 //
 //   npx tsx scripts/bundle.ts [entry ...]    bundle and print sizes (every Lambda entry by default)
+import { createCipheriv, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -156,6 +158,18 @@ export async function unzip(file: string, dir: string) {
   }
 }
 
+/**
+ * What SST's build writes beside every bundle, links or none (pkg/runtime/runtime.go): the
+ * function's links as JSON, sealed with AES-256-GCM under the app's key and a zero nonce, the tag
+ * last. The sst package's `Resource` opens it with SST_KEY (the key, base64) from SST_KEY_FILE,
+ * which SST sets to "resource.enc", relative to the function's working directory (its code's).
+ */
+export async function writeLinks(out: string, links: Record<string, unknown>, key: Buffer) {
+  const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12));
+  const sealed = [cipher.update(JSON.stringify(links)), cipher.final(), cipher.getAuthTag()];
+  await writeFile(join(out, "resource.enc"), Buffer.concat(sealed));
+}
+
 export interface Bundle {
   entry: string;
   /** The bundle.mjs SST would build. */
@@ -166,22 +180,29 @@ export interface Bundle {
   /** The zip SST would upload: its size and the names in it. */
   zip: { file: string; bytes: number; entries: string[] };
   metafile: Metafile;
+  /** The key its links are sealed with (SST_KEY, base64). */
+  key: string;
 }
 
 /**
  * Bundles `entry` (a path from the repo root, e.g. "packages/functions/src/http.ts") into `outdir`
- * (a fresh temp folder by default) with SST's options and this app's `runtime`, and zips it as SST
- * does, with the `copyFiles` of the function it belongs to.
+ * (a fresh temp folder by default) with SST's options and this app's `runtime`, seals `links` (none
+ * by default) beside it under `key` (a fresh one by default), and zips it as SST does, with the
+ * `copyFiles` of the function it belongs to.
  */
-export async function bundleEntry(entry: string, outdir?: string): Promise<Bundle> {
+export async function bundleEntry(
+  entry: string,
+  outdir?: string,
+  options: { links?: Record<string, unknown>; key?: Buffer } = {},
+): Promise<Bundle> {
   const base = outdir ?? (await mkdtemp(join(tmpdir(), "pregon-bundle-")));
   const out = join(base, "out");
   const file = join(out, "bundle.mjs");
-  const options = sstEsbuildOptions(runtime);
+  const esbuildOptions = sstEsbuildOptions(runtime);
   const result = await build({
-    ...options,
-    mainFields: [...options.mainFields],
-    external: [...options.external],
+    ...esbuildOptions,
+    mainFields: [...esbuildOptions.mainFields],
+    external: [...esbuildOptions.external],
     absWorkingDir: root,
     entryPoints: [entry],
     outfile: file,
@@ -189,14 +210,25 @@ export async function bundleEntry(entry: string, outdir?: string): Promise<Bundl
     logLevel: "silent",
     plugins: await plugins(),
   });
+  const key = options.key ?? randomBytes(32);
+  await writeLinks(out, options.links ?? {}, key);
   const map = `${file}.map`;
-  const mapBytes = options.sourcemap ? (await stat(map)).size : 0;
-  const sourcemaps = options.sourcemap && sstSourcemaps(runtime.nodejs).keptOutOfZip ? [map] : [];
+  const mapBytes = esbuildOptions.sourcemap ? (await stat(map)).size : 0;
+  const sourcemaps =
+    esbuildOptions.sourcemap && sstSourcemaps(runtime.nodejs).keptOutOfZip ? [map] : [];
   const setting = Object.values(functions as Record<string, FunctionSetting>).find(
     (f) => f.handler.replace(/\.[^./]+$/, ".ts") === entry,
   );
   const zip = await sstZip(out, sourcemaps, setting?.copyFiles, join(base, "code.zip"));
-  return { entry, file, bytes: (await stat(file)).size, mapBytes, zip, metafile: result.metafile! };
+  return {
+    entry,
+    file,
+    bytes: (await stat(file)).size,
+    mapBytes,
+    zip,
+    metafile: result.metafile!,
+    key: key.toString("base64"),
+  };
 }
 
 const link = (value: unknown) => JSON.stringify(value);
@@ -252,8 +284,14 @@ export function packagesIn(bundle: Bundle): [string, number][] {
 }
 
 /** Writes what SST's build leaves for `sst deploy` to zip, without bundling (scripts/plan-infra.ts). */
-export async function stubBuild(out: string, nodejs: NodeArgs) {
+export async function stubBuild(
+  out: string,
+  nodejs: NodeArgs,
+  links: Record<string, unknown>,
+  encryptionKey: string,
+) {
   await mkdir(out, { recursive: true });
+  await writeLinks(out, links, Buffer.from(encryptionKey, "base64"));
   const file = join(out, "bundle.mjs");
   const { written, keptOutOfZip } = sstSourcemaps(nodejs);
   await writeFile(file, `export const handler = () => {};\n//# sourceMappingURL=bundle.mjs.map\n`);

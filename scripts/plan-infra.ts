@@ -16,9 +16,9 @@
 // order the engine creates things in beyond the declared dependencies, and anything the sst
 // binary does itself (the real esbuild run, the zone lookup).
 //
-//   npx tsx scripts/plan-infra.ts [stage]     list what a deploy of `stage` declares (PREGON_* from
-//                                             the environment; PREGON_EMAIL_DOMAIN defaults to
-//                                             acme.example)
+//   npx tsx scripts/plan-infra.ts [stage] [--dev]   list what a deploy of `stage` declares (PREGON_*
+//                                             from the environment; PREGON_EMAIL_DOMAIN defaults to
+//                                             acme.example); with --dev, what `sst dev` declares
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -71,8 +71,16 @@ export interface Plan {
 export const key = (resource: { type: string; name: string }) =>
   `${resource.type}::${resource.name}`;
 
-/** What a deploy of `stage` declares, with `env` as its environment (PREGON_* variables). */
-export async function planInfra(stage: string, env: Record<string, string>): Promise<Plan> {
+/**
+ * What a deploy of `stage` declares, with `env` as its environment (PREGON_* variables); with
+ * `dev`, what `sst dev` declares for it instead.
+ */
+export async function planInfra(
+  stage: string,
+  env: Record<string, string>,
+  options: { dev?: boolean } = {},
+): Promise<Plan> {
+  const dev = options.dev === true;
   const platformOnly = spawnSync("bash", [join(root, "scripts/typecheck-infra.sh"), "--platform"], {
     cwd: root,
     encoding: "utf8",
@@ -84,10 +92,10 @@ export async function planInfra(stage: string, env: Record<string, string>): Pro
   // Inside the repo, so the bundle's external imports resolve from its node_modules.
   const dir = mkdtempSync(join(root, ".sst", "plan", `${stage}-`));
   try {
-    await bundleProgram(join(dir, "program.mjs"));
+    await bundleProgram(join(dir, "program.mjs"), dev);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", fileURLToPath(import.meta.url), "--child", dir, stage],
+      ["--import", "tsx", fileURLToPath(import.meta.url), "--child", dir, stage, String(dev)],
       {
         cwd: root,
         env: { PATH: process.env.PATH, HOME: join(dir, "home"), ...env },
@@ -112,7 +120,7 @@ export async function planInfra(stage: string, env: Record<string, string>): Pro
 }
 
 /** sst.config.ts and infra/, bundled as the sst CLI bundles them (pkg/project/run.go, pkg/js). */
-async function bundleProgram(outfile: string) {
+async function bundleProgram(outfile: string, dev: boolean) {
   const globals = [
     `import * as aws from "@pulumi/aws";`,
     `import * as sst from "${join(platform, "src/components")}";`,
@@ -173,7 +181,7 @@ async function bundleProgram(outfile: string) {
       "vite",
     ],
     // The CLI writes these in as JSON; here the child sets them before running the program.
-    define: { $app: "globalThis.__planApp", $cli: "globalThis.__planCli", $dev: "false" },
+    define: { $app: "globalThis.__planApp", $cli: "globalThis.__planCli", $dev: String(dev) },
     inject: [join(platform, "src/shim/run.js")],
   });
 }
@@ -197,7 +205,30 @@ function stateOf(type: string, name: string, inputs: Record<string, unknown>, id
     Object.assign(state, { resourceId: "db-MOCK", endpoint: "db.mock:5432", address: "db.mock" });
   }
   if (type === "aws:rds/proxy:Proxy") state.endpoint = "proxy.mock";
+  if (type === "aws:acm/certificate:Certificate") {
+    // The record ACM asks for to validate the domain by DNS.
+    state.domainValidationOptions = [
+      {
+        domainName: inputs.domainName,
+        resourceRecordName: `_validation.${inputs.domainName}`,
+        resourceRecordType: "CNAME",
+        resourceRecordValue: "validation.acm-validations.aws",
+      },
+    ];
+  }
+  if (type === "aws:apigatewayv2/domainName:DomainName") {
+    state.domainNameConfiguration = {
+      ...(inputs.domainNameConfiguration as object),
+      targetDomainName: "d-mock.execute-api.us-east-1.amazonaws.com",
+      hostedZoneId: "ZMOCKAPIGW",
+    };
+  }
   if (type === "random:index/randomPassword:RandomPassword") state.result = `mock-${name}`;
+  if (type === "random:index/randomBytes:RandomBytes") {
+    // SST's key for every function's links (resource.enc, SST_KEY).
+    const bytes = createHash("sha256").update(name).digest();
+    Object.assign(state, { base64: bytes.toString("base64"), hex: bytes.toString("hex") });
+  }
   if (type === "pulumi-nodejs:dynamic:Resource") state.zoneId = "ZMOCK";
   return state;
 }
@@ -248,7 +279,7 @@ async function plain(value: unknown): Promise<unknown> {
 }
 
 /** The child: runs the bundled program under mocks and writes plan.json. */
-async function child(dir: string, stage: string) {
+async function child(dir: string, stage: string, dev: boolean) {
   const pulumi = await import("@pulumi/pulumi");
   const { runInPulumiStack } = await import("@pulumi/pulumi/runtime/stack.js");
   // Internal to the Pulumi SDK (left out of its typings): what the engine itself waits for and
@@ -278,6 +309,7 @@ async function child(dir: string, stage: string) {
           {
             functionID: string;
             runtime: string;
+            encryptionKey: string;
             properties?: Record<string, unknown>;
             links?: Record<string, Record<string, unknown>>;
           },
@@ -292,10 +324,26 @@ async function child(dir: string, stage: string) {
           links: input.links ?? {},
         };
         const out = join(dir, "build", input.functionID);
-        const built = await stubBuild(out, input.properties ?? {});
+        const built = await stubBuild(
+          out,
+          input.properties ?? {},
+          input.links ?? {},
+          input.encryptionKey,
+        );
         reply = { result: { ...built, out, errors: [] } };
       } else if (method === "Provider.Aws.Bootstrap") {
         reply = { result: { asset: "sst-asset-mock", state: "sst-state-mock" } };
+      } else if (method === "Provider.Aws.Appsync" && dev) {
+        // `sst dev`: the AppSync Events API its live functions' stubs talk through.
+        reply = { result: { http: "appsync-http.mock", realtime: "appsync-realtime.mock" } };
+      } else if (method === "Runtime.AddTarget" && dev) {
+        // What `sst dev` runs locally, with the links it passes (as a build's, above).
+        builds[input.functionID] = {
+          runtime: input.runtime,
+          properties: input.properties ?? {},
+          links: input.links ?? {},
+        };
+        reply = { result: {} };
       } else {
         reply = { error: `${method} is not stood in for by scripts/plan-infra.ts` };
       }
@@ -308,14 +356,16 @@ async function child(dir: string, stage: string) {
     process.env[`SST_SECRET_${secret}`] ??= `mock-${secret}-${"x".repeat(40)}`;
   }
   process.env.PREGON_EMAIL_DOMAIN ??= "acme.example";
+  // `sst dev` passes its region to the live functions' stubs.
+  process.env.SST_AWS_REGION ??= "us-east-1";
 
   const program = await import(pathToFileURL(join(dir, "program.mjs")).href);
   const app = { name: "pregon", home: "aws", ...program.app({ stage }), stage, providers: {} };
   Object.assign(globalThis, {
     __planApp: app,
     __planCli: {
-      command: "deploy",
-      dev: false,
+      command: dev ? "dev" : "deploy",
+      dev,
       paths: { home: join(dir, "home"), root, work: join(dir, "work"), platform },
       state: { version: {} },
     },
@@ -404,14 +454,15 @@ async function child(dir: string, stage: string) {
 }
 
 if (process.argv[2] === "--child") {
-  await child(process.argv[3]!, process.argv[4]!);
+  await child(process.argv[3]!, process.argv[4]!, process.argv[5] === "true");
   process.exit(0);
 } else if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const stage = process.argv[2] ?? "dev";
+  const args = process.argv.slice(2);
+  const stage = args.find((arg) => !arg.startsWith("--")) ?? "dev";
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => name.startsWith("PREGON_")),
   ) as Record<string, string>;
-  const plan = await planInfra(stage, env);
+  const plan = await planInfra(stage, env, { dev: args.includes("--dev") });
   for (const r of plan.resources.filter((r) => !r.type.startsWith("pulumi:"))) {
     const flags = [r.readId && `read ${r.readId}`, r.retainOnDelete && "retained"]
       .filter(Boolean)

@@ -47,9 +47,9 @@ describe("npm run bench (quick mode)", () => {
     );
     expect(report).toMatch(/\| `POST \/v1\/otp\/verify` \| API \| [\d,]+ /);
     expect(report).toMatch(/\| \*\*median\*\* \| \*\*[\d.]+ s\*\* \|/);
-    expect(report).toMatch(/\| `http\.ts` \| [\d,]+ \| [\d.]+ ms \|/);
+    expect(report).toMatch(/\| `http\.ts` \| [\d,]+ \| [\d.,]+ ms \|/);
     expect(report).toMatch(
-      /\| all \| [\d,]+ \| [\d,]+ \| 0 \| 0 \| 0 \| [\d.]+ ms \| [\d.]+ ms \|/,
+      /\| all \| [\d,]+ \| [\d,]+ \| 0 \| 0 \| 0 \| [\d.,]+ ms \| [\d.,]+ ms \|/,
     );
     // Nothing lost, under load and through the crashing sender.
     expect(report.match(/lost[^|]*\| \*\*(\d+)\*\*/g)?.length).toBe(2);

@@ -1,56 +1,140 @@
-// The Lambda bundles and zips as `sst deploy` builds them (scripts/bundle.ts): their sizes, what
-// they leave out, that no zip carries a source map, and that the http bundle loads and answers with
-// the AWS SDK resolved from outside it (as the nodejs22.x runtime provides it) and the SST links
-// given as SST does (SST_RESOURCE_*).
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// The Lambda zips as `sst deploy` builds them (scripts/bundle.ts), each built once: their sizes,
+// what they leave out, that none carries a source map; then each unpacked outside the repository as
+// Lambda unpacks it, run in a Lambda-like process (test/support/lambda.ts) with the environment
+// infra/ and SST give it (its variables, its links sealed in its zip's resource.enc), and driven
+// with the event Lambda hands it, against this run's local stack. Only the AWS endpoints differ from
+// AWS. The runtime's AWS SDK is stood in for by the installed one: the only package the unpacked
+// code can resolve from outside its zip is `@aws-sdk/*`, as on nodejs22.x.
+import { createHash, randomBytes } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { functions, httpBundleLimitBytes, httpZipLimitBytes, runtime } from "../infra/settings";
+import { templatesBucket } from "@pregon/functions/pipelines";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type EnvName,
+  everyFunctionEnvironment,
+  type FunctionName,
+  type FunctionSetting,
+  functions,
+  httpBundleLimitBytes,
+  httpZipLimitBytes,
+  type Link,
+  runtime,
+  smsRatePerInstance,
+  sweeperEvent,
+} from "../infra/settings";
+import apiSample from "../packages/functions/src/fixtures/apigw-v2-event.json";
 import {
   type Bundle,
   bundleEntry,
-  lambdaEntries,
-  lambdaImportEnv,
   packagesIn,
   root,
   sstEsbuildOptions,
   unwanted,
   unzip,
 } from "../scripts/bundle";
+import { acknowledge, mailbox, receive, receiveAll, uniqueDomain } from "./support/email";
+import { projectWithKey, settings, until } from "./support/fixtures";
+import { LambdaEnvironment } from "./support/lambda";
+import { databaseUrl, ownerUrl, pipelines, stack } from "./support/setup";
 
-// Inside the repo, so the bundles' external @aws-sdk/* imports resolve from node_modules.
-const outdir = mkdtempSync(join(root, "node_modules", ".cache-pregon-bundles-"));
-const bundles = new Map<string, Bundle>();
+const stage = "test";
+const all = Object.entries(functions) as [FunctionName, FunctionSetting][];
+const entryOf = (fn: FunctionName) => functions[fn].handler.replace(/\.[^./]+$/, ".ts");
+
+// Outside the repository: the unpacked code finds no node_modules of ours.
+const dir = mkdtempSync(join(tmpdir(), "pregon-lambda-"));
+mkdirSync(join(dir, "node_modules"));
+symlinkSync(join(root, "node_modules", "@aws-sdk"), join(dir, "node_modules", "@aws-sdk"));
+
+/** The Migrator's database: an empty one, as on a first deploy. */
+const emptyDatabase = `migrator_${randomBytes(4).toString("hex")}`;
+const pepper = randomBytes(32).toString("base64");
+
+/** Each link as SST writes it into resource.enc (properties and type), for the local stack. */
+function linkValues(database: string): Record<Link, Record<string, unknown>> {
+  const owner = new URL(ownerUrl);
+  const db = { host: owner.hostname, port: Number(owner.port), database };
+  const topic = (arn: string) => ({ arn, type: "sst.aws.SnsTopic" });
+  return {
+    AppDatabase: { ...db, ...stack.app, type: "sst.sst.Linkable" },
+    Database: {
+      ...db,
+      username: decodeURIComponent(owner.username),
+      password: decodeURIComponent(owner.password),
+      type: "sst.aws.Postgres",
+    },
+    OtpPepper: { value: pepper, type: "sst.sst.Secret" },
+    Templates: { name: templatesBucket, type: "sst.aws.Bucket" },
+    EmailTopic: topic(pipelines.topics.email),
+    SmsTopic: topic(pipelines.topics.sms),
+    PushTopic: topic(pipelines.topics.push),
+    EventsTopic: topic(pipelines.topics.events),
+  };
+}
+
+/** What infra/functions.ts sets, with this stage's values (unset: left out, as there). */
+const variables: Record<EnvName, string | undefined> = {
+  PREGON_STAGE: stage,
+  PREGON_TRACING: undefined,
+  NODE_ENV: "production",
+  PREGON_EMAIL_FROM: settings.email.from,
+  PREGON_SMS_COUNTRIES: settings.sms.countries.join(","),
+  PREGON_EMAIL_SENDER_CONCURRENCY: String(functions.emailSender.trigger.maximumConcurrency),
+  PREGON_SES_CONFIGURATION_SET: `pregon-${stage}-email`,
+  PREGON_SMS_SENDER_ID: undefined,
+  PREGON_SMS_ORIGINATION_NUMBER: undefined,
+  PREGON_SMS_RATE: String(smsRatePerInstance(20)),
+  PREGON_PUSH_APNS_APPLICATION_ARN: undefined,
+  PREGON_PUSH_FCM_APPLICATION_ARN: undefined,
+  PREGON_PUSH_APNS_SANDBOX: "false",
+};
+
+const bundles = new Map<FunctionName, Bundle>();
+const tasks = new Map<FunctionName, string>();
 
 beforeAll(async () => {
-  for (const entry of lambdaEntries()) {
-    bundles.set(entry, await bundleEntry(entry, join(outdir, entry.replace(/\W/g, "_"))));
+  const admin = postgres(stack.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${emptyDatabase}`);
+  await admin.end();
+  const database = new URL(ownerUrl).pathname.slice(1);
+  for (const [name, setting] of all) {
+    const values = linkValues(name === "migrator" ? emptyDatabase : database);
+    const links = Object.fromEntries(setting.links.map((link) => [link, values[link]]));
+    const bundle = await bundleEntry(entryOf(name), join(dir, "build", name), { links });
+    bundles.set(name, bundle);
+    const task = join(dir, name);
+    await unzip(bundle.zip.file, task);
+    tasks.set(name, task);
   }
-}, 120_000);
+}, 180_000);
 
-afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("Lambda bundles", () => {
+describe("Lambda zips", () => {
   it("the http and OTP bundles stay under 1 MB, and their zips under 400 KiB", () => {
-    for (const entry of ["packages/functions/src/http.ts", "packages/functions/src/otp.ts"]) {
-      const bundle = bundles.get(entry)!;
-      expect(bundle.bytes, entry).toBeLessThan(httpBundleLimitBytes);
-      expect(bundle.zip.bytes, entry).toBeLessThan(httpZipLimitBytes);
+    for (const name of ["http", "otp"] as const) {
+      const bundle = bundles.get(name)!;
+      expect(bundle.bytes, name).toBeLessThan(httpBundleLimitBytes);
+      expect(bundle.zip.bytes, name).toBeLessThan(httpZipLimitBytes);
     }
   });
 
   it("no zip carries a source map: each is written beside the bundle, for SST to upload apart", () => {
-    for (const [entry, bundle] of bundles) {
-      expect(bundle.mapBytes, entry).toBeGreaterThan(0);
+    for (const [name, bundle] of bundles) {
+      expect(bundle.mapBytes, name).toBeGreaterThan(0);
       expect(
-        bundle.zip.entries.filter((name) => name.endsWith(".map")),
-        entry,
+        bundle.zip.entries.filter((entry) => entry.endsWith(".map")),
+        name,
       ).toEqual([]);
-      expect(bundle.zip.entries, entry).toContain("bundle.mjs");
+      expect(bundle.zip.entries, name).toEqual(
+        expect.arrayContaining(["bundle.mjs", "resource.enc"]),
+      );
     }
   });
 
@@ -59,70 +143,11 @@ describe("Lambda bundles", () => {
     const expected = readdirSync(migrations, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())
       .map((e) => join("migrations", e.parentPath.slice(migrations.length), e.name));
-    const zip = bundles.get("packages/functions/src/migrate.ts")!.zip;
+    const zip = bundles.get("migrator")!.zip;
     expect(expected.length).toBeGreaterThan(1);
     expect(zip.entries.filter((name) => name.startsWith("migrations/")).sort()).toEqual(
       expected.sort(),
     );
-  });
-
-  it("the docs assets function, unzipped as Lambda does, answers API Gateway with the reference's script", async () => {
-    const zip = bundles.get("packages/functions/src/docs-assets.ts")!.zip;
-    // SST 4.17 zips a single copied file twice (scripts/bundle.ts `sstZip`).
-    expect(zip.entries.sort()).toEqual([
-      "bundle.mjs",
-      "docs-assets/standalone.js",
-      "docs-assets/standalone.js",
-    ]);
-    // Outside the repo: no node_modules to fall back on, as on Lambda.
-    const task = mkdtempSync(join(tmpdir(), "pregon-docs-assets-"));
-    onTestFinished(() => rmSync(task, { recursive: true, force: true }));
-    await unzip(zip.file, task);
-    const script = `
-      const { createHash } = await import("node:crypto");
-      const { gunzipSync } = await import("node:zlib");
-      const { handler } = await import(${JSON.stringify(join(task, "bundle.mjs"))});
-      const event = (path, headers) => ({
-        version: "2.0", routeKey: "GET /docs/assets/{proxy+}", rawPath: path, rawQueryString: "",
-        headers: { host: "api.example", ...headers },
-        requestContext: { http: { method: "GET", path, sourceIp: "203.0.113.1" }, requestId: "r", stage: "$default" },
-        isBase64Encoded: false,
-      });
-      const out = [];
-      for (const encoding of ["gzip, deflate, br", undefined]) {
-        const headers = encoding ? { "accept-encoding": encoding } : {};
-        const response = await handler(event(${JSON.stringify(docsScriptPath)}, headers), {});
-        const body = response.isBase64Encoded ? Buffer.from(response.body, "base64") : Buffer.from(response.body);
-        const plain = response.headers["content-encoding"] === "gzip" ? gunzipSync(body) : body;
-        out.push({
-          status: response.statusCode,
-          encoding: response.headers["content-encoding"] ?? null,
-          cache: response.headers["cache-control"],
-          sha256: createHash("sha256").update(plain).digest("hex"),
-          payloadBytes: JSON.stringify(response).length,
-        });
-      }
-      const missing = await handler(event("/docs/assets/other.js", {}), {});
-      out.push({ status: missing.statusCode });
-      console.log(JSON.stringify(out));
-      process.exit(0);`;
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      encoding: "utf8",
-      timeout: 30_000,
-      env: lambdaImportEnv(),
-    });
-    expect(result.status, result.stderr).toBe(0);
-    const [zipped, plain, missing] = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-    const sha256 = createHash("sha256").update(readFileSync(scalarScriptFile())).digest("hex");
-    const cache = "public, max-age=31536000, immutable";
-    expect(zipped).toMatchObject({ status: 200, encoding: "gzip", cache, sha256 });
-    expect(plain).toMatchObject({ status: 200, encoding: null, cache, sha256 });
-    // Lambda refuses a synchronous response over 6 MB: even the plain script stays under it.
-    for (const { payloadBytes } of [zipped, plain]) {
-      expect(payloadBytes).toBeLessThan(6 * 1024 * 1024);
-    }
-    expect(zipped.payloadBytes).toBeLessThan(plain.payloadBytes / 2);
-    expect(missing).toEqual({ status: 404 });
   });
 
   it("targets what SST targets for nodejs22.x, ES2023, not esnext", () => {
@@ -131,49 +156,371 @@ describe("Lambda bundles", () => {
   });
 
   it("no bundle carries the AWS SDK or a left-out package", () => {
-    for (const [entry, bundle] of bundles) {
-      const names = packagesIn(bundle).map(([name]) => name);
+    for (const [name, bundle] of bundles) {
+      const names = packagesIn(bundle).map(([pkg]) => pkg);
       expect(
         names.filter((n) => n.startsWith("@aws-sdk/")),
-        entry,
+        name,
       ).toEqual([]);
       expect(
         names.filter((n) => unwanted.includes(n)),
-        entry,
+        name,
       ).toEqual([]);
-      expect(bundle.bytes, entry).toBeLessThan(httpBundleLimitBytes);
+      expect(bundle.bytes, name).toBeLessThan(httpBundleLimitBytes);
+    }
+  });
+});
+
+describe("each zip, unpacked and run as Lambda runs it, with the events Lambda gives it", () => {
+  const environments: LambdaEnvironment[] = [];
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  afterAll(async () => {
+    for (const environment of environments) environment.stop();
+    await sql.end();
+  });
+
+  /** A fresh execution environment of the function (its cold start comes with the first event). */
+  function coldStart(name: FunctionName, extra: Record<string, string> = {}) {
+    const setting: FunctionSetting = functions[name];
+    const own = [...everyFunctionEnvironment, ...setting.environment].flatMap((variable) =>
+      variables[variable] === undefined ? [] : [[variable, variables[variable]!]],
+    );
+    const environment = new LambdaEnvironment({
+      task: tasks.get(name)!,
+      name: `pregon-${stage}-${name}`,
+      timeoutSeconds: setting.timeoutSeconds,
+      memoryMb: setting.memoryMb,
+      environment: {
+        ...Object.fromEntries(own),
+        // SST's, on every function.
+        SST_RESOURCE_App: JSON.stringify({ name: "pregon", stage }),
+        SST_KEY: bundles.get(name)!.key,
+        SST_KEY_FILE: "resource.enc",
+        // The function role's credentials and region, as Lambda sets them.
+        AWS_REGION: stack.aws.region,
+        AWS_DEFAULT_REGION: stack.aws.region,
+        AWS_ACCESS_KEY_ID: "ASIAEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "local",
+        AWS_SESSION_TOKEN: "local",
+        // What differs from AWS: the endpoints.
+        AWS_ENDPOINT_URL_SNS: stack.aws.endpoint,
+        AWS_ENDPOINT_URL_SQS: stack.aws.endpoint,
+        AWS_ENDPOINT_URL_S3: stack.aws.endpoint,
+        AWS_ENDPOINT_URL_SESV2: stack.mailboxUrl,
+        ...extra,
+      },
+    });
+    environments.push(environment);
+    return environment;
+  }
+
+  /** An API Gateway HTTP API (payload 2.0) event for one of the function's routes. */
+  function apiEvent(
+    routeKey: string,
+    method: string,
+    path: string,
+    secret?: string,
+    body?: unknown,
+  ) {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    return {
+      ...apiSample,
+      routeKey,
+      rawPath: path,
+      rawQueryString: "",
+      cookies: undefined,
+      queryStringParameters: undefined,
+      headers: {
+        ...apiSample.headers,
+        "content-length": String(text ? Buffer.byteLength(text) : 0),
+        ...(text && { "content-type": "application/json" }),
+        ...(secret && { authorization: `Bearer ${secret}` }),
+      },
+      requestContext: {
+        ...apiSample.requestContext,
+        routeKey,
+        http: { ...apiSample.requestContext.http, method, path },
+      },
+      body: text,
+      isBase64Encoded: false,
+    };
+  }
+  interface ApiResult {
+    statusCode: number;
+    headers: Record<string, string>;
+    body: string;
+  }
+  const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+  const domain = uniqueDomain();
+  const state = {
+    secret: "",
+    http: undefined as LambdaEnvironment | undefined,
+    otp: undefined as LambdaEnvironment | undefined,
+    sender: undefined as LambdaEnvironment | undefined,
+    deliveryId: "",
+  };
+  it("the migrator migrates an empty database from its zip's migrations/, on the deploy's invocation", async () => {
+    const migrator = coldStart("migrator");
+    const journal = JSON.parse(
+      readFileSync(
+        join(root, functions.migrator.copyFiles[0].from, "meta", "_journal.json"),
+        "utf8",
+      ),
+    ) as { entries: unknown[] };
+    // infra/migrations.ts invokes it with `{}`.
+    expect(await migrator.invoke({})).toEqual({
+      migrationsFolder: join(tasks.get("migrator")!, "migrations"),
+    });
+    const connect = (url: string) =>
+      postgres(url.replace(/\/[^/]+$/, `/${emptyDatabase}`), { max: 1, onnotice: () => {} });
+    const owner = connect(ownerUrl);
+    const app = connect(databaseUrl);
+    try {
+      const applied = async () =>
+        (await owner`select count(*)::int as n from drizzle.__drizzle_migrations`)[0]!.n;
+      expect(await applied()).toBe(journal.entries.length);
+      // The application role reads the new tables: the Migrator applied its grants.
+      const [deliveries] = await app`select count(*)::int as n from deliveries`;
+      expect(deliveries!.n).toBe(0);
+      // A second deploy's run finds nothing to do.
+      await migrator.invoke({});
+      expect(await applied()).toBe(journal.entries.length);
+    } finally {
+      await Promise.all([owner.end(), app.end()]);
     }
   });
 
-  it("the http bundle loads and answers /health, /openapi.json and a REST call", () => {
-    const script = `
-      const { handler } = await import(${JSON.stringify(bundles.get("packages/functions/src/http.ts")!.file)});
-      const event = (method, path, body) => ({
-        version: "2.0", routeKey: "$default", rawPath: path, rawQueryString: "",
-        headers: { host: "api.example", "content-type": "application/json" },
-        requestContext: { http: { method, path, sourceIp: "203.0.113.1" }, requestId: "r", stage: "$default" },
-        body, isBase64Encoded: false,
-      });
-      const out = [];
-      for (const [method, path, body] of [["GET", "/health"], ["GET", "/openapi.json"], ["POST", "/v1/otp", "{}"]]) {
-        const response = await handler(event(method, path, body), {});
-        out.push([path, response.statusCode, String(response.body).slice(0, 40)]);
-      }
-      console.log(JSON.stringify(out));
-      process.exit(0);`;
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      encoding: "utf8",
-      timeout: 30_000,
-      // The database is never reached: no route below needs it.
-      env: lambdaImportEnv(),
+  it("the http function answers API Gateway events: /health, /openapi.json, and a send, published to its topic", async () => {
+    const { secret } = await projectWithKey(["emails:send", "otp:send", "otp:verify"]);
+    state.secret = secret;
+    state.http = coldStart("http");
+    const health = await state.http.invoke<ApiResult>(apiEvent("$default", "GET", "/health"));
+    expect([health.statusCode, JSON.parse(health.body)]).toEqual([200, { status: "ok" }]);
+    const openapi = await state.http.invoke<ApiResult>(
+      apiEvent("$default", "GET", "/openapi.json"),
+    );
+    expect(openapi.statusCode).toBe(200);
+    expect(JSON.parse(openapi.body).openapi).toMatch(/^3\.1/);
+    const sent = await state.http.invoke<ApiResult>(
+      apiEvent("$default", "POST", "/v1/emails", secret, {
+        to: [`ana@${domain}`],
+        subject: "Artifact subject",
+        text: "Artifact body",
+      }),
+    );
+    expect(sent.statusCode, sent.body).toBe(202);
+    expect(JSON.parse(sent.body)).toMatchObject({ channel: "email", recipients: { accepted: 1 } });
+  });
+
+  it("the email sender takes the SQS event, and the email lands in the mailbox", async () => {
+    const [record] = await receiveAll(1);
+    state.deliveryId = JSON.parse(record!.body).deliveryIds[0];
+    // Its cold start asks SES for the account's rate (GetAccount), as on AWS.
+    state.sender = coldStart("emailSender");
+    expect(await state.sender.invoke(sqsEvent(record!))).toEqual({ batchItemFailures: [] });
+    await acknowledge([record!]);
+    const [email] = await mailbox(domain);
+    expect(email).toMatchObject({
+      destination: { to: [`ana@${domain}`] },
+      subject: "Artifact subject",
+      body: { text: "Artifact body" },
     });
-    expect(result.status, result.stderr).toBe(0);
-    const answers = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as [string, number][];
-    expect(answers.map(([path, status]) => [path, status])).toEqual([
-      ["/health", 200],
-      ["/openapi.json", 200],
-      // No API key: refused before any database access, after the body went through the adapter.
-      ["/v1/otp", 401],
+  });
+
+  it("the OTP function answers a send and a verify; the code goes out through the email sender", async () => {
+    state.otp = coldStart("otp");
+    const to = `otp@${domain}`;
+    const sent = await state.otp.invoke<ApiResult>(
+      apiEvent("POST /v1/otp", "POST", "/v1/otp", state.secret, { channel: "email", to }),
+    );
+    expect(sent.statusCode, sent.body).toBe(201);
+    const { id } = JSON.parse(sent.body) as { id: string };
+    const [record] = await receiveAll(1);
+    expect(await state.sender!.invoke(sqsEvent(record!))).toEqual({ batchItemFailures: [] });
+    await acknowledge([record!]);
+    const email = (await mailbox(domain)).find((e) => e.destination.to[0] === to)!;
+    const code = /is (\d{6})\./.exec(email.body.text!)![1]!;
+    const verify = (guess: string) =>
+      state.otp!.invoke<ApiResult>(
+        apiEvent("ANY /v1/otp/{proxy+}", "POST", "/v1/otp/verify", state.secret, {
+          id,
+          code: guess,
+        }),
+      );
+    const wrong = await verify(code === "000000" ? "111111" : "000000");
+    expect(JSON.parse(wrong.body)).toMatchObject({ valid: false, reason: "invalid" });
+    const right = await verify(code);
+    expect([right.statusCode, JSON.parse(right.body)]).toEqual([200, { valid: true }]);
+  });
+
+  it("the feedback function takes SES's event from its SQS queue: the email is delivered", async () => {
+    const feedback = coldStart("feedback");
+    // SES event publishing, as SNS delivers it raw to the feedback queue.
+    const body = JSON.stringify({
+      eventType: "Delivery",
+      mail: {
+        timestamp: new Date().toISOString(),
+        source: "no-reply@pregon.test",
+        messageId: "0100018f-artifact",
+        destination: [`ana@${domain}`],
+        tags: { delivery_id: [state.deliveryId] },
+      },
+      delivery: {
+        timestamp: new Date().toISOString(),
+        processingTimeMillis: 420,
+        recipients: [`ana@${domain}`],
+        smtpResponse: "250 2.0.0 OK",
+        reportingMTA: "a8-1.smtp-out.amazonses.com",
+      },
+    });
+    const record: SQSRecord = {
+      messageId: "6d2f4a1c-feedback",
+      receiptHandle: "handle",
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: String(Date.now()),
+        SenderId: "AIDAEXAMPLE",
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: createHash("md5").update(body).digest("hex"),
+      eventSource: "aws:sqs",
+      eventSourceARN: pipelines.queues.feedback.arn,
+      awsRegion: stack.aws.region,
+    };
+    expect(await feedback.invoke(sqsEvent(record))).toEqual({ batchItemFailures: [] });
+    const [delivery] = await sql`select status from deliveries where id = ${state.deliveryId}`;
+    expect(delivery!.status).toBe("delivered");
+  });
+
+  it("the audit function takes the facts from its SQS queue into the audit log", async () => {
+    const audit = coldStart("audit");
+    const records = await receiveAll(1, "audit");
+    // What else arrived meanwhile, up to Lambda's batch of 10.
+    for (let more = await receive("audit"); more.length; more = await receive("audit")) {
+      records.push(...more);
+      if (records.length >= 10) break;
+    }
+    expect(await audit.invoke(sqsEvent(...records.slice(0, 10)))).toEqual({
+      batchItemFailures: [],
+    });
+    await acknowledge(records.slice(0, 10), "audit");
+    const types = (await sql`select distinct type from audit_log`).map((row) => row.type);
+    expect(types).toEqual(expect.arrayContaining(["notification.accepted", "delivery.sent"]));
+  });
+
+  it("the sweeper runs on what its schedule sends", async () => {
+    const sweeper = coldStart("sweeper");
+    const result = await sweeper.invoke<Record<string, number>>(sweeperEvent);
+    expect(Object.keys(result).sort()).toEqual(
+      ["counters", "forgotten", "otps", "purged", "republished", "requeued", "stranded"].sort(),
+    );
+    for (const count of Object.values(result)) expect(typeof count).toBe("number");
+  });
+
+  it("the docs assets function answers API Gateway with the reference's script", async () => {
+    const zip = bundles.get("docsAssets")!.zip;
+    // SST 4.17 zips a single copied file twice (scripts/bundle.ts `sstZip`).
+    expect(zip.entries.sort()).toEqual([
+      "bundle.mjs",
+      "docs-assets/standalone.js",
+      "docs-assets/standalone.js",
+      "resource.enc",
     ]);
+    const docs = coldStart("docsAssets");
+    const sha256 = createHash("sha256").update(readFileSync(scalarScriptFile())).digest("hex");
+    const cache = "public, max-age=31536000, immutable";
+    const route = "GET /docs/assets/{proxy+}";
+    for (const encoding of ["gzip, deflate, br", undefined]) {
+      const event = apiEvent(route, "GET", docsScriptPath);
+      if (encoding) (event.headers as Record<string, string>)["accept-encoding"] = encoding;
+      const response = await docs.invoke<ApiResult & { isBase64Encoded: boolean }>(event);
+      const body = response.isBase64Encoded
+        ? Buffer.from(response.body, "base64")
+        : Buffer.from(response.body);
+      const gzip = response.headers["content-encoding"] === "gzip";
+      const { gunzipSync } = await import("node:zlib");
+      const plain = gzip ? gunzipSync(body) : body;
+      expect(response.statusCode).toBe(200);
+      expect(gzip, String(encoding)).toBe(encoding !== undefined);
+      expect(response.headers["cache-control"]).toBe(cache);
+      expect(createHash("sha256").update(plain).digest("hex")).toBe(sha256);
+      // Lambda refuses a synchronous response over 6 MB.
+      expect(JSON.stringify(response).length).toBeLessThan(6 * 1024 * 1024);
+    }
+    const missing = await docs.invoke<ApiResult>(apiEvent(route, "GET", "/docs/assets/other.js"));
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it("with the stage's tracing on, the http function sends X-Ray its invocation and its AWS calls, and no key, address or body", async () => {
+    // The X-Ray daemon Lambda runs beside a traced function: UDP, one segment per datagram.
+    const daemon = createSocket("udp4");
+    const segments: Record<string, unknown>[] = [];
+    const datagrams: string[] = [];
+    daemon.on("message", (message) => {
+      const text = message.toString();
+      datagrams.push(text);
+      segments.push(JSON.parse(text.slice(text.indexOf("\n") + 1)));
+    });
+    await new Promise<void>((bound) => daemon.bind(0, "127.0.0.1", bound));
+    try {
+      const traced = coldStart("http", {
+        PREGON_TRACING: "true",
+        AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+        AWS_XRAY_CONTEXT_MISSING: "LOG_ERROR",
+        _X_AMZN_TRACE_ID:
+          "Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e;Parent=53995c3f42cd8ad8;Sampled=1",
+      });
+      const sent = await traced.invoke<ApiResult>(
+        apiEvent("$default", "POST", "/v1/emails", state.secret, {
+          to: [`traced@${domain}`],
+          subject: "Artifact subject",
+          text: "Artifact body",
+        }),
+      );
+      expect(sent.statusCode, sent.body).toBe(202);
+      const invocation = () =>
+        segments.find((segment) => segment.name === "## bundle.handler") as
+          | { annotations: Record<string, unknown>; subsegments?: { name: string }[] }
+          | undefined;
+      await until(async () => invocation() !== undefined);
+      expect(invocation()!.annotations).toMatchObject({
+        ColdStart: true,
+        Service: "pregon",
+        stage,
+      });
+      const calls = JSON.stringify(segments);
+      expect(calls).toMatch(/"name":"SNS"/);
+      expect(calls).toMatch(/"operation":"PublishBatch"/);
+      for (const secret of [state.secret, domain, "Artifact subject", "Artifact body"]) {
+        expect(datagrams.join(""), secret).not.toContain(secret);
+      }
+      await acknowledge(await receiveAll(1));
+    } finally {
+      daemon.close();
+    }
+  });
+
+  it("their logs carry no key, code, address or body; their metrics carry the stage", () => {
+    const logs = environments.map((environment) => environment.logs).join("");
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [state.secret, domain, "Artifact subject", "Artifact body", pepper]) {
+      expect(logs).not.toContain(secret);
+    }
+    const metrics = logs
+      .split("\n")
+      .filter((line) => line.includes('"CloudWatchMetrics"'))
+      .map((line) => JSON.parse(line));
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const entry of metrics) {
+      expect(entry._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: "Pregon",
+        Dimensions: [["service", "stage"]],
+      });
+      expect([entry.service, entry.stage]).toEqual(["pregon", stage]);
+    }
+    expect(metrics.some((entry) => entry.EmailsAccepted)).toBe(true);
   });
 });

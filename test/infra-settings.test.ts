@@ -1,6 +1,7 @@
 // The properties of the deployment that matter, checked from infra/settings.ts (plain data: the infra
 // files build every resource from it) and, where a decision lives in an infra file's text, from
 // that text. Each check relates two numbers or two lists, so editing one side alone fails here.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -12,19 +13,23 @@ import { poolSize } from "@pregon/functions/lambda";
 import { leaseMs, pipelines, strandedAfterMs } from "@pregon/functions/pipelines";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  alarms,
+  type Alarm,
+  alarmsFor,
   anyResource,
   type ConcurrencyMode,
   connectionDemand,
   database,
   defaultSmsCountries,
   encryption,
+  type FunctionName,
   type FunctionSetting,
   functions,
   instancesPerRoute,
   keyServiceActions,
   keyServicePrincipals,
   linksDatabase,
+  logRetentionDays,
+  logRetentions,
   maxInstances,
   natAlarms,
   otpRoutes,
@@ -37,8 +42,11 @@ import {
   requestSecondsAssumed,
   reservedConcurrency,
   runtime,
+  sesReputation,
   smsRatePerInstance,
+  sweeperEvent,
   type Throttle,
+  xrayActions,
 } from "../infra/settings";
 import { key, type Plan, type PlannedResource, planInfra } from "../scripts/plan-infra";
 
@@ -169,20 +177,170 @@ describe("queues", () => {
       expect(queue.dlq.retentionSeconds * 1000, queue.queue).toBeGreaterThan(strandedAfterMs);
     }
   });
+});
 
-  it("have an alarm on each DLQ and on each consumer's errors", () => {
+describe("alarms", () => {
+  const domain = { PREGON_EMAIL_DOMAIN: "acme.example" };
+  const stageAlarms = (stage: string, env: Record<string, string> = {}) => {
+    const { config, problems } = readDeployConfig({ ...domain, ...env }, stage);
+    expect(problems).toEqual([]);
+    return alarmsFor(config);
+  };
+  const production = stageAlarms(productionStage);
+  const named = (alarms: Alarm[], name: string) => {
+    const found = alarms.filter((a) => a.name === name);
+    expect(found, name).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it("watch every DLQ and queue, every function, the API, the database and Pregón's own outage metric, each alarm named once", () => {
+    const names = production.map((a) => a.name);
+    expect(new Set(names).size).toBe(names.length);
     for (const queue of queues) {
-      expect(
-        alarms.some((a) => "dlq" in a.on && a.on.dlq === queue.queue),
-        queue.queue,
-      ).toBe(true);
+      expect(named(production, `${queue.queue}-dlq-not-empty`).on).toEqual({ dlq: queue.queue });
+      expect(named(production, `${queue.queue}-oldest-message`).on).toEqual({
+        queue: queue.queue,
+      });
     }
-    for (const [name] of consumers) {
-      expect(
-        alarms.some((a) => "function" in a.on && a.on.function === name),
-        name,
-      ).toBe(true);
+    for (const [name] of all) {
+      expect(named(production, `${name}-errors`)).toMatchObject({
+        namespace: "AWS/Lambda",
+        metric: "Errors",
+        on: { function: name },
+      });
     }
+    expect(named(production, "api-5xx-rate")).toMatchObject({
+      namespace: "AWS/ApiGateway",
+      metric: "5xx",
+      rate: { of: "Count" },
+      on: { api: true },
+    });
+    expect(named(production, "api-latency-p99")).toMatchObject({
+      metric: "Latency",
+      statistic: "p99",
+      on: { api: true },
+    });
+    for (const metric of ["CPUUtilization", "FreeStorageSpace", "DatabaseConnections"]) {
+      expect(
+        production.filter((a) => a.namespace === "AWS/RDS" && a.metric === metric),
+        metric,
+      ).toHaveLength(1);
+    }
+    expect(named(production, "database-unavailable")).toMatchObject({
+      namespace: "Pregon",
+      metric: "DatabaseUnavailable",
+      on: { app: true },
+    });
+  });
+
+  it("a queue's oldest message: older than its own retries can make it, long before the queue drops it", () => {
+    for (const queue of queues) {
+      const alarm = named(production, `${queue.queue}-oldest-message`);
+      expect(alarm).toMatchObject({
+        namespace: "AWS/SQS",
+        metric: "ApproximateAgeOfOldestMessage",
+      });
+      // A message failing on every receive reaches the DLQ after maxReceiveCount visibility
+      // timeouts: that alone is not an alarm of this kind (the DLQ's is).
+      expect(alarm.threshold).toBeGreaterThan(
+        queue.dlq.maxReceiveCount * queue.visibilityTimeoutSeconds,
+      );
+      expect(alarm.threshold * 10).toBeLessThan(queue.retentionSeconds);
+    }
+  });
+
+  it("the API: a 5xx rate over enough requests to mean something, and a p99 well inside the timeout", () => {
+    const rate = named(production, "api-5xx-rate");
+    expect(rate.threshold).toBeGreaterThan(0);
+    expect(rate.threshold).toBeLessThanOrEqual(5); // percent
+    expect(rate.rate!.minimum).toBeGreaterThanOrEqual(10);
+    const latency = named(production, "api-latency-p99");
+    expect(latency.threshold).toBeLessThan(functions.http.timeoutSeconds * 1000);
+    // Well above what a request takes (p99 221 ms on the local stack) and a cold start.
+    expect(latency.threshold).toBeGreaterThanOrEqual(10 * requestSecondsAssumed * 221);
+    expect(latency.evaluationPeriods).toBeGreaterThan(1);
+  });
+
+  it("the database: connections above what every function may open, below what the proxy may; storage at a tenth of the profile's", () => {
+    const connections = production.find((a) => a.metric === "DatabaseConnections")!;
+    for (const mode of [reserving, notReserving]) {
+      expect(connections.threshold).toBeGreaterThanOrEqual(connectionDemand(mode));
+    }
+    expect(connections.threshold).toBeLessThan(proxyConnectionBudget());
+    for (const [stage, profile] of [
+      [productionStage, profiles.production],
+      ["dev", profiles.dev],
+    ] as const) {
+      const storage = stageAlarms(stage).find((a) => a.metric === "FreeStorageSpace")!;
+      expect(storage.comparison, stage).toBe("LessThanThreshold");
+      expect(storage.threshold, stage).toBe(profile.database.storageGb * 1024 ** 3 * 0.1);
+    }
+    const cpu = production.find((a) => a.metric === "CPUUtilization")!;
+    expect(cpu.threshold).toBeLessThanOrEqual(80);
+  });
+
+  it("SES bounce and complaint rates: below where SES reviews the account, far below where it pauses; in the identity's stage only", () => {
+    const bounce = named(production, "ses-bounce-rate");
+    const complaint = named(production, "ses-complaint-rate");
+    expect([bounce, complaint].map((a) => [a.namespace, a.metric, a.on])).toEqual([
+      ["AWS/SES", "Reputation.BounceRate", { account: "ses" }],
+      ["AWS/SES", "Reputation.ComplaintRate", { account: "ses" }],
+    ]);
+    // SES's own numbers (fractions): under review at 5 % / 0.1 %, sending paused at 10 % / 0.5 %.
+    expect(sesReputation).toEqual({
+      review: { bounce: 0.05, complaint: 0.001 },
+      pause: { bounce: 0.1, complaint: 0.005 },
+    });
+    expect(bounce.threshold).toBeLessThan(sesReputation.review.bounce);
+    expect(complaint.threshold).toBeLessThan(sesReputation.review.complaint);
+    expect(bounce.threshold).toBeLessThanOrEqual(sesReputation.pause.bounce / 2);
+    expect(complaint.threshold).toBeLessThanOrEqual(sesReputation.pause.complaint / 2);
+    // Account-wide: one stage watches them, the one that owns the identity.
+    for (const stage of ["dev", "staging"]) {
+      expect(
+        stageAlarms(stage).filter((a) => a.namespace === "AWS/SES"),
+        stage,
+      ).toEqual([]);
+    }
+    const staging = stageAlarms("staging", { PREGON_EMAIL_IDENTITY_STAGE: "staging" });
+    expect(staging.filter((a) => a.namespace === "AWS/SES")).toHaveLength(2);
+  });
+
+  it("SMS spend: the month-to-date spend against the configured limit, where the limit is configured", () => {
+    expect(production.filter((a) => a.namespace === "AWS/SNS")).toEqual([]);
+    const env = {
+      PREGON_SMS_PREFERENCES_STAGE: productionStage,
+      PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
+    };
+    const spend = named(stageAlarms(productionStage, env), "sms-spend");
+    expect(spend).toMatchObject({
+      namespace: "AWS/SNS",
+      metric: "SMSMonthToDateSpentUSD",
+      comparison: "GreaterThanOrEqualToThreshold",
+      on: { account: "sms" },
+    });
+    expect(spend.threshold).toBe(50 * 0.8);
+    expect(stageAlarms("dev", env).filter((a) => a.namespace === "AWS/SNS")).toEqual([]);
+  });
+
+  it("docs/operations.md says what to do when each fires", () => {
+    const doc = readFileSync(join(root, "docs", "operations.md"), "utf8");
+    const section = doc.split("\n## Alarms")[1]!.split("\n## ")[0]!;
+    const everyAlarm = alarmsFor(
+      readDeployConfig(
+        {
+          ...domain,
+          PREGON_SMS_PREFERENCES_STAGE: productionStage,
+          PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
+        },
+        productionStage,
+      ).config,
+    );
+    const documented = new Set(
+      [...section.matchAll(/^\| `([a-z0-9<>-]+)`\s*\|/gm)].map((match) => match[1]!),
+    );
+    const expected = new Set([...everyAlarm.map((a) => a.family), "nat-instance-<n>-<check>"]);
+    expect([...documented].sort()).toEqual([...expected].sort());
   });
 });
 
@@ -499,24 +657,133 @@ describe("stage defaults", () => {
     }
   });
 
-  it("the database and NAT: production's profile there, the other elsewhere; PREGON_NAT overrides", () => {
+  it("profiles: production's in the production stage, dev's elsewhere; PREGON_PROFILE picks one for any stage", () => {
     for (const stage of stages) {
       const { config } = readDeployConfig(domain, stage);
-      const profile = stage === productionStage ? profiles.production : profiles.other;
+      const name = stage === productionStage ? "production" : "dev";
+      const profile = profiles[name];
+      expect(config.profile, stage).toBe(name);
       expect(config.database, stage).toEqual(profile.database);
       expect(config.nat, stage).toBe(profile.nat);
+      expect(config.concurrency.reservedConcurrency, stage).toBe(profile.reservedConcurrency);
+      expect(config.logRetention, stage).toBe(profile.logRetention);
+      expect(config.tracing, stage).toBe(false);
     }
-    expect(profiles.production.database).toEqual({
-      multiAz: true,
-      finalSnapshot: true,
-      deletionProtection: true,
+    const staging = readDeployConfig({ ...domain, PREGON_PROFILE: "production" }, "staging");
+    expect(staging.problems).toEqual([]);
+    expect(staging.config.database).toEqual(profiles.production.database);
+    expect(staging.config.nat).toBe("managed");
+    expect(readDeployConfig({ ...domain, PREGON_PROFILE: "prod" }, "dev").problems).toEqual([
+      'PREGON_PROFILE: "production" or "dev"',
+    ]);
+  });
+
+  it("the profiles: production survives an AZ and a mistake, on a larger instance; dev costs little", () => {
+    expect(profiles.production).toMatchObject({
+      database: {
+        instance: "t4g.small",
+        multiAz: true,
+        finalSnapshot: true,
+        deletionProtection: true,
+      },
+      nat: "managed",
+      reservedConcurrency: true,
     });
-    expect(profiles.production.nat).toBe("managed");
+    expect(profiles.dev).toMatchObject({
+      database: {
+        instance: "t4g.micro",
+        multiAz: false,
+        finalSnapshot: false,
+        deletionProtection: false,
+      },
+      nat: "ec2",
+      reservedConcurrency: false,
+    });
+    // Both instances have the memory for the max_connections the budget counts (1 and 2 GiB).
+    for (const profile of Object.values(profiles)) {
+      expect(["t4g.micro", "t4g.small"]).toContain(profile.database.instance);
+      expect(profile.database.storageGb).toBeGreaterThanOrEqual(20);
+      expect(logRetentions).toContain(profile.logRetention);
+    }
+    // Logs are kept longer where they are evidence.
+    expect(logRetentionDays[profiles.production.logRetention]).toBeGreaterThan(
+      logRetentionDays[profiles.dev.logRetention],
+    );
+  });
+
+  it("NAT, log retention and tracing: each overridable, each checked", () => {
     const ec2 = readDeployConfig({ ...domain, PREGON_NAT: "ec2" }, productionStage);
     expect(ec2.config.nat).toBe("ec2");
     expect(readDeployConfig({ ...domain, PREGON_NAT: "gateway" }, "dev").problems).toEqual([
       'PREGON_NAT: "managed" (a NAT gateway per AZ) or "ec2" (an fck-nat instance per AZ)',
     ]);
+    const kept = readDeployConfig({ ...domain, PREGON_LOG_RETENTION: "1 year" }, "dev");
+    expect(kept.config.logRetention).toBe("1 year");
+    expect(readDeployConfig({ ...domain, PREGON_LOG_RETENTION: "90" }, "dev").problems).toEqual([
+      `PREGON_LOG_RETENTION: one of ${logRetentions.join(", ")}`,
+    ]);
+    expect(readDeployConfig({ ...domain, PREGON_TRACING: "true" }, "dev").config.tracing).toBe(
+      true,
+    );
+    expect(readDeployConfig({ ...domain, PREGON_TRACING: "on" }, "dev").problems).toEqual([
+      'PREGON_TRACING: "true" or "false"',
+    ]);
+  });
+
+  it("the API's custom domain: none unless named; a domain name; its certificate an ACM ARN when DNS is elsewhere", () => {
+    for (const stage of stages) {
+      expect(readDeployConfig(domain, stage).config.apiDomain, stage).toBeUndefined();
+    }
+    expect(
+      readDeployConfig({ ...domain, PREGON_API_DOMAIN: "API.acme.example" }, "dev").config
+        .apiDomain,
+    ).toEqual({ name: "api.acme.example", cert: undefined });
+    const cert = "arn:aws:acm:us-east-1:111111111111:certificate/0f0e0d0c";
+    expect(
+      readDeployConfig(
+        { ...domain, PREGON_API_DOMAIN: "api.acme.example", PREGON_API_DOMAIN_CERT: cert },
+        "dev",
+      ).config.apiDomain,
+    ).toEqual({ name: "api.acme.example", cert });
+    expect(
+      readDeployConfig({ ...domain, PREGON_API_DOMAIN: "https://api.acme.example" }, "dev")
+        .problems,
+    ).toEqual(["PREGON_API_DOMAIN: must be a domain name (api.example.com)"]);
+    expect(readDeployConfig({ ...domain, PREGON_API_DOMAIN_CERT: cert }, "dev").problems).toEqual([
+      "PREGON_API_DOMAIN_CERT: only with PREGON_API_DOMAIN",
+    ]);
+    expect(
+      readDeployConfig(
+        { ...domain, PREGON_API_DOMAIN: "api.acme.example", PREGON_API_DOMAIN_CERT: "cert" },
+        "dev",
+      ).problems,
+    ).toEqual(["PREGON_API_DOMAIN_CERT: an ACM certificate ARN (arn:aws:acm:…)"]);
+  });
+
+  it("docs/deploy.md lists every variable the configuration reads, and no other", () => {
+    const source = readFileSync(join(root, "infra", "settings.ts"), "utf8");
+    const parser = source
+      .split("export function readDeployConfig")[1]!
+      .split("export type DeployConfig")[0]!;
+    const read = new Set([...parser.matchAll(/"(PREGON_[A-Z_]+)"/g)].map((m) => m[1]!));
+    const doc = readFileSync(join(root, "docs", "deploy.md"), "utf8");
+    const table = doc.split("\n## Configuration")[1]!.split("\n## ")[0]!;
+    const documented = new Set(
+      table
+        .split("\n")
+        .filter((line) => line.startsWith("| `PREGON_"))
+        .flatMap((line) =>
+          [...line.split("|")[1]!.matchAll(/`(PREGON_[A-Z_]+)`/g)].map((m) => m[1]!),
+        ),
+    );
+    expect([...documented].sort()).toEqual([...read].sort());
+  });
+
+  it("SST loads .env.<stage>; every .env file is ignored by git", () => {
+    for (const file of [".env", ".env.production", ".env.dev", ".env.local"]) {
+      const ignored = spawnSync("git", ["check-ignore", "-q", file], { cwd: root });
+      expect(ignored.status, file).toBe(0);
+    }
   });
 
   it("CORS: no origin unless configured; each configured one must be an origin", () => {
@@ -560,16 +827,24 @@ describe("stage defaults", () => {
 // inputs below are what SST would send to AWS.
 describe("what a deploy declares", () => {
   const domain = { PREGON_EMAIL_DOMAIN: "acme.example" };
-  const runs: Record<string, [string, Record<string, string>]> = {
+  const apiCert = "arn:aws:acm:us-east-1:111111111111:certificate/0f0e0d0c";
+  const runs: Record<string, [string, Record<string, string>, { dev?: boolean }?]> = {
     /** A first deploy of production with nothing but the domain. */
     production: [productionStage, domain],
-    /** A developer's stage, with the same environment. */
+    /** A developer's stage, deployed, with the same environment. */
     dev: ["dev", domain],
-    /** Production asked for DMARC, to set the account's SMS preferences, and CORS for a console. */
+    /** The same stage under `sst dev`. */
+    live: ["dev", domain, { dev: true }],
+    /**
+     * Production asked for DMARC, to set the account's SMS preferences, CORS for a console,
+     * tracing and a domain for the API.
+     */
     asked: [
       productionStage,
       {
         ...domain,
+        PREGON_TRACING: "true",
+        PREGON_API_DOMAIN: "api.acme.example",
         PREGON_CORS_ORIGINS: "https://console.acme.example, http://localhost:5173",
         PREGON_EMAIL_DMARC: "v=DMARC1; p=none;",
         PREGON_SMS_PREFERENCES_STAGE: productionStage,
@@ -587,6 +862,8 @@ describe("what a deploy declares", () => {
         PREGON_EMAIL_DNS: "manual",
         PREGON_SMS_PREFERENCES_STAGE: productionStage,
         PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
+        PREGON_API_DOMAIN: "api.acme.example",
+        PREGON_API_DOMAIN_CERT: apiCert,
       },
     ],
   };
@@ -598,12 +875,12 @@ describe("what a deploy declares", () => {
     for (let i = 0; i < names.length; i += 2) {
       await Promise.all(
         names.slice(i, i + 2).map(async (name) => {
-          const [stage, env] = runs[name]!;
-          plans[name] = await planInfra(stage, env);
+          const [stage, env, options] = runs[name]!;
+          plans[name] = await planInfra(stage, env, options);
         }),
       );
     }
-  }, 240_000);
+  }, 300_000);
 
   const created = (plan: Plan, type: string) =>
     plan.resources.filter((r) => r.type === type && r.readId === undefined);
@@ -802,7 +1079,12 @@ describe("what a deploy declares", () => {
         expect(integration.inputs.integrationUri, name).toBe(docs.attributes.arn);
         // It reads no link and sits in no VPC: nothing but the file.
         expect(docs.inputs.vpcConfig, name).toBeUndefined();
-        expect(Object.keys(env(docs)).sort(), name).toEqual(["SST_KEY_FILE", "SST_RESOURCE_App"]);
+        expect(Object.keys(env(docs)).sort(), name).toEqual([
+          "PREGON_STAGE",
+          "SST_KEY",
+          "SST_KEY_FILE",
+          "SST_RESOURCE_App",
+        ]);
         expect(plan.zips.DocsAssetsCode, name).toContain("docs-assets/standalone.js");
         expect(plan.zips.HttpCode, name).not.toContain("docs-assets/standalone.js");
       }
@@ -933,7 +1215,7 @@ describe("what a deploy declares", () => {
       return result;
     }
 
-    it("no function may use a wildcard action; `*` only for sns:Publish to phone numbers and ses:GetAccount", () => {
+    it("no function may use a wildcard action; `*` only for sns:Publish to phone numbers, ses:GetAccount and X-Ray", () => {
       for (const name of ["production", "dev", "asked"]) {
         for (const [fn, { statements, role }] of Object.entries(policies(plans[name]!))) {
           for (const statement of statements) {
@@ -943,7 +1225,7 @@ describe("what a deploy declares", () => {
             }
             if (statement.resources.includes("*")) {
               expect(`${fn} ${statement.actions.join(",")}`, name).toMatch(
-                /^(smsSender sns:Publish|emailSender ses:GetAccount)$/,
+                /^(smsSender sns:Publish|emailSender ses:GetAccount|\w+ xray:PutTraceSegments,xray:PutTelemetryRecords)$/,
               );
               expect(statement.resources, fn).toEqual(["*"]);
             }
@@ -1156,6 +1438,8 @@ describe("what a deploy declares", () => {
       expect(zips).toHaveLength(all.length);
       for (const [object, entries] of zips) {
         expect(entries, object).toContain("bundle.mjs");
+        // The function's links, sealed (what Resource.X opens with SST_KEY).
+        expect(entries, object).toContain("resource.enc");
         expect(
           entries.filter((e) => e.endsWith(".map")),
           object,
@@ -1185,5 +1469,296 @@ describe("what a deploy declares", () => {
       "SweeperHandlerEventInvokeConfig",
     );
     expect(invokeConfig.inputs.maximumRetryAttempts).toBe(functions.sweeper.trigger.retries);
+    // What the scheduler hands the function: the event test/bundles.test.ts drives its zip with.
+    const target = schedule.inputs.target as { input: string };
+    expect(JSON.parse(target.input)).toEqual(sweeperEvent);
+  });
+
+  // Item: alarms, each on the one topic an operator subscribes to.
+  describe("alarms", () => {
+    const alarmsOf = (plan: Plan) => created(plan, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+    /** The Lambda function a function of infra/settings.ts becomes. */
+    const lambdaOf = (plan: Plan, fn: FunctionName) => {
+      const setting: FunctionSetting = functions[fn];
+      if (setting.trigger.kind === "queue") {
+        const queue = pascal(setting.trigger.queue);
+        const [found, ...more] = lambdas(plan).filter((r) =>
+          new RegExp(`^${queue}QueueSubscriber\\w*Function$`).test(r.name),
+        );
+        expect(more, fn).toEqual([]);
+        return found!;
+      }
+      const names: Partial<Record<FunctionName, string>> = { sweeper: "SweeperHandlerFunction" };
+      return one(plan, "aws:lambda/function:Function", names[fn] ?? `${pascal(fn)}Function`);
+    };
+
+    it("every alarm of the stage's settings, once each, on the resource it names, notifying the alarm topic", () => {
+      for (const name of ["production", "dev", "asked", "manual"]) {
+        const [stage, env] = runs[name]!;
+        const plan = plans[name]!;
+        const expected = alarmsFor(readDeployConfig(env, stage).config);
+        const topic = one(plan, "aws:sns/topic:Topic", "AlarmTopicTopic").attributes.arn;
+        const declared = alarmsOf(plan).filter((a) => a.inputs.namespace !== "AWS/EC2");
+        expect(declared.map((a) => a.inputs.name).sort(), name).toEqual(
+          expected.map((a) => `pregon-${stage}-${a.name}`).sort(),
+        );
+        const attribute = (type: string, resource: string, field: string) =>
+          one(plan, type, resource).attributes[field] ?? one(plan, type, resource).inputs[field];
+        for (const alarm of expected) {
+          const [resource] = declared.filter(
+            (a) => a.inputs.name === `pregon-${stage}-${alarm.name}`,
+          );
+          const inputs = resource!.inputs;
+          expect(inputs, alarm.name).toMatchObject({
+            alarmActions: [topic],
+            okActions: [topic],
+            comparisonOperator: alarm.comparison,
+            threshold: alarm.threshold,
+            evaluationPeriods: alarm.evaluationPeriods,
+            treatMissingData: alarm.treatMissingData,
+          });
+          expect(inputs.alarmDescription, alarm.name).toContain("docs/operations.md");
+          let dimensions: Record<string, unknown> = {};
+          const { on } = alarm;
+          if ("dlq" in on) {
+            const queue = `${pascal(on.dlq)}QueueDlqQueue`;
+            dimensions = { QueueName: attribute("aws:sqs/queue:Queue", queue, "name") };
+          } else if ("queue" in on) {
+            const queue = `${pascal(on.queue)}QueueQueue`;
+            dimensions = { QueueName: attribute("aws:sqs/queue:Queue", queue, "name") };
+          } else if ("function" in on) {
+            const fn = lambdaOf(plan, on.function);
+            dimensions = { FunctionName: fn.inputs.name ?? fn.attributes.name };
+          } else if ("api" in on) {
+            dimensions = { ApiId: one(plan, "aws:apigatewayv2/api:Api", "ApiApi").attributes.id };
+          } else if ("database" in on) {
+            const instance = one(plan, "aws:rds/instance:Instance", "DatabaseInstance");
+            dimensions = { DBInstanceIdentifier: instance.inputs.identifier };
+            expect(instance.inputs.identifier, name).toBeTruthy();
+          } else if ("app" in on) {
+            dimensions = { service: "pregon", stage };
+          }
+          if (alarm.rate) {
+            // 100 x errors / requests, over periods with enough requests to mean something.
+            const queries = inputs.metricQueries as {
+              id: string;
+              expression?: string;
+              returnData?: boolean;
+              metric?: { metricName: string; namespace: string; stat: string; dimensions: object };
+            }[];
+            const metrics = queries.filter((q) => q.metric).map((q) => q.metric!);
+            expect(metrics.map((m) => m.metricName).sort(), alarm.name).toEqual(
+              [alarm.metric, alarm.rate.of].sort(),
+            );
+            for (const metric of metrics) {
+              expect(metric, alarm.name).toMatchObject({
+                namespace: alarm.namespace,
+                stat: alarm.statistic,
+                dimensions,
+              });
+            }
+            const [result] = queries.filter((q) => q.returnData);
+            expect(result!.expression, alarm.name).toContain(String(alarm.rate.minimum));
+            continue;
+          }
+          expect(inputs, alarm.name).toMatchObject({
+            namespace: alarm.namespace,
+            metricName: alarm.metric,
+            period: alarm.periodSeconds,
+          });
+          if (alarm.statistic.startsWith("p")) {
+            expect(inputs.extendedStatistic, alarm.name).toBe(alarm.statistic);
+          } else expect(inputs.statistic, alarm.name).toBe(alarm.statistic);
+          expect(inputs.dimensions ?? {}, alarm.name).toEqual(dimensions);
+        }
+      }
+    });
+
+    it("the SMS spend alarm compares the month's spend with the limit production sets", () => {
+      const spend = alarmsOf(plans.asked!).find(
+        (a) => a.inputs.metricName === "SMSMonthToDateSpentUSD",
+      );
+      const preferences = one(
+        plans.asked!,
+        "aws:sns/smsPreferences:SmsPreferences",
+        "SmsPreferences",
+      );
+      expect(spend!.inputs.threshold).toBe((preferences.inputs.monthlySpendLimit as number) * 0.8);
+      expect(alarmsOf(plans.production!).map((a) => a.inputs.metricName)).not.toContain(
+        "SMSMonthToDateSpentUSD",
+      );
+    });
+  });
+
+  // Item: what `sst dev` creates, and what each profile costs while idle.
+  describe("cost", () => {
+    /** What bills by the hour or the month while idle, by type (docs/deploy.md, monthly cost). */
+    const billed = [
+      "aws:ec2/natGateway:NatGateway",
+      "aws:ec2/instance:Instance",
+      "aws:ec2/eip:Eip",
+      "aws:rds/instance:Instance",
+      "aws:rds/proxy:Proxy",
+      "aws:secretsmanager/secret:Secret",
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      "aws:kms/key:Key",
+      "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
+      "aws:route53/zone:Zone",
+      "aws:ec2/vpcEndpoint:VpcEndpoint",
+    ];
+    const billedWhileIdle = (plan: Plan) => {
+      const counts: Record<string, number> = {};
+      for (const r of plan.resources.filter((r) => r.readId === undefined)) {
+        if (billed.includes(r.type)) counts[r.type] = (counts[r.type] ?? 0) + 1;
+      }
+      return counts;
+    };
+
+    it("sst dev creates no VPC, NAT, address, bastion, database, secret or alarm: the data key is all that bills while idle", () => {
+      const plan = plans.live!;
+      expect(billedWhileIdle(plan)).toEqual({ "aws:kms/key:Key": 1 });
+      expect(created(plan, "aws:ec2/vpc:Vpc")).toEqual([]);
+      expect(created(plan, "aws:sns/topic:Topic").map((t) => t.name)).not.toContain(
+        "AlarmTopicTopic",
+      );
+      for (const fn of lambdas(plan)) expect(fn.inputs.vpcConfig, fn.name).toBeUndefined();
+      // Its functions still reach what they link: the local Postgres and the stage's topics.
+      expect(plan.builds.Http!.links.AppDatabase).toMatchObject({ host: "127.0.0.1" });
+      expect(plan.builds.Http!.links.EmailTopic).toMatchObject({ arn: expect.any(String) });
+    });
+
+    it("a deployed stage bills what docs/deploy.md counts, per profile", () => {
+      const alarmsOfRun = (name: string) =>
+        alarmsFor(readDeployConfig(runs[name]![1], runs[name]![0]).config);
+      const alarmCount = (name: string) => alarmsOfRun(name).length;
+      // CloudWatch bills each metric an alarm watches: a rate watches two.
+      const alarmMetrics = (name: string, extra = 0) =>
+        alarmsOfRun(name).reduce((sum, alarm) => sum + (alarm.rate ? 2 : 1), extra);
+      expect(billedWhileIdle(plans.dev!)).toEqual({
+        // Two fck-nat instances (also the bastion), each with its Elastic IP.
+        "aws:ec2/instance:Instance": 2,
+        "aws:ec2/eip:Eip": 2,
+        "aws:rds/instance:Instance": 1,
+        "aws:rds/proxy:Proxy": 1,
+        "aws:secretsmanager/secret:Secret": 2,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": alarmCount("dev") + 2 * natAlarms.length,
+        "aws:kms/key:Key": 1,
+        "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": 1,
+      });
+      expect(billedWhileIdle(plans.production!)).toEqual({
+        "aws:ec2/natGateway:NatGateway": 2,
+        // The NAT gateways' addresses, and the bastion's own instance.
+        "aws:ec2/eip:Eip": 2,
+        "aws:ec2/instance:Instance": 1,
+        "aws:rds/instance:Instance": 1,
+        "aws:rds/proxy:Proxy": 1,
+        "aws:secretsmanager/secret:Secret": 2,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": alarmCount("production"),
+        "aws:kms/key:Key": 1,
+        "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": 1,
+      });
+      const doc = readFileSync(join(root, "docs", "deploy.md"), "utf8");
+      const costs = doc.split("## Monthly cost")[1]!.split("\n## ")[0]!;
+      const row = costs.split("\n").find((line) => line.startsWith("| CloudWatch alarms"));
+      expect(row).toContain(`${alarmMetrics("dev", 2 * natAlarms.length)} × $0.10`);
+      expect(row).toContain(`${alarmMetrics("production")} × $0.10`);
+    });
+
+    it("each profile's database: its instance class and storage", () => {
+      for (const [name, profile] of [
+        ["production", profiles.production],
+        ["dev", profiles.dev],
+      ] as const) {
+        const instance = one(plans[name]!, "aws:rds/instance:Instance", "DatabaseInstance");
+        expect(instance.inputs, name).toMatchObject({
+          instanceClass: `db.${profile.database.instance}`,
+          allocatedStorage: profile.database.storageGb,
+          multiAz: profile.database.multiAz,
+        });
+      }
+    });
+  });
+
+  // Item: per stage, metrics, tracing, log retention, a domain for the API.
+  describe("per stage", () => {
+    it("every function knows its stage, which its metrics carry", () => {
+      for (const name of ["production", "dev", "manual"]) {
+        for (const fn of lambdas(plans[name]!)) {
+          expect(env(fn).PREGON_STAGE, `${name} ${fn.name}`).toBe(plans[name]!.stage);
+        }
+      }
+    });
+
+    it("logs are kept as long as the stage's profile says, the API's access log too", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const days = logRetentionDays[profiles[name as "production" | "dev"].logRetention];
+        const groups = created(plan, "aws:cloudwatch/logGroup:LogGroup");
+        expect(groups.length, name).toBe(lambdas(plan).length + 1);
+        for (const group of groups) {
+          expect(group.inputs.retentionInDays, `${name} ${group.name}`).toBe(days);
+        }
+      }
+      // The days are SST's for each name it accepts (its RETENTION table, read as text).
+      const logging = join(root, ".sst", "platform", "src", "components", "aws", "logging.ts");
+      const table = readFileSync(logging, "utf8").split("RETENTION = {")[1]!.split("}")[0]!;
+      const sst = [...table.matchAll(/^\s*"?([\w ]+?)"?: (\d+),/gm)].map(([, k, v]) => [
+        k,
+        Number(v),
+      ]);
+      expect(Object.entries(logRetentionDays)).toEqual(sst);
+    });
+
+    it("tracing: off by default; on, every function is traced actively, may write to X-Ray, and loads the tracer", () => {
+      for (const fn of lambdas(plans.production!)) {
+        expect(fn.inputs.tracingConfig, fn.name).toBeUndefined();
+        expect(env(fn).PREGON_TRACING, fn.name).toBeUndefined();
+      }
+      const plan = plans.asked!;
+      for (const fn of lambdas(plan)) {
+        expect(fn.inputs.tracingConfig, fn.name).toEqual({ mode: "Active" });
+        expect(env(fn).PREGON_TRACING, fn.name).toBe("true");
+      }
+      for (const role of created(plan, "aws:iam/role:Role").filter((r) =>
+        r.parent?.startsWith("sst:aws:Function::"),
+      )) {
+        const statements = ((role.inputs.inlinePolicies ?? []) as { policy: string }[]).flatMap(
+          (p) => JSON.parse(p.policy).Statement as { actions: string[]; resources: string[] }[],
+        );
+        expect(statements, role.name).toContainEqual(
+          expect.objectContaining({ actions: [...xrayActions], resources: ["*"] }),
+        );
+      }
+    });
+
+    it("the API's domain: none unless asked; with Route 53 a validated certificate and an alias; elsewhere the given certificate", () => {
+      for (const name of ["production", "dev"]) {
+        expect(created(plans[name]!, "aws:apigatewayv2/domainName:DomainName"), name).toEqual([]);
+      }
+      for (const name of ["asked", "manual"]) {
+        const plan = plans[name]!;
+        const [domainName, ...more] = created(plan, "aws:apigatewayv2/domainName:DomainName");
+        expect(more, name).toEqual([]);
+        expect(domainName!.inputs.domainName, name).toBe("api.acme.example");
+        const config = domainName!.inputs.domainNameConfiguration as { certificateArn: string };
+        const [mapping] = created(plan, "aws:apigatewayv2/apiMapping:ApiMapping");
+        expect(mapping!.inputs.domainName, name).toBe(domainName!.attributes.id);
+        expect(plan.outputs.api, name).toBe("https://api.acme.example");
+        const certificates = created(plan, "aws:acm/certificate:Certificate");
+        const aliases = created(plan, "aws:route53/record:Record").filter(
+          (r) => r.inputs.name === "api.acme.example",
+        );
+        if (name === "manual") {
+          expect(config.certificateArn).toBe(apiCert);
+          expect(certificates).toEqual([]);
+          expect(aliases).toEqual([]);
+        } else {
+          expect(certificates.map((c) => c.inputs.domainName)).toEqual(["api.acme.example"]);
+          expect(config.certificateArn).toBe(certificates[0]!.attributes.arn);
+          expect(aliases.length).toBeGreaterThan(0);
+        }
+      }
+    });
   });
 });

@@ -2,15 +2,15 @@ import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { Email } from "@pregon/core";
 import { createEmailSender } from "./handlers/sender";
 import { startLambda } from "./lambda";
+import { traced, tracedHandler } from "./tracing";
 
 const config = startLambda({ outbox: true, templates: true, otp: true });
-const ses = new SESv2Client({});
+const ses = traced(new SESv2Client({}));
 // The account's rate, shared by every sender instance.
 const sendRate =
   config.sesMaxSendRate ?? (await Email.maxSendRate(ses)) / config.emailSenderConcurrency;
 
 /** The email queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
-export const handler = createEmailSender({
-  mailer: Email.sesMailer(ses, config.sesConfigurationSet),
-  sendRate,
-});
+export const handler = tracedHandler(
+  createEmailSender({ mailer: Email.sesMailer(ses, config.sesConfigurationSet), sendRate }),
+);

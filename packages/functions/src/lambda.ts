@@ -2,6 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
+import { traced } from "./tracing";
 
 /**
  * Connections per Lambda instance. RDS Proxy pools them; infra/settings.ts counts every function's
@@ -30,9 +31,9 @@ export function startLambda(
     prepare: false,
     ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
   });
-  if (uses.outbox) Outbox.configure(snsPublisher(new SNSClient({}), linkedTopicArns()));
+  if (uses.outbox) Outbox.configure(snsPublisher(traced(new SNSClient({})), linkedTopicArns()));
   if (uses.templates) {
-    Template.configure(Template.s3Store(new S3Client({}), linkedTemplatesBucket()));
+    Template.configure(Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()));
   }
   if (uses.otp) {
     if (!config.otpPepper) {

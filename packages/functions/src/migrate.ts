@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Database } from "@pregon/core";
 import postgres from "postgres";
 import { loadLambdaConfig } from "./config";
+import { tracedHandler } from "./tracing";
 
 /**
  * On Lambda, `copyFiles` (infra/settings.ts) puts the migrations at the package root, whatever
@@ -63,8 +64,8 @@ export async function waitForDatabase(url: string, withinMs = reachWithinMs): Pr
  * (infra/migrations.ts). Drizzle records what ran, so with nothing pending the schema stays as it
  * is. A failure fails the deploy.
  */
-export async function handler(): Promise<{ migrationsFolder: string }> {
+export const handler = tracedHandler(async (): Promise<{ migrationsFolder: string }> => {
   await waitForDatabase(ownerUrl);
   await Database.migrate(ownerUrl, app, migrationsFolder);
   return { migrationsFolder };
-}
+});

@@ -2,10 +2,11 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { Push } from "@pregon/core";
 import { createPushSender } from "./handlers/sender";
 import { startLambda } from "./lambda";
+import { traced, tracedHandler } from "./tracing";
 
 const config = startLambda({ outbox: true });
 
 /** The push queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
-export const handler = createPushSender({
-  sender: Push.snsPushSender(new SNSClient({}), config.push),
-});
+export const handler = tracedHandler(
+  createPushSender({ sender: Push.snsPushSender(traced(new SNSClient({})), config.push) }),
+);

@@ -2,11 +2,14 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { Sms } from "@pregon/core";
 import { createSmsSender } from "./handlers/sender";
 import { startLambda } from "./lambda";
+import { traced, tracedHandler } from "./tracing";
 
 const config = startLambda({ outbox: true, templates: true, otp: true });
 
 /** The SMS queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
-export const handler = createSmsSender({
-  sender: Sms.snsSmsSender(new SNSClient({}), config.sms),
-  sendRate: config.sms.rate,
-});
+export const handler = tracedHandler(
+  createSmsSender({
+    sender: Sms.snsSmsSender(traced(new SNSClient({})), config.sms),
+    sendRate: config.sms.rate,
+  }),
+);

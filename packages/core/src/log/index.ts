@@ -113,10 +113,17 @@ let metricsInstance: Metrics | undefined;
 
 /**
  * CloudWatch metrics in the Embedded Metric Format (EMF log lines, no API calls). Made on first
- * use, so an entry point can set POWERTOOLS_METRICS_DISABLED (the local stack does) before.
+ * use, so an entry point can set POWERTOOLS_METRICS_DISABLED (the local stack does) before. Each
+ * deployed stage's metrics carry its name (PREGON_STAGE, a `stage` dimension), so stages sharing an
+ * account are counted and alarmed on apart.
  */
 export function metrics(): Metrics {
-  metricsInstance ??= new Metrics({ namespace: "Pregon", serviceName: "pregon" });
+  const stage = process.env.PREGON_STAGE;
+  metricsInstance ??= new Metrics({
+    namespace: "Pregon",
+    serviceName: "pregon",
+    ...(stage && { defaultDimensions: { stage } }),
+  });
   return metricsInstance;
 }
 

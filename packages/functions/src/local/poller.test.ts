@@ -62,9 +62,15 @@ function recordingHandler(fail: (record: SQSRecord) => boolean) {
   return { seen, handler };
 }
 
+/** The DLQ's messages so far; they stay visible, so each call sees all of them. */
 async function dlqBodies(dlqUrl: string) {
   const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    new ReceiveMessageCommand({
+      QueueUrl: dlqUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: 0,
+    }),
   );
   return Messages.map((message) => message.Body);
 }
@@ -165,5 +171,5 @@ describe("the local queue poller", () => {
     }, 15_000);
     expect(parked.sort()).toEqual(["slow", "throw"]);
     expect(bodies.sort()).toEqual(["slow#1", "slow#2", "throw#1", "throw#2"]);
-  });
+  }, 30_000);
 });
