@@ -67,6 +67,25 @@ describe("Audit.record", () => {
     expect(Fact.all()).toHaveLength(Object.keys(subjectOf).length);
   });
 
+  it("records a fact of a type or version it does not know, filed under what it recognises", async () => {
+    const project = await Project.create(`audit-${randomUUID()}`);
+    const notificationId = randomUUID();
+    const fact: Fact.Envelope = {
+      type: "notification.archived",
+      version: 2,
+      id: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      projectId: project.id,
+      actor: { type: "system", reason: "sweeper" },
+      subject: notificationId,
+      data: { notificationId, channel: "sms", extra: 1 },
+    };
+    expect(await Audit.record([JSON.stringify(fact)])).toBe(1);
+    const { events } = await eventsOf(project.id, "notification.archived");
+    expect(events[0]).toMatchObject({ subjectId: notificationId, notificationId, channel: "sms" });
+    expect(events[0]!.fact).toEqual(fact);
+  });
+
   it("still records facts published before facts were versioned", async () => {
     const project = await Project.create(`audit-${randomUUID()}`);
     const old = {
