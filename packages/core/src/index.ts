@@ -3,6 +3,8 @@ export * as ApiKey from "./apikey";
 export * as Audit from "./audit";
 export * as Clock from "./clock";
 export * as Database from "./db";
+// Apart from Database: only what migrates loads them (the Migrator, the local stack, the CLI).
+export * as Migrations from "./db/migrations";
 export * as Delivery from "./delivery";
 export * as Dispatch from "./delivery/dispatch";
 export * as Device from "./device";

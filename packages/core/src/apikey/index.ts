@@ -46,12 +46,12 @@ export type Info = z.infer<typeof Info>;
 const KeyData = z.object({ keyId: z.uuid().meta({ description: "The API key" }) });
 
 /** A fact about a key whose data is its id alone. */
-const aboutKey = (type: string, description: string) =>
-  Fact.define(type, { version: 1, subject: "keyId", data: KeyData, description });
+const aboutKey = (type: string) =>
+  Fact.define(type, { version: 1, subject: "keyId", data: KeyData });
 
 export const facts = {
-  created: aboutKey("key.created", "An API key was created (its secret is never in a fact)"),
-  revoked: aboutKey("key.revoked", "An API key was revoked"),
+  created: aboutKey("key.created"),
+  revoked: aboutKey("key.revoked"),
 };
 
 /** What a valid key is: the API makes it the request's actor. */

@@ -1,41 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import type { PgDatabase } from "drizzle-orm/pg-core";
-import { drizzle, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
-import { migrate as runMigrations } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { z } from "zod";
 import * as Log from "../log";
-import type { Credentials } from "./credentials";
-import { grantAppRole } from "./role";
-import * as schema from "./schema";
-import { socketFactory, tlsModeOf } from "./socket";
+import { connect, type Db, type Options, type Tx } from "./connect";
 
+export type { Db, Options, Tx } from "./connect";
 export * from "./credentials";
-
-/** What queries run on: the pool, or the transaction open around them. */
-export type Db = PgDatabase<PostgresJsQueryResultHKT, typeof schema>;
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
-export interface Options {
-  url: string;
-  /** Pool size: 1 per Lambda behind RDS Proxy, more for a long-lived local server. */
-  max?: number;
-  /** Prepared statements; off behind RDS Proxy (transaction pooling pins on them). */
-  prepare?: boolean;
-  /**
-   * How long Postgres may leave a query (or the startup) without an answer before its connection
-   * is dropped and the query fails as unavailable; 0: no limit. postgres.js has no such deadline,
-   * and a frozen server never fires its own `statement_timeout`.
-   */
-  queryTimeoutMs?: number;
-  /** How long opening a connection (TCP, TLS, startup) may take. */
-  connectTimeoutMs?: number;
-}
-
-/** Every query of the API and the consumers takes milliseconds; seconds mean a sick database. */
-const defaultTimeoutMs = 5_000;
 
 let current: { url: string; client: postgres.Sql; db: Db } | undefined;
 
@@ -45,32 +16,6 @@ type Effect = () => Promise<unknown>;
 const transactions = new AsyncLocalStorage<Tx>();
 /** Where the effects of work that commits here wait: the outermost transaction's, or a batch's. */
 const scopes = new AsyncLocalStorage<Effect[]>();
-
-function connect({
-  url,
-  max = 10,
-  prepare = true,
-  queryTimeoutMs = defaultTimeoutMs,
-  connectTimeoutMs = defaultTimeoutMs,
-}: Options) {
-  // postgres.js documents `socket` (a function returning the socket to use); its types omit it.
-  const custom = {
-    socket: socketFactory({ tls: tlsModeOf(url), deadlineMs: queryTimeoutMs, connectTimeoutMs }),
-  };
-  const client = postgres(url, {
-    max,
-    prepare,
-    onnotice: () => {},
-    // TLS is negotiated by the socket factory, where the deadline can watch the protocol.
-    ssl: false,
-    ...custom,
-    connect_timeout: connectTimeoutMs / 1000,
-    // postgres.js waits up to 20 s before reconnecting after repeated failures; once Postgres is
-    // back, requests should find it within half a second.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
-  });
-  return { url, client, db: drizzle(client, { schema }) };
-}
 
 /**
  * Opens the process's pool. Entry points call this once at start; a second call for the same
@@ -219,29 +164,6 @@ export function ready(cacheMs = 1_000): Promise<boolean> {
     readiness = check;
   }
   return readiness.answer;
-}
-
-export const migrationsFolder = fileURLToPath(new URL("../../migrations", import.meta.url));
-
-/**
- * Applies pending migrations as the database's owner (`ownerUrl`), on its own short-lived
- * connection, then gives the application role (`app`) its privileges on what they left: created
- * if missing, its password set, the grants applied again (db/role.ts). `folder`: where a Lambda
- * bundle carries the migrations (packages/functions/src/migrate.ts).
- */
-export async function migrate(
-  ownerUrl: string,
-  app: Credentials,
-  folder = migrationsFolder,
-): Promise<void> {
-  // A migration may rewrite a large table: no deadline on its statements.
-  const { client, db } = connect({ url: ownerUrl, max: 1, queryTimeoutMs: 0 });
-  try {
-    await runMigrations(db, { migrationsFolder: folder });
-    await grantAppRole(client, app);
-  } finally {
-    await client.end({ timeout: 5 });
-  }
 }
 
 /** Ids are UUIDs; anything else names no row (and must not reach Postgres as a uuid). */

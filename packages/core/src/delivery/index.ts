@@ -27,7 +27,7 @@ export type Row = typeof deliveries.$inferSelect;
 /** The statuses a delivery moves to that a fact announces (`delivery.<status>`). */
 type Announced = "sent" | "failed" | "expired" | "delivered" | "bounced" | "complained";
 
-const factOf = (status: Announced, description: string) =>
+const factOf = (status: Announced) =>
   Fact.define(`delivery.${status}`, {
     version: 1,
     subject: "deliveryId",
@@ -41,25 +41,15 @@ const factOf = (status: Announced, description: string) =>
       }),
       status: z.literal(status).meta({ description: "The status the delivery moved to" }),
     }),
-    description,
   });
 
 export const facts = {
-  sent: factOf("sent", "The provider (SES, SNS) accepted the message"),
-  failed: factOf("failed", "The message could not be sent, or the provider refused it for good"),
-  expired: factOf(
-    "expired",
-    "A one-time code's message was not sent: the code had expired, been used or been canceled",
-  ),
-  delivered: factOf("delivered", "The recipient's mail server accepted the email (SES feedback)"),
-  bounced: factOf(
-    "bounced",
-    "The email bounced (SES feedback); a permanent bounce suppresses the address",
-  ),
-  complained: factOf(
-    "complained",
-    "The recipient reported the email as spam (SES feedback); the address is suppressed",
-  ),
+  sent: factOf("sent"),
+  failed: factOf("failed"),
+  expired: factOf("expired"),
+  delivered: factOf("delivered"),
+  bounced: factOf("bounced"),
+  complained: factOf("complained"),
 } satisfies Record<Announced, Fact.Definition>;
 
 export const Info = z.object({

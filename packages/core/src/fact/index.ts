@@ -52,7 +52,6 @@ export interface Definition<D extends z.ZodObject = z.ZodObject> {
   /** The data field naming what the fact is about (its `subject`), or null for none. */
   subject: (keyof z.infer<D> & string) | null;
   data: D;
-  description: string;
 }
 
 const definitions = new Map<string, Definition>();

@@ -48,7 +48,6 @@ export const facts = {
       channel: Fact.fields.channel,
       ...Recipients.shape,
     }),
-    description: "A send was accepted (the API answered 202): its deliveries are queued",
   }),
   completed: Fact.define("notification.completed", {
     version: 1,
@@ -60,8 +59,6 @@ export const facts = {
         description: 'The send\'s deliveries per status when it completed (`{"sent": 2}`)',
       }),
     }),
-    description:
-      "None of a send's deliveries is queued or sending any more (each was sent, failed, expired or suppressed; feedback may still move them on). Once per send; at once if every recipient was suppressed",
   }),
 };
 

@@ -115,23 +115,18 @@ export const Status = z.object({
 const OtpData = z.object({ otpId: z.uuid().meta({ description: "The one-time code's id" }) });
 
 /** A fact about a code whose data is its id alone. */
-const aboutCode = (type: string, description: string) =>
-  Fact.define(type, { version: 1, subject: "otpId", data: OtpData, description });
+const aboutCode = (type: string) =>
+  Fact.define(type, { version: 1, subject: "otpId", data: OtpData });
 
 export const facts = {
   issued: Fact.define("otp.issued", {
     version: 1,
     subject: "otpId",
     data: OtpData.extend({ channel: Fact.fields.channel }),
-    description:
-      "A one-time code was asked for; its message is queued (the code is never in a fact)",
   }),
-  verified: aboutCode("otp.verified", "A one-time code was checked and was right: it is used up"),
-  failed: aboutCode("otp.failed", "A wrong code was checked against a one-time code"),
-  locked: aboutCode(
-    "otp.locked",
-    "A check was refused: its destination had too many wrong codes in the last hour",
-  ),
+  verified: aboutCode("otp.verified"),
+  failed: aboutCode("otp.failed"),
+  locked: aboutCode("otp.locked"),
 };
 
 /** The built-in message per language; `code`, `purpose` and `expiresInMinutes` are its variables. */

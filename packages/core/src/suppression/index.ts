@@ -21,8 +21,6 @@ export const facts = {
       channel: Fact.fields.channel,
       reason: Reason.meta({ description: "Why the address is suppressed" }),
     }),
-    description:
-      "An address was put on the project's suppression list (by the API, a permanent bounce or a complaint); the address is not in the fact",
   }),
 };
 

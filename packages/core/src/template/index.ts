@@ -51,7 +51,6 @@ export const facts = {
       templateKey: z.string().meta({ description: "The template's key" }),
       locale: z.string().meta({ description: "The locale stored: a language tag or `default`" }),
     }),
-    description: "A new version of a template became the current one",
   }),
 };
 

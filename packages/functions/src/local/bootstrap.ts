@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Actor, ApiKey, Database, Log, Project } from "@pregon/core";
+import { Actor, ApiKey, Database, Log, Migrations, Project } from "@pregon/core";
 
 /**
  * Migrates the database as its owner (`ownerUrl`: the embedded Postgres's superuser, or
@@ -10,7 +10,7 @@ import { Actor, ApiKey, Database, Log, Project } from "@pregon/core";
  */
 export async function prepareDatabase(ownerUrl: string): Promise<string> {
   const app = Database.derivedCredentials(ownerUrl);
-  await Database.migrate(ownerUrl, app);
+  await Migrations.apply(ownerUrl, app);
   return Database.urlAs(ownerUrl, app);
 }
 

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { Actor, ApiKey, AppError, Database, Project, RateLimit } from "@pregon/core";
+import { Actor, ApiKey, AppError, Database, Migrations, Project, RateLimit } from "@pregon/core";
 import postgres from "postgres";
 import { z } from "zod";
 import { type LocalConfig, loadLocalConfig } from "../config";
@@ -143,7 +143,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
         const app = config.databaseOwnerUrl
           ? Database.credentialsOf(databaseUrl)
           : Database.derivedCredentials(owner);
-        await Database.migrate(owner, app);
+        await Migrations.apply(owner, app);
         return { data: { migrated: true }, text: "Migrations applied" };
       };
     case "projects list":
