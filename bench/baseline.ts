@@ -5,7 +5,7 @@
 // (the key lookup is what it measures); the others write for a fixed project.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApiKey, Database, Notification, Otp, Outbox, Project } from "@pregon/core";
+import { Actor, ApiKey, Notification, Otp, Project } from "@pregon/core";
 import { settings } from "./settings";
 
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -19,27 +19,26 @@ function reply(response: ServerResponse, status: number, body: unknown) {
   response.end(JSON.stringify(body));
 }
 
-/** The notification, its delivery and its outbox rows in one transaction; then the SNS publish. */
-async function sendEmail(projectId: string, input: Record<string, unknown>) {
+/**
+ * The notification, its delivery and its outbox rows in one transaction; then the SNS publish
+ * (the transaction's after-commit effect).
+ */
+async function sendEmail(input: Record<string, unknown>) {
   const to = (input.to as string[])[0]!;
-  const written = await Database.use().transaction((tx) =>
-    Notification.write(tx, {
-      channel: "email",
-      projectId,
-      content: {
-        from: settings.email.from,
-        replyTo: null,
-        subject: input.subject,
-        html: input.html ?? null,
-        text: input.text ?? null,
-      },
-      variables: (input.variables as Record<string, unknown>) ?? {},
-      tags: {},
-      recipients: [{ position: 0, address: to, name: null, variables: null, status: "queued" }],
-      counts: { accepted: 1, suppressed: 0, duplicates: 0 },
-    }),
-  );
-  await Outbox.publish(written.outboxIds);
+  const written = await Notification.write({
+    channel: "email",
+    content: {
+      from: settings.email.from,
+      replyTo: null,
+      subject: input.subject,
+      html: input.html ?? null,
+      text: input.text ?? null,
+    },
+    variables: (input.variables as Record<string, unknown>) ?? {},
+    tags: {},
+    recipients: [{ position: 0, address: to, name: null, variables: null, status: "queued" }],
+    counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+  });
   return { id: written.id };
 }
 
@@ -47,15 +46,18 @@ async function sendEmail(projectId: string, input: Record<string, unknown>) {
 async function me(authorization: string | undefined) {
   const secret = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
   const principal = await ApiKey.authenticate(secret);
-  const [project, key] = await Promise.all([
-    Project.get(principal.projectId),
-    ApiKey.get(principal.projectId, principal.keyId),
-  ]);
-  return {
-    project: { id: project.id, name: project.name },
-    key: { id: key.id, name: key.name, hint: key.hint },
-    scopes: key.scopes,
-  };
+  const actor = { type: "key", requestId: "baseline", ...principal } as const;
+  return Actor.provide(actor, async () => {
+    const [project, key] = await Promise.all([
+      Project.get(principal.projectId),
+      ApiKey.get(principal.keyId),
+    ]);
+    return {
+      project: { id: project.id, name: project.name },
+      key: { id: key.id, name: key.name, hint: key.hint },
+      scopes: key.scopes,
+    };
+  });
 }
 
 export interface Baseline {
@@ -65,6 +67,8 @@ export interface Baseline {
 
 /** `GET /me`, and `POST /emails` and `POST /verify` for one project, on a free loopback port. */
 export async function startBaseline(projectId: string): Promise<Baseline> {
+  // Core reads the project from the actor, as the API's authentication provides it.
+  const actor = { type: "system", reason: "cli", projectId } as const;
   const server = createServer((request, response) => {
     if (request.url === "/me") {
       me(request.headers.authorization).then(
@@ -74,18 +78,15 @@ export async function startBaseline(projectId: string): Promise<Baseline> {
       return;
     }
     readJson(request)
-      .then(async (input) => {
-        if (request.url === "/emails")
-          return reply(response, 202, await sendEmail(projectId, input));
-        if (request.url === "/verify") {
-          return reply(
-            response,
-            200,
-            await Otp.verify(projectId, String(input.id), String(input.code)),
-          );
-        }
-        reply(response, 404, {});
-      })
+      .then((input) =>
+        Actor.provide(actor, async () => {
+          if (request.url === "/emails") return reply(response, 202, await sendEmail(input));
+          if (request.url === "/verify") {
+            return reply(response, 200, await Otp.verify(String(input.id), String(input.code)));
+          }
+          reply(response, 404, {});
+        }),
+      )
       .catch((error) => reply(response, 500, { message: String(error) }));
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
+import { Actor, ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
 import { prepareDatabase } from "@pregon/functions/local/bootstrap";
 import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
 import { otpRules, pepper, region, settings } from "./settings";
@@ -81,7 +81,10 @@ export async function startBenchStack(): Promise<BenchStack> {
     apiUrl,
     async project(name) {
       const project = await Project.create(`${name}-${Date.now()}`);
-      const key = await ApiKey.create({ projectId: project.id, name: "bench", scopes: ["admin"] });
+      const key = await Actor.provide(
+        { type: "system", reason: "cli", projectId: project.id },
+        () => ApiKey.create({ name: "bench", scopes: ["admin"] }),
+      );
       const high = { requestsPerMinute: 10_000_000, recipientsPerDay: 10_000_000 };
       for (const channel of ["email", "sms", "push"] as const) {
         await RateLimit.setLimits(project.id, channel, high);

@@ -2,7 +2,7 @@
 // readies it as `npm start` does; the Migrator does the same on AWS): rows of its tables, nothing
 // else. The rest of the suite proves the grants are enough; this file, that they are no more.
 import { randomBytes } from "node:crypto";
-import { Database } from "@pregon/core";
+import { Database, Migrations } from "@pregon/core";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { databaseUrl, ownerUrl, stack } from "./support/setup";
@@ -106,13 +106,13 @@ describe("the application role", () => {
   });
 });
 
-describe("Database.migrate", () => {
+describe("Migrations.apply", () => {
   it("grants a table a later migration adds, on the next run, and takes away what it should not hold", async () => {
     await owner`create table later_table (id int)`;
     await expect(app`select * from later_table`).rejects.toMatchObject(permissionDenied);
     await owner`grant truncate on audit_log to ${owner(Database.appRole)}`;
 
-    await Database.migrate(ownerUrl, stack.app);
+    await Migrations.apply(ownerUrl, stack.app);
     await app`insert into later_table values (1)`;
     expect(await app`select id from later_table`).toEqual([{ id: 1 }]);
     await expect(attempt("truncate audit_log")).rejects.toMatchObject(permissionDenied);
@@ -124,24 +124,24 @@ describe("Database.migrate", () => {
     const role = `pregon_test_${randomBytes(4).toString("hex")}`;
     const credentials = { username: role, password: randomBytes(12).toString("base64url") };
     try {
-      await Database.migrate(ownerUrl, credentials);
+      await Migrations.apply(ownerUrl, credentials);
       const as = postgres(Database.urlAs(ownerUrl, credentials), { max: 1, onnotice: () => {} });
       expect(await as`select count(*)::int as n from deliveries`).toEqual([{ n: 0 }]);
       await as.end();
 
       await owner.unsafe(`alter role ${role} createdb`);
-      await expect(Database.migrate(ownerUrl, credentials)).rejects.toThrow(
+      await expect(Migrations.apply(ownerUrl, credentials)).rejects.toThrow(
         `Role ${role} can do more than the application needs (createdb)`,
       );
       await owner.unsafe(`alter role ${role} nocreatedb`);
       await owner.unsafe(`grant pg_read_all_data to ${role}`);
-      await expect(Database.migrate(ownerUrl, credentials)).rejects.toThrow(
+      await expect(Migrations.apply(ownerUrl, credentials)).rejects.toThrow(
         "member of pg_read_all_data",
       );
       await owner.unsafe(`revoke pg_read_all_data from ${role}`);
 
       const changed = { username: role, password: randomBytes(12).toString("base64url") };
-      await Database.migrate(ownerUrl, changed);
+      await Migrations.apply(ownerUrl, changed);
       const old = postgres(Database.urlAs(ownerUrl, credentials), { max: 1, onnotice: () => {} });
       await expect(old`select 1`).rejects.toMatchObject({ code: "28P01" });
       await old.end();
@@ -155,7 +155,7 @@ describe("Database.migrate", () => {
     const role = `pregon_test_${randomBytes(4).toString("hex")}`;
     const credentials = { username: role, password: randomBytes(12).toString("base64url") };
     try {
-      await Promise.all(Array.from({ length: 6 }, () => Database.migrate(ownerUrl, credentials)));
+      await Promise.all(Array.from({ length: 6 }, () => Migrations.apply(ownerUrl, credentials)));
       const as = postgres(Database.urlAs(ownerUrl, credentials), { max: 1, onnotice: () => {} });
       expect(await as`select count(*)::int as n from deliveries`).toEqual([{ n: 0 }]);
       await as.end();
@@ -179,7 +179,7 @@ describe("Database.migrate", () => {
       });
       const role = `pregon_test_${suffix}`;
       await expect(
-        Database.migrate(url, { username: role, password: "x".repeat(20) }),
+        Migrations.apply(url, { username: role, password: "x".repeat(20) }),
       ).rejects.toThrow(`The database's owner cannot create or change the role ${role}`);
     } finally {
       await owner.unsafe(`drop database ${database} with (force)`);

@@ -28,12 +28,10 @@ async function drainAudit() {
 
 describe("the audit trail", () => {
   it("records a send's facts from accepted to sent, once each, and lists them with filters", async () => {
-    const { secret, project } = await projectWithKey(["emails:send", "audit:read"]);
+    const { secret, project, as } = await projectWithKey(["emails:send", "audit:read"]);
     const domain = uniqueDomain();
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     const [record] = await receiveAll(1);
     await sender(event(record!));
@@ -48,6 +46,7 @@ describe("the audit trail", () => {
       "delivery.sent",
       "key.created", // the test's own key
       "notification.accepted",
+      "notification.completed",
     ]);
     expect(JSON.stringify(all.body)).not.toContain("@");
     const sent = await call("/v1/audit?type=delivery.sent&limit=1");
@@ -55,8 +54,9 @@ describe("the audit trail", () => {
     const rest = await call(`/v1/audit?type=delivery.sent&limit=1&cursor=${sent.body.nextCursor}`);
     expect(rest.body).toMatchObject({ events: [{ type: "delivery.sent" }], nextCursor: null });
     const about = await call(`/v1/audit?subjectId=${accepted.id}`);
-    expect(about.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(about.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "notification.accepted",
+      "notification.completed",
     ]);
     const future = await call(`/v1/audit?since=${encodeURIComponent("2099-01-01T00:00:00Z")}`);
     expect(future.body.events).toEqual([]);
@@ -78,21 +78,27 @@ describe("the audit trail", () => {
   });
 
   it("records the API's own facts: keys, templates, one-time codes", async () => {
-    const { secret, project } = await projectWithKey(["admin"]);
+    const { secret, as } = await projectWithKey(["admin"]);
     const call = (method: string, path: string, body?: unknown) =>
       callApp(app, secret, method, path, body);
     const created = await call("POST", "/v1/keys", { name: "ci", scopes: ["otp:send"] });
     await call("DELETE", `/v1/keys/${created.body.id}`);
     await call("PUT", "/v1/templates/welcome", { subject: "s", html: "h" });
-    const otp = await Otp.send(
-      project.id,
-      undefined,
-      { channel: "email", to: `o@${uniqueDomain()}`, purpose: "login", length: 6, ttlSeconds: 300 },
-      settings,
+    const otp = await as(() =>
+      Otp.send(
+        {
+          channel: "email",
+          to: `o@${uniqueDomain()}`,
+          purpose: "login",
+          length: 6,
+          ttlSeconds: 300,
+        },
+        settings,
+      ),
     );
     const code = (await Otp.issueCode(otp.id))!;
-    await Otp.verify(project.id, otp.id, code === "000000" ? "000001" : "000000");
-    await Otp.verify(project.id, otp.id, code);
+    await as(() => Otp.verify(otp.id, code === "000000" ? "000001" : "000000"));
+    await as(() => Otp.verify(otp.id, code));
     await drainAudit();
 
     const { body } = await call("GET", "/v1/audit?limit=100");
@@ -148,16 +154,31 @@ describe("the audit trail", () => {
     ]);
     const accepted = await callApp(app, secret, "GET", "/v1/audit?type=notification.accepted");
     expect(accepted.body.events[0]).toMatchObject({ keyId: key.id, channel: "email", requestId });
+    // The sender completed the send: that fact too names the send's key and request.
+    const completed = await callApp(app, secret, "GET", "/v1/audit?type=notification.completed");
+    expect(completed.body.events).toEqual([
+      expect.objectContaining({
+        subjectId: sent.body.id,
+        keyId: key.id,
+        requestId,
+        fact: expect.objectContaining({
+          actor: { type: "system", reason: "sender" },
+          data: { notificationId: sent.body.id, channel: "email", counts: { sent: 1 } },
+        }),
+      }),
+    ]);
     // A send made with a key is still filed under its notification, not under the key.
     const about = await callApp(app, secret, "GET", `/v1/audit?subjectId=${sent.body.id}`);
-    expect(about.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(about.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "notification.accepted",
+      "notification.completed",
     ]);
     const ofSend = await callApp(app, secret, "GET", `/v1/audit?notificationId=${sent.body.id}`);
     expect(ofSend.status).toBe(200);
-    expect(ofSend.body.events.map((e: { type: string }) => e.type)).toEqual([
+    expect(ofSend.body.events.map((e: { type: string }) => e.type).sort()).toEqual([
       "delivery.sent",
       "notification.accepted",
+      "notification.completed",
     ]);
     const bad = await callApp(app, secret, "GET", "/v1/audit?notificationId=nope");
     expect(bad).toMatchObject({ status: 400, body: { reason: "invalid_input" } });

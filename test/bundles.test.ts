@@ -415,7 +415,16 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
     const sweeper = coldStart("sweeper");
     const result = await sweeper.invoke<Record<string, number>>(sweeperEvent);
     expect(Object.keys(result).sort()).toEqual(
-      ["counters", "forgotten", "otps", "purged", "republished", "requeued", "stranded"].sort(),
+      [
+        "completed",
+        "counters",
+        "forgotten",
+        "otps",
+        "purged",
+        "republished",
+        "requeued",
+        "stranded",
+      ].sort(),
     );
     for (const count of Object.values(result)) expect(typeof count).toBe("number");
   });

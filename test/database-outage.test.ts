@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "@pregon/api";
-import { Database } from "@pregon/core";
+import { Database, Migrations } from "@pregon/core";
 import { freePort, startPostgres } from "@pregon/functions/local/stack";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
@@ -22,7 +22,7 @@ const dataDir = await mkdtemp(join(tmpdir(), "pregon-outage-"));
 const port = await freePort();
 let pg = await startPostgres({ dataDir, port, ephemeral: true });
 const appRole = Database.derivedCredentials(pg.url);
-await Database.migrate(pg.url, appRole);
+await Migrations.apply(pg.url, appRole);
 await Database.close();
 const appUrl = Database.urlAs(pg.url, appRole);
 Database.configure({

@@ -43,12 +43,13 @@ async function pregon(...args: string[]) {
 
 describe("npm run pregon -- dlq", () => {
   it("lists a parked message, and a redrive delivers what ran out of receives", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, `b@${domain}`], subject: "again", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send(
+        { to: [`a@${domain}`, `b@${domain}`], subject: "again", text: "t" },
+        settings.email,
+      ),
     );
     // The message's last receive during an SES outage: its deliveries fail, SQS parks it.
     const [record] = await receiveAll(1);

@@ -1,7 +1,16 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
-import { Clock, Database, Delivery, Email, Notification, Outbox, snsPublisher } from "@pregon/core";
+import {
+  Clock,
+  Database,
+  Delivery,
+  Email,
+  Fact,
+  Notification,
+  Outbox,
+  snsPublisher,
+} from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
@@ -298,10 +307,10 @@ describe("POST /v1/emails", () => {
 
 describe("the email sender", () => {
   it("sends once when the same queue message is delivered twice, even at once", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = [`a@${domain}`, `b@${domain}`, `c@${domain}`];
-    await Email.send(project.id, { to, subject: "s", text: "t" }, settings.email);
+    await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
     const results = await Promise.all([sender(event(record!)), sender(event(record!))]);
     expect(results).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
@@ -311,17 +320,18 @@ describe("the email sender", () => {
   });
 
   it("fails the one delivery whose own variables make its render pass the limit, once", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     // The API renders the first recipient's message only: the second's is the sender's to stop.
-    const accepted = await Email.send(
-      project.id,
-      {
-        to: [`a@${domain}`, { email: `b@${domain}`, variables: { xs: Array(1_000).fill(0) } }],
-        subject: "s",
-        html: "{% for x in xs %}{% for y in xs %}{% endfor %}{% endfor %}<p>ok</p>",
-      },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send(
+        {
+          to: [`a@${domain}`, { email: `b@${domain}`, variables: { xs: Array(1_000).fill(0) } }],
+          subject: "s",
+          html: "{% for x in xs %}{% for y in xs %}{% endfor %}{% endfor %}<p>ok</p>",
+        },
+        settings.email,
+      ),
     );
     const [record] = await receiveAll(1);
     expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
@@ -335,8 +345,8 @@ describe("the email sender", () => {
     expect((await mailbox(domain)).map((e) => e.destination.to[0])).toEqual([`a@${domain}`]);
   });
 
-  it("publishes the facts (accepted, sent, failed) to the events topic, ids only", async () => {
-    const { project } = await projectWithKey();
+  it("publishes the facts (accepted, sent, failed, completed) to the events topic, versioned, ids only", async () => {
+    const { project, key, as } = await projectWithKey();
     const domain = uniqueDomain();
     const bounced = `x@${domain}`;
     const picky = createEmailSender({
@@ -348,66 +358,86 @@ describe("the email sender", () => {
             : mailer.send(email),
       },
     });
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, bounced], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`, bounced], subject: "s", text: "t" }, settings.email),
     );
     const [record] = await receiveAll(1);
     await picky(event(record!));
     await acknowledge([record!]);
 
-    const facts: Array<Record<string, unknown>> = [];
+    const facts: Fact.Envelope[] = [];
     await until(async () => {
       for (const fact of await receive("audit")) {
         expect(fact.body).not.toContain("@");
-        const body = JSON.parse(fact.body);
-        if (body.notificationId === accepted.id) facts.push(body);
+        // Every fact has the one envelope, whichever way it was written (JS or SQL).
+        const body = Fact.Envelope.strict().parse(JSON.parse(fact.body));
+        if (body.data.notificationId === accepted.id) facts.push(body);
       }
-      return facts.length >= 3;
+      return facts.length >= 4;
     });
     const [deliveryA, deliveryX] = await deliveryIdsOf(accepted.id);
-    expect(facts.map(({ at: _at, ...fact }) => fact)).toEqual(
+    for (const fact of facts) {
+      expect(fact.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Date.parse(fact.occurredAt)).not.toBeNaN();
+    }
+    const sender = { type: "system", reason: "sender" };
+    const delivery = (id: string, address: string, status: string) => ({
+      deliveryId: id,
+      notificationId: accepted.id,
+      channel: "email",
+      recipientHmac: Notification.recipientHmac(project.id, "email", address),
+      status,
+    });
+    expect(facts.map(({ id: _id, occurredAt: _at, ...fact }) => fact)).toEqual(
       expect.arrayContaining([
         {
           type: "notification.accepted",
+          version: 1,
           projectId: project.id,
-          notificationId: accepted.id,
-          channel: "email",
-          accepted: 2,
-          suppressed: 0,
-          duplicates: 0,
+          // The actor: the key and the request the send was made with.
+          actor: { type: "key", keyId: key.id, requestId: expect.any(String) },
+          subject: accepted.id,
+          data: {
+            notificationId: accepted.id,
+            channel: "email",
+            accepted: 2,
+            suppressed: 0,
+            duplicates: 0,
+          },
         },
         {
           type: "delivery.sent",
+          version: 1,
           projectId: project.id,
-          notificationId: accepted.id,
-          deliveryId: deliveryA,
-          status: "sent",
-          channel: "email",
-          recipientHmac: Notification.recipientHmac(project.id, "email", `a@${domain}`),
-          keyId: null, // sent from core directly: no API key, no request
-          requestId: null,
+          actor: sender,
+          subject: deliveryA,
+          data: delivery(deliveryA!, `a@${domain}`, "sent"),
         },
         {
           type: "delivery.failed",
+          version: 1,
           projectId: project.id,
-          notificationId: accepted.id,
-          deliveryId: deliveryX,
-          status: "failed",
-          channel: "email",
-          recipientHmac: Notification.recipientHmac(project.id, "email", `x@${domain}`),
-          keyId: null,
-          requestId: null,
+          actor: sender,
+          subject: deliveryX,
+          data: delivery(deliveryX!, `x@${domain}`, "failed"),
+        },
+        {
+          type: "notification.completed",
+          version: 1,
+          projectId: project.id,
+          actor: sender,
+          subject: accepted.id,
+          data: { notificationId: accepted.id, channel: "email", counts: { sent: 1, failed: 1 } },
         },
       ]),
     );
+    expect(facts).toHaveLength(4);
   });
 
   it("leaves for another receive the records it has no time left to send", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
-    await Email.send(project.id, { to: [`a@${domain}`], subject: "s", text: "t" }, settings.email);
+    await as(() => Email.send({ to: [`a@${domain}`], subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
     const slow = createEmailSender({ mailer, sendRate: 10 }); // 50 sends need 5 s
     const context = (remainingMs: number) =>
@@ -422,7 +452,7 @@ describe("the email sender", () => {
   });
 
   it("loses nothing when publishing fails after the commit: the sweeper publishes", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const clock = Clock.manual(new Date());
     restoreClock.push(Clock.use(clock));
@@ -431,10 +461,8 @@ describe("the email sender", () => {
         throw new Error("SNS is down");
       },
     });
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     expect(await receive()).toEqual([]);
 
@@ -453,12 +481,12 @@ describe("the email sender", () => {
   });
 
   it("sends a crashed sender's leased deliveries after the lease, each exactly once", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
     const clock = Clock.manual(new Date());
     restoreClock.push(Clock.use(clock));
-    const accepted = await Email.send(project.id, { to, subject: "s", text: "t" }, settings.email);
+    const accepted = await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
 
     // Two sends go through, then the process freezes mid-batch (and is never heard from again).
@@ -485,7 +513,7 @@ describe("the email sender", () => {
   });
 
   it("fails only the record whose recipient hit an SES error", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const rejected = `rejected@${domain}`;
     const throttled = `throttled@${domain}`;
@@ -502,15 +530,11 @@ describe("the email sender", () => {
         },
       },
     });
-    const first = await Email.send(
-      project.id,
-      { to: [`ok@${domain}`, rejected], subject: "s", text: "t" },
-      settings.email,
+    const first = await as(() =>
+      Email.send({ to: [`ok@${domain}`, rejected], subject: "s", text: "t" }, settings.email),
     );
-    const second = await Email.send(
-      project.id,
-      { to: [throttled], subject: "s", text: "t" },
-      settings.email,
+    const second = await as(() =>
+      Email.send({ to: [throttled], subject: "s", text: "t" }, settings.email),
     );
     const records = await receiveAll(2);
     const [throttledId] = await deliveryIdsOf(second.id);
@@ -535,12 +559,10 @@ describe("the email sender", () => {
   });
 
   it("marks a poison message's deliveries failed on its last receive, then it moves to the DLQ", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
-    const accepted = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`, `b@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     const receives: number[] = [];
     const alwaysDown = createEmailSender({

@@ -2,10 +2,18 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createApp } from "@pregon/api";
 import { Database, Delivery, Email } from "@pregon/core";
 import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
+import type { SQSRecord } from "aws-lambda";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, receive, receiveAll, uniqueDomain } from "./support/email";
-import { callApp, projectWithKey, settings } from "./support/fixtures";
+import {
+  asSender,
+  callApp,
+  inProject,
+  projectWithKey,
+  refusingInserts,
+  settings,
+} from "./support/fixtures";
 import { pipelines, stack } from "./support/setup";
 
 const app = createApp(settings);
@@ -68,16 +76,14 @@ async function inject(...events: object[]) {
 
 /** An email to one recipient, sent (as the sender records it). */
 async function sentTo(projectId: string, address: string) {
-  const accepted = await Email.send(
-    projectId,
-    { to: [address], subject: "s", text: "t" },
-    settings.email,
+  const accepted = await inProject(projectId, () =>
+    Email.send({ to: [address], subject: "s", text: "t" }, settings.email),
   );
   const [row] = await Database.use().execute<{ id: string }>(
     sql`select id from deliveries where notification_id = ${accepted.id}`,
   );
   await Delivery.lease([row!.id], 60_000);
-  await Delivery.markSent(row!.id, "ses-1");
+  await asSender(() => Delivery.markSent(row!.id, "ses-1"));
   return row!.id;
 }
 
@@ -98,17 +104,15 @@ async function suppressed(projectId: string, address: string) {
 
 describe("SES feedback", () => {
   it("marks a hard bounce bounced and suppresses the address; the next send skips it", async () => {
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const address = `gone@${uniqueDomain()}`;
     const id = await sentTo(project.id, address);
     await inject(sesEvent("Bounce", id, address, hardBounce));
     expect((await statusOf(id)).status).toBe("bounced");
     expect(await suppressed(project.id, address)).toBe("bounce");
 
-    const next = await Email.send(
-      project.id,
-      { to: [address.toUpperCase()], subject: "s", text: "t" },
-      settings.email,
+    const next = await as(() =>
+      Email.send({ to: [address.toUpperCase()], subject: "s", text: "t" }, settings.email),
     );
     expect(next.recipients).toEqual({ accepted: 0, suppressed: 1, duplicates: 0 });
     // Facts: bounced and suppression.added, ids only.
@@ -118,7 +122,7 @@ describe("SES feedback", () => {
         expect(record.body).not.toContain("@");
         const fact = JSON.parse(record.body);
         if (
-          fact.deliveryId === id ||
+          fact.data.deliveryId === id ||
           (fact.type === "suppression.added" && fact.projectId === project.id)
         ) {
           facts.push(fact.type);
@@ -126,6 +130,26 @@ describe("SES feedback", () => {
       }
     }
     expect(facts).toEqual(expect.arrayContaining(["delivery.bounced", "suppression.added"]));
+  });
+
+  it("suppresses a hard bounce whose first handling failed half-way, when the event comes again", async () => {
+    const { project } = await projectWithKey();
+    const address = `gone@${uniqueDomain()}`;
+    const id = await sentTo(project.id, address);
+    const record = {
+      messageId: "bounce-1",
+      body: JSON.stringify(sesEvent("Bounce", id, address, hardBounce)),
+    } as SQSRecord;
+    // The suppression cannot be written (as if the consumer died right after moving the delivery).
+    await refusingInserts("suppressions", project.id, async () => {
+      expect(await feedback(event(record))).toEqual({
+        batchItemFailures: [{ itemIdentifier: "bounce-1" }],
+      });
+    });
+    // SQS delivers the event again: the delivery moves and its address is suppressed.
+    expect(await feedback(event(record))).toEqual({ batchItemFailures: [] });
+    expect((await statusOf(id)).status).toBe("bounced");
+    expect(await suppressed(project.id, address)).toBe("bounce");
   });
 
   it("does not suppress on a soft bounce; does on a complaint after delivery", async () => {
@@ -146,7 +170,7 @@ describe("SES feedback", () => {
   });
 
   it("ends in the right status whatever the order of events, and keeps a delivered that beat the sender", async () => {
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const domain = uniqueDomain();
     const delayed = await sentTo(project.id, `slow@${domain}`);
     await inject(
@@ -168,22 +192,20 @@ describe("SES feedback", () => {
     expect((await statusOf(late)).status).toBe("complained");
 
     // SES reports the delivery before the sender committed `sent`.
-    const accepted = await Email.send(
-      project.id,
-      { to: [`fast@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const accepted = await as(() =>
+      Email.send({ to: [`fast@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     const [row] = await Database.use().execute<{ id: string }>(
       sql`select id from deliveries where notification_id = ${accepted.id}`,
     );
     await Delivery.lease([row!.id], 60_000);
     await inject(sesEvent("Delivery", row!.id, `fast@${domain}`));
-    await Delivery.markSent(row!.id, "ses-fast");
+    await asSender(() => Delivery.markSent(row!.id, "ses-fast"));
     expect(await statusOf(row!.id)).toEqual({
       status: "delivered",
       provider_message_id: "ses-fast",
     });
-    await Delivery.markSent(row!.id, "ses-again");
+    await asSender(() => Delivery.markSent(row!.id, "ses-again"));
     expect((await statusOf(row!.id)).provider_message_id).toBe("ses-fast");
   });
 
@@ -214,7 +236,7 @@ async function anyRecord() {
 
 describe("/v1/suppressions", () => {
   it("adds, lists with a cursor and lifts suppressions, per project and scope", async () => {
-    const { secret, project } = await projectWithKey([
+    const { secret, as } = await projectWithKey([
       "suppressions:read",
       "suppressions:write",
       "emails:send",
@@ -247,10 +269,8 @@ describe("/v1/suppressions", () => {
       nextCursor: null,
     });
 
-    const sent = await Email.send(
-      project.id,
-      { to: [`a@${domain}`, `z@${domain}`], subject: "s", text: "t" },
-      settings.email,
+    const sent = await as(() =>
+      Email.send({ to: [`a@${domain}`, `z@${domain}`], subject: "s", text: "t" }, settings.email),
     );
     expect(sent.recipients.suppressed).toBe(1);
 

@@ -119,21 +119,15 @@ describe("Idempotency-Key", () => {
 
 describe("the suppression list", () => {
   it("skips suppressed addresses (any case) and counts them", async () => {
-    const { secret, project } = await projectWithKey(["emails:send", "notifications:read"]);
+    const { secret, as } = await projectWithKey(["emails:send", "notifications:read"]);
     const domain = uniqueDomain();
-    await Suppression.add({
-      projectId: project.id,
-      channel: "email",
-      address: `Gone@${domain}`,
-      reason: "bounce",
-    });
+    await as(() =>
+      Suppression.add({ channel: "email", address: `Gone@${domain}`, reason: "bounce" }),
+    );
     const other = await projectWithKey(["emails:send"]);
-    await Suppression.add({
-      projectId: other.project.id,
-      channel: "email",
-      address: `ok@${domain}`,
-      reason: "bounce",
-    });
+    await other.as(() =>
+      Suppression.add({ channel: "email", address: `ok@${domain}`, reason: "bounce" }),
+    );
 
     const accepted = await send(secret, {
       to: [`ok@${domain}`, `GONE@${domain}`],

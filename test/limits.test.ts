@@ -1,11 +1,9 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, RateLimit } from "@pregon/core";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { uniqueDomain } from "./support/email";
-import { bearer, projectWithKey, settings } from "./support/fixtures";
-import { ownerUrl } from "./support/setup";
+import { bearer, projectWithKey, refusingInserts, settings } from "./support/fixtures";
 
 const app = createApp(settings);
 const restores: Array<() => void> = [];
@@ -189,21 +187,9 @@ describe("send limits per project", () => {
     const lineBreak = { subject: "{{ s }}", text: "t", variables: { s: "a\nb" } };
     expect((await send(secret, 3, undefined, lineBreak)).status).toBe(400);
     // The transaction itself fails (Postgres refuses the deliveries): a 500, nothing written.
-    // Triggers are the owner's to create, not the application role's.
-    const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
-    await owner.unsafe(`create function refuse_deliveries() returns trigger language plpgsql as $$
-        begin
-          if new.project_id = '${project.id}' then raise exception 'refused by the test'; end if;
-          return new;
-        end $$;
-        create trigger refuse_deliveries before insert on deliveries
-          for each row execute function refuse_deliveries();`);
-    try {
+    await refusingInserts("deliveries", project.id, async () => {
       expect((await send(secret, 3)).status).toBe(500);
-    } finally {
-      await owner`drop function refuse_deliveries() cascade`;
-      await owner.end();
-    }
+    });
     expect(await counters(project.id)).toEqual({
       "email.requests_per_minute": 0,
       "email.recipients_per_day": 0,

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { Database } from "@pregon/core";
+import { Database, Migrations } from "@pregon/core";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { databaseUrl, stack } from "./support/setup";
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 const journal = JSON.parse(
-  readFileSync(join(Database.migrationsFolder, "meta", "_journal.json"), "utf8"),
+  readFileSync(join(Migrations.folder, "meta", "_journal.json"), "utf8"),
 ) as { entries: unknown[] };
 
 const applied = async () =>
@@ -39,7 +39,7 @@ it("applies every migration once, grants the application role, and a second run 
   const appUrl = Database.urlAs(url, Database.credentialsOf(databaseUrl));
   process.env.DATABASE_URL = appUrl;
   const { handler, migrationsFolder } = await import("@pregon/functions/migrate");
-  expect(migrationsFolder).toBe(Database.migrationsFolder);
+  expect(migrationsFolder).toBe(Migrations.folder);
 
   await handler();
   expect(await applied()).toBe(journal.entries.length);

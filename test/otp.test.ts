@@ -4,7 +4,7 @@ import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { acknowledge, event, mailbox, mailer, receive, uniqueDomain } from "./support/email";
-import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { callApp, inProject, projectWithKey, settings } from "./support/fixtures";
 
 const app = createApp(settings);
 const sender = createEmailSender({ mailer, sendRate: 5000 });
@@ -24,11 +24,8 @@ const call = (secret: string, method: string, path: string, body?: unknown) =>
 
 /** Issues an OTP and makes its code as the sender does (without sending it). */
 async function issued(projectId: string, to = `u@${uniqueDomain()}`) {
-  const sent = await Otp.send(
-    projectId,
-    undefined,
-    { channel: "email", to, purpose: "login", length: 6, ttlSeconds: 300 },
-    settings,
+  const sent = await inProject(projectId, () =>
+    Otp.send({ channel: "email", to, purpose: "login", length: 6, ttlSeconds: 300 }, settings),
   );
   const code = await Otp.issueCode(sent.id);
   return { ...sent, code: code!, destination: to };
@@ -104,11 +101,11 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
   });
 
   it("gives exactly one success to 100 concurrent checks of a valid code, 20 times over", async () => {
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     for (let round = 0; round < 20; round++) {
       const otp = await issued(project.id);
       const results = await Promise.all(
-        Array.from({ length: 100 }, () => Otp.verify(project.id, otp.id, otp.code)),
+        Array.from({ length: 100 }, () => as(() => Otp.verify(otp.id, otp.code))),
       );
       expect(results.filter((r) => r.valid)).toHaveLength(1);
       expect(results.filter((r) => !r.valid && r.reason === "used")).toHaveLength(99);
@@ -116,14 +113,14 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
   }, 60_000);
 
   it("evaluates at most 5 of 200 concurrent wrong guesses; the right code then fails", async () => {
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const otp = await issued(project.id);
     const results = await Promise.all(
-      Array.from({ length: 200 }, () => Otp.verify(project.id, otp.id, wrong(otp.code))),
+      Array.from({ length: 200 }, () => as(() => Otp.verify(otp.id, wrong(otp.code)))),
     );
     expect(results.filter((r) => !r.valid && r.reason === "invalid")).toHaveLength(5);
     expect(results.filter((r) => !r.valid && r.reason === "max_attempts")).toHaveLength(195);
-    expect(await Otp.verify(project.id, otp.id, otp.code)).toEqual({
+    expect(await as(() => Otp.verify(otp.id, otp.code))).toEqual({
       valid: false,
       reason: "max_attempts",
       attemptsRemaining: 0,
@@ -133,20 +130,20 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
 
   it("carries failures over to new codes: 10 in an hour lock the destination", async () => {
     const clock = manualClock();
-    const { project, secret } = await projectWithKey(["otp:send"]);
+    const { project, secret, as } = await projectWithKey(["otp:send"]);
     const to = `victim@${uniqueDomain()}`;
     const a = await issued(project.id, to);
-    for (let i = 0; i < 3; i++) await Otp.verify(project.id, a.id, wrong(a.code));
+    for (let i = 0; i < 3; i++) await as(() => Otp.verify(a.id, wrong(a.code)));
     clock.advance(31_000);
     const b = await issued(project.id, to);
-    for (let i = 0; i < 5; i++) await Otp.verify(project.id, b.id, wrong(b.code));
+    for (let i = 0; i < 5; i++) await as(() => Otp.verify(b.id, wrong(b.code)));
     clock.advance(31_000);
     const c = await issued(project.id, to);
     for (let i = 0; i < 2; i++) {
-      expect((await Otp.verify(project.id, c.id, wrong(c.code))).valid).toBe(false);
+      expect((await as(() => Otp.verify(c.id, wrong(c.code)))).valid).toBe(false);
     }
     // Ten failures for this destination in the hour: even the right code is refused now.
-    expect(await Otp.verify(project.id, c.id, c.code)).toMatchObject({
+    expect(await as(() => Otp.verify(c.id, c.code))).toMatchObject({
       valid: false,
       reason: "locked",
     });
@@ -183,7 +180,7 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
 
   it("limits codes per destination per 10 minutes and per client IP", async () => {
     const clock = manualClock();
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const to = `often@${uniqueDomain()}`;
     for (let i = 0; i < 5; i++) {
       await issued(project.id, to);
@@ -192,18 +189,18 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
     await expect(issued(project.id, to)).rejects.toMatchObject({ reason: "otp_destination_limit" });
     const ip = "203.0.113.9";
     const byIp = () =>
-      Otp.send(
-        project.id,
-        undefined,
-        {
-          channel: "email",
-          to: `x@${uniqueDomain()}`,
-          purpose: "login",
-          length: 6,
-          ttlSeconds: 300,
-          clientIp: ip,
-        },
-        settings,
+      as(() =>
+        Otp.send(
+          {
+            channel: "email",
+            to: `x@${uniqueDomain()}`,
+            purpose: "login",
+            length: 6,
+            ttlSeconds: 300,
+            clientIp: ip,
+          },
+          settings,
+        ),
       );
     for (let i = 0; i < Otp.rules.codesPerIpPerHour; i++) await byIp();
     await expect(byIp()).rejects.toMatchObject({ reason: "otp_ip_limit" });
@@ -211,46 +208,46 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
 
   it("binds a code to its id, and expires it exactly at its TTL", async () => {
     const clock = manualClock();
-    const { project } = await projectWithKey();
+    const { project, as } = await projectWithKey();
     const a = await issued(project.id);
     const b = await issued(project.id);
-    const crossed = await Otp.verify(project.id, b.id, a.code);
+    const crossed = await as(() => Otp.verify(b.id, a.code));
     expect(crossed.valid).toBe(a.code === b.code); // 1 in a million they match
     const expiresAt = new Date(a.expiresAt).getTime();
     clock.advance(expiresAt - clock.now().getTime() - 1);
-    expect(await Otp.verify(project.id, a.id, a.code)).toEqual({ valid: true });
+    expect(await as(() => Otp.verify(a.id, a.code))).toEqual({ valid: true });
     clock.advance(1); // exactly the TTL
     const c = await issued(
       project.id,
       b.destination === a.destination ? "z@z.example" : `c@${uniqueDomain()}`,
     );
     clock.advance(new Date(c.expiresAt).getTime() - clock.now().getTime());
-    expect(await Otp.verify(project.id, c.id, c.code)).toMatchObject({
+    expect(await as(() => Otp.verify(c.id, c.code))).toMatchObject({
       valid: false,
       reason: "expired",
     });
     const other = await projectWithKey();
-    expect(await Otp.verify(other.project.id, c.id, c.code)).toMatchObject({ reason: "not_found" });
+    expect(await other.as(() => Otp.verify(c.id, c.code))).toMatchObject({ reason: "not_found" });
   });
 
   it("does not send a code whose OTP was canceled or expired before the sender got to it", async () => {
     const clock = manualClock();
-    const { project, secret } = await projectWithKey(["otp:send"]);
+    const { project, secret, as } = await projectWithKey(["otp:send"]);
     const domain = uniqueDomain();
-    const canceled = await Otp.send(
-      project.id,
-      undefined,
-      { channel: "email", to: `c@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
-      settings,
+    const canceled = await as(() =>
+      Otp.send(
+        { channel: "email", to: `c@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
+        settings,
+      ),
     );
     expect((await call(secret, "POST", `/v1/otp/${canceled.id}/cancel`, {})).body.status).toBe(
       "canceled",
     );
-    const late = await Otp.send(
-      project.id,
-      undefined,
-      { channel: "email", to: `e@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
-      settings,
+    const late = await as(() =>
+      Otp.send(
+        { channel: "email", to: `e@${domain}`, purpose: "login", length: 6, ttlSeconds: 60 },
+        settings,
+      ),
     );
     clock.advance(61_000);
     const records = await messagesOf(canceled.id, late.id);

@@ -172,14 +172,9 @@ describe("POST /v1/sms", () => {
   });
 
   it("skips and counts suppressed numbers", async () => {
-    const { project, secret } = await projectWithKey(["sms:send"]);
+    const { secret, as } = await projectWithKey(["sms:send"]);
     const [kept, suppressed] = [spanish(), spanish()];
-    await Suppression.add({
-      projectId: project.id,
-      channel: "sms",
-      address: suppressed,
-      reason: "unsubscribe",
-    });
+    await as(() => Suppression.add({ channel: "sms", address: suppressed, reason: "unsubscribe" }));
     const accepted = await callApp(app, secret, "POST", "/v1/sms", {
       to: [kept, suppressed],
       text: "x",

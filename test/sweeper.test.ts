@@ -183,7 +183,9 @@ describe("Delivery.republishPending (the local stack's start)", () => {
     }
     const accepted = facts.filter((body) => {
       const fact = JSON.parse(body);
-      return fact.type === "notification.accepted" && notifications.includes(fact.notificationId);
+      return (
+        fact.type === "notification.accepted" && notifications.includes(fact.data.notificationId)
+      );
     });
     expect(accepted).toHaveLength(3);
     expect(await Audit.record(accepted.slice(0, 1))).toBe(1);

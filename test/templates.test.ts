@@ -6,7 +6,7 @@ import { leaseMs, templatesBucket } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";
-import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { asSender, callApp, inProject, projectWithKey, settings } from "./support/fixtures";
 import { stack } from "./support/setup";
 
 const app = createApp(settings);
@@ -252,10 +252,9 @@ describe("templates read no files", () => {
     const { project } = await writer();
     const domain = uniqueDomain();
     // Accepted before these tags were refused: written as the send wrote it then.
-    const { deliveryIds } = await Database.use().transaction((tx) =>
-      Notification.write(tx, {
+    const { deliveryIds } = await inProject(project.id, () =>
+      Notification.write({
         channel: "email",
-        projectId: project.id,
         content: {
           from: "no-reply@pregon.test",
           replyTo: null,
@@ -271,9 +270,11 @@ describe("templates read no files", () => {
       }),
     );
     const pace = async () => {};
-    expect(await Email.deliver(deliveryIds, { mailer, pace, leaseMs, lastReceive: false })).toEqual(
-      { retry: false },
-    );
+    expect(
+      await asSender(() =>
+        Email.deliver(deliveryIds, { mailer, pace, leaseMs, lastReceive: false }),
+      ),
+    ).toEqual({ retry: false });
     const [row] = await Database.use().execute<{ status: string; error: string }>(
       sql`select status, error from deliveries where id = ${deliveryIds[0]!}`,
     );

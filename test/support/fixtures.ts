@@ -1,11 +1,29 @@
 import { randomUUID } from "node:crypto";
-import { ApiKey, Project } from "@pregon/core";
+import { Actor, ApiKey, Project } from "@pregon/core";
+import postgres from "postgres";
+import { ownerUrl } from "./setup";
 
-/** A fresh project with a key holding the given scopes. */
+/** Runs `work` as a sender runs it (core called as a channel's queue consumer would). */
+export const asSender = <T>(work: () => T) =>
+  Actor.provide({ type: "system", reason: "sender" }, work);
+
+/** Runs `work` as an operator of `projectId` (the CLI's actor). */
+export const inProject = <T>(projectId: string, work: () => T) =>
+  Actor.provide({ type: "system", reason: "cli", projectId }, work);
+
+/**
+ * A fresh project with a key holding the given scopes, and `as`, which runs core code as a request
+ * made with that key (the actor the API gives it).
+ */
 export async function projectWithKey(scopes: ApiKey.Scope[] = ["admin"]) {
   const project = await Project.create(`project-${randomUUID()}`);
-  const key = await ApiKey.create({ projectId: project.id, name: "test", scopes });
-  return { project, key, secret: key.secret };
+  const key = await inProject(project.id, () => ApiKey.create({ name: "test", scopes }));
+  const as = <T>(work: () => T) =>
+    Actor.provide(
+      { type: "key", projectId: project.id, keyId: key.id, scopes, requestId: randomUUID() },
+      work,
+    );
+  return { project, key, secret: key.secret, as };
 }
 
 export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
@@ -68,4 +86,30 @@ export async function callApp(
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/**
+ * Runs `work` while Postgres refuses to insert rows of `projectId` into `table` (a failure half-way
+ * through a transaction). Triggers are the owner's to create, not the application role's.
+ */
+export async function refusingInserts<T>(
+  table: string,
+  projectId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+  const name = `refuse_${table}`;
+  try {
+    await owner.unsafe(`
+      create function ${name}() returns trigger language plpgsql as $$
+        begin
+          if new.project_id = '${projectId}' then raise exception 'refused by the test'; end if;
+          return new;
+        end $$;
+      create trigger ${name} before insert on ${table} for each row execute function ${name}();`);
+    return await work();
+  } finally {
+    await owner.unsafe(`drop function if exists ${name}() cascade`);
+    await owner.end();
+  }
 }

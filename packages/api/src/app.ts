@@ -1,4 +1,4 @@
-import { ApiKey, AppError, Database, Log } from "@pregon/core";
+import { Actor, ApiKey, AppError, Database, Log } from "@pregon/core";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -33,18 +33,8 @@ function limitHeaders(errors: TRPCError[]): Record<string, string> | undefined {
   return refusal instanceof AppError ? retryHeaders(refusal) : undefined;
 }
 
-function logError({
-  error,
-  path,
-  ctx,
-}: {
-  error: TRPCError;
-  path?: string | undefined;
-  ctx?: { requestId: string } | undefined;
-}) {
-  if (error.code === "INTERNAL_SERVER_ERROR") {
-    Log.logger.error("procedure failed", { path, requestId: ctx?.requestId, error });
-  }
+function logError({ error, path }: { error: TRPCError; path?: string | undefined }) {
+  if (error.code === "INTERNAL_SERVER_ERROR") Log.logger.error("procedure failed", { path, error });
 }
 
 /** trpc-to-openapi answers with the tRPC error shape spread out; reduce it to DESIGN §3's. */
@@ -62,15 +52,13 @@ function restErrorBody(raw: {
   };
 }
 
-type Env = { Variables: { principal: ApiKey.Principal } };
-
 /**
  * Authenticates the caller of /v1 or /trpc before anything reads the body: a request without a
  * valid key costs no parsing, and at most one query per distinct well-formed key
- * (ApiKey.authenticate). A refusal takes the transport's error shape; the principal goes on to the
- * procedures' context.
+ * (ApiKey.authenticate). A refusal takes the transport's error shape; a valid key becomes the
+ * request's actor, which core reads from then on.
  */
-function authenticate(transport: "rest" | "trpc"): MiddlewareHandler<Env> {
+function authenticate(transport: "rest" | "trpc"): MiddlewareHandler {
   return async (c, next) => {
     let principal: ApiKey.Principal;
     try {
@@ -94,9 +82,11 @@ function authenticate(transport: "rest" | "trpc"): MiddlewareHandler<Env> {
       });
       return c.json({ error: shape }, status);
     }
-    c.set("principal", principal);
-    // Log lines and facts from here on name the key.
-    await Log.withContext({ keyId: principal.keyId }, next);
+    const { projectId, keyId, scopes } = principal;
+    await Actor.provide(
+      { type: "key", projectId, keyId, scopes, requestId: c.get("requestId") },
+      next,
+    );
   };
 }
 
@@ -138,12 +128,12 @@ async function forOpenApi(request: Request): Promise<Request> {
 export function createApp(settings: Settings) {
   // Built on the first request for it: no other route needs it, and it costs a cold start dearly.
   let openApiDocument: ReturnType<typeof buildOpenApiDocument> | undefined;
-  const app = new Hono<Env>();
+  const app = new Hono();
 
   app.use(requestId());
-  // Every log line and fact of the request carries its id (Log.context).
+  // Until a key says who is calling, the request acts for no one; its log lines carry its id.
   app.use(async (c, next) => {
-    await Log.withContext({ requestId: c.get("requestId") }, next);
+    await Actor.provide({ type: "public", requestId: c.get("requestId") }, next);
     // Also on responses the routes build themselves (tRPC, REST), so callers can quote it.
     c.header("X-Request-Id", c.get("requestId"));
   });
@@ -181,8 +171,7 @@ export function createApp(settings: Settings) {
       req: c.req.raw,
       router: appRouter,
       allowBatching: false,
-      createContext: () =>
-        createContext(c.req.raw, c.get("requestId"), c.get("principal"), settings),
+      createContext: () => createContext(c.req.raw, settings),
       responseMeta: ({ errors }) => ({ headers: limitHeaders(errors) }),
       onError: logError,
     }),
@@ -197,10 +186,7 @@ export function createApp(settings: Settings) {
   app.all("/v1/*", async (c) => {
     const unpassable = unpassableQuery(c.req.raw);
     if (unpassable.length) return c.json(describeError(unrecognized(unpassable)), 400);
-    const response = await rest(
-      await forOpenApi(c.req.raw),
-      createContext(c.req.raw, c.get("requestId"), c.get("principal"), settings),
-    );
+    const response = await rest(await forOpenApi(c.req.raw), createContext(c.req.raw, settings));
     if (response.status < 400) return response;
     const headers = new Headers(response.headers);
     headers.delete("content-length");

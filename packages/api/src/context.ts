@@ -9,21 +9,12 @@ export interface Settings {
   sms: { countries: string[] };
 }
 
-/** Who is calling: core's `ApiKey.Principal`, restated as plain data for the same reason. */
-export interface Principal {
-  keyId: string;
-  projectId: string;
-  scopes: string[];
-}
-
 /**
  * What every procedure sees. Plain data only, so the router's types (and the SDK built from them)
- * carry no database or AWS client types.
+ * carry no database or AWS client types. Who is calling is not here: the app authenticates the key
+ * before any procedure runs and makes it the request's actor (core's `Actor`), which core reads.
  */
 export interface Context {
-  requestId: string;
-  /** Who is calling: the app authenticates the key before any procedure runs or body is read. */
-  principal: Principal;
   /** The `Idempotency-Key` header as sent; sends check it. */
   idempotencyKey: string | undefined;
   settings: Settings;
@@ -35,12 +26,7 @@ export function apiKeyOf(request: Request): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
-export function createContext(
-  request: Request,
-  requestId: string,
-  principal: Principal,
-  settings: Settings,
-): Context {
+export function createContext(request: Request, settings: Settings): Context {
   const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
-  return { requestId, principal, idempotencyKey, settings };
+  return { idempotencyKey, settings };
 }

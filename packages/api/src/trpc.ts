@@ -71,7 +71,7 @@ export const sendProcedure = (scope: ApiKey.Scope) =>
     });
 
 export const scopedProcedure = (scope: ApiKey.Scope) =>
-  authedProcedure.meta({ scope }).use(({ ctx, next }) => {
-    ApiKey.assertScope(ctx.principal, scope);
+  authedProcedure.meta({ scope }).use(({ next }) => {
+    ApiKey.assertScope(scope);
     return next();
   });

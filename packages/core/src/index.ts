@@ -1,12 +1,16 @@
+export * as Actor from "./actor";
 export * as ApiKey from "./apikey";
 export * as Audit from "./audit";
 export * as Clock from "./clock";
 export * as Database from "./db";
+// Apart from Database: only what migrates loads them (the Migrator, the local stack, the CLI).
+export * as Migrations from "./db/migrations";
 export * as Delivery from "./delivery";
 export * as Dispatch from "./delivery/dispatch";
 export * as Device from "./device";
 export * as Email from "./email";
 export { AppError, type Reason, reasons } from "./error";
+export * as Fact from "./fact";
 export * as Idempotency from "./idempotency";
 export * as Log from "./log";
 export * as Notification from "./notification";

@@ -19,10 +19,10 @@ const context = {
 
 describe("the email sender Lambda", () => {
   it("sends the deliveries named by an SQS event as Lambda delivers it", async () => {
-    const { project } = await projectWithKey();
+    const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = [`a@${domain}`, `b@${domain}`];
-    await Email.send(project.id, { to, subject: "Hi", text: "Hello" }, settings.email);
+    await as(() => Email.send({ to, subject: "Hi", text: "Hello" }, settings.email));
     const [received] = await receiveAll(1);
 
     const event: SQSEvent = {
@@ -47,6 +47,7 @@ describe("the sweeper Lambda", () => {
     expect(result).toEqual({
       requeued: 0,
       stranded: 0,
+      completed: 0,
       republished: 0,
       purged: 0,
       forgotten: 0,

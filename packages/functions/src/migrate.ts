@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database } from "@pregon/core";
+import { Database, Migrations } from "@pregon/core";
 import postgres from "postgres";
 import { loadLambdaConfig } from "./config";
 import { tracedHandler } from "./tracing";
@@ -11,7 +11,7 @@ import { tracedHandler } from "./tracing";
  */
 export const migrationsFolder = process.env.LAMBDA_TASK_ROOT
   ? join(process.env.LAMBDA_TASK_ROOT, "migrations")
-  : Database.migrationsFolder;
+  : Migrations.folder;
 
 // The Migrator connects as the owner (Resource.Database) and keeps the application role
 // (Resource.AppDatabase) in step: created, its password set, its grants applied again.
@@ -66,6 +66,6 @@ export async function waitForDatabase(url: string, withinMs = reachWithinMs): Pr
  */
 export const handler = tracedHandler(async (): Promise<{ migrationsFolder: string }> => {
   await waitForDatabase(ownerUrl);
-  await Database.migrate(ownerUrl, app, migrationsFolder);
+  await Migrations.apply(ownerUrl, app, migrationsFolder);
   return { migrationsFolder };
 });

@@ -491,10 +491,22 @@ export interface operations {
                      *           "requestId": "7f3c2a1b-9d8e-4c7b-a6f5-e4d3c2b1a098",
                      *           "fact": {
                      *             "type": "delivery.bounced",
-                     *             "deliveryId": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
-                     *             "status": "bounced",
-                     *             "channel": "email",
-                     *             "at": "2025-06-01T12:00:00.000Z"
+                     *             "version": 1,
+                     *             "id": "1f0c9e8d-7b6a-4c5d-9e8f-a0b1c2d3e4f5",
+                     *             "occurredAt": "2025-06-01T12:00:00.000Z",
+                     *             "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *             "actor": {
+                     *               "type": "system",
+                     *               "reason": "feedback"
+                     *             },
+                     *             "subject": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+                     *             "data": {
+                     *               "deliveryId": "c2a4e6f8-1b3d-4f5a-9b7c-0d2e4f6a8b1c",
+                     *               "notificationId": "8d3c1f6a-2e7b-4c9d-a1f0-5b6e7c8d9a02",
+                     *               "channel": "email",
+                     *               "recipientHmac": "b3f1c0de9a8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817065f4e",
+                     *               "status": "bounced"
+                     *             }
                      *           },
                      *           "occurredAt": "2025-06-01T12:00:00.000Z",
                      *           "recordedAt": "2025-06-01T12:00:00.000Z"
@@ -506,6 +518,7 @@ export interface operations {
                     "application/json": {
                         events: {
                             channel: string | null;
+                            /** @description The fact as published: `{type, version, id, occurredAt, projectId, actor, subject, data}`, `data` as its type and version define it. Facts recorded before facts were versioned keep their older shape (`type`, ids and `at` side by side) */
                             fact: {
                                 [key: string]: unknown;
                             };

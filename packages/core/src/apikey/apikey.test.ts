@@ -1,12 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { ApiKey, AppError, Clock, Database, Project } from "../index";
+import { Actor, ApiKey, AppError, Clock, Database, Project } from "../index";
 
 async function twoProjects() {
   const suffix = Math.random().toString(36).slice(2);
   return Promise.all([Project.create(`a-${suffix}`), Project.create(`b-${suffix}`)]);
 }
+
+/** Runs `work` as an operator of `project`. */
+const inProject = <T>(project: { id: string }, work: () => Promise<T>) =>
+  Actor.provide({ type: "system", reason: "cli", projectId: project.id }, work);
 
 const reasonOf = (promise: Promise<unknown>) =>
   promise.then(
@@ -17,7 +21,9 @@ const reasonOf = (promise: Promise<unknown>) =>
 describe("API keys", () => {
   it("authenticates a new key and keeps only its SHA-256", async () => {
     const [project] = await twoProjects();
-    const key = await ApiKey.create({ projectId: project.id, name: "ci", scopes: ["emails:send"] });
+    const key = await inProject(project, () =>
+      ApiKey.create({ name: "ci", scopes: ["emails:send"] }),
+    );
 
     expect(key.secret).toMatch(/^prg_[A-Za-z0-9_-]{43}$/);
     expect(await ApiKey.authenticate(key.secret)).toEqual({
@@ -35,42 +41,50 @@ describe("API keys", () => {
 
   it("refuses missing, unknown and revoked keys with distinct reasons", async () => {
     const [project] = await twoProjects();
-    const key = await ApiKey.create({ projectId: project.id, name: "x", scopes: ["admin"] });
+    const key = await inProject(project, () => ApiKey.create({ name: "x", scopes: ["admin"] }));
     expect(await reasonOf(ApiKey.authenticate(undefined))).toBe("missing_api_key");
     expect(await reasonOf(ApiKey.authenticate(`${key.secret}x`))).toBe("invalid_api_key");
 
-    const revoked = await ApiKey.revoke(project.id, key.id);
+    const revoked = await inProject(project, () => ApiKey.revoke(key.id));
     expect(revoked.revokedAt).not.toBeNull();
     expect(await reasonOf(ApiKey.authenticate(key.secret))).toBe("api_key_revoked");
     // Revoking again keeps the first revocation time.
-    expect((await ApiKey.revoke(project.id, key.id)).revokedAt).toBe(revoked.revokedAt);
+    expect((await inProject(project, () => ApiKey.revoke(key.id))).revokedAt).toBe(
+      revoked.revokedAt,
+    );
   });
 
   it("never shows or revokes a key of another project", async () => {
     const [a, b] = await twoProjects();
-    const key = await ApiKey.create({ projectId: a.id, name: "a", scopes: ["admin"] });
-    expect(await reasonOf(ApiKey.get(b.id, key.id))).toBe("not_found");
-    expect(await reasonOf(ApiKey.revoke(b.id, key.id))).toBe("not_found");
-    expect(await ApiKey.list(b.id)).toEqual([]);
+    const key = await inProject(a, () => ApiKey.create({ name: "a", scopes: ["admin"] }));
+    expect(await reasonOf(inProject(b, () => ApiKey.get(key.id)))).toBe("not_found");
+    expect(await reasonOf(inProject(b, () => ApiKey.revoke(key.id)))).toBe("not_found");
+    expect(await inProject(b, () => ApiKey.list())).toEqual([]);
     expect(await reasonOf(ApiKey.authenticate(key.secret))).toBe("resolved");
-    expect(await reasonOf(ApiKey.get(a.id, "not-a-uuid"))).toBe("not_found");
+    expect(await reasonOf(inProject(a, () => ApiKey.get("not-a-uuid")))).toBe("not_found");
   });
 
-  it("checks scopes, with admin holding all of them", () => {
-    const principal = { keyId: "k", projectId: "p", scopes: ["emails:send" as const] };
-    expect(() => ApiKey.assertScope(principal, "emails:send")).not.toThrow();
-    expect(() => ApiKey.assertScope(principal, "otp:send")).toThrow(/otp:send/);
-    expect(() => ApiKey.assertScope({ ...principal, scopes: ["admin"] }, "otp:send")).not.toThrow();
+  it("checks the actor's scopes, with admin holding all of them", () => {
+    const actor = { type: "key", keyId: "k", projectId: "p", requestId: "r" } as const;
+    const withScopes = (scopes: string[], scope: ApiKey.Scope) => () =>
+      Actor.provide({ ...actor, scopes }, () => ApiKey.assertScope(scope));
+    expect(withScopes(["emails:send"], "emails:send")).not.toThrow();
+    expect(withScopes(["emails:send"], "otp:send")).toThrow(/otp:send/);
+    expect(withScopes(["admin"], "otp:send")).not.toThrow();
+    // Only a key holds scopes.
+    const system = () =>
+      Actor.provide({ type: "system", reason: "cli" }, () => ApiKey.assertScope("admin"));
+    expect(system).toThrow(/admin/);
   });
 
   it("ensures a bootstrap key: full scope, revived if revoked, moved to the given project", async () => {
     const [a, b] = await twoProjects();
     const secret = "x".repeat(31) + Math.random().toString(36).slice(2);
-    const first = await ApiKey.ensure({ projectId: a.id, name: "bootstrap", secret });
+    const first = await inProject(a, () => ApiKey.ensure({ name: "bootstrap", secret }));
     expect(first.scopes).toEqual([...ApiKey.scopes]);
-    await ApiKey.revoke(a.id, first.id);
+    await inProject(a, () => ApiKey.revoke(first.id));
 
-    const again = await ApiKey.ensure({ projectId: b.id, name: "bootstrap", secret });
+    const again = await inProject(b, () => ApiKey.ensure({ name: "bootstrap", secret }));
     expect(again.id).toBe(first.id);
     expect(await ApiKey.authenticate(secret)).toMatchObject({ projectId: b.id });
     expect(() => ApiKey.Secret.parse("short")).toThrow();
@@ -94,7 +108,7 @@ describe("API keys", () => {
 
       const bootstrap = `prg_${randomBytes(32).toString("base64url")}`;
       expect(await reasonOf(ApiKey.authenticate(bootstrap))).toBe("invalid_api_key");
-      await ApiKey.ensure({ projectId: project.id, name: "bootstrap", secret: bootstrap });
+      await inProject(project, () => ApiKey.ensure({ name: "bootstrap", secret: bootstrap }));
       expect(await reasonOf(ApiKey.authenticate(bootstrap))).toBe("resolved");
     } finally {
       restore();
@@ -105,7 +119,7 @@ describe("API keys", () => {
     const [project] = await twoProjects();
     const restore = Clock.use(Clock.manual(new Date("2030-01-02T03:04:05.000Z")));
     try {
-      const key = await ApiKey.create({ projectId: project.id, name: "t", scopes: ["admin"] });
+      const key = await inProject(project, () => ApiKey.create({ name: "t", scopes: ["admin"] }));
       expect(key.createdAt).toBe("2030-01-02T03:04:05.000Z");
     } finally {
       restore();

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
-import * as Outbox from "../outbox";
+import * as Fact from "../fact";
 import { apiKeys } from "./apikey.sql";
 
 export const scopes = [
@@ -42,7 +43,18 @@ export const Info = z.object({
 });
 export type Info = z.infer<typeof Info>;
 
-/** Who is calling: plain data, safe to put in a request context. */
+const KeyData = z.object({ keyId: z.uuid().meta({ description: "The API key" }) });
+
+/** A fact about a key whose data is its id alone. */
+const aboutKey = (type: string) =>
+  Fact.define(type, { version: 1, subject: "keyId", data: KeyData });
+
+export const facts = {
+  created: aboutKey("key.created"),
+  revoked: aboutKey("key.revoked"),
+};
+
+/** What a valid key is: the API makes it the request's actor. */
 export interface Principal {
   keyId: string;
   projectId: string;
@@ -78,18 +90,21 @@ export function generateSecret(): string {
   return `prg_${randomBytes(32).toString("base64url")}`;
 }
 
-/** Creates a key (and its `key.created` fact); its secret is returned here and never again. */
+/**
+ * Creates a key in the actor's project (and its `key.created` fact); its secret is returned here
+ * and never again.
+ */
 export async function create(input: {
-  projectId: string;
   name: string;
   scopes: Scope[];
 }): Promise<Info & { secret: string }> {
+  const projectId = Actor.projectId();
   const secret = generateSecret();
-  const { row, facts } = await Database.use().transaction(async (tx) => {
+  const row = await Database.transaction(async (tx) => {
     const [row] = await tx
       .insert(apiKeys)
       .values({
-        projectId: input.projectId,
+        projectId,
         name: Name.parse(input.name),
         hash: hash(secret),
         hint: hint(secret),
@@ -97,22 +112,19 @@ export async function create(input: {
         createdAt: Clock.now(),
       })
       .returning();
-    const facts = await Outbox.announce(tx, [
-      { type: "key.created", projectId: input.projectId, keyId: row!.id },
-    ]);
-    return { row: row!, facts };
+    await Fact.emit(facts.created, projectId, { keyId: row!.id });
+    return row!;
   });
-  await Outbox.publishSoon(facts);
   return { ...toInfo(row), secret };
 }
 
 /**
- * Makes `secret` an active key of the project with every scope, whatever its previous state: the
- * operator who sets PREGON_BOOTSTRAP_API_KEY means for that key to work.
+ * Makes `secret` an active key of the actor's project with every scope, whatever its previous
+ * state: the operator who sets PREGON_BOOTSTRAP_API_KEY means for that key to work.
  */
-export async function ensure(input: { projectId: string; name: string; secret: string }) {
+export async function ensure(input: { name: string; secret: string }) {
   const values = {
-    projectId: input.projectId,
+    projectId: Actor.projectId(),
     name: Name.parse(input.name),
     hash: hash(Secret.parse(input.secret)),
     hint: hint(input.secret),
@@ -165,14 +177,18 @@ export async function authenticate(secret: string | undefined): Promise<Principa
   return entry.answer;
 }
 
-/** `admin` holds every scope. */
-export function assertScope(principal: { scopes: readonly string[] }, scope: Scope): void {
-  if (!principal.scopes.includes(scope) && !principal.scopes.includes("admin")) {
+/** Refuses an actor that is not a key holding `scope` (`admin` holds every scope). */
+export function assertScope(scope: Scope): void {
+  const actor = Actor.use();
+  const scopes = actor.type === "key" ? actor.scopes : [];
+  if (!scopes.includes(scope) && !scopes.includes("admin")) {
     throw new AppError("missing_scope", `This API key lacks the '${scope}' scope`);
   }
 }
 
-export async function get(projectId: string, id: string): Promise<Info> {
+/** A key of the actor's project. */
+export async function get(id: string): Promise<Info> {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `API key ${id} not found`);
   const [row] = await Database.use()
     .select()
@@ -182,7 +198,9 @@ export async function get(projectId: string, id: string): Promise<Info> {
   return toInfo(row);
 }
 
-export async function list(projectId: string): Promise<Info[]> {
+/** The actor's project's keys, newest first. */
+export async function list(): Promise<Info[]> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(apiKeys)
@@ -191,20 +209,18 @@ export async function list(projectId: string): Promise<Info[]> {
   return rows.map(toInfo);
 }
 
-/** Revokes a key of the project (with a `key.revoked` fact); revoking again changes nothing. */
-export async function revoke(projectId: string, id: string): Promise<Info> {
+/** Revokes a key of the actor's project (with a `key.revoked` fact); revoking again changes nothing. */
+export async function revoke(id: string): Promise<Info> {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `API key ${id} not found`);
-  const { row, facts } = await Database.use().transaction(async (tx) => {
+  const row = await Database.transaction(async (tx) => {
     const [row] = await tx
       .update(apiKeys)
       .set({ revokedAt: Clock.now() })
       .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
-    const facts = row
-      ? await Outbox.announce(tx, [{ type: "key.revoked", projectId, keyId: row.id }])
-      : [];
-    return { row, facts };
+    if (row) await Fact.emit(facts.revoked, projectId, { keyId: row.id });
+    return row;
   });
-  await Outbox.publishSoon(facts);
-  return row ? toInfo(row) : get(projectId, id);
+  return row ? toInfo(row) : get(id);
 }

@@ -1,21 +1,25 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, gte, lt, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import * as Fact from "../fact";
+import { notifications } from "../notification/notification.sql";
 import * as Outbox from "../outbox";
 import { outbox } from "../outbox/outbox.sql";
 import { auditLog } from "./audit.sql";
 
-/** A fact as the outbox publishes it to the events topic. */
-export const Fact = z
+/**
+ * A fact as published before facts had an envelope: its type, ids and `at` side by side. The
+ * events queue may still hand some over after an upgrade; they are recorded as they are.
+ */
+const Unversioned = z
   .object({
     type: z.string().min(1).max(100),
     projectId: z.uuid(),
     at: z.iso.datetime(),
-    deliveryId: z.uuid().optional(),
     notificationId: z.uuid().optional(),
-    otpId: z.uuid().optional(),
     keyId: z.uuid().nullish(),
     channel: z.string().nullish(),
     recipientHmac: z.string().nullish(),
@@ -23,34 +27,47 @@ export const Fact = z
     requestId: z.string().nullish(),
   })
   .loose();
-export type Fact = z.infer<typeof Fact>;
+
+const text = (value: unknown) => (typeof value === "string" ? value : null);
+const uuid = (value: unknown) =>
+  typeof value === "string" && Database.isUuid(value) ? value : null;
 
 /**
- * The one id each fact type is about, which its audit row is filed under (`subjectId`). A fact may
- * name several ids (an API send's facts name the key that made it too); only this one is its
- * subject. Template and suppression facts have no id of their own.
+ * What an audit row files a fact under. Any type and version with a valid envelope is recorded,
+ * its columns read from fields of those names; its subject is kept when it is an id (a template's
+ * key is not).
  */
-export const subjects = {
-  "notification.accepted": "notificationId",
-  "delivery.sent": "deliveryId",
-  "delivery.failed": "deliveryId",
-  "delivery.expired": "deliveryId",
-  "delivery.delivered": "deliveryId",
-  "delivery.bounced": "deliveryId",
-  "delivery.complained": "deliveryId",
-  "otp.issued": "otpId",
-  "otp.verified": "otpId",
-  "otp.failed": "otpId",
-  "otp.locked": "otpId",
-  "key.created": "keyId",
-  "key.revoked": "keyId",
-  "template.changed": null,
-  "suppression.added": null,
-} as const satisfies Record<string, "notificationId" | "deliveryId" | "otpId" | "keyId" | null>;
-
-function subjectOf(fact: Fact): string | null {
-  const field = subjects[fact.type as keyof typeof subjects];
-  return (field && fact[field]) ?? null;
+function columnsOf(body: unknown) {
+  const parsed = Fact.Envelope.safeParse(body);
+  if (parsed.success) {
+    const { type, projectId, subject, data, actor, occurredAt } = parsed.data;
+    return {
+      projectId,
+      type,
+      subjectId: uuid(subject),
+      notificationId: uuid(data.notificationId),
+      keyId: actor.type === "key" ? actor.keyId : null,
+      requestId: actor.type === "key" ? actor.requestId : null,
+      channel: text(data.channel),
+      recipientHmac: text(data.recipientHmac),
+      status: text(data.status),
+      occurredAt: new Date(occurredAt),
+    };
+  }
+  const fact = Unversioned.parse(body);
+  const subject = Fact.all().find((definition) => definition.type === fact.type)?.subject;
+  return {
+    projectId: fact.projectId,
+    type: fact.type,
+    subjectId: subject ? uuid(fact[subject]) : null,
+    notificationId: fact.notificationId ?? null,
+    keyId: fact.keyId ?? null,
+    requestId: fact.requestId ?? null,
+    channel: fact.channel ?? null,
+    recipientHmac: fact.recipientHmac ?? null,
+    status: fact.status ?? null,
+    occurredAt: new Date(fact.at),
+  };
 }
 
 export const Event = z.object({
@@ -66,7 +83,10 @@ export const Event = z.object({
     .meta({ description: "Deliveries: HMAC of the recipient's address, never the address" }),
   status: z.string().nullable().meta({ description: "Deliveries: the status it moved to" }),
   requestId: z.string().nullable().meta({ description: "The API request that led to it" }),
-  fact: z.record(z.string(), z.unknown()),
+  fact: z.record(z.string(), z.unknown()).meta({
+    description:
+      "The fact as published: `{type, version, id, occurredAt, projectId, actor, subject, data}`, `data` as its type and version define it. Facts recorded before facts were versioned keep their older shape (`type`, ids and `at` side by side)",
+  }),
   occurredAt: z.iso.datetime(),
   recordedAt: z.iso.datetime(),
 });
@@ -74,25 +94,34 @@ export type Event = z.infer<typeof Event>;
 
 /** Records facts (bodies as published); a body seen before is skipped. Returns how many were new. */
 export async function record(bodies: string[]): Promise<number> {
+  if (bodies.length === 0) return 0;
   const rows = bodies.map((body) => {
-    const fact = Fact.parse(JSON.parse(body));
+    const fact = JSON.parse(body) as Record<string, unknown>;
     return {
-      projectId: fact.projectId,
-      type: fact.type,
-      subjectId: subjectOf(fact),
-      notificationId: fact.notificationId ?? null,
-      keyId: fact.keyId ?? null,
-      channel: fact.channel ?? null,
-      recipientHmac: fact.recipientHmac ?? null,
-      status: fact.status ?? null,
-      requestId: fact.requestId ?? null,
+      ...columnsOf(fact),
       fact,
       factHash: createHash("sha256").update(body).digest("hex"),
-      occurredAt: new Date(fact.at),
       recordedAt: Clock.now(),
     };
   });
-  if (rows.length === 0) return 0;
+  // A send's later facts (its deliveries', written by the senders and the feedback consumer) are
+  // filed under the key and the request that made the send, kept on its notification.
+  const later = rows.filter((row) => row.keyId === null && row.notificationId !== null);
+  if (later.length > 0) {
+    const sends = await Database.use()
+      .select({
+        id: notifications.id,
+        projectId: notifications.projectId,
+        keyId: notifications.keyId,
+        requestId: notifications.requestId,
+      })
+      .from(notifications)
+      .where(inArray(notifications.id, [...new Set(later.map((row) => row.notificationId!))]));
+    for (const row of later) {
+      const send = sends.find((s) => s.id === row.notificationId && s.projectId === row.projectId);
+      if (send) Object.assign(row, { keyId: send.keyId, requestId: send.requestId });
+    }
+  }
   const inserted = await Database.use()
     .insert(auditLog)
     .values(rows)
@@ -117,19 +146,17 @@ export async function replayUnrecorded(): Promise<number> {
   return Outbox.republish(rows.map((row) => Number(row.id)));
 }
 
-/** A page of the project's audit events, newest first, before id `cursor`. */
-export async function list(
-  projectId: string,
-  filters: {
-    type?: string | undefined;
-    subjectId?: string | undefined;
-    notificationId?: string | undefined;
-    since?: string | undefined;
-    until?: string | undefined;
-    cursor?: number | undefined;
-    limit: number;
-  },
-): Promise<{ events: Event[]; nextCursor: number | null }> {
+/** A page of the actor's project's audit events, newest first, before id `cursor`. */
+export async function list(filters: {
+  type?: string | undefined;
+  subjectId?: string | undefined;
+  notificationId?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  cursor?: number | undefined;
+  limit: number;
+}): Promise<{ events: Event[]; nextCursor: number | null }> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(auditLog)

@@ -2,6 +2,7 @@ export * from "../apikey/apikey.sql";
 export * from "../audit/audit.sql";
 export * from "../delivery/delivery.sql";
 export * from "../device/device.sql";
+export * from "../fraud/fraud.sql";
 export * from "../idempotency/idempotency.sql";
 export * from "../notification/notification.sql";
 export * from "../otp/otp.sql";

@@ -44,5 +44,9 @@ export const deliveries = pgTable(
     index("deliveries_sending_lease_idx").on(t.leaseUntil).where(sql`status = 'sending'`),
     // The sweeper looks for deliveries queued for days (their queue message may be gone).
     index("deliveries_queued_idx").on(t.updatedAt).where(sql`status = 'queued'`),
+    // Whether a notification has deliveries left to send: asked after every queue message.
+    index("deliveries_pending_idx")
+      .on(t.notificationId)
+      .where(sql`status in ('queued', 'sending')`),
   ],
 );

@@ -1,10 +1,11 @@
 import { inArray } from "drizzle-orm";
+import type { Channel as ChannelName } from "../channel";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
+import * as Notification from "../notification";
 import { notifications } from "../notification/notification.sql";
 import { issueCode } from "../otp/code";
-import * as Outbox from "../outbox";
 import type { Variables } from "../template/render";
 import * as Delivery from "./index";
 
@@ -26,7 +27,7 @@ export class SendError extends Error {
 
 /** How one channel sends: what the dispatcher needs beyond leasing, retries and recording. */
 export interface Channel<Prepared> {
-  name: "email" | "sms" | "push";
+  name: ChannelName;
   /** Metric names: `${metric}Sent`, `${metric}Failed`. */
   metric: string;
   /** Once per notification of the queue message (compile its templates, say). */
@@ -82,7 +83,17 @@ async function withRetries<T>(send: () => Promise<T>, tries: number): Promise<T>
  * receive those are marked failed, and `retry` still sends the message on to the DLQ, where an
  * operator sees the outage.
  */
-export async function dispatch<Prepared>(
+export function dispatch<Prepared>(
+  deliveryIds: string[],
+  options: DispatchOptions,
+  channel: Channel<Prepared>,
+): Promise<{ retry: boolean }> {
+  // Each status is committed as soon as the provider answers; the facts of them all are published
+  // together once the message is done.
+  return Database.batch(() => send(deliveryIds, options, channel));
+}
+
+async function send<Prepared>(
   deliveryIds: string[],
   options: DispatchOptions,
   channel: Channel<Prepared>,
@@ -110,13 +121,11 @@ export async function dispatch<Prepared>(
     ),
   );
 
-  const outboxIds: number[] = [];
   let retry = false;
   const queue = [...leased];
   const worker = async () => {
     for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
       const { row, prepared } = byId.get(delivery.notificationId)!;
-      let outboxId: number | undefined;
       try {
         if ("error" in prepared) throw prepared.error;
         const variables: Variables = {
@@ -135,7 +144,7 @@ export async function dispatch<Prepared>(
           () => channel.send(delivery, prepared.value, variables),
           options.tries ?? 3,
         );
-        outboxId = await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
+        await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
         Log.count(`${channel.metric}Sent`);
         Log.metrics().addMetric(
           "SendLatency",
@@ -144,18 +153,17 @@ export async function dispatch<Prepared>(
         );
       } catch (error) {
         if (error instanceof OtpGone) {
-          outboxId = await Delivery.markExpired(delivery.id);
-          if (outboxId !== undefined) outboxIds.push(outboxId);
+          await Delivery.markExpired(delivery.id);
           continue;
         }
         const permanent = isPermanent(error);
         const reason = error instanceof Error ? error.message : String(error);
         if (!permanent) retry = true;
         if (permanent) {
-          outboxId = await Delivery.markFailed(delivery.id, reason);
+          await Delivery.markFailed(delivery.id, reason);
           Log.count(`${channel.metric}Failed`);
         } else if (options.lastReceive) {
-          outboxId = await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
+          await Delivery.markFailed(delivery.id, `${Delivery.gaveUp}${reason}`);
           Log.count(`${channel.metric}Failed`);
         } else {
           await Delivery.release(delivery.id);
@@ -167,17 +175,19 @@ export async function dispatch<Prepared>(
           permanent,
         });
       }
-      if (outboxId !== undefined) outboxIds.push(outboxId);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-  await Outbox.publishSoon(outboxIds);
+  // After the statuses committed: a notification whose last deliveries were these completes now.
+  await Notification.complete(notificationIds);
   return { retry };
 }
 
 /** Last receive of a message whose processing keeps failing: fails what is still pending. */
-export async function abandon(deliveryIds: string[], reason: string): Promise<void> {
-  for (const row of await Delivery.lease(deliveryIds, 60_000)) {
-    await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
-  }
+export function abandon(deliveryIds: string[], reason: string): Promise<void> {
+  return Database.batch(async () => {
+    const leased = await Delivery.lease(deliveryIds, 60_000);
+    for (const row of leased) await Delivery.markFailed(row.id, `${Delivery.gaveUp}${reason}`);
+    await Notification.complete([...new Set(leased.map((row) => row.notificationId))]);
+  });
 }

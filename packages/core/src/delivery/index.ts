@@ -1,10 +1,11 @@
 import { and, asc, eq, gt, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
+import * as Fact from "../fact";
 import { notifications } from "../notification/notification.sql";
 import * as Outbox from "../outbox";
-import { outbox } from "../outbox/outbox.sql";
 import { deliveries } from "./delivery.sql";
 
 export const statuses = [
@@ -22,6 +23,34 @@ export const Status = z.enum(statuses);
 export type Status = z.infer<typeof Status>;
 
 export type Row = typeof deliveries.$inferSelect;
+
+/** The statuses a delivery moves to that a fact announces (`delivery.<status>`). */
+type Announced = "sent" | "failed" | "expired" | "delivered" | "bounced" | "complained";
+
+const factOf = (status: Announced) =>
+  Fact.define(`delivery.${status}`, {
+    version: 1,
+    subject: "deliveryId",
+    data: z.object({
+      deliveryId: z.uuid().meta({ description: "The delivery: one message to one recipient" }),
+      notificationId: Fact.fields.notificationId,
+      channel: Fact.fields.channel,
+      recipientHmac: z.string().nullable().meta({
+        description:
+          "HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it",
+      }),
+      status: z.literal(status).meta({ description: "The status the delivery moved to" }),
+    }),
+  });
+
+export const facts = {
+  sent: factOf("sent"),
+  failed: factOf("failed"),
+  expired: factOf("expired"),
+  delivered: factOf("delivered"),
+  bounced: factOf("bounced"),
+  complained: factOf("complained"),
+} satisfies Record<Announced, Fact.Definition>;
 
 export const Info = z.object({
   id: z.uuid(),
@@ -48,6 +77,36 @@ const toInfo = (row: Row): Info => ({
   updatedAt: row.updatedAt.toISOString(),
 });
 
+/** One recipient of a notification, as its delivery is written. */
+export interface Recipient {
+  position: number;
+  address: string;
+  name: string | null;
+  variables: Record<string, unknown> | null;
+  recipientHmac: string;
+  status: "queued" | "suppressed";
+}
+
+/** Writes the deliveries of a notification; returns their ids and statuses, in request order. */
+export async function create(
+  notification: { id: string; projectId: string; createdAt: Date },
+  recipients: Recipient[],
+): Promise<Array<{ id: string; status: string }>> {
+  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
+  // than Postgres's 65,534 bind parameters.
+  const at = notification.createdAt.toISOString();
+  return Database.use().execute<{ id: string; status: string }>(sql`
+    insert into ${deliveries} (notification_id, project_id, position, address, name, variables,
+                               recipient_hmac, status, created_at, updated_at)
+    select ${notification.id}, ${notification.projectId}, r.position, r.address, r.name,
+           r.variables, r."recipientHmac", r.status, ${at}, ${at}
+    from json_to_recordset(${JSON.stringify(recipients)}::json)
+         as r(position int, address text, name text, variables jsonb, "recipientHmac" text,
+              status text)
+    order by r.position
+    returning id, status`);
+}
+
 /**
  * Takes the deliveries a sender may work on: `queued` ones, and `sending` ones whose lease expired
  * (their sender crashed). A redelivered queue message finds them leased and does nothing.
@@ -71,67 +130,77 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
     .returning();
 }
 
-/**
- * The outbox insert that announces `type` for each row of a `moved` CTE (deliveries just changed),
- * so a status and its fact are written by one statement.
- */
-const factsOfMoved = (type: string, now: string) => sql`
-  insert into ${outbox} (topic, body, created_at)
-  select 'events',
-    json_build_object('type', ${type}::text, 'projectId', moved.project_id,
-      'notificationId', moved.notification_id, 'deliveryId', moved.id,
-      'status', ${type.slice(type.indexOf(".") + 1)}::text, 'channel', n.channel,
-      'recipientHmac', moved.recipient_hmac, 'keyId', n.key_id, 'requestId', n.request_id,
-      'at', ${now}::text)::text,
-    ${now}
-  from moved join ${notifications} n on n.id = moved.notification_id`;
+/** What a statement that moves one delivery `d` (joined to its notification `n`) returns. */
+const movedColumns = sql.raw(
+  "d.id, d.notification_id, d.project_id, d.recipient_hmac, d.address, d.status, n.channel",
+);
 
 /**
- * Moves a leased delivery to `status` and writes its fact to the outbox in the same statement.
- * Only from `sending`: a delivery never moves back. Returns the outbox id, if it moved.
+ * Runs `move` (an UPDATE of one delivery `d` joined to its notification `n`, returning
+ * `movedColumns`) and, in the same statement, the fact of `status` if it moved the delivery there.
+ * Returns the delivery if the statement changed it.
+ */
+async function moveWithFact(move: SQL, status: Announced) {
+  const [moved] = await Outbox.addFrom<{ project_id: string; address: string }>({
+    change: move,
+    topic: "events",
+    body: Fact.sqlOf(facts[status], sql`changed.project_id`, {
+      deliveryId: sql`changed.id`,
+      notificationId: sql`changed.notification_id`,
+      channel: sql`changed.channel`,
+      recipientHmac: sql`changed.recipient_hmac`,
+      status: sql`changed.status`,
+    }),
+    where: sql`changed.status = ${status}`,
+  });
+  return moved;
+}
+
+/**
+ * Moves a leased delivery to `status`, with its fact. Only from `sending`: a delivery never moves
+ * back.
  */
 async function settle(
   id: string,
   status: "sent" | "failed" | "expired",
   fields: { providerMessageId?: string; error?: string },
-): Promise<number | undefined> {
+): Promise<void> {
   const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{ id: number }>(sql`
-    with moved as (
-      update ${deliveries}
-      set status = ${status}, lease_until = null, updated_at = ${now},
-          provider_message_id = ${fields.providerMessageId ?? null}, error = ${fields.error ?? null}
-      where id = ${id} and status = 'sending'
-      returning id, notification_id, project_id, recipient_hmac
-    )
-    ${factsOfMoved(`delivery.${status}`, now)}
-    returning id`);
-  return rows[0]?.id;
+  await moveWithFact(
+    sql`
+    update ${deliveries} d
+    set status = ${status}, lease_until = null, updated_at = ${now},
+        provider_message_id = ${fields.providerMessageId ?? null}, error = ${fields.error ?? null}
+    from ${notifications} n
+    where d.id = ${id} and d.status = 'sending' and n.id = d.notification_id
+    returning ${movedColumns}`,
+    status,
+  );
 }
 
 /**
  * Records SES's acceptance. Feedback may have moved the delivery on already (a `delivered` that
- * arrived before this commit): then only the provider's id is added, and the status stays.
+ * arrived before this commit): then only the provider's id is added, the status stays, and no
+ * fact is written.
  */
 export async function markSent(
   id: string,
   providerMessageId: string,
   segments?: number,
-): Promise<number | undefined> {
+): Promise<void> {
   const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{ id: number }>(sql`
-    with moved as (
-      update ${deliveries}
-      set status = case when status = 'sending' then 'sent' else status end,
-          lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId},
-          segments = ${segments ?? null}
-      where id = ${id}
-        and (status = 'sending' or (provider_message_id is null and status in ${sql.raw(afterSent)}))
-      returning id, notification_id, project_id, recipient_hmac, status
-    )
-    ${factsOfMoved("delivery.sent", now)} where moved.status = 'sent'
-    returning id`);
-  return rows[0]?.id;
+  await moveWithFact(
+    sql`
+    update ${deliveries} d
+    set status = case when d.status = 'sending' then 'sent' else d.status end,
+        lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId},
+        segments = ${segments ?? null}
+    from ${notifications} n
+    where d.id = ${id} and n.id = d.notification_id
+      and (d.status = 'sending' or (d.provider_message_id is null and d.status in ${sql.raw(afterSent)}))
+    returning ${movedColumns}`,
+    "sent",
+  );
 }
 
 /** Statuses that provider feedback sets, in the order they can follow one another. */
@@ -140,7 +209,7 @@ export type FeedbackStatus = (typeof feedbackStatuses)[number];
 const afterSent = "('delivered', 'bounced', 'complained')";
 
 /** A delivery only ever moves to a status of a higher rank: late or repeated events change nothing. */
-const rank = sql.raw(`case status when 'queued' then 0 when 'sending' then 1 when 'sent' then 2
+const rank = sql.raw(`case d.status when 'queued' then 0 when 'sending' then 1 when 'sent' then 2
   when 'delivered' then 3 when 'bounced' then 5 when 'complained' then 6 else 4 end`);
 const rankOf: Record<FeedbackStatus, number> = {
   delivered: 3,
@@ -151,33 +220,26 @@ const rankOf: Record<FeedbackStatus, number> = {
 
 /**
  * Applies provider feedback (delivery, bounce, complaint, reject) if it moves the delivery forward,
- * with its fact in the same statement. Returns the delivery when it moved.
+ * with its fact. Returns the delivery when it moved.
  */
 export async function advance(
   id: string,
   status: FeedbackStatus,
   error?: string,
-): Promise<{ projectId: string; address: string; outboxId: number } | undefined> {
+): Promise<{ projectId: string; address: string } | undefined> {
   if (!Database.isUuid(id)) return undefined;
   const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{
-    project_id: string;
-    address: string;
-    id: number;
-  }>(sql`
-    with moved as (
-      update ${deliveries}
-      set status = ${status}, lease_until = null, updated_at = ${now},
-          error = coalesce(${error ?? null}, error)
-      where id = ${id} and ${rank} < ${rankOf[status]}
-      returning id, notification_id, project_id, recipient_hmac, address
-    ), fact as (
-      ${factsOfMoved(`delivery.${status}`, now)}
-      returning id
-    )
-    select moved.project_id, moved.address, fact.id from moved, fact`);
-  const [row] = rows;
-  return row && { projectId: row.project_id, address: row.address, outboxId: row.id };
+  const moved = await moveWithFact(
+    sql`
+    update ${deliveries} d
+    set status = ${status}, lease_until = null, updated_at = ${now},
+        error = coalesce(${error ?? null}, d.error)
+    from ${notifications} n
+    where d.id = ${id} and ${rank} < ${rankOf[status]} and n.id = d.notification_id
+    returning ${movedColumns}`,
+    status,
+  );
+  return moved && { projectId: moved.project_id, address: moved.address };
 }
 
 export const markFailed = (id: string, error: string) => settle(id, "failed", { error });
@@ -247,7 +309,7 @@ export function queueMessages(channel: Outbox.Topic, ids: string[]): Outbox.Mess
  * queue messages are written in its transaction and published after the commit. Returns how many.
  */
 async function putBack(select: SQL): Promise<number> {
-  const { count, outboxIds } = await Database.use().transaction(async (tx) => {
+  return Database.transaction(async (tx) => {
     const rows = await tx.execute<{ id: string; channel: Outbox.Topic }>(sql`
       with picked as (${select})
       select picked.id, n.channel from picked join ${notifications} n on n.id = picked.notification_id
@@ -259,10 +321,9 @@ async function putBack(select: SQL): Promise<number> {
       byChannel.set(row.channel, ids);
     }
     const messages = [...byChannel].flatMap(([channel, ids]) => queueMessages(channel, ids));
-    return { count: rows.length, outboxIds: await Outbox.add(tx, messages) };
+    await Outbox.add(messages);
+    return rows.length;
   });
-  await Outbox.publishSoon(outboxIds);
-  return count;
 }
 
 /**
@@ -306,6 +367,17 @@ export function republishPending(): Promise<number> {
     where status in ('queued', 'sending')`);
 }
 
+/** Replaces deliveries' addresses: with a masked form, once only that may outlive a code. */
+export async function replaceAddresses(
+  rows: Array<{ id: string; address: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await Database.use().execute(sql`
+    update ${deliveries} d set address = r.address
+    from json_to_recordset(${JSON.stringify(rows)}::json) as r(id uuid, address text)
+    where d.id = r.id`);
+}
+
 /** Counts per status of one notification's deliveries. */
 export async function counts(notificationId: string): Promise<Partial<Record<Status, number>>> {
   const rows = await Database.use()
@@ -316,12 +388,12 @@ export async function counts(notificationId: string): Promise<Partial<Record<Sta
   return Object.fromEntries(rows.map((row) => [row.status, row.count]));
 }
 
-/** A page of a notification's deliveries in request order, after position `cursor`. */
+/** A page of a notification's deliveries (of the actor's project) in request order, after position `cursor`. */
 export async function list(
-  projectId: string,
   notificationId: string,
   options: { cursor?: number | undefined; limit: number },
 ): Promise<{ deliveries: Info[]; nextCursor: number | null }> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(deliveries)

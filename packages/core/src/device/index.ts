@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, or } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
@@ -48,10 +49,12 @@ const toInfo = (row: Row): Info => ({
 });
 
 /**
- * Registers a token for a user, once: the same token again (a reinstall, another user signing in
- * on the device) updates its user and makes it active again, keeping its id and endpoint.
+ * Registers a token for a user of the actor's project, once: the same token again (a reinstall,
+ * another user signing in on the device) updates its user and makes it active again, keeping its
+ * id and endpoint.
  */
-export async function register(projectId: string, input: RegisterInput): Promise<Info> {
+export async function register(input: RegisterInput): Promise<Info> {
+  const projectId = Actor.projectId();
   const now = Clock.now();
   const [row] = await Database.use()
     .insert(devices)
@@ -64,7 +67,8 @@ export async function register(projectId: string, input: RegisterInput): Promise
   return toInfo(row!);
 }
 
-export async function list(projectId: string, userId: string): Promise<Info[]> {
+export async function list(userId: string): Promise<Info[]> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(devices)
@@ -73,7 +77,8 @@ export async function list(projectId: string, userId: string): Promise<Info[]> {
   return rows.map(toInfo);
 }
 
-export async function remove(projectId: string, id: string): Promise<Info> {
+export async function remove(id: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const [row] = Database.isUuid(id)
     ? await Database.use()
         .delete(devices)
@@ -84,8 +89,9 @@ export async function remove(projectId: string, id: string): Promise<Info> {
   return toInfo(row);
 }
 
-/** The project's devices of `userIds` and with `ids` (whatever their state). */
-export async function resolve(projectId: string, userIds: string[], ids: string[]): Promise<Row[]> {
+/** The actor's project's devices of `userIds` and with `ids` (whatever their state). */
+export async function resolve(userIds: string[], ids: string[]): Promise<Row[]> {
+  const projectId = Actor.projectId();
   return Database.use()
     .select()
     .from(devices)

@@ -141,7 +141,6 @@ function recipientsOf(input: SendInput): { recipients: Notification.Recipient[];
 
 /** What the notification keeps: the sender, and the inline content or the template version. */
 async function contentOf(
-  projectId: string,
   input: SendInput,
   { from, replyTo }: { from: string; replyTo: string | null },
 ): Promise<Content> {
@@ -150,7 +149,7 @@ async function contentOf(
     return { from, replyTo, subject: subject!, html: html ?? null, text: text ?? null };
   }
   const { key, locale } = input.template;
-  return { from, replyTo, template: await Template.ref(projectId, key, locale) };
+  return { from, replyTo, template: await Template.ref(key, locale) };
 }
 
 /**
@@ -180,18 +179,17 @@ function checkRenders(
 }
 
 /**
- * Accepts an email to many recipients: checks the sender, drops repeated recipients, takes the
- * limits, then checks the content and writes the notification, one delivery per recipient and the
- * queue messages in one transaction. The messages are published after the commit (or by the
- * sweeper, if that fails).
+ * Accepts an email of the actor's project to many recipients: checks the sender, drops repeated
+ * recipients, takes the limits, then checks the content and writes the notification, one delivery
+ * per recipient and the queue messages in one transaction. The messages are published after the
+ * commit (or by the sweeper, if that fails).
  */
 export async function send(
-  projectId: string,
   input: SendInput,
   settings: Settings,
-  options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
+  options: { idempotencyKey?: string | undefined } = {},
 ): Promise<Accepted> {
-  const claim = Idempotency.claim(projectId, options.idempotencyKey, "emails.send", input);
+  const claim = Idempotency.claim(options.idempotencyKey, "emails.send", input);
   // A repeated request gets its first answer, before any check or limit.
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
@@ -206,10 +204,8 @@ export async function send(
   return Notification.accept({
     claim,
     channel: "email",
-    projectId,
-    keyId: options.keyId,
     async content() {
-      const content = await contentOf(projectId, input, { from, replyTo });
+      const content = await contentOf(input, { from, replyTo });
       checkRenders(Template.compile(await sourceOf(content)), shared, recipients, at);
       return content;
     },

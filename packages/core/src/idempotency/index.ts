@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
@@ -18,20 +19,19 @@ export interface Claim {
   input: unknown;
 }
 
-/** The claim of a request sent with an Idempotency-Key; none without one. */
+/** The claim of a request sent with an Idempotency-Key (in the actor's project); none without one. */
 export const claim = (
-  projectId: string,
   key: string | undefined,
   operation: string,
   input: unknown,
-): Claim | undefined => (key ? { projectId, key, operation, input } : undefined);
+): Claim | undefined => (key ? { projectId: Actor.projectId(), key, operation, input } : undefined);
 
 const hashOf = (operation: string, input: unknown) =>
   createHash("sha256").update(operation).update("\0").update(JSON.stringify(input)).digest("hex");
 
 /** The stored response to this key, if the same request was answered; 422 if another was. */
-async function stored<T>(db: Database.Tx | Database.Db, claim: Claim, requestHash: string) {
-  const [first] = await db
+async function stored<T>(claim: Claim, requestHash: string) {
+  const [first] = await Database.use()
     .select()
     .from(idempotencyKeys)
     .where(
@@ -54,7 +54,7 @@ async function stored<T>(db: Database.Tx | Database.Db, claim: Claim, requestHas
 /** A cheap look before any work: the stored response for a repeated request, if there is one. */
 export async function replay<T>(claim: Claim | undefined): Promise<T | undefined> {
   if (!claim) return undefined;
-  return (await stored<T>(Database.use(), claim, hashOf(claim.operation, claim.input)))?.response;
+  return (await stored<T>(claim, hashOf(claim.operation, claim.input)))?.response;
 }
 
 /**
@@ -65,13 +65,12 @@ export async function replay<T>(claim: Claim | undefined): Promise<T | undefined
  */
 export async function once<T>(
   claim: Claim | undefined,
-  work: (tx: Database.Tx) => Promise<T>,
+  work: () => Promise<T>,
 ): Promise<{ response: T; replayed: boolean }> {
-  const db = Database.use();
-  if (!claim) return { response: await db.transaction(work), replayed: false };
+  if (!claim) return { response: await Database.transaction(work), replayed: false };
   const requestHash = hashOf(claim.operation, claim.input);
   const now = Clock.now();
-  return db.transaction(async (tx) => {
+  return Database.transaction(async (tx) => {
     // Keys older than the retention are free again.
     await tx
       .delete(idempotencyKeys)
@@ -95,10 +94,10 @@ export async function once<T>(
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key });
     if (!claimed) {
-      const first = await stored<T>(tx, claim, requestHash);
+      const first = await stored<T>(claim, requestHash);
       return { response: first!.response, replayed: true };
     }
-    const response = await work(tx);
+    const response = await work();
     await tx
       .update(idempotencyKeys)
       .set({ response: sql`${JSON.stringify(response)}::jsonb` })

@@ -1,9 +1,7 @@
 import { LogFormatter, Logger, LogItem } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { context } from "./context";
-
-export { type Context, context, withContext } from "./context";
+import * as Actor from "../actor";
 
 /**
  * One logger for every entry point. Whatever reaches a log line passes through `redact`, so an API
@@ -58,6 +56,15 @@ const errorFields = [
   "$fault",
 ];
 
+/** The ids of the current actor a log line carries: its request's and its key's. */
+function actorIds() {
+  const actor = Actor.current();
+  return {
+    requestId: actor && "requestId" in actor ? actor.requestId : undefined,
+    keyId: actor?.type === "key" ? actor.keyId : undefined,
+  };
+}
+
 /** Powertools' standard keys, plus the current request's id and key id on every line. */
 class ContextFormatter extends LogFormatter {
   override formatError(error: Error): LogAttributes {
@@ -89,7 +96,7 @@ class ContextFormatter extends LogFormatter {
         function_name: lambda?.functionName,
         function_request_id: lambda?.awsRequestId,
         xray_trace_id: attributes.xRayTraceId,
-        ...context(),
+        ...actorIds(),
       },
     }).addAttributes(additional);
   }

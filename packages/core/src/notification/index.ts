@@ -1,9 +1,13 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
+import { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
+import { deliveries } from "../delivery/delivery.sql";
 import { AppError } from "../error";
+import * as Fact from "../fact";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import { hmac } from "../otp/code";
@@ -12,8 +16,7 @@ import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
 import { notifications } from "./notification.sql";
 
-export const Channel = z.enum(["email", "sms", "push"]);
-export type Channel = z.infer<typeof Channel>;
+export { Channel };
 
 export const Recipients = z.object({
   accepted: z.number().int().meta({ description: "Recipients that will be sent a message" }),
@@ -36,14 +39,31 @@ export type Info = z.infer<typeof Info>;
 
 export type Row = typeof notifications.$inferSelect;
 
+export const facts = {
+  accepted: Fact.define("notification.accepted", {
+    version: 1,
+    subject: "notificationId",
+    data: z.object({
+      notificationId: Fact.fields.notificationId,
+      channel: Fact.fields.channel,
+      ...Recipients.shape,
+    }),
+  }),
+  completed: Fact.define("notification.completed", {
+    version: 1,
+    subject: "notificationId",
+    data: z.object({
+      notificationId: Fact.fields.notificationId,
+      channel: Fact.fields.channel,
+      counts: z.partialRecord(Delivery.Status, z.number().int()).meta({
+        description: 'The send\'s deliveries per status when it completed (`{"sent": 2}`)',
+      }),
+    }),
+  }),
+};
+
 /** One recipient of a send: an email address, a phone number or a device id. */
-export interface Recipient {
-  position: number;
-  address: string;
-  name: string | null;
-  variables: Record<string, unknown> | null;
-  status: "queued" | "suppressed";
-}
+export type Recipient = Omit<Delivery.Recipient, "recipientHmac">;
 
 /**
  * A recipient as audit rows and OTP limits know it: HMAC-SHA256 with the pepper, the same for the
@@ -53,31 +73,35 @@ export const recipientHmac = (projectId: string, channel: Channel, address: stri
   hmac("destination", projectId, channel, channel === "email" ? address.toLowerCase() : address);
 
 /**
- * Writes a notification, its deliveries and their queue messages (+ the accepted fact) in the
- * caller's transaction; returns what to publish after the commit.
+ * Writes a notification of the actor's project, its deliveries, their queue messages and the
+ * accepted fact in the current transaction (or one of its own); the messages are published once it
+ * commits. A notification with nothing to send (every recipient suppressed) is completed at once.
  */
-export async function write(
+export async function write(input: {
+  channel: Channel;
+  content: unknown;
+  variables: Record<string, unknown>;
+  tags: Record<string, string>;
+  recipients: Recipient[];
+  counts: z.infer<typeof Recipients>;
+}): Promise<{ id: string; deliveryIds: string[] }> {
+  return Database.transaction((tx) => writeIn(tx, input));
+}
+
+async function writeIn(
   tx: Database.Tx,
-  input: {
-    channel: Channel;
-    projectId: string;
-    content: unknown;
-    variables: Record<string, unknown>;
-    tags: Record<string, string>;
-    recipients: Recipient[];
-    counts: z.infer<typeof Recipients>;
-  },
-): Promise<{ id: string; deliveryIds: string[]; outboxIds: number[] }> {
-  const { channel, projectId, counts } = input;
-  const { keyId, requestId } = Log.context();
+  input: Parameters<typeof write>[0],
+): Promise<{ id: string; deliveryIds: string[] }> {
+  const { channel, counts } = input;
+  const projectId = Actor.projectId();
   const now = Clock.now();
   const [notification] = await tx
     .insert(notifications)
     .values({
       projectId,
       channel,
-      keyId,
-      requestId,
+      keyId: Actor.keyId(),
+      requestId: Actor.requestId(),
       content: input.content,
       variables: input.variables,
       tags: input.tags,
@@ -86,40 +110,64 @@ export async function write(
     })
     .returning({ id: notifications.id });
   const id = notification!.id;
-  // One statement and one parameter whatever the count: 10,000 VALUES rows would need more
-  // than Postgres's 65,534 bind parameters.
-  const at = now.toISOString();
-  const recipients = input.recipients.map((r) => ({
-    ...r,
-    recipient_hmac: recipientHmac(projectId, channel, r.address),
-  }));
-  const rows = await tx.execute<{ id: string; status: string }>(sql`
-    insert into deliveries (notification_id, project_id, position, address, name, variables,
-                            recipient_hmac, status, created_at, updated_at)
-    select ${id}, ${projectId}, r.position, r.address, r.name, r.variables, r.recipient_hmac,
-           r.status, ${at}, ${at}
-    from json_to_recordset(${JSON.stringify(recipients)}::json)
-         as r(position int, address text, name text, variables jsonb, recipient_hmac text,
-              status text)
-    order by r.position
-    returning id, status`);
+  const rows = await Delivery.create(
+    { id, projectId, createdAt: now },
+    input.recipients.map((r) => ({
+      ...r,
+      recipientHmac: recipientHmac(projectId, channel, r.address),
+    })),
+  );
   const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
-  const messages = Delivery.queueMessages(channel, queued);
-  messages.push({
+  await Outbox.add(Delivery.queueMessages(channel, queued));
+  await Fact.emit(facts.accepted, projectId, { notificationId: id, channel, ...counts });
+  if (queued.length === 0) await complete([id]);
+  return { id, deliveryIds: queued };
+}
+
+/**
+ * Completes the notifications `which` selects (from `notifications n`) that have no delivery left
+ * to send, none `queued` or `sending`, with the `notification.completed` fact of each, in one
+ * statement. Each completes once: of two checks at the same time, the second to update finds it
+ * completed. Returns how many completed.
+ */
+async function completeWhere(which: SQL): Promise<number> {
+  const completed = await Outbox.addFrom({
+    change: sql`
+      update ${notifications} n set completed_at = ${Clock.now().toISOString()}
+      where ${which} and n.completed_at is null
+        and not exists (select 1 from ${deliveries} d
+                        where d.notification_id = n.id and d.status in ('queued', 'sending'))
+      returning n.id, n.project_id, n.channel,
+        (select coalesce(json_object_agg(c.status, c.count), '{}'::json)
+         from (select status, count(*)::int as count from ${deliveries}
+               where notification_id = n.id group by status) c) as counts`,
     topic: "events",
-    body: JSON.stringify({
-      type: "notification.accepted",
-      projectId,
-      notificationId: id,
-      channel,
-      keyId,
-      requestId,
-      ...counts,
-      at,
+    body: Fact.sqlOf(facts.completed, sql`changed.project_id`, {
+      notificationId: sql`changed.id`,
+      channel: sql`changed.channel`,
+      counts: sql`changed.counts`,
     }),
   });
-  return { id, deliveryIds: queued, outboxIds: await Outbox.add(tx, messages) };
+  return completed.length;
 }
+
+/**
+ * Completes those of these notifications whose deliveries have all settled. Senders call it once
+ * the statuses they recorded have committed: of the senders recording a notification's last
+ * deliveries, the last to commit then finds none pending.
+ */
+export async function complete(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await completeWhere(
+    sql`n.id in (select json_array_elements_text(${JSON.stringify(ids)}::json)::uuid)`,
+  );
+}
+
+/**
+ * Sweeper: completes the notifications whose last deliveries settled without a sender checking
+ * (it died after recording them, or feedback settled them first). Returns how many.
+ */
+export const completeSettled = () => completeWhere(sql`true`);
 
 const metricPrefix: Record<Channel, string> = { email: "Emails", sms: "Sms", push: "Push" };
 
@@ -151,8 +199,6 @@ export interface Accepted<C extends Channel = Channel> {
 export async function accept<C extends Channel>(input: {
   claim: Idempotency.Claim | undefined;
   channel: C;
-  projectId: string;
-  keyId: string | undefined;
   /** What the notification keeps, made once the limits are taken; throws to refuse the send. */
   content: () => Promise<unknown>;
   variables: Record<string, unknown>;
@@ -161,10 +207,8 @@ export async function accept<C extends Channel>(input: {
   recipients: Recipient[];
   duplicates: number;
 }): Promise<Accepted<C>> {
-  const { claim, channel, projectId, recipients } = input;
+  const { claim, channel, recipients } = input;
   const taken = await RateLimit.takeSend({
-    projectId,
-    keyId: input.keyId,
     channel,
     recipients: recipients.filter((r) => r.status === "queued").length,
   });
@@ -172,14 +216,11 @@ export async function accept<C extends Channel>(input: {
     RateLimit.giveBack(taken).catch((error) =>
       Log.logger.error("could not give back send limits", { error }),
     );
-  let outboxIds: number[] = [];
   let accepted: { response: Accepted<C>; replayed: boolean };
   try {
     const content = await input.content();
-    accepted = await Idempotency.once(claim, async (tx) => {
+    accepted = await Idempotency.once(claim, async () => {
       const listed = await Suppression.filter(
-        tx,
-        projectId,
         channel,
         recipients.map((r) => r.address),
       );
@@ -192,8 +233,7 @@ export async function accept<C extends Channel>(input: {
         suppressed,
         duplicates: input.duplicates,
       };
-      const written = await write(tx, { ...input, content, tags: input.tags ?? {}, counts });
-      outboxIds = written.outboxIds;
+      const written = await write({ ...input, content, tags: input.tags ?? {}, counts });
       return { id: written.id, channel, status: "queued" as const, recipients: counts };
     });
   } catch (error) {
@@ -204,7 +244,6 @@ export async function accept<C extends Channel>(input: {
   if (replayed) {
     await giveBack();
   } else {
-    await Outbox.publishSoon(outboxIds);
     Log.count(`${metricPrefix[channel]}Accepted`, response.recipients.accepted);
     Log.count(`${metricPrefix[channel]}Suppressed`, response.recipients.suppressed);
     Log.logger.info("notification accepted", {
@@ -216,8 +255,9 @@ export async function accept<C extends Channel>(input: {
   return response;
 }
 
-/** Throws not_found unless the notification exists in this project. */
-export async function find(projectId: string, id: string): Promise<Row> {
+/** Throws not_found unless the notification exists in the actor's project. */
+export async function find(id: string): Promise<Row> {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `Notification ${id} not found`);
   const [row] = await Database.use()
     .select()
@@ -227,8 +267,8 @@ export async function find(projectId: string, id: string): Promise<Row> {
   return row;
 }
 
-export async function get(projectId: string, id: string): Promise<Info> {
-  const row = await find(projectId, id);
+export async function get(id: string): Promise<Info> {
+  const row = await find(id);
   const counts = await Delivery.counts(id);
   const pending = (counts.queued ?? 0) + (counts.sending ?? 0);
   const total = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);

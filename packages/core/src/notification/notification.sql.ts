@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { projects } from "../project/project.sql";
 
@@ -22,6 +23,12 @@ export const notifications = pgTable(
     suppressed: integer("suppressed").notNull(),
     duplicates: integer("duplicates").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    /** When none of its deliveries was left to send (its `notification.completed` fact's time). */
+    completedAt: timestamp("completed_at", { withTimezone: true }),
   },
-  (t) => [index("notifications_project_id_idx").on(t.projectId, t.createdAt)],
+  (t) => [
+    index("notifications_project_id_idx").on(t.projectId, t.createdAt),
+    // The sweeper looks among the notifications not completed yet.
+    index("notifications_incomplete_idx").on(t.createdAt).where(sql`completed_at is null`),
+  ],
 );

@@ -1,18 +1,19 @@
 import { and, count, eq, gt, lt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
-import { deliveries } from "../delivery/delivery.sql";
+import * as Delivery from "../delivery";
 import type * as Email from "../email";
 import { AppError, type Reason } from "../error";
+import * as Fact from "../fact";
 import * as Fraud from "../fraud";
 import * as Log from "../log";
 import * as Notification from "../notification";
-import * as Outbox from "../outbox";
 import { maskPhone, Phone, prefixOf } from "../sms/phone";
 import * as Template from "../template";
 import { configure as configurePepper, hmac } from "./code";
-import { fraudEvents, otpFailures, otps } from "./otp.sql";
+import { otpFailures, otps } from "./otp.sql";
 
 export { hmac, issueCode } from "./code";
 
@@ -111,6 +112,23 @@ export const Status = z.object({
   createdAt: z.iso.datetime(),
 });
 
+const OtpData = z.object({ otpId: z.uuid().meta({ description: "The one-time code's id" }) });
+
+/** A fact about a code whose data is its id alone. */
+const aboutCode = (type: string) =>
+  Fact.define(type, { version: 1, subject: "otpId", data: OtpData });
+
+export const facts = {
+  issued: Fact.define("otp.issued", {
+    version: 1,
+    subject: "otpId",
+    data: OtpData.extend({ channel: Fact.fields.channel }),
+  }),
+  verified: aboutCode("otp.verified"),
+  failed: aboutCode("otp.failed"),
+  locked: aboutCode("otp.locked"),
+};
+
 /** The built-in message per language; `code`, `purpose` and `expiresInMinutes` are its variables. */
 const builtIn: Record<string, Template.Content> = {
   en: {
@@ -148,37 +166,35 @@ const refusals: Partial<Record<Reason, string>> = {
 };
 
 /**
- * Issues a code: the rules of DESIGN.md §4 are checked with the destination locked (concurrent
- * requests for one destination queue up, so none slips past the cooldown), then the OTP row (no code
- * yet), its email and the queue message are written in one transaction. The sender makes the code.
+ * Issues a code in the actor's project: the rules of DESIGN.md §4 are checked with the destination
+ * locked (concurrent requests for one destination queue up, so none slips past the cooldown), then
+ * the OTP row (no code yet), its email and the queue message are written in one transaction. The
+ * sender makes the code.
  */
 export async function send(
-  projectId: string,
-  keyId: string | undefined,
   input: SendInput,
   settings: { email: Email.Settings; sms: { countries: string[] } },
 ): Promise<Sent> {
+  const projectId = Actor.projectId();
   const sms = input.channel === "sms";
   const destination = sms ? input.to : input.to.toLowerCase();
   const destinationHmac = hmac("destination", projectId, input.channel, destination);
   const clientIpHmac = input.clientIp ? hmac("ip", projectId, input.clientIp) : null;
   const prefixHmac = sms ? hmac("prefix", projectId, prefixOf(destination)) : null;
   if (sms) {
-    await Fraud.assertSmsCountry(Database.use(), destination, settings.sms.countries, "to", {
-      projectId,
-      keyId,
+    await Fraud.assertSmsCountry(destination, settings.sms.countries, "to", {
       destinationHmac,
       clientIpHmac,
     });
   }
   const language = input.locale?.split("-")[0] ?? "en";
   const template = input.template
-    ? await Template.resolve(projectId, input.template.key, input.template.locale)
+    ? await Template.resolve(input.template.key, input.template.locale)
     : undefined;
   const source = template ? undefined : (builtIn[language] ?? builtIn.en!);
   const now = Clock.now();
 
-  const result = await Database.use().transaction(async (tx) => {
+  const result = await Database.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${destinationHmac}, 0))`);
     const since = (ms: number) => new Date(now.getTime() - ms);
     const hourAgo = since(hour).toISOString();
@@ -256,13 +272,7 @@ export async function send(
     }
     if (refusal) {
       // Committed with the transaction: the refusal is thrown after it.
-      await Fraud.record(tx, {
-        projectId,
-        keyId,
-        destinationHmac,
-        clientIpHmac,
-        rule: refusal.reason,
-      });
+      await Fraud.record({ destinationHmac, clientIpHmac, rule: refusal.reason });
       return { refusal };
     }
 
@@ -271,7 +281,7 @@ export async function send(
       .insert(otps)
       .values({
         projectId,
-        keyId,
+        keyId: Actor.keyId(),
         channel: input.channel,
         destinationHmac,
         destinationMasked: mask(destination),
@@ -284,9 +294,8 @@ export async function send(
         createdAt: now,
       })
       .returning({ id: otps.id });
-    const written = await Notification.write(tx, {
+    const written = await Notification.write({
       channel: input.channel,
-      projectId,
       content: {
         otp: { id: otp!.id },
         ...(sms ? { type: "transactional" } : { from: settings.email.from, replyTo: null }),
@@ -304,10 +313,8 @@ export async function send(
       counts: { accepted: 1, suppressed: 0, duplicates: 0 },
     });
     await tx.update(otps).set({ deliveryId: written.deliveryIds[0] }).where(eq(otps.id, otp!.id));
-    const issued = await Outbox.announce(tx, [
-      { type: "otp.issued", projectId, otpId: otp!.id, channel: input.channel },
-    ]);
-    return { id: otp!.id, expiresAt, outboxIds: [...written.outboxIds, ...issued] };
+    await Fact.emit(facts.issued, projectId, { otpId: otp!.id, channel: input.channel });
+    return { id: otp!.id, expiresAt };
   });
 
   if ("refusal" in result) {
@@ -315,7 +322,6 @@ export async function send(
     const { reason, retryAfterSeconds, limit } = result.refusal!;
     throw new AppError(reason, refusals[reason]!, { retryAfterSeconds, limit, remaining: 0 });
   }
-  await Outbox.publishSoon(result.outboxIds);
   Log.count("OtpIssued");
   return {
     id: result.id,
@@ -327,10 +333,12 @@ export async function send(
 }
 
 /**
- * Checks a code in one statement: the attempt is counted and the code compared (as HMACs) in the
- * same conditional UPDATE, so concurrent checks can neither both succeed nor exceed the attempts.
+ * Checks a code of the actor's project in one statement: the attempt is counted and the code
+ * compared (as HMACs) in the same conditional UPDATE, so concurrent checks can neither both succeed
+ * nor exceed the attempts.
  */
-export async function verify(projectId: string, id: string, code: string): Promise<Verified> {
+export async function verify(id: string, code: string): Promise<Verified> {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
   const now = Clock.now().toISOString();
   const hourAgo = new Date(Clock.now().getTime() - hour).toISOString();
@@ -373,18 +381,19 @@ export async function verify(projectId: string, id: string, code: string): Promi
     left join target t on true
     left join attempt a on true`);
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
-  const announce = async (type: string, metric: string) => {
+  const announce = async (
+    fact: (typeof facts)["verified" | "failed" | "locked"],
+    metric: string,
+  ) => {
     Log.count(metric);
-    await Outbox.publishSoon(
-      await Outbox.announce(Database.use(), [{ type, projectId, otpId: id }]),
-    );
+    await Fact.emit(fact, projectId, { otpId: id });
   };
   if (row.valid) {
-    await announce("otp.verified", "OtpVerified");
+    await announce(facts.verified, "OtpVerified");
     return { valid: true };
   }
   if (row.checked) {
-    await announce("otp.failed", "OtpFailed");
+    await announce(facts.failed, "OtpFailed");
     return { valid: false, reason: "invalid", attemptsRemaining: rules.checksPerCode - row.after! };
   }
   // Not checked. The statement's snapshot may predate a concurrent check that used the last
@@ -405,10 +414,9 @@ export async function verify(projectId: string, id: string, code: string): Promi
             : current!.attempts >= rules.checksPerCode
               ? "max_attempts"
               : "invalid"; // not sent yet: no code can match
-  if (reason === "locked") await announce("otp.locked", "OtpLocked");
+  if (reason === "locked") await announce(facts.locked, "OtpLocked");
   if (reason === "locked" || reason === "max_attempts") {
-    await Fraud.record(Database.use(), {
-      projectId,
+    await Fraud.record({
       otpId: id,
       destinationHmac: row.destination_hmac,
       rule: `verify_${reason}`,
@@ -421,7 +429,8 @@ export async function verify(projectId: string, id: string, code: string): Promi
   };
 }
 
-async function find(projectId: string, id: string) {
+async function find(id: string) {
+  const projectId = Actor.projectId();
   if (!Database.isUuid(id)) throw new AppError("not_found", `OTP ${id} not found`);
   const [row] = await Database.use()
     .select()
@@ -445,18 +454,19 @@ function toStatus(row: typeof otps.$inferSelect): z.infer<typeof Status> {
   };
 }
 
-export async function get(projectId: string, id: string) {
-  return toStatus(await find(projectId, id));
+export async function get(id: string) {
+  return toStatus(await find(id));
 }
 
 /** Cancels a pending code; a message not yet sent is then not sent. */
-export async function cancel(projectId: string, id: string) {
-  await find(projectId, id);
+export async function cancel(id: string) {
+  const projectId = Actor.projectId();
+  await find(id);
   await Database.use()
     .update(otps)
     .set({ status: "canceled" })
     .where(and(eq(otps.projectId, projectId), eq(otps.id, id), eq(otps.status, "pending")));
-  return toStatus(await find(projectId, id));
+  return toStatus(await find(id));
 }
 
 /**
@@ -465,16 +475,19 @@ export async function cancel(projectId: string, id: string) {
  */
 export async function purge(fraudRetentionMs = 90 * 24 * hour): Promise<number> {
   const dayAgo = new Date(Clock.now().getTime() - 24 * hour);
-  await Database.use().execute(sql`
-    update ${deliveries} d set address = o.destination_masked
-    from ${otps} o where d.id = o.delivery_id and o.expires_at < ${dayAgo.toISOString()}`);
-  const purged = await Database.use()
-    .delete(otps)
-    .where(lt(otps.expiresAt, dayAgo))
-    .returning({ id: otps.id });
+  const purged = await Database.transaction(async (tx) => {
+    const rows = await tx
+      .delete(otps)
+      .where(lt(otps.expiresAt, dayAgo))
+      .returning({ deliveryId: otps.deliveryId, masked: otps.destinationMasked });
+    await Delivery.replaceAddresses(
+      rows.flatMap(({ deliveryId, masked }) =>
+        deliveryId ? [{ id: deliveryId, address: masked }] : [],
+      ),
+    );
+    return rows.length;
+  });
   await Database.use().delete(otpFailures).where(lt(otpFailures.at, dayAgo));
-  await Database.use()
-    .delete(fraudEvents)
-    .where(lt(fraudEvents.at, new Date(Clock.now().getTime() - fraudRetentionMs)));
-  return purged.length;
+  await Fraud.purge(fraudRetentionMs);
+  return purged;
 }

@@ -48,19 +48,3 @@ export const otpFailures = pgTable(
   },
   (t) => [index("otp_failures_destination_idx").on(t.projectId, t.destinationHmac, t.at)],
 );
-
-/** Every refusal of the OTP rules (DESIGN.md §4): who, which rule, when. */
-export const fraudEvents = pgTable(
-  "fraud_events",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    projectId: uuid("project_id").notNull(),
-    keyId: uuid("key_id"),
-    otpId: uuid("otp_id"),
-    destinationHmac: text("destination_hmac"),
-    clientIpHmac: text("client_ip_hmac"),
-    rule: text("rule").notNull(),
-    at: timestamp("at", { withTimezone: true }).notNull(),
-  },
-  (t) => [index("fraud_events_project_idx").on(t.projectId, t.at)],
-);

@@ -1,11 +1,11 @@
-import { and, asc, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, asc, inArray, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
+import type { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
-import * as Log from "../log";
 import { outbox } from "./outbox.sql";
 
-/** The SNS topics Pregón publishes to (DESIGN.md §1). */
-export type Topic = "email" | "sms" | "push" | "events";
+/** The SNS topics Pregón publishes to: one per channel, and the facts'. */
+export type Topic = Channel | "events";
 
 /** Port: publishes message bodies to a topic, all of them or throws. */
 export interface Publisher {
@@ -30,24 +30,86 @@ function use(): Publisher {
   return publisher;
 }
 
-/** Writes messages in the caller's transaction; returns their ids for `publish` after commit. */
-export async function add(tx: Database.Tx | Database.Db, messages: Message[]): Promise<number[]> {
-  if (messages.length === 0) return [];
+/**
+ * Writes messages in the current transaction (or on their own) and publishes them once that has
+ * committed (see `Database.afterCommit`). If the publish fails, or the process dies first, the
+ * sweeper publishes them a minute later; a process with no publisher (the CLI) leaves them to it.
+ */
+export async function add(messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
   const createdAt = Clock.now();
-  const rows = await tx
+  const rows = await Database.use()
     .insert(outbox)
     .values(messages.map((message) => ({ ...message, createdAt })))
     .returning({ id: outbox.id });
-  return rows.map((row) => row.id);
+  await Database.afterCommit(() => publishCommitted(rows.map((row) => row.id)));
+}
+
+/**
+ * Runs a statement that changes rows and writes, in the same statement, one message of `topic`
+ * for each row it changed: `change` is the data-modifying statement (its RETURNING columns are
+ * the rows `changed`), `body` the message of one `changed` row, `where` which rows get one. The
+ * messages are published like `add`'s. Returns the changed rows.
+ */
+export async function addFrom<T extends Record<string, unknown>>(statement: {
+  change: SQL;
+  topic: Topic;
+  body: SQL;
+  where?: SQL;
+}): Promise<T[]> {
+  const { change, topic, body, where } = statement;
+  const rows = await Database.use().execute<T & { outbox_ids: number[] | null }>(sql`
+    with changed as (${change}), written as (
+      insert into ${outbox} (topic, body, created_at)
+      select ${topic}, ${body}, ${Clock.now().toISOString()} from changed
+      ${where ? sql`where ${where}` : sql``}
+      returning id
+    )
+    select changed.*, (select array_agg(id) from written) as outbox_ids from changed`);
+  const ids = rows[0]?.outbox_ids ?? [];
+  if (ids.length > 0) await Database.afterCommit(() => publishCommitted(ids));
+  return rows.map(({ outbox_ids: _, ...row }) => row as unknown as T);
+}
+
+/** Rows committed while a publish was under way: the next one publishes them all at once. */
+let next: Batch | undefined;
+interface Batch {
+  ids: number[];
+  published: Promise<unknown>;
+}
+/** The publish under way, settled or not. */
+let previous: Promise<unknown> = Promise.resolve();
+
+/**
+ * Publishes rows just committed, together with those other transactions of this process committed
+ * meanwhile: concurrent sends or settles share one publish instead of one each. Resolves once the
+ * publish that carried them is over. A process with no publisher (the CLI) leaves them to the
+ * sweeper.
+ */
+function publishCommitted(ids: number[]): Promise<unknown> {
+  if (!publisher) return Promise.resolve();
+  let batch = next;
+  if (!batch) {
+    const starting: Batch = { ids: [], published: Promise.resolve() };
+    starting.published = previous.then(() => {
+      // From here on, rows committed join the batch after this one.
+      if (next === starting) next = undefined;
+      return publish(starting.ids);
+    });
+    previous = starting.published.catch(() => {});
+    next = batch = starting;
+  }
+  batch.ids.push(...ids);
+  return batch.published;
 }
 
 /**
  * Publishes the given rows that are still unpublished and marks them. Rows another publisher holds
  * are skipped (it publishes them); on an SNS error the rows stay for the sweeper.
  */
-export async function publish(ids: number[]): Promise<number> {
+async function publish(ids: number[]): Promise<number> {
   if (ids.length === 0) return 0;
-  return Database.use().transaction(async (tx) => {
+  return Database.transaction(async (tx) => {
     const rows = await tx
       .select()
       .from(outbox)
@@ -73,38 +135,6 @@ export async function publish(ids: number[]): Promise<number> {
     }
     return rows.length;
   });
-}
-
-/**
- * Publishes rows just committed, as soon as possible: a failure (or a process with no publisher,
- * like the CLI) leaves them to the sweeper, which is the guarantee; this is only the fast path.
- */
-export async function publishSoon(ids: number[]): Promise<void> {
-  if (!publisher || ids.length === 0) return;
-  await publish(ids).catch((error) =>
-    Log.logger.error("publish after commit failed; the sweeper will retry", { error }),
-  );
-}
-
-/** A fact for the events topic: what happened, to what, when (ids only). */
-export interface Fact {
-  type: string;
-  projectId: string;
-  [id: string]: string | number;
-}
-
-/** Writes facts in the caller's transaction (publish the returned ids after the commit). */
-export function announce(tx: Database.Tx | Database.Db, facts: Fact[]): Promise<number[]> {
-  const at = Clock.now().toISOString();
-  // The request's id and key go with every fact it causes (the fact's own keyId wins).
-  const { requestId, keyId } = Log.context();
-  return add(
-    tx,
-    facts.map((fact) => ({
-      topic: "events",
-      body: JSON.stringify({ requestId, keyId, ...fact, at }),
-    })),
-  );
 }
 
 /** Sweeper: publishes rows left unpublished for longer than `olderThanMs`; returns how many. */

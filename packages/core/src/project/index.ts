@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
@@ -57,4 +57,17 @@ export async function findByName(name: string): Promise<Info | undefined> {
 export async function list(): Promise<Info[]> {
   const rows = await Database.use().select().from(projects).orderBy(asc(projects.createdAt));
   return rows.map(toInfo);
+}
+
+/**
+ * Sets the limits a project's `channel` has (the rate limiter validates and reads them): those
+ * given replace the channel's, and without any it is back to the defaults.
+ */
+export async function setLimits(id: string, channel: string, limits: object): Promise<void> {
+  await Database.use()
+    .update(projects)
+    .set({
+      limits: sql`jsonb_set(${projects.limits}, ${`{${channel}}`}::text[], ${JSON.stringify(limits)}::jsonb)`,
+    })
+    .where(eq(projects.id, id));
 }

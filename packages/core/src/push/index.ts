@@ -51,20 +51,20 @@ export type SendInput = z.infer<typeof SendInput>;
 export type Accepted = Notification.Accepted<"push">;
 
 /**
- * Accepts a push notification for users' devices and single devices: each active device gets a
- * delivery; inactive ones (the provider reported them gone) are skipped and counted as suppressed.
+ * Accepts a push notification for devices of the actor's project, its users' and single ones: each
+ * active device gets a delivery; inactive ones (the provider reported them gone) are skipped and
+ * counted as suppressed.
  */
 export async function send(
-  projectId: string,
   input: SendInput,
-  options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
+  options: { idempotencyKey?: string | undefined } = {},
 ): Promise<Accepted> {
-  const claim = Idempotency.claim(projectId, options.idempotencyKey, "push.send", input);
+  const claim = Idempotency.claim(options.idempotencyKey, "push.send", input);
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
 
   const deviceIds = input.deviceIds ?? [];
-  const found = await Device.resolve(projectId, input.userIds ?? [], deviceIds);
+  const found = await Device.resolve(input.userIds ?? [], deviceIds);
   const known = new Set(found.map((device) => device.id));
   const missing = deviceIds.findIndex((id) => !known.has(id));
   if (missing >= 0) {
@@ -81,8 +81,6 @@ export async function send(
   return Notification.accept({
     claim,
     channel: "push",
-    projectId,
-    keyId: options.keyId,
     // Sent as written: title and body are not templates.
     content: async () => ({ title, body, data, badge, sound }) satisfies PushMessage,
     variables: {},

@@ -1,20 +1,21 @@
 import { eq, lt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
+import { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
+import * as Project from "../project";
 import { projects } from "../project/project.sql";
 import { limitRefusals, rateCounters } from "./ratelimit.sql";
-
-export type Channel = "email" | "sms" | "push";
 
 export const ChannelLimits = z.object({
   requestsPerMinute: z.number().int().positive(),
   recipientsPerDay: z.number().int().positive(),
 });
 export type ChannelLimits = z.infer<typeof ChannelLimits>;
-export const Limits = z.partialRecord(z.enum(["email", "sms", "push"]), ChannelLimits.partial());
+export const Limits = z.partialRecord(Channel, ChannelLimits.partial());
 export type Limits = z.infer<typeof Limits>;
 
 /** What a project may send unless its own limits say otherwise. */
@@ -41,12 +42,7 @@ export async function setLimits(
   channel: Channel,
   limits: Partial<ChannelLimits>,
 ) {
-  await Database.use()
-    .update(projects)
-    .set({
-      limits: sql`jsonb_set(${projects.limits}, ${`{${channel}}`}::text[], ${JSON.stringify(limits)}::jsonb)`,
-    })
-    .where(eq(projects.id, projectId));
+  await Project.setLimits(projectId, channel, limits);
 }
 
 /** An amount taken from one counter: what `giveBack` returns to it. */
@@ -58,24 +54,23 @@ export interface Taken {
 }
 
 /**
- * Takes `amount` from the project's fixed window for `rule`, in one statement: it fits under
- * `limit` or nothing is taken. Refusals are recorded (outside any caller's transaction) and thrown
- * as `rate_limited` with the seconds until the window ends.
+ * Takes `amount` from the actor's project's fixed window for `rule`, in one statement: it fits
+ * under `limit` or nothing is taken. Refusals are recorded (outside any caller's transaction) and
+ * thrown as `rate_limited` with the seconds until the window ends.
  */
 export async function consume(input: {
-  projectId: string;
-  keyId?: string | undefined;
   rule: string;
   amount: number;
   limit: number;
   windowMs: number;
 }): Promise<Taken & { remaining: number; resetSeconds: number }> {
+  const projectId = Actor.projectId();
   const now = Clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / input.windowMs) * input.windowMs);
   const resetSeconds = Math.ceil((windowStart.getTime() + input.windowMs - now.getTime()) / 1000);
   const rows = await Database.use().execute<{ count: number }>(sql`
     insert into ${rateCounters} as c (project_id, rule, window_start, count)
-    select ${input.projectId}, ${input.rule}, ${windowStart.toISOString()}, ${input.amount}
+    select ${projectId}, ${input.rule}, ${windowStart.toISOString()}, ${input.amount}
     where ${input.amount}::int <= ${input.limit}::int
     on conflict (project_id, rule, window_start)
     do update set count = c.count + excluded.count
@@ -84,7 +79,7 @@ export async function consume(input: {
   const [row] = rows;
   if (row) {
     return {
-      projectId: input.projectId,
+      projectId,
       rule: input.rule,
       windowStart: windowStart.toISOString(),
       amount: input.amount,
@@ -93,16 +88,14 @@ export async function consume(input: {
     };
   }
   Log.count("LimitRefusals");
-  await Database.use()
-    .insert(limitRefusals)
-    .values({
-      projectId: input.projectId,
-      keyId: input.keyId ?? null,
-      rule: input.rule,
-      limit: input.limit,
-      requested: input.amount,
-      createdAt: now,
-    });
+  await Database.use().insert(limitRefusals).values({
+    projectId,
+    keyId: Actor.keyId(),
+    rule: input.rule,
+    limit: input.limit,
+    requested: input.amount,
+    createdAt: now,
+  });
   throw new AppError("rate_limited", `Limit reached: ${input.rule} is ${input.limit}`, {
     retryAfterSeconds: resetSeconds,
     limit: input.limit,
@@ -121,22 +114,16 @@ export async function giveBack(taken: Taken[]): Promise<void> {
 }
 
 /**
- * Takes a channel's send limits for one request of `recipients` recipients, all or nothing: a
- * refusal gives back what the rules before it took. The caller gives the rest back with `giveBack`
- * if the send is not written.
+ * Takes the actor's project's send limits of a channel for one request of `recipients` recipients,
+ * all or nothing: a refusal gives back what the rules before it took. The caller gives the rest
+ * back with `giveBack` if the send is not written.
  */
-export async function takeSend(input: {
-  projectId: string;
-  keyId?: string | undefined;
-  channel: Channel;
-  recipients: number;
-}): Promise<Taken[]> {
-  const limits = await limitsOf(input.projectId, input.channel);
+export async function takeSend(input: { channel: Channel; recipients: number }): Promise<Taken[]> {
+  const limits = await limitsOf(Actor.projectId(), input.channel);
   const taken: Taken[] = [];
   try {
     taken.push(
       await consume({
-        ...input,
         rule: `${input.channel}.requests_per_minute`,
         amount: 1,
         limit: limits.requestsPerMinute,
@@ -145,7 +132,6 @@ export async function takeSend(input: {
     );
     taken.push(
       await consume({
-        ...input,
         rule: `${input.channel}.recipients_per_day`,
         amount: input.recipients,
         limit: limits.recipientsPerDay,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import * as Database from "../db";
+import * as Actor from "../actor";
 import type * as Dispatch from "../delivery/dispatch";
 import { dispatch } from "../delivery/dispatch";
 import { AppError } from "../error";
@@ -83,17 +83,17 @@ async function textOf(content: Content): Promise<string> {
 }
 
 /**
- * Accepts an SMS to many numbers: checks each number's country, drops repeats, takes the limits,
- * then checks the text (rendered for the first number) and writes the notification, one delivery
- * per number and the queue messages in one transaction.
+ * Accepts an SMS of the actor's project to many numbers: checks each number's country, drops
+ * repeats, takes the limits, then checks the text (rendered for the first number) and writes the
+ * notification, one delivery per number and the queue messages in one transaction.
  */
 export async function send(
-  projectId: string,
   input: SendInput,
   settings: Settings,
-  options: { idempotencyKey?: string | undefined; keyId?: string | undefined } = {},
+  options: { idempotencyKey?: string | undefined } = {},
 ): Promise<Accepted> {
-  const claim = Idempotency.claim(projectId, options.idempotencyKey, "sms.send", input);
+  const projectId = Actor.projectId();
+  const claim = Idempotency.claim(options.idempotencyKey, "sms.send", input);
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
 
@@ -103,9 +103,7 @@ export async function send(
     const { phone, variables } = typeof entry === "string" ? { phone: entry } : entry;
     if (seen.has(phone)) continue;
     seen.add(phone);
-    await Fraud.assertSmsCountry(Database.use(), phone, settings.countries, `to.${i}`, {
-      projectId,
-      keyId: options.keyId,
+    await Fraud.assertSmsCountry(phone, settings.countries, `to.${i}`, {
       destinationHmac: Notification.recipientHmac(projectId, "sms", phone),
     });
     recipients.push({
@@ -121,12 +119,10 @@ export async function send(
   return Notification.accept({
     claim,
     channel: "sms",
-    projectId,
-    keyId: options.keyId,
     async content() {
       const { type, template } = input;
       const content: Content = template
-        ? { type, template: await Template.ref(projectId, template.key, template.locale) }
+        ? { type, template: await Template.ref(template.key, template.locale) }
         : { type, text: input.text! };
       const compiled = Template.compileText(await textOf(content));
       Template.renderText(

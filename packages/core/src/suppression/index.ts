@@ -1,15 +1,28 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
+import { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
-import { outbox } from "../outbox/outbox.sql";
+import * as Fact from "../fact";
+import * as Outbox from "../outbox";
 import { suppressions } from "./suppression.sql";
 
 export const Reason = z.enum(["bounce", "complaint", "manual", "unsubscribe"]);
 export type Reason = z.infer<typeof Reason>;
-export const Channel = z.enum(["email", "sms", "push"]);
-export type Channel = z.infer<typeof Channel>;
+export { Channel };
+
+export const facts = {
+  added: Fact.define("suppression.added", {
+    version: 1,
+    subject: null,
+    data: z.object({
+      channel: Fact.fields.channel,
+      reason: Reason.meta({ description: "Why the address is suppressed" }),
+    }),
+  }),
+};
 
 export const Info = z.object({
   channel: Channel,
@@ -27,54 +40,44 @@ const toInfo = (row: typeof suppressions.$inferSelect): Info => ({
 });
 
 /**
- * Suppresses an address for a project's channel, with a `suppression.added` fact in the same
- * statement; suppressing it again keeps the first reason. Returns the fact's outbox id if it was new.
+ * Suppresses an address for the actor's project's channel, with a `suppression.added` fact in the
+ * same statement; suppressing it again keeps the first reason (and writes no fact).
  */
-export async function add(input: {
-  projectId: string;
-  channel: Channel;
-  address: string;
-  reason: Reason;
-}): Promise<number | undefined> {
-  const now = Clock.now().toISOString();
-  const rows = await Database.use().execute<{ id: number }>(sql`
-    with added as (
+export async function add(input: { channel: Channel; address: string; reason: Reason }) {
+  const { channel, address, reason } = input;
+  await Outbox.addFrom({
+    change: sql`
       insert into ${suppressions} (project_id, channel, address, reason, created_at)
-      values (${input.projectId}, ${input.channel}, ${input.address.toLowerCase()}, ${input.reason}, ${now})
+      values (${Actor.projectId()}, ${channel}, ${address.toLowerCase()}, ${reason}, ${Clock.now().toISOString()})
       on conflict do nothing
-      returning project_id, channel, reason
-    )
-    insert into ${outbox} (topic, body, created_at)
-    select 'events',
-      json_build_object('type', 'suppression.added', 'projectId', project_id, 'channel', channel,
-        'reason', reason, 'at', ${now}::text)::text,
-      ${now}
-    from added
-    returning id`);
-  return rows[0]?.id;
+      returning project_id, channel, reason`,
+    topic: "events",
+    body: Fact.sqlOf(facts.added, sql`changed.project_id`, {
+      channel: sql`changed.channel`,
+      reason: sql`changed.reason`,
+    }),
+  });
 }
 
-/** Which of `addresses` (any case) the project suppresses on `channel`, lower-cased. */
-export async function filter(
-  tx: Database.Tx | Database.Db,
-  projectId: string,
-  channel: Channel,
-  addresses: string[],
-): Promise<Set<string>> {
+/** Which of `addresses` (any case) the actor's project suppresses on `channel`, lower-cased. */
+export async function filter(channel: Channel, addresses: string[]): Promise<Set<string>> {
   if (addresses.length === 0) return new Set();
+  const projectId = Actor.projectId();
   const lowered = JSON.stringify(addresses.map((address) => address.toLowerCase()));
-  const rows = await tx.execute<{ address: string }>(sql`
+  const rows = await Database.use().execute<{ address: string }>(sql`
     select address from ${suppressions}
     where project_id = ${projectId} and channel = ${channel}
       and address in (select json_array_elements_text(${lowered}::json))`);
   return new Set(rows.map((row) => row.address));
 }
 
-/** A page of the project's suppressions by address, after `cursor` (the previous page's last). */
-export async function list(
-  projectId: string,
-  options: { channel?: Channel | undefined; cursor?: string | undefined; limit: number },
-): Promise<{ suppressions: Info[]; nextCursor: string | null }> {
+/** A page of the actor's project's suppressions by address, after `cursor` (the previous page's last). */
+export async function list(options: {
+  channel?: Channel | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}): Promise<{ suppressions: Info[]; nextCursor: string | null }> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(suppressions)
@@ -91,7 +94,8 @@ export async function list(
   return { suppressions: items.map(toInfo), nextCursor };
 }
 
-export async function get(projectId: string, channel: Channel, address: string): Promise<Info> {
+export async function get(channel: Channel, address: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const [row] = await Database.use()
     .select()
     .from(suppressions)
@@ -107,7 +111,8 @@ export async function get(projectId: string, channel: Channel, address: string):
 }
 
 /** Lifts a suppression; 404 if there is none. */
-export async function remove(projectId: string, channel: Channel, address: string): Promise<Info> {
+export async function remove(channel: Channel, address: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const [row] = await Database.use()
     .delete(suppressions)
     .where(

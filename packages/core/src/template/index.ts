@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
+import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
-import * as Outbox from "../outbox";
+import * as Fact from "../fact";
 import { budget, type Content, compile, type Rendered, render, type Variables } from "./render";
 import type { Store } from "./store";
 import { templates } from "./template.sql";
@@ -41,6 +42,17 @@ export const Source = z.object({
   text: z.string().min(1).optional().meta({ description: "LiquidJS template" }),
 });
 export type Source = z.infer<typeof Source>;
+
+export const facts = {
+  changed: Fact.define("template.changed", {
+    version: 1,
+    subject: "templateKey",
+    data: z.object({
+      templateKey: z.string().meta({ description: "The template's key" }),
+      locale: z.string().meta({ description: "The locale stored: a language tag or `default`" }),
+    }),
+  }),
+};
 
 export const Info = z.object({
   key: z.string(),
@@ -79,12 +91,8 @@ const toInfo = (row: typeof templates.$inferSelect): Info => ({
 });
 
 /** Stores a new version (after checking it compiles) and makes it the current one. */
-export async function put(
-  projectId: string,
-  key: string,
-  locale: string | undefined,
-  source: Source,
-): Promise<Info> {
+export async function put(key: string, locale: string | undefined, source: Source): Promise<Info> {
+  const projectId = Actor.projectId();
   compile(source);
   const now = Clock.now();
   const stored = locale ?? defaultLocale;
@@ -92,7 +100,7 @@ export async function put(
   const id = `${now.getTime().toString(36).padStart(9, "0")}-${randomUUID()}`;
   const version = `projects/${projectId}/templates/${Key.parse(key)}/${stored}/${id}.json`;
   await use().put(version, JSON.stringify(source));
-  const { row, facts } = await Database.use().transaction(async (tx) => {
+  const row = await Database.transaction(async (tx) => {
     const [row] = await tx
       .insert(templates)
       .values({ projectId, key, locale: stored, version, updatedAt: now })
@@ -101,17 +109,15 @@ export async function put(
         set: { version, updatedAt: now },
       })
       .returning();
-    const facts = await Outbox.announce(tx, [
-      { type: "template.changed", projectId, templateKey: key, locale: stored },
-    ]);
-    return { row: row!, facts };
+    await Fact.emit(facts.changed, projectId, { templateKey: key, locale: stored });
+    return row!;
   });
-  await Outbox.publishSoon(facts);
   return toInfo(row);
 }
 
-/** `es-MX` → `es-MX`, `es`, `default`: the first that exists. */
-export async function resolve(projectId: string, key: string, locale?: string): Promise<Info> {
+/** The actor's project's template: `es-MX` → `es-MX`, `es`, `default`, the first that exists. */
+export async function resolve(key: string, locale?: string): Promise<Info> {
+  const projectId = Actor.projectId();
   const candidates = [...new Set([locale, locale?.split("-")[0], defaultLocale])].filter(
     (c): c is string => Boolean(c),
   );
@@ -131,8 +137,8 @@ export async function resolve(projectId: string, key: string, locale?: string): 
 }
 
 /** The version a send of `key` renders and records (see `resolve`). */
-export async function ref(projectId: string, key: string, locale?: string): Promise<Ref> {
-  const info = await resolve(projectId, key, locale);
+export async function ref(key: string, locale?: string): Promise<Ref> {
+  const info = await resolve(key, locale);
   return { key: info.key, locale: info.locale, version: info.version };
 }
 
@@ -149,12 +155,13 @@ export async function load(version: string): Promise<Source> {
   return source;
 }
 
-export async function get(projectId: string, key: string, locale?: string) {
-  const info = await resolve(projectId, key, locale);
+export async function get(key: string, locale?: string) {
+  const info = await resolve(key, locale);
   return { ...info, ...(await load(info.version)) };
 }
 
-export async function list(projectId: string): Promise<Info[]> {
+export async function list(): Promise<Info[]> {
+  const projectId = Actor.projectId();
   const rows = await Database.use()
     .select()
     .from(templates)
@@ -164,12 +171,11 @@ export async function list(projectId: string): Promise<Info[]> {
 }
 
 export async function preview(
-  projectId: string,
   key: string,
   locale: string | undefined,
   variables: Variables,
 ): Promise<Info & Rendered> {
-  const info = await resolve(projectId, key, locale);
+  const info = await resolve(key, locale);
   const source: Content = await load(info.version);
   return { ...info, ...render(compile(source), variables, budget()) };
 }

@@ -1,4 +1,4 @@
-import { Audit, Log } from "@pregon/core";
+import { Actor, Audit, Log } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { batchFailures } from "./sqs";
 
@@ -11,7 +11,7 @@ export function createAuditHandler() {
     const failed: string[] = [];
     for (const record of event.Records) {
       try {
-        await Audit.record([record.body]);
+        await Actor.provide({ type: "system", reason: "audit" }, () => Audit.record([record.body]));
       } catch (error) {
         Log.logger.error("audit record failed", { messageId: record.messageId, error });
         failed.push(record.messageId);

@@ -1,4 +1,4 @@
-import { Delivery, Log, Outbox, Suppression } from "@pregon/core";
+import { Actor, Database, Delivery, Log, Suppression } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
 import { batchFailures, parseBody } from "./sqs";
@@ -25,14 +25,21 @@ const SesEvent = z.object({
 });
 type SesEvent = z.infer<typeof SesEvent>;
 
+/** Suppresses the address of a delivery that bounced for good or drew a complaint, in its project. */
+const suppress = (moved: { projectId: string; address: string }, reason: "bounce" | "complaint") =>
+  Actor.provide({ type: "system", reason: "feedback", projectId: moved.projectId }, () =>
+    Suppression.add({ channel: "email", address: moved.address, reason }),
+  );
+
 /**
- * Applies one event; returns the outbox ids of the facts it wrote. A hard bounce or a complaint also
- * suppresses the address for the delivery's project; a soft bounce does not.
+ * Applies one event. A hard bounce or a complaint also suppresses the address for the delivery's
+ * project (a soft bounce does not), in the transaction that moves the delivery: a redelivered event
+ * finds the delivery moved and changes nothing, so the suppression cannot be left out.
  */
-async function apply(event: SesEvent): Promise<number[]> {
+async function apply(event: SesEvent): Promise<void> {
   const type = event.eventType ?? event.notificationType;
   const deliveryId = event.mail.tags?.delivery_id?.[0];
-  if (!deliveryId) return [];
+  if (!deliveryId) return;
   const metricOf = {
     delivered: "EmailsDelivered",
     failed: "EmailsRejected",
@@ -46,46 +53,34 @@ async function apply(event: SesEvent): Promise<number[]> {
   };
   switch (type) {
     case "Delivery":
-      return [(await move("delivered"))?.outboxId].filter((id) => id !== undefined);
+      await move("delivered");
+      return;
     case "Bounce": {
       const permanent = event.bounce?.bounceType === "Permanent";
       const diagnostic = event.bounce?.bouncedRecipients?.[0]?.diagnosticCode;
-      const moved = await move(
-        "bounced",
-        `${event.bounce?.bounceType} bounce${diagnostic ? `: ${diagnostic}` : ""}`,
-      );
-      if (!moved) return [];
-      const suppressed = permanent
-        ? await Suppression.add({
-            projectId: moved.projectId,
-            channel: "email",
-            address: moved.address,
-            reason: "bounce",
-          })
-        : undefined;
-      return [moved.outboxId, suppressed].filter((id) => id !== undefined);
-    }
-    case "Complaint": {
-      const moved = await move("complained");
-      if (!moved) return [];
-      const suppressed = await Suppression.add({
-        projectId: moved.projectId,
-        channel: "email",
-        address: moved.address,
-        reason: "complaint",
+      await Database.transaction(async () => {
+        const moved = await move(
+          "bounced",
+          `${event.bounce?.bounceType} bounce${diagnostic ? `: ${diagnostic}` : ""}`,
+        );
+        if (moved && permanent) await suppress(moved, "bounce");
       });
-      return [moved.outboxId, suppressed].filter((id) => id !== undefined);
+      return;
     }
+    case "Complaint":
+      await Database.transaction(async () => {
+        const moved = await move("complained");
+        if (moved) await suppress(moved, "complaint");
+      });
+      return;
     case "Reject":
-      return [(await move("failed", `rejected by SES: ${event.reject?.reason}`))?.outboxId].filter(
-        (id) => id !== undefined,
-      );
+      await move("failed", `rejected by SES: ${event.reject?.reason}`);
+      return;
     case "DeliveryDelay":
       await Delivery.noteDelay(deliveryId, event.deliveryDelay?.delayType ?? "unknown");
-      return [];
+      return;
     default:
-      // Send, Open, Click…: no status of Pregón's changes.
-      return [];
+    // Send, Open, Click…: no status of Pregón's changes.
   }
 }
 
@@ -93,7 +88,6 @@ async function apply(event: SesEvent): Promise<number[]> {
 export function createFeedbackHandler() {
   return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
-    const outboxIds: number[] = [];
     for (const record of event.Records) {
       const sesEvent = parseBody(SesEvent, record.body);
       if (!sesEvent) {
@@ -102,13 +96,12 @@ export function createFeedbackHandler() {
         continue;
       }
       try {
-        outboxIds.push(...(await apply(sesEvent)));
+        await Actor.provide({ type: "system", reason: "feedback" }, () => apply(sesEvent));
       } catch (error) {
         Log.logger.error("feedback failed", { messageId: record.messageId, error });
         failed.push(record.messageId);
       }
     }
-    await Outbox.publishSoon(outboxIds);
     Log.flushMetrics();
     return batchFailures(failed);
   };

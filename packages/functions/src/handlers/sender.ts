@@ -1,5 +1,5 @@
-import { Delivery, Dispatch, Email, Log, Push, Sms } from "@pregon/core";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { Actor, Delivery, Dispatch, Email, Log, Push, Sms } from "@pregon/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
 import { pacer } from "./pacer";
@@ -25,35 +25,37 @@ export function createSender(channel: string, deliver: Deliver, options: { sendR
   // A record that cannot be finished before the function times out is left for another receive
   // rather than cut off mid-way (a timeout would return the whole batch).
   const needed = (Delivery.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
+  /** Sends one record's deliveries; false when the record must come back. */
+  const handle = async (record: SQSRecord): Promise<boolean> => {
+    const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
+    const message = parseBody(Message, record.body);
+    if (!message) {
+      Log.logger.error(`malformed ${channel} queue message`, { messageId: record.messageId });
+      return false;
+    }
+    try {
+      const { retry } = await deliver(message.deliveryIds, { pace, leaseMs, lastReceive });
+      return !retry;
+    } catch (error) {
+      Log.logger.error(`${channel} batch failed`, { messageId: record.messageId, error });
+      if (lastReceive) {
+        await Dispatch.abandon(
+          message.deliveryIds,
+          `the batch failed ${maxReceiveCount} times`,
+        ).catch((cause) =>
+          Log.logger.error("could not mark abandoned deliveries", { error: cause }),
+        );
+      }
+      return false;
+    }
+  };
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failed: string[] = [];
     for (const record of event.Records) {
-      if (context && context.getRemainingTimeInMillis() < needed) {
-        failed.push(record.messageId);
-        continue;
-      }
-      const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
-      const message = parseBody(Message, record.body);
-      if (!message) {
-        Log.logger.error(`malformed ${channel} queue message`, { messageId: record.messageId });
-        failed.push(record.messageId);
-        continue;
-      }
-      try {
-        const { retry } = await deliver(message.deliveryIds, { pace, leaseMs, lastReceive });
-        if (retry) failed.push(record.messageId);
-      } catch (error) {
-        Log.logger.error(`${channel} batch failed`, { messageId: record.messageId, error });
-        if (lastReceive) {
-          await Dispatch.abandon(
-            message.deliveryIds,
-            `the batch failed ${maxReceiveCount} times`,
-          ).catch((cause) =>
-            Log.logger.error("could not mark abandoned deliveries", { error: cause }),
-          );
-        }
-        failed.push(record.messageId);
-      }
+      const done =
+        (!context || context.getRemainingTimeInMillis() >= needed) &&
+        (await Actor.provide({ type: "system", reason: "sender" }, () => handle(record)));
+      if (!done) failed.push(record.messageId);
     }
     Log.flushMetrics();
     return batchFailures(failed);

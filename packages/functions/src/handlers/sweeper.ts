@@ -1,4 +1,13 @@
-import { Delivery, Idempotency, Log, Otp, Outbox, RateLimit } from "@pregon/core";
+import {
+  Actor,
+  Delivery,
+  Idempotency,
+  Log,
+  Notification,
+  Otp,
+  Outbox,
+  RateLimit,
+} from "@pregon/core";
 import type { ScheduledEvent } from "aws-lambda";
 import { strandedAfterMs, visibilityTimeoutSeconds } from "../pipelines";
 
@@ -9,23 +18,26 @@ const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * The cron sweeper: puts back on their channel's queue deliveries whose sender vanished and
- * deliveries queued for longer than the queue keeps a message, publishes what a failed publish left
- * in the outbox, purges old outbox rows, limit counters, OTPs and fraud events, and forgets expired
- * idempotency keys.
+ * deliveries queued for longer than the queue keeps a message, completes notifications whose
+ * sender died before checking, publishes what a failed publish left in the outbox, purges old
+ * outbox rows, limit counters, OTPs and fraud events, and forgets expired idempotency keys.
  */
 export function createSweeper() {
-  return async (_event?: ScheduledEvent) => {
-    // Leases that ended a visibility timeout ago: their queue message did not come back.
-    const requeued = await Delivery.requeueAbandoned(visibilityTimeoutSeconds * 1000);
-    const stranded = await Delivery.republishQueued(strandedAfterMs);
-    const republished = await Outbox.publishStale(staleOutboxMs);
-    const purged = await Outbox.purge(outboxRetentionMs);
-    const forgotten = await Idempotency.purge();
-    const counters = await RateLimit.purge();
-    const otps = await Otp.purge();
-    const result = { requeued, stranded, republished, purged, forgotten, counters, otps };
-    Log.logger.info("sweep done", result);
-    Log.flushMetrics();
-    return result;
-  };
+  return (_event?: ScheduledEvent) => Actor.provide({ type: "system", reason: "sweeper" }, sweep);
+}
+
+async function sweep() {
+  // Leases that ended a visibility timeout ago: their queue message did not come back.
+  const requeued = await Delivery.requeueAbandoned(visibilityTimeoutSeconds * 1000);
+  const stranded = await Delivery.republishQueued(strandedAfterMs);
+  const completed = await Notification.completeSettled();
+  const republished = await Outbox.publishStale(staleOutboxMs);
+  const purged = await Outbox.purge(outboxRetentionMs);
+  const forgotten = await Idempotency.purge();
+  const counters = await RateLimit.purge();
+  const otps = await Otp.purge();
+  const result = { requeued, stranded, completed, republished, purged, forgotten, counters, otps };
+  Log.logger.info("sweep done", result);
+  Log.flushMetrics();
+  return result;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ApiKey, Database, Log, Project } from "@pregon/core";
+import { Actor, ApiKey, Database, Log, Migrations, Project } from "@pregon/core";
 
 /**
  * Migrates the database as its owner (`ownerUrl`: the embedded Postgres's superuser, or
@@ -10,7 +10,7 @@ import { ApiKey, Database, Log, Project } from "@pregon/core";
  */
 export async function prepareDatabase(ownerUrl: string): Promise<string> {
   const app = Database.derivedCredentials(ownerUrl);
-  await Database.migrate(ownerUrl, app);
+  await Migrations.apply(ownerUrl, app);
   return Database.urlAs(ownerUrl, app);
 }
 
@@ -46,7 +46,9 @@ export async function ensureBootstrapKey(options: {
     }
   }
   Log.registerSecret(key.secret);
-  await ApiKey.ensure({ projectId: project.id, name: "bootstrap", secret: key.secret });
+  await Actor.provide({ type: "system", reason: "start", projectId: project.id }, () =>
+    ApiKey.ensure({ name: "bootstrap", secret: key.secret }),
+  );
   return key;
 }
 

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { ApiKey, AppError, Database, Project, RateLimit } from "@pregon/core";
+import { Actor, ApiKey, AppError, Database, Migrations, Project, RateLimit } from "@pregon/core";
 import postgres from "postgres";
 import { z } from "zod";
 import { type LocalConfig, loadLocalConfig } from "../config";
@@ -97,6 +97,10 @@ async function findProject(ref: string | undefined): Promise<Project.Info> {
   return project;
 }
 
+/** Runs `work` as the CLI acting inside `project` (what core's project-scoped functions read). */
+const inProject = <T>(project: Project.Info, work: () => Promise<T>) =>
+  Actor.provide({ type: "system", reason: "cli", projectId: project.id }, work);
+
 function parseScopes(list: string | undefined): ApiKey.Scope[] {
   if (!list) throw new UsageError(`--scopes is required (${ApiKey.scopes.join(", ")} or all)`);
   if (list === "all") return [...ApiKey.scopes];
@@ -139,7 +143,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
         const app = config.databaseOwnerUrl
           ? Database.credentialsOf(databaseUrl)
           : Database.derivedCredentials(owner);
-        await Database.migrate(owner, app);
+        await Migrations.apply(owner, app);
         return { data: { migrated: true }, text: "Migrations applied" };
       };
     case "projects list":
@@ -211,7 +215,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
       const scopes = parseScopes(values.scopes);
       return async () => {
         const project = await findProject(values.project);
-        const key = await ApiKey.create({ projectId: project.id, name, scopes });
+        const key = await inProject(project, () => ApiKey.create({ name, scopes }));
         return {
           data: key,
           text: `Created key ${key.id} "${key.name}" in project ${project.name} [${key.scopes.join(" ")}]\n\n  ${key.secret}\n\nStore it now: only its SHA-256 is kept, it cannot be shown again.`,
@@ -220,13 +224,13 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
     }
     case "keys list":
       return async () => {
-        const keys = await ApiKey.list((await findProject(values.project)).id);
+        const keys = await inProject(await findProject(values.project), () => ApiKey.list());
         return { data: keys, text: keys.map(describeKey).join("\n") || "No keys" };
       };
     case "keys revoke": {
       if (!arg) throw new UsageError("keys revoke <key id>");
       return async () => {
-        const key = await ApiKey.revoke((await findProject(values.project)).id, arg);
+        const key = await inProject(await findProject(values.project), () => ApiKey.revoke(arg));
         return { data: key, text: `Revoked ${describeKey(key)}` };
       };
     }
@@ -240,7 +244,9 @@ async function main(args: string[]): Promise<number> {
   try {
     const work = command(args);
     const config = loadLocalConfig();
-    const { text, data } = await withDatabase(config, (url) => work(url, config));
+    const { text, data } = await Actor.provide({ type: "system", reason: "cli" }, () =>
+      withDatabase(config, (url) => work(url, config)),
+    );
     process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
     return 0;
   } catch (error) {

@@ -11,6 +11,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import { docsAssets } from "@pregon/api/docs";
 import {
+  Actor,
   Audit,
   Database,
   Delivery,
@@ -82,13 +83,16 @@ async function main() {
   // what that run's senders held comes back once their leases have ended. Not for a database on
   // another machine: a deployed stage may be sending those deliveries.
   if (["127.0.0.1", "localhost", "[::1]"].includes(new URL(stack.databaseUrl).hostname)) {
-    const pending = await Delivery.republishPending();
-    if (pending > 0) Log.logger.info("deliveries queued again after a restart", { pending });
-    const facts = await Audit.replayUnrecorded();
-    if (facts > 0) Log.logger.info("unrecorded facts published again after a restart", { facts });
+    const start = { type: "system", reason: "start" } as const;
+    await Actor.provide(start, async () => {
+      const pending = await Delivery.republishPending();
+      if (pending > 0) Log.logger.info("deliveries queued again after a restart", { pending });
+      const facts = await Audit.replayUnrecorded();
+      if (facts > 0) Log.logger.info("unrecorded facts published again after a restart", { facts });
+    });
     const afterLeases = setTimeout(
       () =>
-        void Delivery.requeueAbandoned(0).catch((error) =>
+        void Actor.provide(start, () => Delivery.requeueAbandoned(0)).catch((error) =>
           Log.logger.error("requeue after restart failed", { error }),
         ),
       leaseMs,

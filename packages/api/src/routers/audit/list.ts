@@ -27,10 +27,19 @@ export const list = scopedProcedure("audit:read")
             requestId: "7f3c2a1b-9d8e-4c7b-a6f5-e4d3c2b1a098",
             fact: {
               type: "delivery.bounced",
-              deliveryId: exampleIds.delivery,
-              status: "bounced",
-              channel: "email",
-              at: exampleTime,
+              version: 1,
+              id: "1f0c9e8d-7b6a-4c5d-9e8f-a0b1c2d3e4f5",
+              occurredAt: exampleTime,
+              projectId: exampleIds.project,
+              actor: { type: "system", reason: "feedback" },
+              subject: exampleIds.delivery,
+              data: {
+                deliveryId: exampleIds.delivery,
+                notificationId: exampleIds.notification,
+                channel: "email",
+                recipientHmac: "b3f1c0de9a8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a392817065f4e",
+                status: "bounced",
+              },
             },
             occurredAt: exampleTime,
             recordedAt: exampleTime,
@@ -71,4 +80,4 @@ export const list = scopedProcedure("audit:read")
     }),
   )
   .output(z.object({ events: z.array(Audit.Event), nextCursor: z.number().int().nullable() }))
-  .query(({ ctx, input }) => Audit.list(ctx.principal.projectId, input));
+  .query(({ input }) => Audit.list(input));

@@ -17,6 +17,6 @@ export const list = scopedProcedure("push:send")
   })
   .input(z.strictObject({ userId: Device.UserId }))
   .output(z.object({ devices: z.array(Device.Info) }))
-  .query(async ({ ctx, input }) => ({
-    devices: await Device.list(ctx.principal.projectId, input.userId),
+  .query(async ({ input }) => ({
+    devices: await Device.list(input.userId),
   }));

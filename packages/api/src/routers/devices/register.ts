@@ -20,4 +20,4 @@ export const register = scopedProcedure("push:send")
   })
   .input(Device.RegisterInput)
   .output(Device.Info)
-  .mutation(({ ctx, input }) => Device.register(ctx.principal.projectId, input));
+  .mutation(({ input }) => Device.register(input));

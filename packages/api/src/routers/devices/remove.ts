@@ -16,4 +16,4 @@ export const remove = scopedProcedure("push:send")
   })
   .input(z.strictObject({ id: z.string() }))
   .output(Device.Info)
-  .mutation(({ ctx, input }) => Device.remove(ctx.principal.projectId, input.id));
+  .mutation(({ input }) => Device.remove(input.id));

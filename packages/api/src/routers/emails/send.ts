@@ -34,8 +34,5 @@ export const send = sendProcedure("emails:send")
   .input(Email.SendInput)
   .output(Notification.acceptedOf("email"))
   .mutation(({ ctx, input }) =>
-    Email.send(ctx.principal.projectId, input, ctx.settings.email, {
-      idempotencyKey: ctx.idempotencyKey,
-      keyId: ctx.principal.keyId,
-    }),
+    Email.send(input, ctx.settings.email, { idempotencyKey: ctx.idempotencyKey }),
   );

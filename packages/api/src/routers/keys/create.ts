@@ -30,10 +30,7 @@ export const create = scopedProcedure("admin")
   })
   .input(CreateKeyInput)
   .output(CreateKeyOutput)
-  .mutation(async ({ ctx, input }) => {
-    const { secret, ...info } = await ApiKey.create({
-      projectId: ctx.principal.projectId,
-      ...input,
-    });
+  .mutation(async ({ input }) => {
+    const { secret, ...info } = await ApiKey.create(input);
     return { ...info, key: secret };
   });

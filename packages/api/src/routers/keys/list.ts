@@ -18,4 +18,4 @@ export const list = scopedProcedure("admin")
   })
   .input(z.strictObject({}).optional())
   .output(ListKeysOutput)
-  .query(async ({ ctx }) => ({ keys: await ApiKey.list(ctx.principal.projectId) }));
+  .query(async () => ({ keys: await ApiKey.list() }));

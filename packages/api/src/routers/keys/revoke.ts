@@ -22,4 +22,4 @@ export const revoke = scopedProcedure("admin")
   })
   .input(RevokeKeyInput)
   .output(ApiKey.Info)
-  .mutation(({ ctx, input }) => ApiKey.revoke(ctx.principal.projectId, input.id));
+  .mutation(({ input }) => ApiKey.revoke(input.id));

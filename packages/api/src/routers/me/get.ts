@@ -1,4 +1,4 @@
-import { ApiKey, Project } from "@pregon/core";
+import { Actor, ApiKey, Project } from "@pregon/core";
 import { z } from "zod";
 import { authedProcedure } from "../../trpc";
 import { exampleIds, exampleKey } from "../examples";
@@ -28,12 +28,9 @@ export const get = authedProcedure
   })
   .input(z.strictObject({}).optional())
   .output(MeOutput)
-  .query(async ({ ctx }) => {
-    const { projectId, keyId } = ctx.principal;
-    const [project, key] = await Promise.all([
-      Project.get(projectId),
-      ApiKey.get(projectId, keyId),
-    ]);
+  .query(async () => {
+    const { projectId, keyId } = Actor.assert("key");
+    const [project, key] = await Promise.all([Project.get(projectId), ApiKey.get(keyId)]);
     return {
       project: { id: project.id, name: project.name },
       key: { id: key.id, name: key.name, hint: key.hint },

@@ -49,7 +49,7 @@ export const deliveries = scopedProcedure("notifications:read")
   })
   .input(DeliveriesInput)
   .output(DeliveriesOutput)
-  .query(async ({ ctx, input }) => {
-    await Notification.find(ctx.principal.projectId, input.id);
-    return Delivery.list(ctx.principal.projectId, input.id, input);
+  .query(async ({ input }) => {
+    await Notification.find(input.id);
+    return Delivery.list(input.id, input);
   });

@@ -27,4 +27,4 @@ export const get = scopedProcedure("notifications:read")
   })
   .input(z.strictObject({ id: z.uuid() }))
   .output(Notification.Info)
-  .query(({ ctx, input }) => Notification.get(ctx.principal.projectId, input.id));
+  .query(({ input }) => Notification.get(input.id));

@@ -16,4 +16,4 @@ export const cancel = scopedProcedure("otp:send")
   })
   .input(z.strictObject({ id: z.uuid() }))
   .output(Otp.Status)
-  .mutation(({ ctx, input }) => Otp.cancel(ctx.principal.projectId, input.id));
+  .mutation(({ input }) => Otp.cancel(input.id));

@@ -16,4 +16,4 @@ export const get = scopedProcedure("otp:send")
   })
   .input(z.strictObject({ id: z.uuid() }))
   .output(Otp.Status)
-  .query(({ ctx, input }) => Otp.get(ctx.principal.projectId, input.id));
+  .query(({ input }) => Otp.get(input.id));

@@ -32,6 +32,4 @@ export const send = scopedProcedure("otp:send")
   })
   .input(Otp.SendInput)
   .output(Otp.Sent)
-  .mutation(({ ctx, input }) =>
-    Otp.send(ctx.principal.projectId, ctx.principal.keyId, input, ctx.settings),
-  );
+  .mutation(({ ctx, input }) => Otp.send(input, ctx.settings));

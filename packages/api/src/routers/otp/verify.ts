@@ -20,4 +20,4 @@ export const verify = scopedProcedure("otp:verify")
   })
   .input(z.strictObject({ id: z.string().max(64), code: z.string().max(32) }))
   .output(Otp.Verified)
-  .mutation(({ ctx, input }) => Otp.verify(ctx.principal.projectId, input.id, input.code));
+  .mutation(({ input }) => Otp.verify(input.id, input.code));

@@ -35,9 +35,4 @@ export const send = sendProcedure("push:send")
   })
   .input(Push.SendInput)
   .output(Notification.acceptedOf("push"))
-  .mutation(({ ctx, input }) =>
-    Push.send(ctx.principal.projectId, input, {
-      idempotencyKey: ctx.idempotencyKey,
-      keyId: ctx.principal.keyId,
-    }),
-  );
+  .mutation(({ ctx, input }) => Push.send(input, { idempotencyKey: ctx.idempotencyKey }));

@@ -32,8 +32,5 @@ export const send = sendProcedure("sms:send")
   .input(Sms.SendInput)
   .output(Notification.acceptedOf("sms"))
   .mutation(({ ctx, input }) =>
-    Sms.send(ctx.principal.projectId, input, ctx.settings.sms, {
-      idempotencyKey: ctx.idempotencyKey,
-      keyId: ctx.principal.keyId,
-    }),
+    Sms.send(input, ctx.settings.sms, { idempotencyKey: ctx.idempotencyKey }),
   );

@@ -1,4 +1,4 @@
-import { Outbox, Suppression } from "@pregon/core";
+import { Suppression } from "@pregon/core";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleSuppression } from "../examples";
@@ -43,9 +43,7 @@ export const add = scopedProcedure("suppressions:write")
   })
   .input(AddSuppressionInput)
   .output(Suppression.Info)
-  .mutation(async ({ ctx, input }) => {
-    const projectId = ctx.principal.projectId;
-    const fact = await Suppression.add({ projectId, ...input });
-    if (fact !== undefined) await Outbox.publishSoon([fact]);
-    return Suppression.get(projectId, input.channel, input.address);
+  .mutation(async ({ input }) => {
+    await Suppression.add(input);
+    return Suppression.get(input.channel, input.address);
   });

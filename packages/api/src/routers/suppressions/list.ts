@@ -35,4 +35,4 @@ export const list = scopedProcedure("suppressions:read")
       nextCursor: z.string().nullable().meta({ description: "null on the last page" }),
     }),
   )
-  .query(({ ctx, input }) => Suppression.list(ctx.principal.projectId, input));
+  .query(({ input }) => Suppression.list(input));

@@ -20,6 +20,4 @@ export const remove = scopedProcedure("suppressions:write")
   })
   .input(z.strictObject({ channel: Suppression.Channel, address: z.string().min(1).max(320) }))
   .output(Suppression.Info)
-  .mutation(({ ctx, input }) =>
-    Suppression.remove(ctx.principal.projectId, input.channel, input.address),
-  );
+  .mutation(({ input }) => Suppression.remove(input.channel, input.address));

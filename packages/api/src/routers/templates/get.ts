@@ -24,4 +24,4 @@ export const get = scopedProcedure("templates:read")
   })
   .input(z.strictObject({ key: Template.Key, locale: Template.Locale.optional() }))
   .output(Template.Info.extend(Template.Source.shape))
-  .query(({ ctx, input }) => Template.get(ctx.principal.projectId, input.key, input.locale));
+  .query(({ input }) => Template.get(input.key, input.locale));

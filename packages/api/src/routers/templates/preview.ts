@@ -31,6 +31,4 @@ export const preview = scopedProcedure("templates:read")
       text: z.string().optional(),
     }),
   )
-  .mutation(({ ctx, input }) =>
-    Template.preview(ctx.principal.projectId, input.key, input.locale, input.variables ?? {}),
-  );
+  .mutation(({ input }) => Template.preview(input.key, input.locale, input.variables ?? {}));

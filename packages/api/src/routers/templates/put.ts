@@ -31,7 +31,7 @@ export const put = scopedProcedure("templates:write")
   })
   .input(PutTemplateInput)
   .output(Template.Info)
-  .mutation(({ ctx, input }) => {
+  .mutation(({ input }) => {
     const { key, locale, ...source } = input;
-    return Template.put(ctx.principal.projectId, key, locale, source);
+    return Template.put(key, locale, source);
   });

@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_pending_idx" ON "deliveries" USING btree ("notification_id") WHERE status in ('queued', 'sending');
