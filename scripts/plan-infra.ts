@@ -358,7 +358,12 @@ async function child(dir: string, stage: string, dev: boolean) {
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   process.env.SST_SERVER = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const secret of ["OtpPepper", "ApnsSigningKey", "FcmServiceAccount"]) {
+  for (const secret of [
+    "OtpPepper",
+    "ApnsSigningKey",
+    "FcmServiceAccount",
+    "DatabaseMasterPassword",
+  ]) {
     process.env[`SST_SECRET_${secret}`] ??= `mock-${secret}-${"x".repeat(40)}`;
   }
   process.env.PREGON_EMAIL_DOMAIN ??= "acme.example";
