@@ -989,7 +989,7 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
     problems.push("PREGON_API_DOMAIN_CERT: an ACM certificate ARN (arn:aws:acm:…)");
   }
 
-  const region = regionOf(env);
+  const region = regionOf({ PREGON_REGION: get("PREGON_REGION") });
   if (!regionName.test(region)) problems.push("PREGON_REGION: an AWS region (eu-west-1)");
   const replicaOf = get("PREGON_REPLICA_OF");
   const sourceRegion = replicaOf ? databaseArn.exec(replicaOf)?.[1] : undefined;
