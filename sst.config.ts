@@ -8,11 +8,15 @@
 type AppConfig = Awaited<ReturnType<Parameters<typeof $config>[0]["app"]>>;
 
 export default $config({
-  app(input) {
+  async app(input) {
     const production = input?.stage === "production";
+    // Every resource of the stage, its state and its secrets live in one region, named by the
+    // stage's configuration rather than by whoever runs the deploy (AWS_REGION, a profile).
+    const { regionOf } = await import("./infra/settings");
     return {
       name: "pregon",
       home: "aws",
+      providers: { aws: { region: regionOf(process.env) as aws.Region } },
       removal: production ? "retain" : "remove",
       protect: production,
     } satisfies AppConfig;
@@ -35,6 +39,7 @@ export default $config({
     const api = await import("./infra/api");
     await import("./infra/senders");
     const alarms = await import("./infra/alarms");
+    const { deployConfig } = await import("./infra/config");
 
     return {
       api: api.api.url,
@@ -44,6 +49,10 @@ export default $config({
       emailConfigurationSet: email.configurationSetName,
       dkimTokens: email.dkimTokens,
       alarmTopic: alarms.alarmTopic?.arn,
+      region: deployConfig.region,
+      // Passive: the database replicates the primary and nothing sends (docs/multi-region.md).
+      passive: deployConfig.passive !== undefined,
+      apiHealthCheck: api.healthCheck?.id,
     };
   },
 });

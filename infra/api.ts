@@ -15,10 +15,17 @@
 // ACM certificate, validates it by DNS and writes the alias; elsewhere PREGON_API_DOMAIN_CERT names
 // a certificate issued for it and the CNAME is yours to add (docs/deploy.md). Its access log is
 // kept as long as the stage's profile keeps logs.
+//
+// PREGON_API_FAILOVER makes the domain's alias records Route 53 failover records, one per stage
+// (the primary region's stage and the passive one's, each writing its own): a health check asks
+// the stage's own endpoint (execute-api, not the shared name) for /health/ready, and Route 53
+// answers with the secondary only while the primary's check fails. Both stages request the same
+// domain's certificate in their own region and write the same validation record (ACM gives one
+// per domain and account), so each may overwrite it.
 import { deployConfig } from "./config";
 import { functionArgs } from "./functions";
 import { afterMigrations } from "./migrations";
-import { functions, type Throttle } from "./settings";
+import { apiFailover, functions, type Throttle } from "./settings";
 
 const throttling = (throttle: Throttle) => ({
   throttlingBurstLimit: throttle.burstLimit,
@@ -32,12 +39,35 @@ const routes = new Promise<Route[]>((resolve) => {
 });
 
 const { corsOrigins, apiDomain } = deployConfig;
+const failover = apiDomain?.failover;
+
+let healthCheckMade: (id: $util.Output<string>) => void = () => {};
+const healthCheckId = new Promise<$util.Output<string>>((resolve) => {
+  healthCheckMade = resolve;
+});
+
+/** Route 53 records of the API's domain, as failover records where the stage takes part in one. */
+const dns = sst.aws.dns({
+  transform: {
+    record: (args) => {
+      if (!failover) return;
+      if (!args.aliases) {
+        // The certificate's validation record, the same in both stages.
+        args.allowOverwrite = true;
+        return;
+      }
+      args.setIdentifier = `${$app.stage}-${deployConfig.region}`;
+      args.failoverRoutingPolicies = [{ type: failover.toUpperCase() }];
+      args.healthCheckId = $output(healthCheckId);
+    },
+  },
+});
 
 export const api = new sst.aws.ApiGatewayV2("Api", {
   ...(apiDomain && {
     domain: apiDomain.cert
       ? { name: apiDomain.name, dns: false as const, cert: apiDomain.cert }
-      : { name: apiDomain.name, dns: sst.aws.dns() },
+      : { name: apiDomain.name, dns },
   }),
   accessLog: { retention: deployConfig.logRetention },
   cors: corsOrigins.length
@@ -66,6 +96,20 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
     },
   },
 });
+
+/** The stage's own API endpoint's readiness, which its failover record follows. */
+export const healthCheck = failover
+  ? new aws.route53.HealthCheck("ApiHealthCheck", {
+      type: "HTTPS",
+      fqdn: api.nodes.api.apiEndpoint.apply((endpoint) => new URL(endpoint).host),
+      port: 443,
+      resourcePath: apiFailover.healthPath,
+      requestInterval: apiFailover.intervalSeconds,
+      failureThreshold: apiFailover.failureThreshold,
+      tags: { Name: `${$app.name}-${$app.stage}-api-${failover}` },
+    })
+  : undefined;
+if (healthCheck) healthCheckMade(healthCheck.id);
 
 export const http = new sst.aws.Function("Http", functionArgs("http"), afterMigrations);
 export const otp = new sst.aws.Function("Otp", functionArgs("otp"), afterMigrations);

@@ -7,9 +7,19 @@
 // after every migration run; its password is generated here, and registered with RDS Proxy (a
 // Secrets Manager secret the proxy reads), which otherwise knows the master user only. Functions
 // build their connection from the link (packages/functions/src/config.ts).
+//
+// A passive stage (PREGON_REPLICA_OF) makes its instance a cross-region read replica of the
+// primary's, its storage encrypted with the stage's own key (a cross-region replica of an encrypted
+// instance needs a key of its region). A replica has the primary's roles and passwords: the master
+// user's comes from the secret `DatabaseMasterPassword` (set to the primary's before the first
+// deploy), so the component's own proxy secret holds the password RDS has. It has no proxy: RDS
+// Proxy takes a primary instance as its target, not a replica, and nothing connects to the passive
+// stage's database but `sst tunnel`. The deploy that promotes it (the variable unset) makes the
+// proxy, and the Migrator then gives the application role this stage's password.
 import { RandomPassword } from "@pulumi/random";
 import { appRole, derivedCredentials } from "../packages/core/src/db/credentials";
 import { deployConfig } from "./config";
+import { key } from "./encryption";
 import { vpc } from "./network";
 import { database as settings } from "./settings";
 
@@ -23,6 +33,7 @@ $transform(aws.rds.ProxyDefaultTargetGroup, (args) => {
 });
 
 const profile = deployConfig.database;
+const { passive } = deployConfig;
 
 /**
  * `sst dev` skips RDS and links the local stack's Postgres (npm start; packages/functions/src/
@@ -52,9 +63,10 @@ export const database = new sst.aws.Postgres("Database", {
   storage: `${profile.storageGb} GB`,
   database: "pregon",
   multiAz: profile.multiAz,
+  ...(passive && { password: new sst.Secret("DatabaseMasterPassword").value }),
   // The proxy authenticates clients against these secrets and connects with them: the master
   // user's (the component's own) and the application role's.
-  proxy: { credentials: [{ username: appRole, password: appPassword }] },
+  proxy: passive ? false : { credentials: [{ username: appRole, password: appPassword }] },
   dev: local,
   transform: {
     // An explicit max_connections, so the connection budget is a number and not an estimate.
@@ -69,6 +81,11 @@ export const database = new sst.aws.Postgres("Database", {
       ]);
     },
     instance: (args) => {
+      if (passive) {
+        // Removing it (the promoting deploy) promotes the replica to a standalone instance.
+        args.replicateSourceDb = passive.replicaOf;
+        args.kmsKeyId = key.arn;
+      }
       args.deletionProtection = profile.deletionProtection;
       // SST's component skips the final snapshot; deleting or replacing the instance (the
       // component replaces it by deleting first) would then keep nothing but what AWS deletes

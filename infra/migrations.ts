@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { deployConfig } from "./config";
 import { appPassword, database } from "./database";
 import { functionArgs } from "./functions";
 import { functions } from "./settings";
@@ -34,25 +35,29 @@ function hashFolder(root: string): string {
 
 export const migrator = new sst.aws.Function("Migrator", functionArgs("migrator"));
 
-/** The deploy's migration run (none under `sst dev`: `npm start` migrates the local Postgres). */
-export const migrated = $dev
-  ? undefined
-  : new aws.lambda.Invocation(
-      "Migrate",
-      {
-        functionName: migrator.name,
-        input: JSON.stringify({}),
-        triggers: {
-          code: migrator.nodes.function.codeSha256,
-          migrations: hashFolder(folder),
-          database: database.nodes.instance!.resourceId,
-          appRole: $output(appPassword).apply((password) =>
-            createHash("sha256").update(password).digest("hex"),
-          ),
+/**
+ * The deploy's migration run: none under `sst dev` (`npm start` migrates the local Postgres), none
+ * in a passive stage (its database is a read-only replica, migrated by the primary's).
+ */
+export const migrated =
+  $dev || deployConfig.passive
+    ? undefined
+    : new aws.lambda.Invocation(
+        "Migrate",
+        {
+          functionName: migrator.name,
+          input: JSON.stringify({}),
+          triggers: {
+            code: migrator.nodes.function.codeSha256,
+            migrations: hashFolder(folder),
+            database: database.nodes.instance!.resourceId,
+            appRole: $output(appPassword).apply((password) =>
+              createHash("sha256").update(password).digest("hex"),
+            ),
+          },
         },
-      },
-      { dependsOn: [database, migrator] },
-    );
+        { dependsOn: [database, migrator] },
+      );
 
 /** Resource options of a function that must run after the migrations. */
 export const afterMigrations = { dependsOn: migrated ? [migrated] : [] };

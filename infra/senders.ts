@@ -1,11 +1,18 @@
 // The queue consumers (each with partial batch responses and a maximum concurrency on its event
 // source mapping, counted in the database's connection budget: infra/settings.ts) and the sweeper,
 // an EventBridge Scheduler schedule (CronV2: SST deprecates Cron, its EventBridge rule).
+//
+// In a passive stage everything is made but nothing runs: each event source mapping is disabled
+// (its queue keeps what arrives) and the sweeper's schedule is disabled, so the stage sends nothing
+// and publishes nothing. The deploy that promotes it enables both, in place: no resource is made
+// at failover time, only switched on.
+import { deployConfig } from "./config";
 import { functionArgs } from "./functions";
 import { byQueue } from "./messaging";
 import { afterMigrations } from "./migrations";
 import { functions, sweeperEvent } from "./settings";
 
+const passive = deployConfig.passive !== undefined;
 const consumers = ["emailSender", "smsSender", "pushSender", "audit", "feedback"] as const;
 
 export const consumerFunctions = Object.fromEntries(
@@ -15,7 +22,9 @@ export const consumerFunctions = Object.fromEntries(
       functionArgs(name),
       {
         batch: { size: batchSize, partialResponses: true },
-        transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency } } },
+        transform: {
+          eventSourceMapping: { scalingConfig: { maximumConcurrency }, enabled: !passive },
+        },
       },
       afterMigrations,
     );
@@ -30,6 +39,7 @@ export const sweeper = new sst.aws.CronV2(
     schedule: `rate(${everyMinutes} ${everyMinutes === 1 ? "minute" : "minutes"})`,
     function: functionArgs("sweeper"),
     event: sweeperEvent,
+    enabled: !passive,
   },
   afterMigrations,
 );

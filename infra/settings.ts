@@ -835,6 +835,32 @@ export const feedbackEventTypes = [
 const domainName = /^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/;
 
 /**
+ * The region a stage deploys to when PREGON_REGION does not say: where a stage without the
+ * variable was deployed before it existed, if AWS_REGION was not set otherwise.
+ */
+export const defaultRegion = "us-east-1";
+/** The stage's region, as sst.config.ts's app() pins the AWS provider to (checked with the rest). */
+export const regionOf = (env: Record<string, string | undefined>) =>
+  env.PREGON_REGION?.trim() || defaultRegion;
+const regionName = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+/** An RDS instance's ARN, as a cross-region read replica names its source. */
+const databaseArn = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:db:[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * Route 53's failover records of the API's domain: `primary` answers while its health check
+ * passes, `secondary` only when the primary's fails. The check asks the stage's own API endpoint
+ * (not the shared domain) for /health/ready every `intervalSeconds`; `failureThreshold` failures in a
+ * row make it unhealthy, as many successes healthy again.
+ */
+export const apiFailover = {
+  roles: ["primary", "secondary"] as const,
+  healthPath: "/health/ready",
+  intervalSeconds: 30,
+  failureThreshold: 3,
+};
+export type FailoverRole = (typeof apiFailover.roles)[number];
+
+/**
  * What a stage is deployed with, from environment variables: the shell's, then `.env.<stage>`,
  * then `.env` (SST loads both files, never over a variable already set). docs/deploy.md lists them.
  *
@@ -963,6 +989,28 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
     problems.push("PREGON_API_DOMAIN_CERT: an ACM certificate ARN (arn:aws:acm:…)");
   }
 
+  const region = regionOf({ PREGON_REGION: get("PREGON_REGION") });
+  if (!regionName.test(region)) problems.push("PREGON_REGION: an AWS region (eu-west-1)");
+  const replicaOf = get("PREGON_REPLICA_OF");
+  const sourceRegion = replicaOf ? databaseArn.exec(replicaOf)?.[1] : undefined;
+  if (replicaOf && !sourceRegion) {
+    problems.push(
+      "PREGON_REPLICA_OF: the primary database instance's ARN (arn:aws:rds:REGION:ACCOUNT:db:NAME)",
+    );
+  } else if (replicaOf && sourceRegion === region) {
+    problems.push(
+      `PREGON_REPLICA_OF: the primary is in ${region}, this stage's region; a passive stage runs in another (PREGON_REGION)`,
+    );
+  }
+  const failover = get("PREGON_API_FAILOVER");
+  if (failover && !apiFailover.roles.includes(failover as FailoverRole)) {
+    problems.push('PREGON_API_FAILOVER: "primary" or "secondary"');
+  } else if (failover && (!apiDomainName || apiCert)) {
+    problems.push(
+      "PREGON_API_FAILOVER: needs PREGON_API_DOMAIN with its zone in Route 53 (no PREGON_API_DOMAIN_CERT)",
+    );
+  }
+
   const apnsTeamId = get("PREGON_PUSH_APNS_TEAM_ID");
   const apnsKeyId = get("PREGON_PUSH_APNS_KEY_ID");
   const apnsBundleId = get("PREGON_PUSH_APNS_BUNDLE_ID");
@@ -1023,7 +1071,18 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
     /** X-Ray tracing of every function (PREGON_TRACING; off by default: X-Ray bills per trace). */
     tracing: flag("PREGON_TRACING", false),
     /** The API's own domain (PREGON_API_DOMAIN), and its ACM certificate where DNS is not Route 53. */
-    apiDomain: apiDomainName ? { name: apiDomainName, cert: apiCert } : undefined,
+    apiDomain: apiDomainName
+      ? { name: apiDomainName, cert: apiCert, failover: failover as FailoverRole | undefined }
+      : undefined,
+    /** The AWS region every resource of the stage is made in (sst.config.ts pins the provider to it). */
+    region,
+    /**
+     * Passive (PREGON_REPLICA_OF, the primary's database instance ARN): the database is a
+     * cross-region read replica of it, and the stage sends nothing (its queue consumers' event
+     * source mappings are disabled, the sweeper has no schedule, no migration runs) until a deploy
+     * without the variable promotes it. undefined: the stage is active.
+     */
+    passive: replicaOf ? { replicaOf } : undefined,
     /** Browser origins the API answers CORS requests from; none: CORS off. */
     corsOrigins,
     alarmEmail: get("PREGON_ALARM_EMAIL"),

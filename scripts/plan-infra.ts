@@ -48,7 +48,7 @@ export interface PlannedResource {
 
 export interface Plan {
   stage: string;
-  app: { name: string; removal: string; protect: boolean };
+  app: { name: string; removal: string; protect: boolean; providers: Record<string, unknown> };
   resources: PlannedResource[];
   outputs: Record<string, unknown>;
   /**
@@ -186,9 +186,12 @@ async function bundleProgram(outfile: string, dev: boolean) {
   });
 }
 
+/** The region app() pins the AWS provider to (the child sets it before the program runs). */
+let region = "us-east-1";
+
 /** What AWS would add to a resource's inputs, as far as this app reads it. */
 function stateOf(type: string, name: string, inputs: Record<string, unknown>, id: string) {
-  const arn = `arn:aws:mock:us-east-1:111111111111:${type.split(":")[1]}/${name}`;
+  const arn = `arn:aws:mock:${region}:111111111111:${type.split(":")[1]}/${name}`;
   const state: Record<string, unknown> = { ...inputs, arn, id, name: inputs.name ?? name };
   if (type === "aws:sesv2/emailIdentity:EmailIdentity") {
     state.emailIdentity ??= id;
@@ -219,9 +222,12 @@ function stateOf(type: string, name: string, inputs: Record<string, unknown>, id
   if (type === "aws:apigatewayv2/domainName:DomainName") {
     state.domainNameConfiguration = {
       ...(inputs.domainNameConfiguration as object),
-      targetDomainName: "d-mock.execute-api.us-east-1.amazonaws.com",
+      targetDomainName: `d-mock.execute-api.${region}.amazonaws.com`,
       hostedZoneId: "ZMOCKAPIGW",
     };
+  }
+  if (type === "aws:apigatewayv2/api:Api") {
+    state.apiEndpoint = `https://${id}.execute-api.${region}.amazonaws.com`;
   }
   if (type === "random:index/randomPassword:RandomPassword") state.result = `mock-${name}`;
   if (type === "random:index/randomBytes:RandomBytes") {
@@ -247,9 +253,9 @@ function callResult(token: string, inputs: Record<string, unknown>) {
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
     case "aws:index/getRegion:getRegion":
-      return { name: "us-east-1", region: "us-east-1", id: "us-east-1" };
+      return { name: region, region, id: region };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { names: ["us-east-1a", "us-east-1b"], zoneIds: ["use1-az1", "use1-az2"], id: "x" };
+      return { names: [`${region}a`, `${region}b`], zoneIds: ["az1", "az2"], id: "x" };
     default:
       return { id: "mock" };
   }
@@ -352,7 +358,12 @@ async function child(dir: string, stage: string, dev: boolean) {
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   process.env.SST_SERVER = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  for (const secret of ["OtpPepper", "ApnsSigningKey", "FcmServiceAccount"]) {
+  for (const secret of [
+    "OtpPepper",
+    "ApnsSigningKey",
+    "FcmServiceAccount",
+    "DatabaseMasterPassword",
+  ]) {
     process.env[`SST_SECRET_${secret}`] ??= `mock-${secret}-${"x".repeat(40)}`;
   }
   process.env.PREGON_EMAIL_DOMAIN ??= "acme.example";
@@ -360,7 +371,9 @@ async function child(dir: string, stage: string, dev: boolean) {
   process.env.SST_AWS_REGION ??= "us-east-1";
 
   const program = await import(pathToFileURL(join(dir, "program.mjs")).href);
-  const app = { name: "pregon", home: "aws", ...program.app({ stage }), stage, providers: {} };
+  const config = await program.app({ stage });
+  const app = { name: "pregon", home: "aws", providers: {}, ...config, stage };
+  region = (app.providers as { aws?: { region?: string } }).aws?.region ?? region;
   Object.assign(globalThis, {
     __planApp: app,
     __planCli: {
@@ -443,7 +456,7 @@ async function child(dir: string, stage: string, dev: boolean) {
   }
   const plan: Plan = {
     stage,
-    app: { name: app.name, removal: app.removal, protect: app.protect },
+    app: { name: app.name, removal: app.removal, protect: app.protect, providers: app.providers },
     resources,
     outputs: (await plain(outputs)) as Record<string, unknown>,
     builds,

@@ -4,10 +4,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ApiKey } from "@pregon/core";
-import { freePort } from "@pregon/functions/local/stack";
+import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createApp } from "@pregon/api";
+import { ApiKey, Database } from "@pregon/core";
+import { declarePipelines, freePort } from "@pregon/functions/local/stack";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { databaseUrl, ownerUrl } from "./support/setup";
+import { uniqueDomain } from "./support/email";
+import { callApp, projectWithKey, settings } from "./support/fixtures";
+import { databaseUrl, ownerUrl, stack } from "./support/setup";
 
 const root = join(import.meta.dirname, "..");
 
@@ -116,5 +121,62 @@ describe("npm run pregon -- keys", () => {
     const unknown = await pregon("keys", "create", "--name", "x", "--scopes", "emails:sned");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown scope "emails:sned"');
+  }, 60_000);
+});
+
+describe("npm run pregon -- region promote", () => {
+  it("puts the queued deliveries on the local stack's queues once, however often it runs", async () => {
+    // The local stack's pipelines (`pregon-*`), in the test run's emulator: where the CLI publishes
+    // outside `sst shell`.
+    const local = await declarePipelines(stack.aws, "pregon");
+    const sqs = new SQSClient(stack.aws);
+    const onEmailQueue = async () => {
+      const ids: string[] = [];
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: local.queues.email.url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        if (!Messages.length) return ids.sort();
+        for (const message of Messages) ids.push(...JSON.parse(message.Body!).deliveryIds);
+      }
+    };
+    // Accepted while the old region sent: its message went to that region's queue (this file's).
+    const { secret } = await projectWithKey(["admin"]);
+    const domain = uniqueDomain();
+    const accepted = await callApp(createApp(settings), secret, "POST", "/v1/emails", {
+      to: [`a@${domain}`, `b@${domain}`],
+      subject: "s",
+      text: "t",
+    });
+    expect(accepted.status).toBe(202);
+    const queued = (
+      await Database.use().execute<{ id: string }>(
+        sql`select id from deliveries where notification_id = ${accepted.body.id} order by id`,
+      )
+    ).map((row) => row.id);
+    expect(queued).toHaveLength(2);
+
+    const env = {
+      DATABASE_URL: databaseUrl,
+      PREGON_AWS_PORT: new URL(stack.aws.endpoint).port,
+      AWS_REGION: stack.aws.region,
+    };
+    const promote = () => pregonWith(env, "region", "promote", "--region", "eu-west-1", "--json");
+    const first = await promote();
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ region: "eu-west-1", again: false });
+    expect(await onEmailQueue()).toEqual(queued);
+
+    const second = await promote();
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ again: true, republished: 0, requeued: 0 });
+    expect(await onEmailQueue()).toEqual([]);
+
+    const shown = await pregonWith(env, "region", "show");
+    expect(shown.stdout).toMatch(/^eu-west-1 since \d{4}-/);
   }, 60_000);
 });

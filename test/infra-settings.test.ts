@@ -16,9 +16,11 @@ import {
   type Alarm,
   alarmsFor,
   anyResource,
+  apiFailover,
   type ConcurrencyMode,
   connectionDemand,
   database,
+  defaultRegion,
   defaultSmsCountries,
   encryption,
   type FunctionName,
@@ -802,6 +804,44 @@ describe("stage defaults", () => {
     }
   });
 
+  it("the region: us-east-1 unless PREGON_REGION names another; a passive stage replicates a primary in another region; failover only with a Route 53 API domain", () => {
+    const read = (env: Record<string, string>, stage = "dev") =>
+      readDeployConfig({ PREGON_EMAIL_DOMAIN: "acme.example", ...env }, stage);
+    const problems = (env: Record<string, string>) =>
+      read(env).problems.map((p) => p.split(":")[0]);
+    expect(defaultRegion).toBe("us-east-1");
+    expect(read({}).config).toMatchObject({ region: "us-east-1", passive: undefined });
+    expect(read({ PREGON_REGION: "eu-west-1" }).config.region).toBe("eu-west-1");
+    expect(problems({ PREGON_REGION: "Europe" })).toEqual(["PREGON_REGION"]);
+
+    const primary = "arn:aws:rds:us-east-1:111111111111:db:pregon-production-database";
+    expect(read({ PREGON_REGION: "eu-west-1", PREGON_REPLICA_OF: primary }).config.passive).toEqual(
+      { replicaOf: primary },
+    );
+    // A replica in its primary's own region is no second region; a name is not an ARN.
+    expect(problems({ PREGON_REPLICA_OF: primary })).toEqual(["PREGON_REPLICA_OF"]);
+    expect(problems({ PREGON_REGION: "eu-west-1", PREGON_REPLICA_OF: "pregon-db" })).toEqual([
+      "PREGON_REPLICA_OF",
+    ]);
+
+    const domain = { PREGON_API_DOMAIN: "api.acme.example" };
+    for (const role of apiFailover.roles) {
+      expect(read({ ...domain, PREGON_API_FAILOVER: role }).config.apiDomain?.failover).toBe(role);
+    }
+    expect(read(domain).config.apiDomain?.failover).toBeUndefined();
+    expect(problems({ ...domain, PREGON_API_FAILOVER: "tertiary" })).toEqual([
+      "PREGON_API_FAILOVER",
+    ]);
+    expect(problems({ PREGON_API_FAILOVER: "primary" })).toEqual(["PREGON_API_FAILOVER"]);
+    expect(
+      problems({
+        ...domain,
+        PREGON_API_DOMAIN_CERT: "arn:aws:acm:us-east-1:111111111111:certificate/0f0e0d0c",
+        PREGON_API_FAILOVER: "primary",
+      }),
+    ).toEqual(["PREGON_API_FAILOVER"]);
+  });
+
   it("reserved concurrency: production only, unless a stage says otherwise", () => {
     for (const stage of stages) {
       const { concurrency } = readDeployConfig(domain, stage).config;
@@ -828,6 +868,7 @@ describe("stage defaults", () => {
 describe("what a deploy declares", () => {
   const domain = { PREGON_EMAIL_DOMAIN: "acme.example" };
   const apiCert = "arn:aws:acm:us-east-1:111111111111:certificate/0f0e0d0c";
+  const primaryDatabase = "arn:aws:rds:us-east-1:111111111111:db:pregon-production-database";
   const runs: Record<string, [string, Record<string, string>, { dev?: boolean }?]> = {
     /** A first deploy of production with nothing but the domain. */
     production: [productionStage, domain],
@@ -851,6 +892,23 @@ describe("what a deploy declares", () => {
         PREGON_SMS_MONTHLY_SPEND_LIMIT: "50",
         PREGON_SMS_DELIVERY_STATUS_LOGS: "true",
         PREGON_SMS_SENDER_ID: "Acme",
+        PREGON_API_FAILOVER: "primary",
+      },
+    ],
+    /**
+     * Production's passive twin in another region: its database a replica of production's, its
+     * own SES identity there, the API's domain failing over to it.
+     */
+    passive: [
+      "production-eu",
+      {
+        ...domain,
+        PREGON_PROFILE: "production",
+        PREGON_REGION: "eu-west-1",
+        PREGON_REPLICA_OF: primaryDatabase,
+        PREGON_EMAIL_IDENTITY_STAGE: "production-eu",
+        PREGON_API_DOMAIN: "api.acme.example",
+        PREGON_API_FAILOVER: "secondary",
       },
     ],
     /** staging owns the identity and its DNS is not in Route 53. */
@@ -1606,6 +1664,7 @@ describe("what a deploy declares", () => {
       "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
       "aws:route53/zone:Zone",
       "aws:ec2/vpcEndpoint:VpcEndpoint",
+      "aws:route53/healthCheck:HealthCheck",
     ];
     const billedWhileIdle = (plan: Plan) => {
       const counts: Record<string, number> = {};
@@ -1658,6 +1717,18 @@ describe("what a deploy declares", () => {
         "aws:kms/key:Key": 1,
         "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": 1,
       });
+      // The passive twin: production's, less the proxy and its application role's secret.
+      expect(billedWhileIdle(plans.passive!)).toEqual({
+        "aws:ec2/natGateway:NatGateway": 2,
+        "aws:ec2/eip:Eip": 2,
+        "aws:ec2/instance:Instance": 1,
+        "aws:rds/instance:Instance": 1,
+        "aws:secretsmanager/secret:Secret": 1,
+        "aws:cloudwatch/metricAlarm:MetricAlarm": alarmCount("passive"),
+        "aws:kms/key:Key": 1,
+        "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": 1,
+        "aws:route53/healthCheck:HealthCheck": 1,
+      });
       const doc = readFileSync(join(root, "docs", "deploy.md"), "utf8");
       const costs = doc.split("## Monthly cost")[1]!.split("\n## ")[0]!;
       const row = costs.split("\n").find((line) => line.startsWith("| CloudWatch alarms"));
@@ -1676,6 +1747,105 @@ describe("what a deploy declares", () => {
           allocatedStorage: profile.database.storageGb,
           multiAz: profile.database.multiAz,
         });
+      }
+    });
+  });
+
+  describe("a second region", () => {
+    it("every stage's provider is pinned to its region, and its resources are made there", () => {
+      expect(plans.production!.app.providers).toEqual({ aws: { region: "us-east-1" } });
+      expect(plans.passive!.app.providers).toEqual({ aws: { region: "eu-west-1" } });
+      expect(plans.passive!.outputs.region).toBe("eu-west-1");
+      const topics = Object.values(plans.passive!.outputs.topics as Record<string, string>);
+      for (const arn of topics) expect(arn.split(":")[3]).toBe("eu-west-1");
+    });
+
+    it("the passive stage's database is a cross-region replica of the primary's, on its own key, with the primary's master password and no proxy", () => {
+      const plan = plans.passive!;
+      const instance = one(plan, "aws:rds/instance:Instance", "DatabaseInstance");
+      const dataKey = one(plan, "aws:kms/key:Key", "DataKey");
+      expect(instance.inputs).toMatchObject({
+        replicateSourceDb: primaryDatabase,
+        kmsKeyId: dataKey.attributes.arn,
+        instanceClass: `db.${profiles.production.database.instance}`,
+      });
+      // The secret the operator sets to the primary's password (mocked by the plan).
+      expect(String(instance.inputs.password)).toMatch(/^mock-DatabaseMasterPassword-/);
+      expect(created(plan, "aws:rds/proxy:Proxy")).toEqual([]);
+      // Nothing migrates a read-only replica.
+      expect(created(plan, "aws:lambda/invocation:Invocation")).toEqual([]);
+      const primary = one(plans.production!, "aws:rds/instance:Instance", "DatabaseInstance");
+      expect(primary.inputs.replicateSourceDb).toBeUndefined();
+      expect(created(plans.production!, "aws:rds/proxy:Proxy")).toHaveLength(1);
+      expect(created(plans.production!, "aws:lambda/invocation:Invocation")).toHaveLength(1);
+    });
+
+    it("the passive stage sends nothing: every queue consumer's mapping and the sweeper's schedule are disabled", () => {
+      const mappings = (plan: Plan) =>
+        created(plan, "aws:lambda/eventSourceMapping:EventSourceMapping");
+      const schedule = (plan: Plan) =>
+        one(plan, "aws:scheduler/schedule:Schedule", "SweeperSchedule");
+      expect(mappings(plans.passive!)).toHaveLength(consumers.length);
+      for (const mapping of mappings(plans.passive!)) {
+        expect(mapping.inputs.enabled, mapping.name).toBe(false);
+      }
+      expect(schedule(plans.passive!).inputs.state).toBe("DISABLED");
+      for (const mapping of mappings(plans.production!)) {
+        expect(mapping.inputs.enabled, mapping.name).toBe(true);
+      }
+      expect(schedule(plans.production!).inputs.state).toBe("ENABLED");
+      expect(plans.passive!.outputs.passive).toBe(true);
+      expect(plans.production!.outputs.passive).toBe(false);
+    });
+
+    it("the passive stage has its own SES identity and KMS key, in its region", () => {
+      const plan = plans.passive!;
+      expect(created(plan, identityType).map((r) => r.inputs.emailIdentity)).toEqual([
+        "acme.example",
+      ]);
+      expect(created(plan, "aws:kms/key:Key")).toHaveLength(1);
+      expect(plan.outputs.dkimTokens).toEqual(["dkimtoken1", "dkimtoken2", "dkimtoken3"]);
+    });
+
+    it("the API's domain fails over: each stage's alias is a failover record following a health check of its own endpoint's readiness", () => {
+      for (const [name, type] of [
+        ["asked", "PRIMARY"],
+        ["passive", "SECONDARY"],
+      ] as const) {
+        const plan = plans[name]!;
+        const [check, ...more] = created(plan, "aws:route53/healthCheck:HealthCheck");
+        expect(more, name).toEqual([]);
+        const api = one(plan, "aws:apigatewayv2/api:Api", "ApiApi");
+        expect(check!.inputs, name).toMatchObject({
+          type: "HTTPS",
+          fqdn: new URL(String(api.attributes.apiEndpoint)).host,
+          port: 443,
+          resourcePath: apiFailover.healthPath,
+          requestInterval: apiFailover.intervalSeconds,
+          failureThreshold: apiFailover.failureThreshold,
+        });
+        const region = (plan.app.providers as { aws: { region: string } }).aws.region;
+        const records = created(plan, recordType).filter(
+          (r) => r.inputs.name === "api.acme.example",
+        );
+        expect(records.map((r) => r.inputs.type).sort(), name).toEqual(["A", "AAAA"]);
+        for (const record of records) {
+          expect(record.inputs, name).toMatchObject({
+            setIdentifier: `${plan.stage}-${region}`,
+            failoverRoutingPolicies: [{ type }],
+            healthCheckId: check!.attributes.id,
+          });
+        }
+        // The certificate's validation record is the same in both regions: either may write it.
+        const validation = created(plan, recordType).filter((r) =>
+          String(r.inputs.name).startsWith("_validation."),
+        );
+        expect(validation.length, name).toBeGreaterThan(0);
+        for (const record of validation) expect(record.inputs.allowOverwrite, name).toBe(true);
+        expect(plan.outputs.apiHealthCheck, name).toBe(check!.attributes.id);
+      }
+      for (const name of ["production", "manual"]) {
+        expect(created(plans[name]!, "aws:route53/healthCheck:HealthCheck"), name).toEqual([]);
       }
     });
   });

@@ -1,7 +1,8 @@
-// The sweeper and the local stack's restart put deliveries whose queue message is gone back on the
-// queue of their own channel, and never keep republishing a backlog that is merely slow.
+// The sweeper, the local stack's restart and a region's promotion put deliveries whose queue
+// message is gone back on the queue of their own channel, and never keep republishing a backlog
+// that is merely slow, nor one a promotion already republished.
 import { createApp } from "@pregon/api";
-import { Audit, Clock, Database, Delivery } from "@pregon/core";
+import { Audit, Clock, Database, Delivery, Region } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import {
   createEmailSender,
@@ -200,5 +201,67 @@ describe("Delivery.republishPending (the local stack's start)", () => {
     expect(replayed).toEqual(expect.arrayContaining(accepted.slice(1)));
     expect(replayed).not.toContain(accepted[0]);
     expect(await Audit.replayUnrecorded()).toBe(0);
+  });
+});
+
+describe("Region.promote (a failover: the old region's queues are out of reach)", () => {
+  /** What every channel queue holds now, taken off it: delivery ids by channel. */
+  const takeEvery = async () =>
+    Object.fromEntries(
+      await Promise.all(channels.map(async (channel) => [channel, await takeAll(channel)])),
+    ) as Record<(typeof channels)[number], string[]>;
+  const all = (taken: Record<string, string[]>) => Object.values(taken).flat().sort();
+
+  it("puts each queued delivery on its channel's queue once, however often it runs, and requeues ended leases", async () => {
+    const clock = manualClock();
+    const notifications = await sendOneOfEach();
+    // The old region had their messages on its queues (lost with it); its sms sender held a lease.
+    const lost = await takeEvery();
+    expect(await Delivery.lease(lost.sms, leaseMs)).toHaveLength(1);
+    clock.advance(1);
+
+    const first = await Region.promote("eu-west-1");
+    expect(first).toMatchObject({ region: "eu-west-1", again: false, requeued: 0 });
+    const republished = await takeEvery();
+    // Each queued delivery once, on its own channel's queue; the leased SMS is left to its lease.
+    expect(republished.email).toEqual(expect.arrayContaining(lost.email));
+    expect(republished.push).toEqual(expect.arrayContaining(lost.push));
+    expect(republished.sms).not.toContain(lost.sms[0]);
+    expect(all(republished)).toEqual([...new Set(all(republished))]);
+    expect(first.republished).toBe(all(republished).length);
+
+    // Run again (an operator unsure the first finished): nothing queued is published twice.
+    clock.advance(1);
+    const again = await Region.promote("eu-west-1");
+    expect(again).toMatchObject({ again: true, promotedAt: first.promotedAt, republished: 0 });
+    expect(all(await takeEvery())).toEqual([]);
+
+    // Once the old region's lease has ended, a run brings that SMS back, once.
+    clock.advance(leaseMs + 1);
+    expect(await Region.promote("eu-west-1")).toMatchObject({ requeued: 1, republished: 0 });
+    expect(await takeEvery()).toEqual({ email: [], sms: lost.sms, push: [] });
+    expect(await Region.promote("eu-west-1")).toMatchObject({ requeued: 0, republished: 0 });
+    expect(all(await takeEvery())).toEqual([]);
+
+    // Sends accepted after the promotion have their own messages: a later run leaves them alone.
+    clock.advance(1);
+    const later = await sendOneOfEach();
+    const theirs = await takeEvery();
+    expect(all(theirs)).toHaveLength(3);
+    expect(await Region.promote("eu-west-1")).toMatchObject({ republished: 0 });
+    expect(all(await takeEvery())).toEqual([]);
+    expect(await Region.current()).toEqual({ region: "eu-west-1", promotedAt: first.promotedAt });
+
+    // Failing back is a promotion of its own: what is still queued goes on that region's queues.
+    clock.advance(1);
+    const back = await Region.promote("us-east-1");
+    expect(back).toMatchObject({ region: "us-east-1", again: false });
+    expect(back.promotedAt).not.toBe(first.promotedAt);
+    expect(await Region.promote("us-east-1")).toMatchObject({ again: true, republished: 0 });
+    // Each sent once, by its own channel's sender.
+    const sent = await sendQueued();
+    expect(all(sent)).toEqual(expect.arrayContaining([...all(lost), ...all(theirs)]));
+    expect(all(sent)).toEqual([...new Set(all(sent))]);
+    expect(await statuses([...notifications, ...later])).toEqual(Array(6).fill("sent"));
   });
 });

@@ -20,6 +20,7 @@ export { snsPublisher } from "./outbox/sns";
 export * as Project from "./project";
 export * as Push from "./push";
 export * as RateLimit from "./ratelimit";
+export * as Region from "./region";
 export * as Sms from "./sms";
 export * as Suppression from "./suppression";
 export * as Template from "./template";

@@ -9,5 +9,6 @@ export * from "../otp/otp.sql";
 export * from "../outbox/outbox.sql";
 export * from "../project/project.sql";
 export * from "../ratelimit/ratelimit.sql";
+export * from "../region/region.sql";
 export * from "../suppression/suppression.sql";
 export * from "../template/template.sql";

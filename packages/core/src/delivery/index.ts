@@ -347,11 +347,19 @@ export function requeueAbandoned(expiredForMs: number): Promise<number> {
  * channel keeps failing is republished once per `queuedForMs`, not on every sweep. Returns how many.
  */
 export function republishQueued(queuedForMs: number): Promise<number> {
-  const now = Clock.now();
-  const before = new Date(now.getTime() - queuedForMs).toISOString();
+  return republishQueuedBefore(new Date(Clock.now().getTime() - queuedForMs));
+}
+
+/**
+ * Deliveries `queued` and untouched since before `before` go on their channel's queue again, and
+ * their wait starts over (`updated_at` is now, so a second call with the same `before` finds none).
+ * Returns how many.
+ */
+export function republishQueuedBefore(before: Date): Promise<number> {
+  const now = Clock.now().toISOString();
   return putBack(sql`
-    update ${deliveries} set updated_at = ${now.toISOString()}
-    where status = 'queued' and updated_at < ${before}
+    update ${deliveries} set updated_at = ${now}
+    where status = 'queued' and updated_at < ${before.toISOString()}
     returning id, notification_id, position`);
 }
 

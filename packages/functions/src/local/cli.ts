@@ -1,9 +1,21 @@
 import { parseArgs } from "node:util";
+import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { Actor, ApiKey, AppError, Database, Migrations, Project, RateLimit } from "@pregon/core";
+import {
+  Actor,
+  ApiKey,
+  AppError,
+  Database,
+  Migrations,
+  Outbox,
+  Project,
+  RateLimit,
+  Region,
+  snsPublisher,
+} from "@pregon/core";
 import postgres from "postgres";
 import { z } from "zod";
-import { type LocalConfig, loadLocalConfig } from "../config";
+import { type LocalConfig, linkedTopicArns, loadLocalConfig } from "../config";
 import { pipelines, type QueueName } from "../pipelines";
 import { prepareDatabase } from "./bootstrap";
 import * as Dlq from "./dlq";
@@ -21,10 +33,14 @@ const usage = `Usage: npm run pregon -- <command> [--json]
   keys create --name <name> --scopes <scope,...|all> [--project <name or id>]
   keys list [--project <name or id>]
   keys revoke <key id> [--project <name or id>]
+  region promote [--region <name>]
+  region show
 
 Scopes: ${ApiKey.scopes.join(", ")}
 Queues: ${pipelines.map((p) => p.queue).join(", ")}. Without URLs, the local stack's queues
 (npm start running); with them, the queues they name (AWS credentials from the environment).
+\`region promote\` publishes to the stage's topics under \`sst shell\`, else to the local stack's; the
+region defaults to AWS_REGION (docs/operations.md, "Failover").
 The project defaults to "default". The database is DATABASE_URL when set (a deployed one, say);
 otherwise the local stack's Postgres, started for the command when \`npm start\` is not running.`;
 
@@ -53,6 +69,30 @@ async function queueUrls(
     sqs,
     urls: { queueUrl: await url(`pregon-${queue}`), dlqUrl: await url(`pregon-${queue}-dlq`) },
   };
+}
+
+/**
+ * What `region promote` publishes with: the stage's topics where `sst shell` links them (the SDK's
+ * region and credentials from the environment), else the local stack's (npm start running).
+ */
+async function publisher(config: LocalConfig): Promise<Outbox.Publisher> {
+  try {
+    return snsPublisher(new SNSClient({}), linkedTopicArns());
+  } catch {
+    // Not under `sst shell`: the local stack.
+  }
+  const sns = new SNSClient({
+    endpoint: `http://127.0.0.1:${config.awsPort}`,
+    region: config.region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  const topics = {} as Record<Outbox.Topic, string>;
+  for (const { topic } of pipelines) {
+    if (topic === "feedback") continue; // SES publishes there, never Pregón
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `pregon-${topic}` }));
+    topics[topic] = TopicArn!;
+  }
+  return snsPublisher(sns, topics);
 }
 
 async function reachable(url: string): Promise<boolean> {
@@ -130,6 +170,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
       "recipients-per-day": { type: "string" },
       "queue-url": { type: "string" },
       "dlq-url": { type: "string" },
+      region: { type: "string" },
       json: { type: "boolean" },
     },
   });
@@ -234,6 +275,29 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
         return { data: key, text: `Revoked ${describeKey(key)}` };
       };
     }
+    case "region promote":
+      return async (_url, config) => {
+        const region = values.region ?? config.region;
+        Outbox.configure(await publisher(config));
+        const result = await Region.promote(region);
+        const what = `${result.requeued} abandoned delivery(ies) and ${result.republished} queued one(s) put on ${region}'s queues`;
+        return {
+          data: result,
+          text: result.again
+            ? `${region} was already promoted at ${result.promotedAt}: ${what} since`
+            : `${region} promoted at ${result.promotedAt}: ${what}`,
+        };
+      };
+    case "region show":
+      return async () => {
+        const latest = await Region.current();
+        return {
+          data: latest ?? null,
+          text: latest
+            ? `${latest.region} since ${latest.promotedAt}`
+            : "No promotion recorded: the region first deployed sends",
+        };
+      };
     default:
       throw new UsageError(group ? `Unknown command "${positionals.join(" ")}"` : "");
   }
