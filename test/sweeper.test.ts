@@ -264,4 +264,17 @@ describe("Region.promote (a failover: the old region's queues are out of reach)"
     expect(all(sent)).toEqual([...new Set(all(sent))]);
     expect(await statuses([...notifications, ...later])).toEqual(Array(6).fill("sent"));
   });
+
+  it("forgets every push endpoint: they belong to the old region's platform application", async () => {
+    await sendOneOfEach();
+    await sendQueued(); // the push sender makes the device's endpoint
+    const withEndpoint = sql`select id from devices where endpoint_arn is not null`;
+    const made = (await Database.use().execute<{ id: string }>(withEndpoint)).map((r) => r.id);
+    expect(made.length).toBeGreaterThan(0);
+
+    const promoted = await Region.promote("eu-west-1");
+    expect(promoted.endpointsForgotten).toBeGreaterThanOrEqual(made.length);
+    const left = (await Database.use().execute<{ id: string }>(withEndpoint)).map((r) => r.id);
+    expect(left.filter((id) => made.includes(id))).toEqual([]);
+  });
 });

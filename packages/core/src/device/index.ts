@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
@@ -115,6 +115,19 @@ export async function setEndpoint(id: string, endpointArn: string): Promise<void
     .update(devices)
     .set({ endpointArn, updatedAt: Clock.now() })
     .where(and(eq(devices.id, id), isNull(devices.endpointArn)));
+}
+
+/**
+ * After a region's promotion: every endpoint was made in another region's platform application,
+ * which this region cannot publish to. Each device's next send makes one here. Returns how many.
+ */
+export async function forgetEndpoints(): Promise<number> {
+  const rows = await Database.use()
+    .update(devices)
+    .set({ endpointArn: null, updatedAt: Clock.now() })
+    .where(isNotNull(devices.endpointArn))
+    .returning({ id: devices.id });
+  return rows.length;
 }
 
 export async function deactivate(id: string): Promise<void> {

@@ -2,6 +2,7 @@ import { desc, sql } from "drizzle-orm";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
+import * as Device from "../device";
 import { promotions } from "./region.sql";
 
 export interface Promotion {
@@ -14,6 +15,8 @@ export interface Promotion {
   requeued: number;
   /** `queued` deliveries of the previous region, put on this region's queues. */
   republished: number;
+  /** Push endpoints made in another region's platform application, forgotten. */
+  endpointsForgotten: number;
 }
 
 /**
@@ -41,7 +44,17 @@ export async function promote(region: string): Promise<Promotion> {
   // below does not publish them a second time.
   const requeued = await Delivery.requeueAbandoned(0);
   const republished = await Delivery.republishQueuedBefore(promotedAt);
-  return { region, promotedAt: promotedAt.toISOString(), again, requeued, republished };
+  // Every run, so a run that died before this line is completed by the next; an endpoint this
+  // region's sender made meanwhile is made again on its next send (SNS returns the same one).
+  const endpointsForgotten = await Device.forgetEndpoints();
+  return {
+    region,
+    promotedAt: promotedAt.toISOString(),
+    again,
+    requeued,
+    republished,
+    endpointsForgotten,
+  };
 }
 
 /** The region that took over last, if a promotion was ever recorded. */

@@ -280,7 +280,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
         const region = values.region ?? config.region;
         Outbox.configure(await publisher(config));
         const result = await Region.promote(region);
-        const what = `${result.requeued} abandoned delivery(ies) and ${result.republished} queued one(s) put on ${region}'s queues`;
+        const what = `${result.requeued} abandoned delivery(ies) and ${result.republished} queued one(s) put on ${region}'s queues, ${result.endpointsForgotten} push endpoint(s) forgotten`;
         return {
           data: result,
           text: result.again
