@@ -9,6 +9,7 @@ export * as Device from "./device";
 export * as Email from "./email";
 export { AppError, type Reason, reasons } from "./error";
 export * as Idempotency from "./idempotency";
+export * as Issuer from "./issuer";
 export * as Log from "./log";
 export * as Notification from "./notification";
 export * as Otp from "./otp";

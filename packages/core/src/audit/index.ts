@@ -18,6 +18,7 @@ export const Fact = z
     notificationId: z.uuid().optional(),
     otpId: z.uuid().optional(),
     keyId: z.uuid().nullish(),
+    issuerId: z.uuid().optional(),
     channel: z.string().nullish(),
     recipientHmac: z.string().nullish(),
     status: z.string().nullish(),
@@ -45,9 +46,14 @@ export const subjects = {
   "otp.locked": "otpId",
   "key.created": "keyId",
   "key.revoked": "keyId",
+  "issuer.created": "issuerId",
+  "issuer.removed": "issuerId",
   "template.changed": null,
   "suppression.added": null,
-} as const satisfies Record<string, "notificationId" | "deliveryId" | "otpId" | "keyId" | null>;
+} as const satisfies Record<
+  string,
+  "notificationId" | "deliveryId" | "otpId" | "keyId" | "issuerId" | null
+>;
 
 function subjectOf(fact: Fact): string | null {
   const field = subjects[fact.type as keyof typeof subjects];

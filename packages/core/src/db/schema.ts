@@ -3,6 +3,7 @@ export * from "../audit/audit.sql";
 export * from "../delivery/delivery.sql";
 export * from "../device/device.sql";
 export * from "../idempotency/idempotency.sql";
+export * from "../issuer/issuer.sql";
 export * from "../notification/notification.sql";
 export * from "../otp/otp.sql";
 export * from "../outbox/outbox.sql";

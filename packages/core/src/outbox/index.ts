@@ -133,13 +133,19 @@ export interface Fact {
 /** Writes facts in the current transaction (or one of their own), published after the commit. */
 export function announce(facts: Fact[]): Promise<void> {
   const at = Clock.now().toISOString();
-  // The request's id and key go with every fact it causes (the fact's own keyId wins).
+  // The request's id and key (or token's issuer and subject) go with every fact it causes (the
+  // fact's own keyId wins).
   const requestId = Actor.requestId();
   const keyId = Actor.keyId();
+  const actor = Actor.use();
+  const token = actor.type === "token" && {
+    tokenIssuer: actor.issuer,
+    tokenSubject: actor.subject,
+  };
   return add(
     facts.map((fact) => ({
       topic: "events",
-      body: JSON.stringify({ requestId, keyId, ...fact, at }),
+      body: JSON.stringify({ requestId, keyId, ...token, ...fact, at }),
     })),
   );
 }
