@@ -1,7 +1,7 @@
 import type { LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
 import * as http from "node:http";
-import * as https from "node:https";
+import * as tls from "node:https";
 import ipaddr from "ipaddr.js";
 
 /**
@@ -42,7 +42,8 @@ export async function check(url: string, rules: Rules): Promise<LookupAddress[]>
   } catch {
     throw new UnsafeUrl(`${url} is not a URL`);
   }
-  if (target.protocol !== "https:" && target.protocol !== "http:") {
+  const https = target.protocol === "https:";
+  if (!https && !(target.protocol === "http:" && rules.allowLoopback)) {
     throw new UnsafeUrl("only HTTPS URLs are fetched");
   }
   if (target.username || target.password) throw new UnsafeUrl("a URL with credentials is refused");
@@ -64,7 +65,7 @@ export async function check(url: string, rules: Rules): Promise<LookupAddress[]>
   }
   const loopback = addresses.every(({ address }) => ipaddr.process(address).range() === "loopback");
   // Plain HTTP only to this machine, where no certificate can be had (the local stack).
-  if (target.protocol === "http:" && !(rules.allowLoopback && loopback)) {
+  if (!https && !loopback) {
     throw new UnsafeUrl("only HTTPS URLs are fetched");
   }
   return addresses;
@@ -75,8 +76,14 @@ export async function get(url: string, rules: Rules, signal?: AbortSignal): Prom
   const [pinned] = await check(url, rules);
   const target = new URL(url);
   const deadline = AbortSignal.timeout(rules.timeoutMs);
-  const send = target.protocol === "https:" ? https.request : http.request;
-  return new Promise<Response>((resolve, reject) => {
+  const send = target.protocol === "https:" ? tls.request : http.request;
+  return new Promise<Response>((resolve, rejectWith) => {
+    const reject = (error: unknown) =>
+      rejectWith(
+        deadline.aborted
+          ? new UnsafeUrl(`${target.host} did not answer within ${rules.timeoutMs} ms`)
+          : error,
+      );
     const request = send(
       target,
       {
@@ -127,13 +134,7 @@ export async function get(url: string, rules: Rules, signal?: AbortSignal): Prom
         });
       },
     );
-    request.on("error", (error) => {
-      reject(
-        deadline.aborted
-          ? new UnsafeUrl(`${target.host} did not answer within ${rules.timeoutMs} ms`)
-          : error,
-      );
-    });
+    request.on("error", reject);
     request.end();
   });
 }
