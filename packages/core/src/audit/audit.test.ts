@@ -17,6 +17,8 @@ const subjectOf = {
   "otp.locked": "otpId",
   "key.created": "keyId",
   "key.revoked": "keyId",
+  "issuer.created": "issuerId",
+  "issuer.removed": "issuerId",
   "template.changed": null,
   "suppression.added": null,
 } as const;
@@ -30,6 +32,7 @@ describe("Audit.record", () => {
       deliveryId: randomUUID(),
       otpId: randomUUID(),
       keyId: randomUUID(),
+      issuerId: randomUUID(),
     };
     const at = new Date().toISOString();
     expect(await Audit.record([JSON.stringify({ type, projectId: project.id, ...ids, at })])).toBe(
