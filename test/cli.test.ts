@@ -114,6 +114,51 @@ describe("npm run pregon -- keys", () => {
     await rm(dataDir, { recursive: true, force: true });
   }, 60_000);
 
+  it("trusts, lists and removes token issuers of a project, and mints development tokens", async () => {
+    const issuer = "http://127.0.0.1:9/issuer";
+    const created = await pregon(
+      "issuers",
+      "create",
+      "--issuer",
+      issuer,
+      "--audience",
+      "cli",
+      "--scopes",
+      "emails:send",
+      "--json",
+    );
+    expect(created.code).toBe(0);
+    const trusted = JSON.parse(created.stdout);
+    expect(trusted).toMatchObject({ issuer, audience: "cli", scopes: ["emails:send"] });
+    expect((await pregon("issuers", "list")).stdout).toContain(trusted.id);
+    // Loopback is the local stack's alone: with the setting off, the URL is refused.
+    const refused = await pregonWith(
+      { DATABASE_URL: databaseUrl, PREGON_JWT_ALLOW_LOOPBACK: "false" },
+      ...["issuers", "create", "--issuer", issuer, "--audience", "other", "--scopes", "admin"],
+    );
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/only HTTPS/) });
+    expect((await pregon("issuers", "remove", trusted.id)).stdout).toContain("No longer trusting");
+
+    const dataDir = await mkdtemp(join(tmpdir(), "pregon-cli-"));
+    const minted = await pregonWith(
+      { PREGON_DATA_DIR: dataDir, PORT: "4321" },
+      ...["tokens", "mint", "--subject", "me", "--ttl", "60"],
+    );
+    expect(minted.code).toBe(0);
+    const [header, payload] = minted.stdout.trim().split(".");
+    const decode = (part: string | undefined) =>
+      JSON.parse(Buffer.from(part!, "base64url").toString());
+    expect(decode(header)).toMatchObject({ alg: "ES256", kid: "dev" });
+    const claims = decode(payload);
+    expect(claims).toMatchObject({
+      iss: "http://127.0.0.1:4321/dev/issuer",
+      aud: "pregon",
+      sub: "me",
+    });
+    expect(claims.exp - claims.iat).toBe(60);
+    await rm(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
   it("explains bad usage with exit code 2", async () => {
     const missing = await pregon("keys", "create", "--name", "x");
     expect(missing.code).toBe(2);

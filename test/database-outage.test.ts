@@ -8,12 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "@pregon/api";
-import { Database, Migrations } from "@pregon/core";
+import { Actor, Database, Issuer, Migrations } from "@pregon/core";
 import { freePort, startPostgres } from "@pregon/functions/local/stack";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, projectWithKey, settings } from "./support/fixtures";
+import { startIssuer } from "./support/issuer";
 
 /** Deadlines of this file: short, so a frozen server costs a second per request. */
 const deadlineMs = 1_000;
@@ -68,8 +69,17 @@ afterAll(async () => {
 
 const app = createApp(settings);
 let secret: string;
+/** A token of an issuer the key's project trusts. */
+let token: string;
 beforeAll(async () => {
-  ({ secret } = await projectWithKey(["admin"]));
+  const { project, ...key } = await projectWithKey(["admin"]);
+  secret = key.secret;
+  Issuer.configure({ allowLoopback: true });
+  const issuer = await startIssuer();
+  await Actor.provide({ type: "system", reason: "cli", projectId: project.id }, () =>
+    Issuer.create({ issuer: issuer.url, audience: issuer.audience, scopes: ["admin"] }),
+  );
+  token = await issuer.sign();
 });
 
 /** A request, timed; one that has no answer in 10 s fails the test rather than hanging it. */
@@ -155,6 +165,10 @@ describe("a stopped Postgres", () => {
     expect(rest.ms).toBeLessThan(500);
     expect(rest.body).toMatchObject({ reason: "database_unavailable" });
     expectUnavailable(await trpcMe());
+    // A token's issuer is looked up in the database too.
+    const withToken = await timed("/v1/me", { headers: bearer(token) });
+    expectUnavailable(withToken);
+    expect(withToken.body).toMatchObject({ reason: "database_unavailable" });
     // Many failed connections in a row must not make the client wait long once it is back.
     for (let i = 0; i < 10; i++) expect((await me()).status).toBe(503);
     await new Promise((done) => setTimeout(done, 1_100));

@@ -1,9 +1,11 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { ownerUrl } from "./support/setup";
@@ -60,6 +62,16 @@ describe("npm start", () => {
     expect((await fetch(`http://127.0.0.1:${env.PREGON_MAILBOX_PORT}/store`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${env.PREGON_AWS_PORT}/health`)).status).toBe(200);
     expect((await me(env.PORT, bootstrap)).status).toBe(200);
+    // The development issuer: the CLI mints a token, the default project trusts it.
+    const { stdout: token } = await promisify(execFile)(
+      "npm",
+      ["run", "-s", "pregon", "--", "tokens", "mint", "--subject", "dev-test"],
+      { env: { ...process.env, ...env } },
+    );
+    expect(await (await me(env.PORT, token.trim())).json()).toMatchObject({
+      project: { name: "default" },
+      token: { issuer: `http://127.0.0.1:${env.PORT}/dev/issuer`, subject: "dev-test" },
+    });
     // Queues, templates, mail and the database are for this machine only, not its network.
     for (const port of Object.values(env).filter((v) => /^\d+$/.test(v))) {
       expect({ port, on: listeners(port) }).toEqual({ port, on: ["127.0.0.1"] });

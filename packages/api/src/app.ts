@@ -1,4 +1,4 @@
-import { Actor, ApiKey, AppError, Database, Log } from "@pregon/core";
+import { Actor, ApiKey, AppError, Database, Issuer, Log } from "@pregon/core";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { apiKeyOf, type Context, createContext, type Settings } from "./context";
+import { bearerOf, type Context, createContext, type Settings } from "./context";
 import { docsPage } from "./docs";
 import {
   answerOf,
@@ -53,18 +53,31 @@ function restErrorBody(raw: {
 }
 
 /**
+ * Who sends `bearer`: an API key's holder, or a token's subject. Each is refused before any query
+ * when it cannot be valid (a malformed key; a token of another form or algorithm, or expired).
+ */
+async function actorOf(bearer: string | undefined, requestId: string): Promise<Actor.Actor> {
+  if (bearer && Issuer.isToken(bearer)) {
+    const { projectId, issuer, subject, scopes } = await Issuer.authenticate(bearer);
+    return { type: "token", projectId, issuer, subject, scopes, requestId };
+  }
+  const { projectId, keyId, scopes } = await ApiKey.authenticate(bearer);
+  return { type: "key", projectId, keyId, scopes, requestId };
+}
+
+/**
  * Authenticates the caller of /v1 or /trpc before anything reads the body: a request without a
- * valid key costs no parsing, and at most one query per distinct well-formed key
- * (ApiKey.authenticate). A refusal takes the transport's error shape; a valid key becomes the
- * request's actor, which core reads from then on.
+ * valid key or token costs no parsing, and at most one query per distinct well-formed key
+ * (ApiKey.authenticate) or token (Issuer.authenticate). A refusal takes the transport's error
+ * shape; the caller becomes the request's actor, which core reads from then on.
  */
 function authenticate(transport: "rest" | "trpc"): MiddlewareHandler {
   return async (c, next) => {
-    let principal: ApiKey.Principal;
+    let actor: Actor.Actor;
     try {
-      principal = await ApiKey.authenticate(apiKeyOf(c.req.raw));
+      actor = await actorOf(bearerOf(c.req.raw), c.get("requestId"));
     } catch (cause) {
-      // A refused key, or the database out of reach (503 in the transport's own shape).
+      // A refused key or token, or the database out of reach (503 in the transport's own shape).
       const refusal = appErrorOf(cause);
       if (!refusal) throw cause;
       const error = toTRPCError(refusal);
@@ -82,11 +95,7 @@ function authenticate(transport: "rest" | "trpc"): MiddlewareHandler {
       });
       return c.json({ error: shape }, status);
     }
-    const { projectId, keyId, scopes } = principal;
-    await Actor.provide(
-      { type: "key", projectId, keyId, scopes, requestId: c.get("requestId") },
-      next,
-    );
+    await Actor.provide(actor, next);
   };
 }
 

@@ -12,7 +12,7 @@ export interface Settings {
 /**
  * What every procedure sees. Plain data only, so the router's types (and the SDK built from them)
  * carry no database or AWS client types. Who is calling is not here: the app authenticates the key
- * before any procedure runs and makes it the request's actor (core's `Actor`), which core reads.
+ * or token before any procedure runs and makes it the request's actor (core's `Actor`), which core reads.
  */
 export interface Context {
   /** The `Idempotency-Key` header as sent; sends check it. */
@@ -20,8 +20,8 @@ export interface Context {
   settings: Settings;
 }
 
-/** The bearer token as sent (never logged), or undefined. */
-export function apiKeyOf(request: Request): string | undefined {
+/** The bearer value as sent, an API key or a token (never logged), or undefined. */
+export function bearerOf(request: Request): string | undefined {
   const header = request.headers.get("authorization") ?? "";
   return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }

@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit";
 import { devicesRouter } from "./routers/devices";
 import { emailsRouter } from "./routers/emails";
+import { issuersRouter } from "./routers/issuers";
 import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
 import { notificationsRouter } from "./routers/notifications";
@@ -14,6 +15,7 @@ import { router } from "./trpc";
 export const appRouter = router({
   me: meRouter,
   keys: keysRouter,
+  issuers: issuersRouter,
   emails: emailsRouter,
   sms: smsRouter,
   push: pushRouter,

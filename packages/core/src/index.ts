@@ -12,6 +12,7 @@ export * as Email from "./email";
 export { AppError, type Reason, reasons } from "./error";
 export * as Fact from "./fact";
 export * as Idempotency from "./idempotency";
+export * as Issuer from "./issuer";
 export * as Log from "./log";
 export * as Notification from "./notification";
 export * as Otp from "./otp";

@@ -22,6 +22,7 @@ describe("local configuration", () => {
       bootstrapApiKey: undefined,
       otpPepper: undefined,
       region: "us-east-1",
+      jwtAllowLoopback: true,
     });
   });
 
@@ -35,6 +36,7 @@ describe("local configuration", () => {
       PREGON_MAILBOX_PORT: "9005",
       PREGON_EMAIL_FROM: "no-reply@example.com",
       PREGON_BOOTSTRAP_API_KEY: "",
+      PREGON_JWT_ALLOW_LOOPBACK: "false",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -45,6 +47,7 @@ describe("local configuration", () => {
       mailboxPort: 9005,
       email: { from: "no-reply@example.com", senders: ["@example.com"] },
       bootstrapApiKey: undefined,
+      jwtAllowLoopback: false,
     });
   });
 

@@ -86,6 +86,11 @@ const LocalEnv = EmailEnv.extend({
   AWS_ENDPOINT_URL_SESV2: z.url().optional(),
   PREGON_BOOTSTRAP_API_KEY: ApiKey.Secret.optional(),
   AWS_REGION: z.string().default("us-east-1"),
+  /**
+   * Token issuers' keys may be fetched from loopback addresses (the development issuer): on by
+   * default here, never on AWS, where the Lambda configuration has no such setting.
+   */
+  PREGON_JWT_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("true"),
 });
 
 /**
@@ -111,6 +116,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     /** Without one, a pepper is made on first start and kept in the data directory. */
     otpPepper: e.PREGON_OTP_PEPPER,
     region: e.AWS_REGION,
+    jwtAllowLoopback: e.PREGON_JWT_ALLOW_LOOPBACK === "true",
   };
 }
 export type LocalConfig = ReturnType<typeof loadLocalConfig>;

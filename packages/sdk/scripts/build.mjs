@@ -19,10 +19,14 @@ await build({
   sourcemap: true,
 });
 
-const bundle = await rollup({
-  input: entries,
-  // The workspace packages are inlined; everything else stays an import the consumer resolves.
-  plugins: [dts({ includeExternal: ["@pregon/api", "@pregon/core"], tsconfig: "tsconfig.json" })],
-});
-await bundle.write({ dir: "dist", format: "es", entryFileNames: "[name].d.ts" });
-await bundle.close();
+// One bundle per entry: what both entries share (the credentials) is inlined in each, rather than
+// split into a chunk of its own.
+for (const [name, input] of Object.entries(entries)) {
+  const bundle = await rollup({
+    input: { [name]: input },
+    // The workspace packages are inlined; everything else stays an import the consumer resolves.
+    plugins: [dts({ includeExternal: ["@pregon/api", "@pregon/core"], tsconfig: "tsconfig.json" })],
+  });
+  await bundle.write({ dir: "dist", format: "es", entryFileNames: "[name].d.ts" });
+  await bundle.close();
+}

@@ -2,12 +2,14 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { appRouter, createApp } from "@pregon/api";
-import { Database } from "@pregon/core";
+import { Actor, Database, Issuer } from "@pregon/core";
 import { TRPCClientError } from "@trpc/client";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectWithKey, settings } from "../../../test/support/fixtures";
+import { startIssuer } from "../../../test/support/issuer";
 import { createPregonClient, PregonError, type RouterInputs, sendPaths } from "./index";
+import { createPregonRestClient } from "./rest";
 
 let server: Server;
 let url: string;
@@ -55,6 +57,34 @@ describe("@pregon/sdk", () => {
     expect(created.key).toMatch(/^prg_/);
     const again = createPregonClient({ url, apiKey: created.key });
     expect((await again.me.get.query()).scopes).toEqual(["sms:send"]);
+  });
+
+  it("calls with a token, or with one getToken() returns before each request (tRPC and REST)", async () => {
+    Issuer.configure({ allowLoopback: true });
+    const issuer = await startIssuer();
+    const { project } = await projectWithKey(["admin"]);
+    await Actor.provide({ type: "system", reason: "cli", projectId: project.id }, () =>
+      Issuer.create({ issuer: issuer.url, audience: issuer.audience, scopeClaim: "scope" }),
+    );
+    const token = await issuer.sign({ sub: "sdk-test" });
+    const withToken = createPregonClient({ url, token });
+    expect(await withToken.me.get.query()).toMatchObject({
+      project: { id: project.id },
+      token: { issuer: issuer.url, subject: "sdk-test" },
+    });
+    const asked: string[] = [];
+    const getToken = async () => {
+      const fresh = await issuer.sign({ sub: `call-${asked.length}` });
+      asked.push(fresh);
+      return fresh;
+    };
+    const pregon = createPregonClient({ url, getToken });
+    expect((await pregon.me.get.query()).token?.subject).toBe("call-0");
+    expect((await pregon.me.get.query()).token?.subject).toBe("call-1");
+    const rest = createPregonRestClient({ url, getToken });
+    const { data } = await rest.GET("/v1/me");
+    expect(data?.token?.subject).toBe("call-2");
+    expect(asked).toHaveLength(3);
   });
 
   it("throws PregonError with status, code, reason and issues", async () => {

@@ -8,8 +8,10 @@ import {
 } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { observable } from "@trpc/server/observable";
+import { authorization, type PregonCredentials } from "./auth";
 import { checkedFetch, PregonError } from "./error";
 
+export type { PregonCredentials } from "./auth";
 export { PregonError, type PregonIssue } from "./error";
 export type { AppRouter };
 
@@ -18,10 +20,9 @@ export type RouterInputs = inferRouterInputs<AppRouter>;
 /** What each procedure answers: `RouterOutputs["otp"]["verify"]`. */
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
-export interface PregonClientOptions {
+export type PregonClientOptions = PregonCredentials & {
   /** Where Pregón serves, e.g. "http://localhost:3000" (the client calls `${url}/trpc`). */
   url: string;
-  apiKey: string;
   fetch?: typeof fetch;
   /** Extra headers for every request. */
   headers?: Record<string, string>;
@@ -33,7 +34,7 @@ export interface PregonClientOptions {
    * Default 2.
    */
   retries?: number;
-}
+};
 
 export type PregonClient = TRPCClient<AppRouter>;
 
@@ -101,11 +102,11 @@ export function createPregonClient(options: PregonClientOptions): PregonClient {
       httpLink({
         url: `${options.url.replace(/\/+$/, "")}/trpc`,
         fetch: checkedFetch(options.fetch ?? fetch),
-        headers: ({ op }) => {
+        headers: async ({ op }) => {
           const { idempotencyKey } = op.context as PregonCallContext;
           return {
             ...options.headers,
-            authorization: `Bearer ${options.apiKey}`,
+            authorization: await authorization(options),
             ...(idempotencyKey && { "idempotency-key": idempotencyKey }),
           };
         },

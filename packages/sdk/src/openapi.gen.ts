@@ -85,6 +85,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/issuers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List trusted token issuers
+         * @description Lists the token issuers the caller's project trusts, oldest first. Needs the `admin` scope.
+         */
+        get: operations["issuersList"];
+        put?: never;
+        /**
+         * Trust a token issuer
+         * @description Trusts an identity provider in the caller's project: tokens it signs (RS256, ES256 or EdDSA) whose `iss` is `issuer` and whose `aud` holds `audience` are accepted as `Authorization: Bearer <token>`, with the scopes of `scopeClaim` or the fixed `scopes`. An issuer and audience pair is trusted by one project at most (409). Its keys are fetched from `jwksUrl`, or found by OpenID discovery, over HTTPS from public addresses only. Needs the `admin` scope.
+         */
+        post: operations["issuersCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/issuers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Stop trusting a token issuer
+         * @description Removes a trusted issuer of the caller's project; its tokens get 401 from the next request on. Needs the `admin` scope.
+         */
+        delete: operations["issuersRemove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: {
             query?: never;
@@ -137,8 +181,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Describe the calling API key
-         * @description Returns the project the key belongs to, the key's name and its scopes.
+         * Describe the caller
+         * @description Returns the project the caller acts in, its scopes, and the API key's name, or the token's issuer and subject.
          */
         get: operations["meGet"];
         put?: never;
@@ -440,7 +484,7 @@ export interface components {
              * @description A stable, machine-readable cause to branch on
              * @enum {string}
              */
-            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "database_unavailable" | "body_too_large";
+            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "invalid_token" | "token_expired" | "issuer_not_trusted" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "database_unavailable" | "body_too_large";
         };
     };
     responses: never;
@@ -1134,6 +1178,360 @@ export interface operations {
             };
         };
     };
+    issuersList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "issuers": [
+                     *         {
+                     *           "id": "9c4e2a7b-6d1f-4b3e-a5c8-1f0e9d8c7b6a",
+                     *           "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *           "issuer": "https://auth.example.com/",
+                     *           "audience": "https://pregon.example.com",
+                     *           "jwksUrl": null,
+                     *           "scopeClaim": "scope",
+                     *           "scopes": null,
+                     *           "createdAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        issuers: {
+                            /** @description The `aud` tokens must carry, compared exactly */
+                            audience: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description The `iss` tokens carry, compared exactly */
+                            issuer: string;
+                            /** @description Its keys; null: found by OpenID discovery from the issuer */
+                            jwksUrl: string | null;
+                            /** Format: uuid */
+                            projectId: string;
+                            /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
+                            scopeClaim: ("scope" | "scp") | null;
+                            /** @description The scopes every token of this issuer holds, or null */
+                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    issuersCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "issuer": "https://auth.example.com/",
+                 *       "audience": "https://pregon.example.com",
+                 *       "scopeClaim": "scope"
+                 *     }
+                 */
+                "application/json": {
+                    audience: string;
+                    /**
+                     * Format: uri
+                     * @description The issuer URL, as tokens carry it in `iss`
+                     */
+                    issuer: string;
+                    /**
+                     * Format: uri
+                     * @description Where its keys are; without it, `<issuer>/.well-known/openid-configuration`
+                     */
+                    jwksUrl?: string;
+                    /**
+                     * @description Take each token's scopes from this claim (space-separated or a list)
+                     * @enum {string}
+                     */
+                    scopeClaim?: "scope" | "scp";
+                    /** @description Or give every token of this issuer these scopes */
+                    scopes?: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9c4e2a7b-6d1f-4b3e-a5c8-1f0e9d8c7b6a",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "issuer": "https://auth.example.com/",
+                     *       "audience": "https://pregon.example.com",
+                     *       "jwksUrl": null,
+                     *       "scopeClaim": "scope",
+                     *       "scopes": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The `aud` tokens must carry, compared exactly */
+                        audience: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description The `iss` tokens carry, compared exactly */
+                        issuer: string;
+                        /** @description Its keys; null: found by OpenID discovery from the issuer */
+                        jwksUrl: string | null;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
+                        scopeClaim: ("scope" | "scp") | null;
+                        /** @description The scopes every token of this issuer holds, or null */
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    issuersRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 9c4e2a7b-6d1f-4b3e-a5c8-1f0e9d8c7b6a */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9c4e2a7b-6d1f-4b3e-a5c8-1f0e9d8c7b6a",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "issuer": "https://auth.example.com/",
+                     *       "audience": "https://pregon.example.com",
+                     *       "jwksUrl": null,
+                     *       "scopeClaim": "scope",
+                     *       "scopes": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The `aud` tokens must carry, compared exactly */
+                        audience: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description The `iss` tokens carry, compared exactly */
+                        issuer: string;
+                        /** @description Its keys; null: found by OpenID discovery from the issuer */
+                        jwksUrl: string | null;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
+                        scopeClaim: ("scope" | "scp") | null;
+                        /** @description The scopes every token of this issuer holds, or null */
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     keysList: {
         parameters: {
             query?: never;
@@ -1490,25 +1888,32 @@ export interface operations {
                      *         "name": "billing",
                      *         "hint": "prg_…x9Qz"
                      *       },
+                     *       "token": null,
                      *       "scopes": [
                      *         "emails:send"
                      *       ]
                      *     }
                      */
                     "application/json": {
+                        /** @description The calling API key, or null for a token */
                         key: {
                             /** @description First and last four characters of the key */
                             hint: string;
                             /** Format: uuid */
                             id: string;
                             name: string;
-                        };
+                        } | null;
                         project: {
                             /** Format: uuid */
                             id: string;
                             name: string;
                         };
                         scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        /** @description The calling token's `iss` and `sub`, or null for an API key */
+                        token: {
+                            issuer: string;
+                            subject: string;
+                        } | null;
                     };
                 };
             };

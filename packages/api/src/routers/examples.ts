@@ -1,4 +1,4 @@
-import type { ApiKey, Device, Otp, Suppression, Template } from "@pregon/core";
+import type { ApiKey, Device, Issuer, Otp, Suppression, Template } from "@pregon/core";
 import type { z } from "zod";
 
 /** Example records the OpenAPI document shows (in the procedures' `example` meta). */
@@ -19,6 +19,17 @@ export const exampleKey: ApiKey.Info = {
   scopes: ["emails:send"],
   createdAt: exampleTime,
   revokedAt: null,
+};
+
+export const exampleIssuer: Issuer.Info = {
+  id: "9c4e2a7b-6d1f-4b3e-a5c8-1f0e9d8c7b6a",
+  projectId: exampleIds.project,
+  issuer: "https://auth.example.com/",
+  audience: "https://pregon.example.com",
+  jwksUrl: null,
+  scopeClaim: "scope",
+  scopes: null,
+  createdAt: exampleTime,
 };
 
 export const exampleOtp: z.infer<typeof Otp.Status> = {

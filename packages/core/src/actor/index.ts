@@ -6,7 +6,7 @@ export type SystemReason = (typeof systemReasons)[number];
 
 /**
  * Who a piece of work is done for. Set once where the work comes in: the API per request (first
- * `public`, with the request's id, then the key that authenticated it), each queue consumer per
+ * `public`, with the request's id, then the key or token that authenticated it), each queue consumer per
  * message, the sweeper per run, the CLI per command. Core reads it from here (the project a caller
  * acts in, the key to record on rows and facts); log lines carry its ids.
  */
@@ -18,6 +18,16 @@ export type Actor =
       type: "key";
       projectId: string;
       keyId: string;
+      scopes: readonly string[];
+      requestId: string;
+    }
+  /** An API request made with a token of an issuer `projectId` trusts. */
+  | {
+      type: "token";
+      projectId: string;
+      /** The token's `iss` and `sub`: what rows, facts and logs record of it (never the token). */
+      issuer: string;
+      subject: string;
       scopes: readonly string[];
       requestId: string;
     }

@@ -177,12 +177,13 @@ export async function authenticate(secret: string | undefined): Promise<Principa
   return entry.answer;
 }
 
-/** Refuses an actor that is not a key holding `scope` (`admin` holds every scope). */
+/** Refuses an actor that is not a key or token holding `scope` (`admin` holds every scope). */
 export function assertScope(scope: Scope): void {
   const actor = Actor.use();
-  const scopes = actor.type === "key" ? actor.scopes : [];
+  const scopes = actor.type === "key" || actor.type === "token" ? actor.scopes : [];
   if (!scopes.includes(scope) && !scopes.includes("admin")) {
-    throw new AppError("missing_scope", `This API key lacks the '${scope}' scope`);
+    const caller = actor.type === "token" ? "token" : "API key";
+    throw new AppError("missing_scope", `This ${caller} lacks the '${scope}' scope`);
   }
 }
 

@@ -18,6 +18,8 @@ const subjectOf = {
   "otp.locked": "otpId",
   "key.created": "keyId",
   "key.revoked": "keyId",
+  "issuer.created": "issuerId",
+  "issuer.removed": "issuerId",
   // A template's key is its subject, but not an id: its rows have no subjectId.
   "template.changed": null,
   "suppression.added": null,
@@ -39,6 +41,7 @@ describe("Audit.record", () => {
       otpId: randomUUID(),
       keyId: randomUUID(),
       templateKey: "welcome",
+      issuerId: randomUUID(),
     };
     const data = Object.fromEntries(
       Object.keys(definition.data.shape).map((name) => [name, ids[name] ?? "x"]),

@@ -4,6 +4,7 @@ export * from "../delivery/delivery.sql";
 export * from "../device/device.sql";
 export * from "../fraud/fraud.sql";
 export * from "../idempotency/idempotency.sql";
+export * from "../issuer/issuer.sql";
 export * from "../notification/notification.sql";
 export * from "../otp/otp.sql";
 export * from "../outbox/outbox.sql";

@@ -20,6 +20,14 @@ export const ActorRef = z.discriminatedUnion("type", [
     requestId: z.string().meta({ description: "The request's X-Request-Id" }),
   }),
   z.object({
+    type: z.literal("token"),
+    issuer: z.string().meta({ description: "The token's issuer (`iss`)" }),
+    subject: z
+      .string()
+      .meta({ description: "The token's subject (`sub`), as the issuer names it" }),
+    requestId: z.string().meta({ description: "The request's X-Request-Id" }),
+  }),
+  z.object({
     type: z.literal("system"),
     reason: z.enum(Actor.systemReasons).meta({ description: "The part of Pregón that did it" }),
   }),
@@ -74,6 +82,14 @@ export const all = (): Definition[] => [...definitions.values()];
 function actorRef(): ActorRef {
   const actor = Actor.use();
   if (actor.type === "key") return { type: "key", keyId: actor.keyId, requestId: actor.requestId };
+  if (actor.type === "token") {
+    return {
+      type: "token",
+      issuer: actor.issuer,
+      subject: actor.subject,
+      requestId: actor.requestId,
+    };
+  }
   if (actor.type === "system") return { type: "system", reason: actor.reason };
   throw new Error("A request not authenticated makes no facts");
 }

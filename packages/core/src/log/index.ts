@@ -14,7 +14,12 @@ const secretFields =
   /^(authorization|x-api-key|api_?key|secret|token|password|pepper|otp|html|text|subject|body|variables|cookie|set-cookie)$/i;
 /** A `code` field is logged unless it looks like a one-time code; error codes stay readable. */
 const otpCode = /^\d{4,10}$/;
-const secretPatterns = [/\bBearer\s+[^\s"',;]+/gi, /\bprg_[A-Za-z0-9_-]{16,}/g];
+const secretPatterns = [
+  /\bBearer\s+[^\s"',;]+/gi,
+  /\bprg_[A-Za-z0-9_-]{16,}/g,
+  // A JWT: its header and payload are base64url JSON, so both start with "eyJ".
+  /\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g,
+];
 const knownSecrets = new Set<string>();
 
 /** Registers a secret that does not look like one (a bootstrap key, a pepper) to scrub from logs. */
@@ -56,12 +61,14 @@ const errorFields = [
   "$fault",
 ];
 
-/** The ids of the current actor a log line carries: its request's and its key's. */
+/** The ids of the current actor a log line carries: its request's, and its key's or token's. */
 function actorIds() {
   const actor = Actor.current();
   return {
     requestId: actor && "requestId" in actor ? actor.requestId : undefined,
     keyId: actor?.type === "key" ? actor.keyId : undefined,
+    tokenIssuer: actor?.type === "token" ? actor.issuer : undefined,
+    tokenSubject: actor?.type === "token" ? actor.subject : undefined,
   };
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Actor, ApiKey, Database, Log, Migrations, Project } from "@pregon/core";
+import { Actor, ApiKey, Database, Issuer, Log, Migrations, Project } from "@pregon/core";
+import * as DevIssuer from "./dev-issuer";
 
 /**
  * Migrates the database as its owner (`ownerUrl`: the embedded Postgres's superuser, or
@@ -64,4 +65,12 @@ export async function ensureOtpPepper(options: { dataDir: string; otpPepper: str
   const pepper = randomBytes(32).toString("base64url");
   await writeFile(file, `${pepper}\n`, { mode: 0o600 });
   return pepper;
+}
+
+/** The default project trusts the development issuer of the local stack serving on `port`. */
+export async function ensureDevIssuer(port: number) {
+  const project = await Project.ensure(Project.defaultName);
+  await Actor.provide({ type: "system", reason: "start", projectId: project.id }, () =>
+    Issuer.ensure(DevIssuer.trust(port)),
+  );
 }

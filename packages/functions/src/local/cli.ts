@@ -6,6 +6,7 @@ import {
   ApiKey,
   AppError,
   Database,
+  Issuer,
   Migrations,
   Outbox,
   Project,
@@ -18,6 +19,7 @@ import { z } from "zod";
 import { type LocalConfig, linkedTopicArns, loadLocalConfig } from "../config";
 import { pipelines, type QueueName } from "../pipelines";
 import { prepareDatabase } from "./bootstrap";
+import * as DevIssuer from "./dev-issuer";
 import * as Dlq from "./dlq";
 import { startPostgres } from "./stack";
 
@@ -35,6 +37,12 @@ const usage = `Usage: npm run pregon -- <command> [--json]
   keys revoke <key id> [--project <name or id>]
   region promote [--region <name>]
   region show
+  issuers create --issuer <url> --audience <aud> (--scope-claim <scope|scp> | --scopes <scope,...|all>)
+                 [--jwks-url <url>] [--project <name or id>]
+  issuers list [--project <name or id>]
+  issuers remove <issuer id> [--project <name or id>]
+  tokens mint [--subject <sub>] [--ttl <seconds>]
+              a token of the local stack's development issuer (npm start on PORT)
 
 Scopes: ${ApiKey.scopes.join(", ")}
 Queues: ${pipelines.map((p) => p.queue).join(", ")}. Without URLs, the local stack's queues
@@ -151,6 +159,9 @@ function parseScopes(list: string | undefined): ApiKey.Scope[] {
   });
 }
 
+const describeIssuer = (issuer: Issuer.Info) =>
+  `${issuer.id}  ${issuer.issuer}  aud=${issuer.audience}  ${issuer.scopes ? `[${issuer.scopes.join(" ")}]` : `scopes from '${issuer.scopeClaim}'`}`;
+
 const describeKey = (key: ApiKey.Info) =>
   `${key.id}  ${key.hint}  ${key.revokedAt ? "revoked" : "active "}  ${key.name}  [${key.scopes.join(" ")}]`;
 
@@ -171,6 +182,12 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
       "queue-url": { type: "string" },
       "dlq-url": { type: "string" },
       region: { type: "string" },
+      issuer: { type: "string" },
+      audience: { type: "string" },
+      "jwks-url": { type: "string" },
+      "scope-claim": { type: "string" },
+      subject: { type: "string" },
+      ttl: { type: "string" },
       json: { type: "boolean" },
     },
   });
@@ -298,16 +315,77 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
             : "No promotion recorded: the region first deployed sends",
         };
       };
+    case "issuers create": {
+      const parsed = Issuer.CreateInput.safeParse({
+        issuer: values.issuer,
+        audience: values.audience,
+        jwksUrl: values["jwks-url"],
+        scopeClaim: values["scope-claim"],
+        scopes: values.scopes === undefined ? undefined : parseScopes(values.scopes),
+      });
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);
+        throw new UsageError(issues.join("\n"));
+      }
+      return async () => {
+        const issuer = await inProject(await findProject(values.project), () =>
+          Issuer.create(parsed.data),
+        );
+        return { data: issuer, text: `Trusting ${describeIssuer(issuer)}` };
+      };
+    }
+    case "issuers list":
+      return async () => {
+        const issuers = await inProject(await findProject(values.project), () => Issuer.list());
+        return { data: issuers, text: issuers.map(describeIssuer).join("\n") || "No issuers" };
+      };
+    case "issuers remove": {
+      if (!arg) throw new UsageError("issuers remove <issuer id>");
+      return async () => {
+        const issuer = await inProject(await findProject(values.project), () => Issuer.remove(arg));
+        return { data: issuer, text: `No longer trusting ${describeIssuer(issuer)}` };
+      };
+    }
     default:
       throw new UsageError(group ? `Unknown command "${positionals.join(" ")}"` : "");
   }
 }
 
+/** `tokens mint`: signs with the development issuer's key in the data directory, no database. */
+async function mintToken(args: string[], config: LocalConfig): Promise<Output> {
+  const { values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { subject: { type: "string" }, ttl: { type: "string" }, json: { type: "boolean" } },
+  });
+  const ttl = z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .safeParse(values.ttl ?? 3600);
+  if (!ttl.success) throw new UsageError("--ttl must be 1 to 86400 seconds");
+  const subject = values.subject ?? "dev";
+  const token = await DevIssuer.mint({
+    dataDir: config.dataDir,
+    port: config.port,
+    subject,
+    ttlSeconds: ttl.data,
+  });
+  return { data: { token, issuer: DevIssuer.issuerUrl(config.port), subject }, text: token };
+}
+
 async function main(args: string[]): Promise<number> {
   const json = args.includes("--json");
   try {
+    if (args[0] === "tokens" && args[1] === "mint") {
+      const { text, data } = await mintToken(args.slice(2), loadLocalConfig());
+      process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
+      return 0;
+    }
     const work = command(args);
     const config = loadLocalConfig();
+    Issuer.configure({ allowLoopback: config.jwtAllowLoopback });
     const { text, data } = await Actor.provide({ type: "system", reason: "cli" }, () =>
       withDatabase(config, (url) => work(url, config)),
     );

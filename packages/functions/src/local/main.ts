@@ -16,6 +16,7 @@ import {
   Database,
   Delivery,
   Email,
+  Issuer,
   Log,
   Otp,
   Outbox,
@@ -28,7 +29,8 @@ import { createFeedbackHandler } from "../handlers/feedback";
 import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
 import { createSweeper } from "../handlers/sweeper";
 import { consumerTimeoutSeconds, leaseMs } from "../pipelines";
-import { ensureBootstrapKey, ensureOtpPepper, prepareDatabase } from "./bootstrap";
+import { ensureBootstrapKey, ensureDevIssuer, ensureOtpPepper, prepareDatabase } from "./bootstrap";
+import * as DevIssuer from "./dev-issuer";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
 import { startStack } from "./stack";
@@ -76,6 +78,7 @@ async function main() {
   const pepper = await ensureOtpPepper(config);
   Otp.configure({ pepper });
   Log.registerSecret(pepper);
+  Issuer.configure({ allowLoopback: config.jwtAllowLoopback });
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
   // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
   Template.configure(Template.fileStore(join(config.dataDir, "templates")));
@@ -145,6 +148,10 @@ async function main() {
   app.get("/dev/inbox", (c) => c.json(inbox.contents()));
   // On AWS a function of its own serves the reference's script (infra/settings.ts `docsAssets`).
   app.route("/", docsAssets());
+  // Local mode only: an issuer of tokens, on this server (its port is known once it listens).
+  let port = config.port;
+  const issuer = () => DevIssuer.issuerUrl(port);
+  app.route("/", DevIssuer.routes(issuer, await DevIssuer.publicJwk(config.dataDir)));
   const server = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" });
   await new Promise<void>((ready, fail) => server.once("listening", ready).once("error", fail));
   stops.push(
@@ -154,7 +161,9 @@ async function main() {
         (server as Server).closeAllConnections();
       }),
   );
-  const api = `http://localhost:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  await ensureDevIssuer(port);
+  const api = `http://localhost:${port}`;
 
   process.stdout.write(`
   Pregón is running on the local stack
@@ -169,8 +178,11 @@ async function main() {
   Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})
   API key      ${key.secret}
                (${key.source}; every scope, project "default")
+  Tokens       ${issuer()}   (development issuer; every scope, project "default")
+               npm run pregon -- tokens mint   prints one
 
   Try:  curl -H "Authorization: Bearer ${key.secret}" ${api}/v1/me
+        curl -H "Authorization: Bearer $(npm run -s pregon -- tokens mint)" ${api}/v1/me
   Stop: Ctrl-C
 `);
 }

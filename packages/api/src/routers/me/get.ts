@@ -5,7 +5,13 @@ import { exampleIds, exampleKey } from "../examples";
 
 export const MeOutput = z.object({
   project: Project.Info.pick({ id: true, name: true }),
-  key: ApiKey.Info.pick({ id: true, name: true, hint: true }),
+  key: ApiKey.Info.pick({ id: true, name: true, hint: true })
+    .nullable()
+    .meta({ description: "The calling API key, or null for a token" }),
+  token: z
+    .object({ issuer: z.string(), subject: z.string() })
+    .nullable()
+    .meta({ description: "The calling token's `iss` and `sub`, or null for an API key" }),
   scopes: z.array(ApiKey.Scope),
 });
 
@@ -15,6 +21,7 @@ export const get = authedProcedure
       response: {
         project: { id: exampleIds.project, name: "shop" },
         key: { id: exampleKey.id, name: exampleKey.name, hint: exampleKey.hint },
+        token: null,
         scopes: exampleKey.scopes,
       },
     },
@@ -22,18 +29,30 @@ export const get = authedProcedure
       method: "GET",
       path: "/v1/me",
       tags: ["keys"],
-      summary: "Describe the calling API key",
-      description: "Returns the project the key belongs to, the key's name and its scopes.",
+      summary: "Describe the caller",
+      description:
+        "Returns the project the caller acts in, its scopes, and the API key's name, or the token's issuer and subject.",
     },
   })
   .input(z.strictObject({}).optional())
   .output(MeOutput)
   .query(async () => {
+    const actor = Actor.use();
+    if (actor.type === "token") {
+      const project = await Project.get(actor.projectId);
+      return {
+        project: { id: project.id, name: project.name },
+        key: null,
+        token: { issuer: actor.issuer, subject: actor.subject },
+        scopes: actor.scopes as ApiKey.Scope[],
+      };
+    }
     const { projectId, keyId } = Actor.assert("key");
     const [project, key] = await Promise.all([Project.get(projectId), ApiKey.get(keyId)]);
     return {
       project: { id: project.id, name: project.name },
       key: { id: key.id, name: key.name, hint: key.hint },
+      token: null,
       scopes: key.scopes,
     };
   });
