@@ -185,9 +185,10 @@ describe("trusted issuers", () => {
     );
     const facts = (await Database.use().select().from(outbox).where(eq(outbox.topic, "events")))
       .map((row) => JSON.parse(row.body))
-      .filter((fact) => fact.issuerId === issuerId);
+      .filter((fact) => fact.subject === issuerId);
     expect(facts.map((fact) => fact.type)).toEqual(["issuer.created", "issuer.removed"]);
     expect(facts.every((fact) => fact.projectId === project.id)).toBe(true);
+    expect(facts.every((fact) => fact.data.issuerId === issuerId)).toBe(true);
   });
 
   it("name one project: the same issuer and audience cannot be trusted twice", async () => {
@@ -227,12 +228,10 @@ describe("trusted issuers", () => {
     expect(created.status).toBe(201);
     const [row] = (
       await Database.use().select().from(outbox).where(eq(outbox.topic, "events"))
-    ).filter((row) => JSON.parse(row.body).issuerId === created.body.id);
+    ).filter((row) => JSON.parse(row.body).subject === created.body.id);
     expect(JSON.parse(row!.body)).toMatchObject({
       type: "issuer.created",
-      keyId: null,
-      tokenIssuer: issuer.url,
-      tokenSubject: "deploy-bot",
+      actor: { type: "token", issuer: issuer.url, subject: "deploy-bot" },
     });
     expect(row!.body).not.toContain(token.split(".")[2]);
     // A log line carries them too, and a token written by mistake is scrubbed.
