@@ -27,7 +27,7 @@ export default $config({
     // links first: it changes what linking a topic or a bucket grants, before anything links one.
     await import("./infra/links");
     await import("./infra/config");
-    await import("./infra/encryption");
+    const { key } = await import("./infra/encryption");
     await import("./infra/network");
     const { database } = await import("./infra/database");
     const storage = await import("./infra/storage");
@@ -45,6 +45,9 @@ export default $config({
       api: api.api.url,
       database: database.host,
       templatesBucket: storage.templates.name,
+      // What the primary of a failover pair names to replicate its templates here.
+      templatesBucketArn: storage.templates.arn,
+      dataKey: key.arn,
       topics: messaging.topicArns,
       emailConfigurationSet: email.configurationSetName,
       dkimTokens: email.dkimTokens,

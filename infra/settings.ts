@@ -845,6 +845,10 @@ export const regionOf = (env: Record<string, string | undefined>) =>
 const regionName = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** An RDS instance's ARN, as a cross-region read replica names its source. */
 const databaseArn = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:db:[a-z][a-z0-9-]{0,62}$/;
+/** An S3 bucket's ARN (a bucket's ARN names no region or account). */
+const bucketArn = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** A KMS key's ARN (not an alias: IAM grants on keys, and an alias resolves in the caller's account). */
+const kmsKeyArn = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
 
 /**
  * Route 53's failover records of the API's domain: `primary` answers while its health check
@@ -1002,6 +1006,32 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
       `PREGON_REPLICA_OF: the primary is in ${region}, this stage's region; a passive stage runs in another (PREGON_REGION)`,
     );
   }
+  const replicaBucket = get("PREGON_TEMPLATES_REPLICA_BUCKET");
+  const replicaKey = get("PREGON_TEMPLATES_REPLICA_KEY");
+  const replicaKeyRegion = replicaKey ? kmsKeyArn.exec(replicaKey)?.[1] : undefined;
+  if (!replicaBucket !== !replicaKey) {
+    problems.push(
+      "PREGON_TEMPLATES_REPLICA_BUCKET, PREGON_TEMPLATES_REPLICA_KEY: both (the passive stage's templates bucket and data key) or none",
+    );
+  } else if (replicaBucket && replicaOf) {
+    problems.push(
+      "PREGON_TEMPLATES_REPLICA_BUCKET: set on the primary; a passive stage (PREGON_REPLICA_OF) receives the replicas",
+    );
+  }
+  if (replicaBucket && !bucketArn.test(replicaBucket)) {
+    problems.push(
+      "PREGON_TEMPLATES_REPLICA_BUCKET: the passive stage's templates bucket ARN (arn:aws:s3:::NAME)",
+    );
+  }
+  if (replicaKey && !replicaKeyRegion) {
+    problems.push(
+      "PREGON_TEMPLATES_REPLICA_KEY: the passive stage's data key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+    );
+  } else if (replicaKey && replicaKeyRegion === region) {
+    problems.push(
+      `PREGON_TEMPLATES_REPLICA_KEY: the key is in ${region}, this stage's region; the passive stage's is in another`,
+    );
+  }
   const failover = get("PREGON_API_FAILOVER");
   if (failover && !apiFailover.roles.includes(failover as FailoverRole)) {
     problems.push('PREGON_API_FAILOVER: "primary" or "secondary"');
@@ -1083,6 +1113,15 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
      * without the variable promotes it. undefined: the stage is active.
      */
     passive: replicaOf ? { replicaOf } : undefined,
+    /**
+     * Where the templates bucket replicates to (PREGON_TEMPLATES_REPLICA_BUCKET and _KEY, on the
+     * primary of a failover pair): the passive stage's bucket, its data key and the key's region.
+     * undefined: no replication.
+     */
+    templatesReplica:
+      replicaBucket && replicaKeyRegion && !replicaOf
+        ? { bucketArn: replicaBucket, keyArn: replicaKey!, region: replicaKeyRegion }
+        : undefined,
     /** Browser origins the API answers CORS requests from; none: CORS off. */
     corsOrigins,
     alarmEmail: get("PREGON_ALARM_EMAIL"),

@@ -824,6 +824,43 @@ describe("stage defaults", () => {
       "PREGON_REPLICA_OF",
     ]);
 
+    // The primary replicates its templates to the passive stage's bucket, under that stage's key.
+    const bucket = "arn:aws:s3:::pregon-production-eu-templatesbucket-abc123";
+    const replicaKey =
+      "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const replica = {
+      PREGON_TEMPLATES_REPLICA_BUCKET: bucket,
+      PREGON_TEMPLATES_REPLICA_KEY: replicaKey,
+    };
+    expect(read({}).config.templatesReplica).toBeUndefined();
+    expect(read(replica)).toMatchObject({
+      problems: [],
+      config: { templatesReplica: { bucketArn: bucket, keyArn: replicaKey, region: "eu-west-1" } },
+    });
+    expect(problems({ PREGON_TEMPLATES_REPLICA_BUCKET: bucket })).toEqual([
+      "PREGON_TEMPLATES_REPLICA_BUCKET, PREGON_TEMPLATES_REPLICA_KEY",
+    ]);
+    expect(problems({ PREGON_TEMPLATES_REPLICA_KEY: replicaKey })).toEqual([
+      "PREGON_TEMPLATES_REPLICA_BUCKET, PREGON_TEMPLATES_REPLICA_KEY",
+    ]);
+    // A name is not an ARN, an alias is not a key, the key must be in another region.
+    expect(problems({ ...replica, PREGON_TEMPLATES_REPLICA_BUCKET: "pregon-templates" })).toEqual([
+      "PREGON_TEMPLATES_REPLICA_BUCKET",
+    ]);
+    expect(
+      problems({
+        ...replica,
+        PREGON_TEMPLATES_REPLICA_KEY: "arn:aws:kms:eu-west-1:111111111111:alias/pregon-data",
+      }),
+    ).toEqual(["PREGON_TEMPLATES_REPLICA_KEY"]);
+    expect(problems({ ...replica, PREGON_REGION: "eu-west-1" })).toEqual([
+      "PREGON_TEMPLATES_REPLICA_KEY",
+    ]);
+    // A passive stage receives the replicas; it does not send its own.
+    const passive = { PREGON_REGION: "us-west-2", PREGON_REPLICA_OF: primary };
+    expect(problems({ ...passive, ...replica })).toEqual(["PREGON_TEMPLATES_REPLICA_BUCKET"]);
+    expect(read({ ...passive, ...replica }).config.templatesReplica).toBeUndefined();
+
     const domain = { PREGON_API_DOMAIN: "api.acme.example" };
     for (const role of apiFailover.roles) {
       expect(read({ ...domain, PREGON_API_FAILOVER: role }).config.apiDomain?.failover).toBe(role);
@@ -869,6 +906,9 @@ describe("what a deploy declares", () => {
   const domain = { PREGON_EMAIL_DOMAIN: "acme.example" };
   const apiCert = "arn:aws:acm:us-east-1:111111111111:certificate/0f0e0d0c";
   const primaryDatabase = "arn:aws:rds:us-east-1:111111111111:db:pregon-production-database";
+  /** The passive stage's templates bucket and data key, as its deploy outputs them. */
+  const replicaBucket = "arn:aws:s3:::pregon-production-eu-templatesbucket-abc123";
+  const replicaKey = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
   const runs: Record<string, [string, Record<string, string>, { dev?: boolean }?]> = {
     /** A first deploy of production with nothing but the domain. */
     production: [productionStage, domain],
@@ -878,7 +918,7 @@ describe("what a deploy declares", () => {
     live: ["dev", domain, { dev: true }],
     /**
      * Production asked for DMARC, to set the account's SMS preferences, CORS for a console,
-     * tracing and a domain for the API.
+     * tracing and a domain for the API; the primary of a failover pair, replicating its templates.
      */
     asked: [
       productionStage,
@@ -893,6 +933,8 @@ describe("what a deploy declares", () => {
         PREGON_SMS_DELIVERY_STATUS_LOGS: "true",
         PREGON_SMS_SENDER_ID: "Acme",
         PREGON_API_FAILOVER: "primary",
+        PREGON_TEMPLATES_REPLICA_BUCKET: replicaBucket,
+        PREGON_TEMPLATES_REPLICA_KEY: replicaKey,
       },
     ],
     /**
@@ -1273,7 +1315,7 @@ describe("what a deploy declares", () => {
       return result;
     }
 
-    it("no function may use a wildcard action; `*` only for sns:Publish to phone numbers, ses:GetAccount and X-Ray", () => {
+    it("no role may use a wildcard action; a function's `*` only for sns:Publish to phone numbers, ses:GetAccount and X-Ray", () => {
       for (const name of ["production", "dev", "asked"]) {
         for (const [fn, { statements, role }] of Object.entries(policies(plans[name]!))) {
           for (const statement of statements) {
@@ -1301,6 +1343,15 @@ describe("what a deploy declares", () => {
               Principal: { Service: "lambda.amazonaws.com" },
             }),
           ]);
+        }
+        // Every other role too: SST's, the SMS delivery logs' and the templates' replication.
+        for (const role of created(plans[name]!, "aws:iam/role:Role")) {
+          const inline = (role.inputs.inlinePolicies ?? []) as { policy: string }[];
+          for (const statement of inline.flatMap((p) => JSON.parse(p.policy).Statement)) {
+            for (const action of (statement as Statement).actions) {
+              expect(action, `${name} ${role.name}`).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+            }
+          }
         }
       }
     });
@@ -1847,6 +1898,96 @@ describe("what a deploy declares", () => {
       for (const name of ["production", "manual"]) {
         expect(created(plans[name]!, "aws:route53/healthCheck:HealthCheck"), name).toEqual([]);
       }
+    });
+
+    const replicationType = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
+    const versioningType = "aws:s3/bucketVersioning:BucketVersioning";
+    /** Roles S3 assumes (nothing but replication). */
+    const s3Roles = (plan: Plan) =>
+      created(plan, "aws:iam/role:Role").filter((r) =>
+        JSON.stringify(r.inputs.assumeRolePolicy).includes("s3.amazonaws.com"),
+      );
+
+    it("the primary replicates every template version to the passive stage's bucket, under its key, with a role S3 alone assumes that may do only that", () => {
+      const plan = plans.asked!;
+      const [replication, ...more] = created(plan, replicationType);
+      expect(more).toEqual([]);
+      const bucket = one(plan, "aws:s3/bucket:Bucket", "TemplatesBucket");
+      const dataKey = one(plan, "aws:kms/key:Key", "DataKey").attributes.arn as string;
+      const [role, ...moreRoles] = s3Roles(plan);
+      expect(moreRoles).toEqual([]);
+      expect(replication!.inputs).toEqual({
+        bucket: bucket.inputs.bucket,
+        role: role!.attributes.arn,
+        rules: [
+          {
+            id: "every-template",
+            status: "Enabled",
+            filter: {},
+            deleteMarkerReplication: { status: "Disabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: {
+              bucket: replicaBucket,
+              encryptionConfiguration: { replicaKmsKeyId: replicaKey },
+            },
+          },
+        ],
+      });
+      // Created once the source bucket is versioned (S3 refuses it before).
+      expect(replication!.dependsOn).toContain(`${versioningType}::TemplatesVersioning`);
+
+      expect((role!.inputs.assumeRolePolicy as { Statement: unknown }).Statement).toEqual([
+        expect.objectContaining({
+          Action: "sts:AssumeRole",
+          Principal: { Service: "s3.amazonaws.com" },
+        }),
+      ]);
+      const inline = role!.inputs.inlinePolicies as { policy: string }[];
+      const statements = inline.flatMap((p) => JSON.parse(p.policy).Statement);
+      const source = bucket.attributes.arn as string;
+      const via = (region: string) => [
+        {
+          test: "StringEquals",
+          variable: "kms:ViaService",
+          values: [`s3.${region}.amazonaws.com`],
+        },
+      ];
+      expect(statements).toEqual([
+        {
+          actions: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+          resources: [source],
+        },
+        {
+          actions: [
+            "s3:GetObjectVersionForReplication",
+            "s3:GetObjectVersionAcl",
+            "s3:GetObjectVersionTagging",
+          ],
+          resources: [`${source}/*`],
+        },
+        { actions: ["s3:ReplicateObject", "s3:ReplicateTags"], resources: [`${replicaBucket}/*`] },
+        { actions: ["kms:Decrypt"], resources: [dataKey], conditions: via("us-east-1") },
+        { actions: ["kms:Encrypt"], resources: [replicaKey], conditions: via("eu-west-1") },
+      ]);
+    });
+
+    it("every stage's templates bucket is versioned (a passive one receives replicas); only the primary that names a replica replicates", () => {
+      for (const name of ["production", "dev", "asked", "passive", "manual"]) {
+        const versioning = one(plans[name]!, versioningType, "TemplatesVersioning");
+        expect(versioning.inputs.versioningConfiguration, name).toEqual({ status: "Enabled" });
+      }
+      for (const name of ["production", "dev", "passive", "manual"]) {
+        expect(created(plans[name]!, replicationType), name).toEqual([]);
+        expect(s3Roles(plans[name]!), name).toEqual([]);
+      }
+      // The passive stage's deploy prints what the primary names.
+      const passive = plans.passive!;
+      expect(passive.outputs.templatesBucketArn).toBe(
+        one(passive, "aws:s3/bucket:Bucket", "TemplatesBucket").attributes.arn,
+      );
+      expect(passive.outputs.dataKey).toBe(
+        one(passive, "aws:kms/key:Key", "DataKey").attributes.arn,
+      );
     });
   });
 
