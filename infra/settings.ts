@@ -32,8 +32,12 @@ export const runtime = {
   },
 } as const;
 
-/** The http bundle must stay under this (cold start); test/bundles.test.ts measures it. */
-export const httpBundleLimitBytes = 1024 * 1024;
+/**
+ * The http bundle must stay under this (cold start); test/bundles.test.ts measures it. 1 MiB until
+ * tokens were accepted on every route: jose, ipaddr.js and the issuer module added 47 KiB to the
+ * request's path.
+ */
+export const httpBundleLimitBytes = 1152 * 1024;
 /** And its zip, what Lambda downloads on a cold start, under this. */
 export const httpZipLimitBytes = 400 * 1024;
 
