@@ -1,5 +1,5 @@
-// The customer managed key for SNS, SQS and S3 at rest (seed: "datos en reposo con KMS"), and in a
-// passive stage for its replica database's storage (infra/database.ts).
+// The customer managed key that encrypts SNS, SQS and S3 data at rest, and in a passive stage its
+// replica database's storage (infra/database.ts).
 // SNS (encrypting topics, delivering to encrypted queues), SES (publishing events to the feedback
 // topic) and CloudWatch (publishing alarms) act as services, so the key policy must admit them;
 // functions get kms:Decrypt and kms:GenerateDataKey through IAM (infra/functions.ts), which the

@@ -29,7 +29,7 @@ export interface Promotion {
  * or to the sweeper, which requeues it once its lease is a visibility timeout old.
  */
 export async function promote(region: string): Promise<Promotion> {
-  const { promotedAt, again } = await Database.use().transaction(async (tx) => {
+  const { promotedAt, again } = await Database.transaction(async (tx) => {
     // Two runs at once agree on one promotion.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('pregon.region.promote'))`);
     const [latest] = await tx.select().from(promotions).orderBy(desc(promotions.id)).limit(1);
