@@ -183,7 +183,13 @@ describe("trusted issuers", () => {
     expect(await callApp(app, secret, "DELETE", `/v1/issuers/${issuerId}`)).toMatchObject(
       refusal(404, "NOT_FOUND", "not_found"),
     );
-    const facts = (await Database.use().select().from(outbox).where(eq(outbox.topic, "events")))
+    const facts = (
+      await Database.use()
+        .select()
+        .from(outbox)
+        .where(eq(outbox.topic, "events"))
+        .orderBy(outbox.id)
+    )
       .map((row) => JSON.parse(row.body))
       .filter((fact) => fact.subject === issuerId);
     expect(facts.map((fact) => fact.type)).toEqual(["issuer.created", "issuer.removed"]);
