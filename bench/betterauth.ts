@@ -110,6 +110,8 @@ export async function betterAuthVerify(bench: BenchStack, config: BenchConfig): 
                   bodiesFile: await theirBodies(needed, path),
                 };
           const available = who === "pregon" ? needed : theirs.length;
+          // The codes just written are vacuumed now, not during the run.
+          await bench.settle();
           const result = await measure(cannon, plan, {
             warmupSeconds,
             seconds,

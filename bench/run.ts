@@ -70,6 +70,7 @@ async function main() {
     for (const [title, run] of steps) {
       const t = performance.now();
       process.stderr.write(`bench: ${title}…\n`);
+      await bench.settle();
       const section = await run().catch(
         (error): Section => ({
           title,

@@ -13,6 +13,7 @@ import { createApp } from "@pregon/api";
 import { Actor, ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
 import { prepareDatabase } from "@pregon/functions/local/bootstrap";
 import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
+import postgres from "postgres";
 import { otpRules, pepper, region, settings } from "./settings";
 
 export interface BenchProject {
@@ -37,6 +38,11 @@ export interface BenchStack {
   restartPostgres(downMs: number): Promise<{ stoppedMs: number; startedMs: number }>;
   /** Moves Pregón's clock (core `Clock`) forward: what the sweeper would otherwise wait for. */
   advanceClock(ms: number): void;
+  /**
+   * Leaves Postgres idle before a section: what earlier sections wrote is vacuumed, analyzed and
+   * checkpointed now, so that background work is not counted in the next section's CPU per request.
+   */
+  settle(): Promise<void>;
   /** Empties the local SES mailbox. */
   clearMailbox(): Promise<void>;
   /** Recipients (lower-cased `to` addresses) of every email in the mailbox, one entry per email. */
@@ -102,6 +108,23 @@ export async function startBenchStack(): Promise<BenchStack> {
     },
     advanceClock(ms) {
       offsetMs += ms;
+    },
+    async settle() {
+      const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+      try {
+        await sql`vacuum (analyze)`;
+        await sql`checkpoint`;
+        // Autovacuum workers started before the vacuum may still be finishing.
+        for (let i = 0; i < 100; i++) {
+          const [row] = await sql<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where backend_type = 'autovacuum worker'`;
+          if (row!.n === 0) break;
+          await new Promise((done) => setTimeout(done, 100));
+        }
+      } finally {
+        await sql.end();
+      }
     },
     async clearMailbox() {
       await fetch(`${stack.mailboxUrl}/clear-store`, { method: "POST" });
