@@ -115,6 +115,36 @@ describe("API keys", () => {
     }
   });
 
+  it("answers a valid key from memory for a few seconds, unless this process revokes it", async () => {
+    const [project] = await twoProjects();
+    const clock = Clock.manual(new Date());
+    const restore = Clock.use(clock);
+    try {
+      const elsewhere = await inProject(project, () =>
+        ApiKey.create({ name: "elsewhere", scopes: ["admin"] }),
+      );
+      expect(await reasonOf(ApiKey.authenticate(elsewhere.secret))).toBe("resolved");
+      // Revoked by another process (another instance, the CLI): still accepted here, from memory,
+      // for at most acceptanceMemory.ttlMs.
+      await Database.use().execute(
+        sql`update api_keys set revoked_at = now() where id = ${elsewhere.id}`,
+      );
+      clock.advance(ApiKey.acceptanceMemory.ttlMs - 1);
+      expect(await reasonOf(ApiKey.authenticate(elsewhere.secret))).toBe("resolved");
+      clock.advance(2);
+      expect(await reasonOf(ApiKey.authenticate(elsewhere.secret))).toBe("api_key_revoked");
+
+      const here = await inProject(project, () =>
+        ApiKey.create({ name: "here", scopes: ["admin"] }),
+      );
+      expect(await reasonOf(ApiKey.authenticate(here.secret))).toBe("resolved");
+      await inProject(project, () => ApiKey.revoke(here.id));
+      expect(await reasonOf(ApiKey.authenticate(here.secret))).toBe("api_key_revoked");
+    } finally {
+      restore();
+    }
+  });
+
   it("takes its times from the clock", async () => {
     const [project] = await twoProjects();
     const restore = Clock.use(Clock.manual(new Date("2030-01-02T03:04:05.000Z")));

@@ -64,13 +64,19 @@ export interface Principal {
 const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
 const hint = (secret: string) => `${secret.slice(0, 4)}…${secret.slice(-4)}`;
 
-/** How long a refused key is answered from memory, and how many refused keys are remembered. */
+/** How long a refused key is answered from memory, and how many keys are remembered. */
 export const refusalMemory = { ttlMs: 60_000, maxKeys: 10_000 } as const;
+/**
+ * How long a valid key is answered from memory: a key revoked through another process (another
+ * Lambda instance, the CLI) still works here for at most this long; revoked through this one, it is
+ * refused at once.
+ */
+export const acceptanceMemory = { ttlMs: 5_000 } as const;
 
 /**
- * Lookups under way and keys refused lately, by hash, so that a flood of one bad key costs one
- * query: concurrent requests share the lookup, later ones get the refusal for `ttlMs`. A valid key
- * is never remembered, so a key revoked anywhere is refused by the next request everywhere.
+ * Lookups under way and keys answered lately, by hash, so that a busy key costs one query every
+ * few seconds and a flood of one bad key one query a minute: concurrent requests share the lookup,
+ * later ones get its answer until `until`.
  */
 const recent = new Map<string, { answer: Promise<Principal>; until: number }>();
 
@@ -170,10 +176,15 @@ export async function authenticate(secret: string | undefined): Promise<Principa
   const forget = () => {
     if (recent.get(keyHash) === entry) recent.delete(keyHash);
   };
-  // Only a refusal is kept: a valid key, or a failed query, is looked up again next time.
-  entry.answer.then(forget, (error) => {
-    if (!(error instanceof AppError)) forget();
-  });
+  // A failed query is not remembered: the next request looks the key up again.
+  entry.answer.then(
+    () => {
+      entry.until = Clock.now().getTime() + acceptanceMemory.ttlMs;
+    },
+    (error) => {
+      if (!(error instanceof AppError)) forget();
+    },
+  );
   return entry.answer;
 }
 
@@ -223,5 +234,7 @@ export async function revoke(id: string): Promise<Info> {
     if (row) await Fact.emit(facts.revoked, projectId, { keyId: row.id });
     return row;
   });
+  // Lookups under way may have read the key before the revocation: every key is looked up again.
+  recent.clear();
   return row ? toInfo(row) : get(id);
 }
