@@ -28,13 +28,13 @@ export function createInbox(keep = 1_000) {
     if (list.length > keep) list.shift();
   };
   return {
-    smsSender: {
+    smsGateway: {
       async send({ to, text, type }) {
         record(sms, { to, text, type, at: new Date().toISOString() });
         return { messageId: `local-${randomUUID()}` };
       },
-    } satisfies Sms.SmsSender,
-    pushSender: {
+    } satisfies Sms.SmsGateway,
+    pushGateway: {
       async createEndpoint({ id }) {
         return `local:endpoint/${id}`;
       },
@@ -42,7 +42,7 @@ export function createInbox(keep = 1_000) {
         record(push, { deviceId, title, body, data: data ?? null, at: new Date().toISOString() });
         return { messageId: `local-${randomUUID()}` };
       },
-    } satisfies Push.PushSender,
+    } satisfies Push.PushGateway,
     contents: () => ({ sms: [...sms], push: [...push] }),
   };
 }
