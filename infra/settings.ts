@@ -199,7 +199,7 @@ export const instancesPerRoute = (throttle: Throttle) =>
   throttle.burstLimit + Math.ceil(throttle.rateLimitPerSecond * requestSecondsAssumed);
 
 /**
- * The OTP routes (the seed's "Lambda OTP"): REST under /v1/otp and one tRPC route per procedure
+ * The OTP routes, served by the Otp function: REST under /v1/otp and one tRPC route per procedure
  * (API Gateway allows a greedy {proxy+} only as the last path segment, so `/trpc/otp.*` cannot be
  * one route). test/infra-settings.test.ts compares them with the router's OTP procedures.
  */

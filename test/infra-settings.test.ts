@@ -420,7 +420,7 @@ describe("encryption at rest", () => {
   });
 });
 
-describe("the OTP function (the seed's Lambda OTP)", () => {
+describe("the OTP function", () => {
   const otp = functions.otp;
 
   it("has its own concurrency and no templates bucket, SES or SNS beyond its topics", () => {

@@ -58,7 +58,7 @@ export const SendInput = z
 export type SendInput = z.infer<typeof SendInput>;
 
 export interface Settings {
-  /** ISO 3166 alpha-2 codes numbers may belong to (DESIGN.md §4). */
+  /** ISO 3166 alpha-2 codes numbers may belong to (`defaultCountries` unless the deployment says). */
   countries: string[];
 }
 
