@@ -1,6 +1,5 @@
 export { hmac } from "../crypto";
 export { contentHook, issueCode } from "./code";
-export { mask } from "./mask";
 export { purge } from "./purge";
 export { configure, defaultRules, type Rules } from "./rules";
 export {

@@ -12,28 +12,34 @@ import { facts, type Verified, type VerifyReason } from "./schema";
 
 const hour = 60 * 60_000;
 
+/** What the one statement of a check found and did. */
+type Checked = {
+  status: string | null;
+  expired: boolean | null;
+  attempts: number | null;
+  locked: boolean;
+  /** The attempt was counted and the code compared. */
+  checked: boolean | null;
+  valid: boolean | null;
+  /** The attempts after this one. */
+  after: number | null;
+  destination_hmac: string | null;
+};
+
 /**
- * Checks a code of the actor's project in one statement: the attempt is counted and the code
- * compared (as HMACs) in the same conditional UPDATE, so concurrent checks can neither both succeed
- * nor exceed the attempts.
+ * The check as one statement: the code's row, whether its destination is locked (too many wrong
+ * codes in the hour), the attempt (counted and compared only while the code is pending, unexpired,
+ * sent, under its checks and not locked) and, when wrong, the destination's failure.
  */
-export async function verify(id: string, code: string): Promise<Verified> {
-  const projectId = Actor.projectId();
+async function check(
+  projectId: string,
+  id: string,
+  codeHmac: string,
+): Promise<Checked | undefined> {
   const { checksPerCode, failuresPerDestinationPerHour } = rules();
-  if (!Database.isUuid(id)) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
   const now = Clock.now().toISOString();
   const hourAgo = new Date(Clock.now().getTime() - hour).toISOString();
-  const codeHmac = /^\d{4,10}$/.test(code) ? hmac(id, code) : "";
-  const [row] = await Database.use().execute<{
-    status: string | null;
-    expired: boolean | null;
-    attempts: number | null;
-    locked: boolean;
-    checked: boolean | null;
-    valid: boolean | null;
-    after: number | null;
-    destination_hmac: string | null;
-  }>(sql`
+  const [row] = await Database.use().execute<Checked>(sql`
     with target as (
       select * from ${otps} where id = ${id} and project_id = ${projectId}
     ), lock as (
@@ -61,6 +67,20 @@ export async function verify(id: string, code: string): Promise<Verified> {
     from (select 1) one
     left join target t on true
     left join attempt a on true`);
+  return row;
+}
+
+/**
+ * Checks a code of the actor's project in one statement: the attempt is counted and the code
+ * compared (as HMACs) in the same conditional UPDATE, so concurrent checks can neither both succeed
+ * nor exceed the attempts.
+ */
+export async function verify(id: string, code: string): Promise<Verified> {
+  const projectId = Actor.projectId();
+  const { checksPerCode } = rules();
+  if (!Database.isUuid(id)) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
+  const codeHmac = /^\d{4,10}$/.test(code) ? hmac(id, code) : "";
+  const row = await check(projectId, id, codeHmac);
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
   const announce = async (
     fact: (typeof facts)["verified" | "failed" | "locked"],
