@@ -61,8 +61,8 @@ export async function startPipeline(stack: Stack, options: PipelineOptions): Pro
   const inbox = createInbox();
   const handlers: Array<[QueueName, QueueHandler]> = [
     ["email", options.emailHandler?.(mailer, sendRate) ?? createEmailSender({ mailer, sendRate })],
-    ["sms", createSmsSender({ sender: inbox.smsSender, sendRate: 20 })],
-    ["push", createPushSender({ sender: inbox.pushSender })],
+    ["sms", createSmsSender({ gateway: inbox.smsGateway, sendRate: 20 })],
+    ["push", createPushSender({ gateway: inbox.pushGateway })],
     ["feedback", createFeedbackHandler()],
     ["audit", createAuditHandler()],
   ];

@@ -11,7 +11,7 @@ export const settings = {
   sms: { countries: ["ES", "MX", "US"] },
 };
 /** The load and fault runs issue codes far faster than one project's hourly budget. */
-export const otpRules: Parameters<typeof Otp.configure>[0]["rules"] = {
+export const otpRules: Partial<Otp.Rules> = {
   codesPerProjectPerHour: 100_000_000,
   codesPerIpPerHour: 100_000_000,
 };

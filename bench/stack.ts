@@ -10,7 +10,17 @@ import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
-import { Actor, ApiKey, Clock, Database, Otp, Project, RateLimit, Template } from "@pregon/core";
+import {
+  Actor,
+  ApiKey,
+  Clock,
+  Database,
+  Notification,
+  Otp,
+  Project,
+  RateLimit,
+  Template,
+} from "@pregon/core";
 import { prepareDatabase } from "@pregon/functions/local/bootstrap";
 import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
 import postgres from "postgres";
@@ -92,7 +102,7 @@ export async function startBenchStack(): Promise<BenchStack> {
         () => ApiKey.create({ name: "bench", scopes: ["admin"] }),
       );
       const high = { requestsPerMinute: 10_000_000, recipientsPerDay: 10_000_000 };
-      for (const channel of ["email", "sms", "push"] as const) {
+      for (const channel of Notification.Channel.options) {
         await RateLimit.setLimits(project.id, channel, high);
       }
       return { id: project.id, secret: key.secret };

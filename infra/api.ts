@@ -1,5 +1,5 @@
-// API Gateway HTTP API. The OTP routes go to their own function (the seed's "Lambda OTP": its own
-// permissions and concurrency), the API reference's script to another; every other request
+// API Gateway HTTP API. The OTP routes go to their own function (the Otp function: its own
+// permissions and concurrency, so a flood of sends cannot starve code checks, nor the reverse), the API reference's script to another; every other request
 // reaches the http function. Http and Otp run the same Hono app.
 //
 // Every route is throttled, in every stage (infra/settings.ts: each API function's `throttle`, per

@@ -4,7 +4,7 @@
 //
 // - co-body (and with it raw-body and iconv-lite, about 0.7 MB unminified): trpc-to-openapi's fetch
 //   adapter goes through its node adapter, which imports co-body but never calls it, as the fetch
-//   adapter hands over the body already parsed (DESIGN.md §6);
+//   adapter hands over the body already parsed;
 // - yaml: openapi3-ts imports it for getSpecAsYaml(), which nothing calls (/openapi.json is JSON);
 // - zod's error messages in every language but English (zod loads English itself).
 //

@@ -114,7 +114,7 @@ export function functionArgs(name: FunctionName) {
         }
       },
     },
-    // No `nodejs.banner` with the createRequire shim (DESIGN.md §6): for ESM, SST 4.17's own esbuild
+    // No `nodejs.banner` with a createRequire shim: for ESM, SST 4.17's own esbuild
     // step already prepends `const require = topLevelCreateRequire(import.meta.url)`, so a second
     // `const require` would make the bundle a SyntaxError at load.
   } satisfies sst.aws.FunctionArgs;

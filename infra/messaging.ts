@@ -1,5 +1,5 @@
-// SNS -> SQS (+ DLQ) pipelines, one per channel plus the events and feedback fan-outs
-// (DESIGN.md §1), from the same list the local stack declares. Messages carry ids only.
+// SNS -> SQS (+ DLQ) pipelines, one per channel plus the events and feedback fan-outs, from the
+// same list the local stack declares (packages/functions/src/pipelines.ts). Messages carry ids only.
 //
 // SST's SnsTopic.subscribeQueue is not used on purpose: in SST 4.17 it creates the subscription
 // without raw message delivery, and writes its own aws.sqs.QueuePolicy allowing sns/s3/events

@@ -2,6 +2,8 @@
 // test/infra-settings.test.ts can import this file and check how the numbers relate (connections
 // against the database's budget, visibility against timeouts, what each function may touch).
 // infra/*.ts build the resources from these values; change a number here, not there.
+
+import { defaultCountries, Phone } from "../packages/core/src/phone";
 import {
   consumerTimeoutSeconds,
   maxReceiveCount,
@@ -197,7 +199,7 @@ export const instancesPerRoute = (throttle: Throttle) =>
   throttle.burstLimit + Math.ceil(throttle.rateLimitPerSecond * requestSecondsAssumed);
 
 /**
- * The OTP routes (the seed's "Lambda OTP"): REST under /v1/otp and one tRPC route per procedure
+ * The OTP routes, served by the Otp function: REST under /v1/otp and one tRPC route per procedure
  * (API Gateway allows a greedy {proxy+} only as the last path segment, so `/trpc/otp.*` cannot be
  * one route). test/infra-settings.test.ts compares them with the router's OTP procedures.
  */
@@ -731,7 +733,7 @@ export function alarmsFor(config: DeployConfig): Alarm[] {
 
 // --- Deploy-time configuration ---------------------------------------------------------------
 
-export const defaultSmsCountries = "ES,MX,AR,CO,CL,PE,US,CA,GB";
+export const defaultSmsCountries = defaultCountries.join(",");
 
 /** The stage sst.config.ts protects and retains: the default owner of what one stage must own. */
 export const productionStage = "production";
@@ -934,8 +936,10 @@ export function readDeployConfig(env: Record<string, string | undefined>, stage:
     problems.push("PREGON_SMS_SENDER_ID: 1-11 letters and digits, one letter at least");
   }
   const originationNumber = get("PREGON_SMS_ORIGINATION_NUMBER");
-  if (originationNumber && !/^\+[1-9]\d{6,14}$/.test(originationNumber)) {
-    problems.push("PREGON_SMS_ORIGINATION_NUMBER: an E.164 number (+34600000000)");
+  if (originationNumber && !Phone.safeParse(originationNumber).success) {
+    problems.push(
+      "PREGON_SMS_ORIGINATION_NUMBER: a valid phone number in E.164 form (+34600111222)",
+    );
   }
   const smsPreferencesStage = stageName("PREGON_SMS_PREFERENCES_STAGE");
   const spendLimit = get("PREGON_SMS_MONTHLY_SPEND_LIMIT");

@@ -80,7 +80,7 @@ export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }) {
   } as const;
 }
 
-/** Packages no bundle may contain (infra/esbuild-plugins.mjs stubs them: DESIGN.md §6). */
+/** Packages no bundle may contain (infra/esbuild-plugins.mjs stubs them: never run). */
 export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml"];
 
 async function plugins(): Promise<Plugin[]> {

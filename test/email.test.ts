@@ -184,7 +184,7 @@ describe("POST /v1/emails", () => {
       [{ to: ["a@a.example"], subject: "s" }, /^html: Give html, text or both/, "invalid_input"],
       [
         { to: ["a@a.example"], subject: "s", text: "t", from: "x@elsewhere.example" },
-        /^from: x@elsewhere.example is not a configured sender/,
+        /^from: x@elsewhere.example is not an allowed From address/,
         "sender_not_allowed",
       ],
       [{ to: ["a@a.example"], subject: "{% if %}", text: "t" }, /^subject: /, "invalid_template"],

@@ -301,4 +301,20 @@ describe("/v1/suppressions", () => {
       ).status,
     ).toBe(403);
   });
+
+  it("takes the numbers SMS sends take: E.164 and valid for their country", async () => {
+    const { secret } = await projectWithKey(["suppressions:write"]);
+    const add = (address: string) =>
+      callApp(app, secret, "POST", "/v1/suppressions", { channel: "sms", address });
+    expect((await add("+34600111222")).status).toBe(201);
+    // E.164 in form, but no country has numbers like these: an SMS send refuses them too.
+    for (const address of ["+10000000000", "+999123456789", "34600111222"]) {
+      const refused = await add(address);
+      expect(refused.status).toBe(400);
+      expect(refused.body.issues[0]).toMatchObject({
+        path: ["address"],
+        message: "must be a valid phone number in E.164 form",
+      });
+    }
+  });
 });

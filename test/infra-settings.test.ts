@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appRouter, buildOpenApiDocument } from "@pregon/api";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
-import { Database } from "@pregon/core";
+import { Database, Sms } from "@pregon/core";
 import { poolSize } from "@pregon/functions/lambda";
 import { leaseMs, pipelines, strandedAfterMs } from "@pregon/functions/pipelines";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -420,7 +420,7 @@ describe("encryption at rest", () => {
   });
 });
 
-describe("the OTP function (the seed's Lambda OTP)", () => {
+describe("the OTP function", () => {
   const otp = functions.otp;
 
   it("has its own concurrency and no templates bucket, SES or SNS beyond its topics", () => {
@@ -594,6 +594,22 @@ describe("runtime and deploy configuration", () => {
       "PREGON_PUSH_APNS_TEAM_ID, PREGON_PUSH_APNS_KEY_ID, PREGON_PUSH_APNS_BUNDLE_ID",
       "PREGON_RESERVED_CONCURRENCY",
     ]);
+  });
+
+  it("takes the origination number the functions take at start: E.164 and valid", () => {
+    const problems = (number: string) =>
+      readDeployConfig(
+        { PREGON_EMAIL_DOMAIN: "acme.example", PREGON_SMS_ORIGINATION_NUMBER: number },
+        "dev",
+      ).problems;
+    expect(problems("+34600111222")).toEqual([]);
+    // E.164 in form, but no country's number: the functions' configuration (Sms.Phone) refuses it.
+    for (const number of ["+10000000000", "+999123456789"]) {
+      expect(problems(number)).toEqual([
+        "PREGON_SMS_ORIGINATION_NUMBER: a valid phone number in E.164 form (+34600111222)",
+      ]);
+    }
+    expect(defaultSmsCountries).toBe(Sms.defaultCountries.join(","));
   });
 
   it("splits the account's SMS rate among the sms sender's instances", () => {

@@ -202,7 +202,7 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
           settings,
         ),
       );
-    for (let i = 0; i < Otp.rules.codesPerIpPerHour; i++) await byIp();
+    for (let i = 0; i < Otp.defaultRules.codesPerIpPerHour; i++) await byIp();
     await expect(byIp()).rejects.toMatchObject({ reason: "otp_ip_limit" });
   });
 

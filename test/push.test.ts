@@ -40,7 +40,7 @@ async function registered(secret: string, userId: string, platform: "apns" | "fc
 }
 
 describe("SNS mobile push adapter", () => {
-  const sender = Push.snsPushSender(client, applications);
+  const sender = Push.snsPushGateway(client, applications);
 
   it("creates a platform endpoint for the device's token", async () => {
     sns.on(CreatePlatformEndpointCommand).resolves({ EndpointArn: "arn:endpoint/1" });
@@ -155,7 +155,7 @@ describe("POST /v1/push", () => {
     });
     expect(accepted.status).toBe(202);
     expect(accepted.body.recipients).toEqual({ accepted: 3, suppressed: 0, duplicates: 1 });
-    await drain(createPushSender({ sender: inbox.pushSender }));
+    await drain(createPushSender({ gateway: inbox.pushGateway }));
     const pushed = inbox.contents().push;
     expect(pushed.map((p) => p.deviceId).sort()).toEqual([a.id, b.id, c.id].sort());
     expect(pushed[0]).toMatchObject({
@@ -168,7 +168,7 @@ describe("POST /v1/push", () => {
   it("creates each endpoint once, and a disabled endpoint makes its device inactive and skipped", async () => {
     const { secret } = await projectWithKey(["push:send", "notifications:read"]);
     const device = await registered(secret, "cy", "fcm", "t-cy-1");
-    const sender = createPushSender({ sender: Push.snsPushSender(client, applications) });
+    const sender = createPushSender({ gateway: Push.snsPushGateway(client, applications) });
     sns.on(CreatePlatformEndpointCommand).resolves({ EndpointArn: "arn:endpoint/cy" });
     sns.on(PublishCommand).resolves({ MessageId: "m-1" });
     const send = () =>
@@ -219,7 +219,7 @@ describe("POST /v1/push", () => {
       body,
     });
     expect(accepted.status).toBe(202);
-    await drain(createPushSender({ sender: inbox.pushSender }));
+    await drain(createPushSender({ gateway: inbox.pushGateway }));
     const pushed = inbox.contents().push.filter((p) => p.deviceId === device.id);
     expect(pushed).toMatchObject([{ title, body }]);
     expect(JSON.stringify(pushed)).not.toContain('"private"');

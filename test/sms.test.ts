@@ -1,6 +1,6 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createApp } from "@pregon/api";
-import { Database, Dispatch, Otp, RateLimit, Sms, Suppression } from "@pregon/core";
+import { Database, Otp, RateLimit, SendError, Sms, Suppression } from "@pregon/core";
 import { createSmsSender } from "@pregon/functions/handlers/sender";
 import { createInbox } from "@pregon/functions/local/inbox";
 import { mockClient } from "aws-sdk-client-mock";
@@ -11,7 +11,7 @@ import { callApp, projectWithKey, settings } from "./support/fixtures";
 
 const app = createApp(settings);
 const inbox = createInbox();
-const sender = createSmsSender({ sender: inbox.smsSender, sendRate: 5000 });
+const sender = createSmsSender({ gateway: inbox.smsGateway, sendRate: 5000 });
 
 /** Runs the SMS sender on everything queued now, as the Lambda would. */
 async function drain() {
@@ -44,7 +44,7 @@ describe("SNS SMS adapter", () => {
 
   it("publishes to the phone number with the SMS type and the configured sender identity", async () => {
     sns.on(PublishCommand).resolves({ MessageId: "sns-1" });
-    const smsSender = Sms.snsSmsSender(client, {
+    const smsSender = Sms.snsSmsGateway(client, {
       senderId: "Pregon",
       originationNumber: "+12065550100",
     });
@@ -65,7 +65,7 @@ describe("SNS SMS adapter", () => {
 
   it("sends transactional SMS without sender attributes when none is configured", async () => {
     sns.on(PublishCommand).resolves({ MessageId: "sns-2" });
-    await Sms.snsSmsSender(client).send({
+    await Sms.snsSmsGateway(client).send({
       to: "+525512345678",
       text: "Código 123456",
       type: "transactional",
@@ -76,7 +76,7 @@ describe("SNS SMS adapter", () => {
   });
 
   it("tells permanent refusals from transient errors", async () => {
-    const smsSender = Sms.snsSmsSender(client);
+    const smsSender = Sms.snsSmsGateway(client);
     const failWith = async (name: string) => {
       sns.reset();
       sns.on(PublishCommand).rejects(Object.assign(new Error(name), { name }));
@@ -85,7 +85,7 @@ describe("SNS SMS adapter", () => {
         .catch((e: unknown) => e);
     };
     const invalid = await failWith("InvalidParameterException");
-    expect(invalid).toBeInstanceOf(Dispatch.SendError);
+    expect(invalid).toBeInstanceOf(SendError);
     expect(invalid).toMatchObject({ permanent: true });
     expect(await failWith("ThrottlingException")).toMatchObject({ permanent: false });
     expect(await failWith("InternalErrorException")).toMatchObject({ permanent: false });
@@ -270,14 +270,14 @@ describe("one-time codes by SMS", () => {
     const { project, secret } = await projectWithKey(["otp:send"]);
     const range = `+5255${String(next++ % 10_000).padStart(4, "0")}`;
     const numbers = Array.from(
-      { length: Otp.rules.codesPerPrefixPerHour + 2 },
+      { length: Otp.defaultRules.codesPerPrefixPerHour + 2 },
       (_, i) => `${range}${String(i).padStart(4, "0")}`,
     );
     const statuses: number[] = [];
     for (const to of numbers) {
       statuses.push((await callApp(app, secret, "POST", "/v1/otp", { channel: "sms", to })).status);
     }
-    const allowed = Otp.rules.codesPerPrefixPerHour;
+    const allowed = Otp.defaultRules.codesPerPrefixPerHour;
     expect(statuses).toEqual([...Array(allowed).fill(201), 429, 429]);
     expect(await fraudRules(project.id)).toEqual(["otp_prefix_limit", "otp_prefix_limit"]);
     // Another range of the same country is not affected.

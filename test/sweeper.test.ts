@@ -2,7 +2,7 @@
 // message is gone back on the queue of their own channel, and never keep republishing a backlog
 // that is merely slow, nor one a promotion already republished.
 import { createApp } from "@pregon/api";
-import { Audit, Clock, Database, Delivery, Region } from "@pregon/core";
+import { Audit, Clock, Database, Delivery, Notification, Region } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import {
   createEmailSender,
@@ -27,10 +27,10 @@ const app = createApp(settings);
 const inbox = createInbox();
 const senders = {
   email: createEmailSender({ mailer, sendRate: 5000 }),
-  sms: createSmsSender({ sender: inbox.smsSender, sendRate: 5000 }),
-  push: createPushSender({ sender: inbox.pushSender }),
+  sms: createSmsSender({ gateway: inbox.smsGateway, sendRate: 5000 }),
+  push: createPushSender({ gateway: inbox.pushGateway }),
 };
-const channels = ["email", "sms", "push"] as const;
+const channels = Notification.Channel.options;
 
 const restoreClock: Array<() => void> = [];
 afterEach(() => {

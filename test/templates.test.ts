@@ -1,6 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { createApp } from "@pregon/api";
-import { Database, Email, Notification, Template } from "@pregon/core";
+import { Database, Email, Notification, Otp, Template } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { leaseMs, templatesBucket } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
@@ -272,7 +272,13 @@ describe("templates read no files", () => {
     const pace = async () => {};
     expect(
       await asSender(() =>
-        Email.deliver(deliveryIds, { mailer, pace, leaseMs, lastReceive: false }),
+        Email.deliver(deliveryIds, {
+          hook: Otp.contentHook,
+          mailer,
+          pace,
+          leaseMs,
+          lastReceive: false,
+        }),
       ),
     ).toEqual({ retry: false });
     const [row] = await Database.use().execute<{ status: string; error: string }>(

@@ -37,7 +37,10 @@ function logError({ error, path }: { error: TRPCError; path?: string | undefined
   if (error.code === "INTERNAL_SERVER_ERROR") Log.logger.error("procedure failed", { path, error });
 }
 
-/** trpc-to-openapi answers with the tRPC error shape spread out; reduce it to DESIGN §3's. */
+/**
+ * trpc-to-openapi answers with the tRPC error shape spread out; reduce it to the one error body
+ * (`ErrorBody`) every route answers with.
+ */
 function restErrorBody(raw: {
   code: ErrorBody["code"];
   message: string;

@@ -94,7 +94,10 @@ export const Issue = z.looseObject({
 });
 export type Issue = z.infer<typeof Issue>;
 
-/** The error body of DESIGN §3: `{ code, message, reason?, issues? }`. */
+/**
+ * The one error body of every route, tRPC and REST: `{ code, message, reason?, issues? }` (`code`
+ * the tRPC/HTTP code, `reason` the stable cause, `issues` the zod issues of bad input).
+ */
 export const ErrorBody = z
   .object({
     code: z.enum(errorCodes).meta({ description: "The tRPC code of the HTTP status" }),

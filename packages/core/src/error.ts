@@ -48,3 +48,16 @@ export class AppError extends Error {
     super(message);
   }
 }
+
+/** A provider's refusal to send, telling whether a retry can help. */
+export class SendError extends Error {
+  override readonly name = "SendError";
+
+  constructor(
+    message: string,
+    /** true: this message will never be accepted (bad address, rejected content, dead endpoint). */
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}

@@ -9,7 +9,7 @@ export * as Delivery from "./delivery";
 export * as Dispatch from "./delivery/dispatch";
 export * as Device from "./device";
 export * as Email from "./email";
-export { AppError, type Reason, reasons } from "./error";
+export { AppError, type Reason, reasons, SendError } from "./error";
 export * as Fact from "./fact";
 export * as Idempotency from "./idempotency";
 export * as Issuer from "./issuer";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { databaseUrl, linkedEnv, loadLambdaConfig, loadLocalConfig } from "./config";
 
 describe("local configuration", () => {
-  it("defaults every setting of DESIGN.md §5", () => {
+  it("defaults every setting of the local stack", () => {
     expect(loadLocalConfig({})).toEqual({
       port: 3000,
       databaseUrl: undefined,

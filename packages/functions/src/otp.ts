@@ -7,7 +7,7 @@ import { tracedHandler } from "./tracing";
 const config = startLambda({ outbox: true, otp: true });
 
 /**
- * The OTP routes only (infra/settings.ts `otpRoutes`; the seed's "Lambda OTP") -> the same Hono app
+ * The OTP routes only (infra/settings.ts `otpRoutes`) -> the same Hono app
  * as the http function, with this function's narrower links and permissions.
  */
 export const handler = tracedHandler(handle(createApp({ email: config.email, sms: config.sms })));

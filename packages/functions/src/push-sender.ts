@@ -8,5 +8,5 @@ const config = startLambda({ outbox: true });
 
 /** The push queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
 export const handler = tracedHandler(
-  createPushSender({ sender: Push.snsPushSender(traced(new SNSClient({})), config.push) }),
+  createPushSender({ gateway: Push.snsPushGateway(traced(new SNSClient({})), config.push) }),
 );

@@ -9,7 +9,7 @@ const config = startLambda({ outbox: true, templates: true, otp: true });
 /** The SMS queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
 export const handler = tracedHandler(
   createSmsSender({
-    sender: Sms.snsSmsSender(traced(new SNSClient({})), config.sms),
+    gateway: Sms.snsSmsGateway(traced(new SNSClient({})), config.sms),
     sendRate: config.sms.rate,
   }),
 );

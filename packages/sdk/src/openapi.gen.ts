@@ -1003,7 +1003,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description Sender, `address` or `Name <address>`; one of the configured senders */
+                    /** @description The From address, `address` or `Name <address>`; one the deployment allows */
                     from?: string;
                     /** @description LiquidJS template; values are HTML-escaped */
                     html?: string;

@@ -1,29 +1,15 @@
 import { inArray } from "drizzle-orm";
 import type { Channel as ChannelName } from "../channel";
 import * as Database from "../db";
-import { AppError } from "../error";
+import { AppError, SendError } from "../error";
 import * as Log from "../log";
 import * as Notification from "../notification";
 import { notifications } from "../notification/notification.sql";
-import { issueCode } from "../otp/code";
 import type { Variables } from "../template/render";
 import * as Delivery from "./index";
 
 type Row = Delivery.Row;
 type NotificationRow = typeof notifications.$inferSelect;
-
-/** A provider's refusal, telling whether a retry can help. */
-export class SendError extends Error {
-  override readonly name = "SendError";
-
-  constructor(
-    message: string,
-    /** true: this message will never be accepted (bad address, rejected content, dead endpoint). */
-    readonly permanent: boolean,
-  ) {
-    super(message);
-  }
-}
 
 /** How one channel sends: what the dispatcher needs beyond leasing, retries and recording. */
 export interface Channel<Prepared> {
@@ -33,8 +19,8 @@ export interface Channel<Prepared> {
   /** Once per notification of the queue message (compile its templates, say). */
   prepare(notification: NotificationRow): Promise<Prepared>;
   /**
-   * Sends one delivery with its variables (the shared ones, the recipient's own and, for a
-   * one-time code, `code`). Throws SendError (or AppError: permanent).
+   * Sends one delivery with its variables (the shared ones, the recipient's own and what the
+   * content hook added). Throws SendError (or AppError: permanent).
    */
   send(
     delivery: Row,
@@ -43,7 +29,19 @@ export interface Channel<Prepared> {
   ): Promise<{ messageId: string; segments?: number }>;
 }
 
+/**
+ * Runs before each send: the variables made at send time for this delivery (`{}` for none), or
+ * undefined when its message may no longer be sent (it is then marked expired). A one-time code's
+ * message gets its code here, and only here: the code exists from this moment on.
+ */
+export type ContentHook = (
+  notification: NotificationRow,
+  delivery: Row,
+) => Promise<Variables | undefined>;
+
 export interface DispatchOptions {
+  /** What every send's variables get at send time. */
+  hook: ContentHook;
   /** Resolves when the next send fits the provider's rate. */
   pace: () => Promise<void>;
   /** How long a sender owns the deliveries it leases; under the queue's visibility timeout. */
@@ -56,8 +54,8 @@ export interface DispatchOptions {
   tries?: number;
 }
 
-/** A one-time code's message whose code may no longer be issued. */
-class OtpGone extends Error {}
+/** A message the content hook says may no longer be sent. */
+class Gone extends Error {}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -128,17 +126,13 @@ async function send<Prepared>(
       const { row, prepared } = byId.get(delivery.notificationId)!;
       try {
         if ("error" in prepared) throw prepared.error;
+        const added = await options.hook(row, delivery);
+        if (added === undefined) throw new Gone();
         const variables: Variables = {
           ...(row.variables as Variables),
           ...(delivery.variables as Variables),
+          ...added,
         };
-        const otp = (row.content as { otp?: { id: string } }).otp;
-        if (otp) {
-          const code = await issueCode(otp.id);
-          // Expired, used or canceled before its message was sent: nothing to send.
-          if (code === undefined) throw new OtpGone();
-          variables.code = code;
-        }
         await options.pace();
         const sent = await withRetries(
           () => channel.send(delivery, prepared.value, variables),
@@ -152,7 +146,7 @@ async function send<Prepared>(
           Date.now() - delivery.createdAt.getTime(),
         );
       } catch (error) {
-        if (error instanceof OtpGone) {
+        if (error instanceof Gone) {
           await Delivery.markExpired(delivery.id);
           continue;
         }

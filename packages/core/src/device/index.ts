@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray, isNotNull, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import * as Actor from "../actor";
+import { Platform } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import { devices } from "./device.sql";
 
-export const Platform = z.enum(["apns", "fcm"]);
-export type Platform = z.infer<typeof Platform>;
+export { Platform };
 
 export const UserId = z
   .string()

@@ -33,7 +33,7 @@ export const SendInput = z
       .max(maxRecipients)
       .meta({ description: "One message each; repeated addresses (any case) are dropped" }),
     from: MailboxText.optional().meta({
-      description: "Sender, `address` or `Name <address>`; one of the configured senders",
+      description: "The From address, `address` or `Name <address>`; one the deployment allows",
     }),
     replyTo: MailboxText.optional().meta({ description: "`address` or `Name <address>`" }),
     template: z
@@ -50,10 +50,7 @@ export const SendInput = z
       .meta({ description: "LiquidJS template; values are HTML-escaped" }),
     text: z.string().min(1).optional().meta({ description: "LiquidJS template" }),
     variables: Variables.optional().meta({ description: "Shared by every recipient" }),
-    tags: z
-      .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
-      .optional()
-      .meta({ description: "Your labels, kept with the notification" }),
+    tags: Notification.Tags.optional(),
   })
   .superRefine((input, ctx) => {
     const inline =
@@ -76,20 +73,23 @@ export const SendInput = z
 export type SendInput = z.infer<typeof SendInput>;
 
 export interface Settings {
-  /** The sender when a request names none. */
+  /** The From address when a request names none. */
   from: string;
-  /** Addresses and `@domain`s requests may send from. */
+  /**
+   * The addresses and `@domain`s requests may use as their From address (the deployment's
+   * PREGON_EMAIL_SENDERS).
+   */
   senders: string[];
 }
 
 export type Accepted = Notification.Accepted<"email">;
 
-/** What a notification keeps: the sender, and inline content or the template version used. */
+/** What a notification keeps: the From address, and inline content or the template version used. */
 export interface Content extends Partial<Template.Content> {
   from: string;
   replyTo: string | null;
   template?: Template.Ref;
-  /** A one-time code's message: the sender makes the code at send time (`code` variable). */
+  /** A one-time code's message: its code is made at send time (`code` variable). */
   otp?: { id: string };
 }
 
@@ -106,11 +106,11 @@ function mailbox(text: string, field: string) {
   return parsed;
 }
 
-function assertSender({ address }: { address: string }, senders: string[]) {
+function assertFromAllowed({ address }: { address: string }, allowedFrom: string[]) {
   const domain = address.slice(address.lastIndexOf("@"));
-  const allowed = senders.map((s) => s.toLowerCase());
+  const allowed = allowedFrom.map((s) => s.toLowerCase());
   if (!allowed.includes(address) && !allowed.includes(domain)) {
-    throw new AppError("sender_not_allowed", `from: ${address} is not a configured sender`);
+    throw new AppError("sender_not_allowed", `from: ${address} is not an allowed From address`);
   }
 }
 
@@ -139,7 +139,7 @@ function recipientsOf(input: SendInput): { recipients: Notification.Recipient[];
   return { recipients, at };
 }
 
-/** What the notification keeps: the sender, and the inline content or the template version. */
+/** What the notification keeps: the From address, and the inline content or the template version. */
 async function contentOf(
   input: SendInput,
   { from, replyTo }: { from: string; replyTo: string | null },
@@ -154,7 +154,8 @@ async function contentOf(
 
 /**
  * Renders what must be right before a 202, within one render budget: every recipient's subject
- * (a line break is refused) and the first recipient's whole message. The sender renders the rest.
+ * (a line break is refused) and the first recipient's whole message. The rest are rendered at send
+ * time.
  * An error names the recipient by its place in `to`.
  */
 function checkRenders(
@@ -179,7 +180,7 @@ function checkRenders(
 }
 
 /**
- * Accepts an email of the actor's project to many recipients: checks the sender, drops repeated
+ * Accepts an email of the actor's project to many recipients: checks the From address, drops repeated
  * recipients, takes the limits, then checks the content and writes the notification, one delivery
  * per recipient and the queue messages in one transaction. The messages are published after the
  * commit (or by the sweeper, if that fails).
@@ -194,9 +195,9 @@ export async function send(
   const replay = await Idempotency.replay<Accepted>(claim);
   if (replay) return replay;
 
-  const sender = mailbox(input.from ?? settings.from, "from");
-  assertSender(sender, settings.senders);
-  const from = formatMailbox(sender);
+  const fromMailbox = mailbox(input.from ?? settings.from, "from");
+  assertFromAllowed(fromMailbox, settings.senders);
+  const from = formatMailbox(fromMailbox);
   const replyTo = input.replyTo ? formatMailbox(mailbox(input.replyTo, "replyTo")) : null;
   const shared = input.variables ?? {};
   const { recipients, at } = recipientsOf(input);

@@ -15,4 +15,4 @@ export interface OutgoingEmail {
   tags: Array<{ name: string; value: string }>;
 }
 
-export { SendError } from "../delivery/dispatch";
+export { SendError } from "../error";

@@ -4,7 +4,7 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Log from "../log";
-import { countryOf } from "../sms/phone";
+import { countryOf } from "../phone";
 import { fraudEvents } from "./fraud.sql";
 
 /** What a refusal names; the project and the key are the actor's. */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import * as Actor from "../actor";
 import { Channel } from "../channel";
 import * as Clock from "../clock";
+import { hmac } from "../crypto";
 import * as Database from "../db";
 import * as Delivery from "../delivery";
 import { deliveries } from "../delivery/delivery.sql";
@@ -10,7 +11,6 @@ import { AppError } from "../error";
 import * as Fact from "../fact";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
-import { hmac } from "../otp/code";
 import * as Outbox from "../outbox";
 import * as RateLimit from "../ratelimit";
 import * as Suppression from "../suppression";
@@ -23,6 +23,11 @@ export const Recipients = z.object({
   suppressed: z.number().int().meta({ description: "Recipients skipped: on the suppression list" }),
   duplicates: z.number().int().meta({ description: "Repeated recipients dropped (first wins)" }),
 });
+
+/** Your labels of a send (at most 100 characters a name, 256 a value), kept with its notification. */
+export const Tags = z
+  .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
+  .meta({ description: "Your labels, kept with the notification" });
 
 /** `queued` until a delivery ends, `sending` while some are pending, `completed` when none is. */
 export const Status = z.enum(["queued", "sending", "completed"]);

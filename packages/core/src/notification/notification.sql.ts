@@ -14,7 +14,7 @@ export const notifications = pgTable(
     /** The API key and the request that asked for it. */
     keyId: uuid("key_id"),
     requestId: text("request_id"),
-    /** The message as sent: sender and the template sources rendered per recipient. */
+    /** The message as sent: its From address and the template sources rendered per recipient. */
     content: jsonb("content").notNull(),
     /** Variables shared by every recipient. */
     variables: jsonb("variables").notNull(),

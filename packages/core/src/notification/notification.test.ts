@@ -49,7 +49,12 @@ const instant = (before: () => Promise<void> = async () => {}): Dispatch.Channel
   },
 });
 
-const options = { pace: async () => {}, leaseMs: 60_000, lastReceive: false };
+const options = {
+  hook: async () => ({}),
+  pace: async () => {},
+  leaseMs: 60_000,
+  lastReceive: false,
+};
 
 describe("notification.completed", () => {
   it("is written once when two senders settle the last two deliveries at the same time", async () => {

@@ -1,27 +1,15 @@
-import { createHmac, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { and, eq, gt } from "drizzle-orm";
 import * as Clock from "../clock";
+import { hmac } from "../crypto";
 import * as Database from "../db";
+import type { ContentHook } from "../delivery/dispatch";
 import { otps } from "./otp.sql";
 
-let pepper: string | undefined;
-
-/** Entry points set the OTP pepper (a secret) once at start. */
-export function configure(options: { pepper: string }): void {
-  if (options.pepper.length < 32) throw new Error("The OTP pepper must have 32 characters or more");
-  pepper = options.pepper;
-}
-
-/** HMAC-SHA256 under the pepper: what Postgres keeps instead of codes, destinations and IPs. */
-export function hmac(...parts: string[]): string {
-  if (!pepper) throw new Error("OTP pepper not configured: call Otp.configure() at start");
-  return createHmac("sha256", pepper).update(parts.join("\0")).digest("hex");
-}
-
 /**
- * The sender's step: a fresh code from the CSPRNG, of which only HMAC(id, code) is stored, and only
- * while the OTP is pending and unexpired. A retried send replaces the previous code. Returns the
- * code to put in the message, or undefined when the OTP may no longer be sent.
+ * The send-time step: a fresh code from the CSPRNG, of which only HMAC(id, code) is stored, and
+ * only while the OTP is pending and unexpired. A retried send replaces the previous code. Returns
+ * the code to put in the message, or undefined when the OTP may no longer be sent.
  */
 export async function issueCode(otpId: string): Promise<string | undefined> {
   const [otp] = await Database.use()
@@ -37,3 +25,15 @@ export async function issueCode(otpId: string): Promise<string | undefined> {
     .returning({ id: otps.id });
   return updated.length ? code : undefined;
 }
+
+/**
+ * What the senders run before each send: a one-time code's message gets its `code`, made now; one
+ * whose OTP expired, was used or was canceled before it was sent is not sent. Other messages get
+ * nothing.
+ */
+export const contentHook: ContentHook = async (notification) => {
+  const otp = (notification.content as { otp?: { id: string } }).otp;
+  if (!otp) return {};
+  const code = await issueCode(otp.id);
+  return code === undefined ? undefined : { code };
+};

@@ -1,18 +1,13 @@
 import { z } from "zod";
-import { type DispatchOptions, dispatch, SendError } from "../delivery/dispatch";
+import { type DispatchOptions, dispatch } from "../delivery/dispatch";
 import * as Device from "../device";
-import { AppError } from "../error";
+import { AppError, SendError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
-import { EndpointDisabled, type PushMessage, type PushSender } from "./sender";
+import { EndpointDisabled, type PushGateway, type PushMessage } from "./gateway";
 
-export {
-  EndpointDisabled,
-  type PushMessage,
-  type PushSender,
-  payloadOf,
-  snsPushSender,
-} from "./sender";
+export { EndpointDisabled, type PushGateway, type PushMessage } from "./gateway";
+export { payloadOf, snsPushGateway } from "./sns";
 
 export const maxTargets = 1_000;
 
@@ -32,10 +27,7 @@ export const SendInput = z
       .meta({ description: "Key-value pairs the app receives with the notification" }),
     badge: z.number().int().min(0).max(99_999).optional().meta({ description: "iOS badge" }),
     sound: z.string().min(1).max(100).optional().meta({ description: "A sound name, or default" }),
-    tags: z
-      .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
-      .optional()
-      .meta({ description: "Your labels, kept with the notification" }),
+    tags: Notification.Tags.optional(),
   })
   .superRefine((input, ctx) => {
     if (!input.userIds?.length && !input.deviceIds?.length) {
@@ -98,7 +90,7 @@ function duplicatesOf(input: SendInput): number {
 }
 
 export interface DeliverOptions extends DispatchOptions {
-  sender: PushSender;
+  gateway: PushGateway;
 }
 
 /**
@@ -106,7 +98,7 @@ export interface DeliverOptions extends DispatchOptions {
  * is made on its first send and kept; one the provider reports disabled makes the device inactive.
  */
 export function deliver(deliveryIds: string[], options: DeliverOptions) {
-  const { sender } = options;
+  const { gateway } = options;
   return dispatch(deliveryIds, options, {
     name: "push",
     metric: "Push",
@@ -118,11 +110,11 @@ export function deliver(deliveryIds: string[], options: DeliverOptions) {
       const platform = device.platform as Device.Platform;
       let endpoint = device.endpointArn;
       if (!endpoint) {
-        endpoint = await sender.createEndpoint({ id: device.id, platform, token: device.token });
+        endpoint = await gateway.createEndpoint({ id: device.id, platform, token: device.token });
         await Device.setEndpoint(device.id, endpoint);
       }
       try {
-        return await sender.publish({ deviceId: device.id, platform, endpoint }, message);
+        return await gateway.publish({ deviceId: device.id, platform, endpoint }, message);
       } catch (error) {
         if (error instanceof EndpointDisabled) await Device.deactivate(device.id);
         throw error;

@@ -6,12 +6,13 @@ import { AppError } from "../error";
 import * as Fraud from "../fraud";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
+import { Phone } from "../phone";
 import * as Template from "../template";
-import { Phone } from "./phone";
-import { type SmsSender, type SmsType, segments } from "./sender";
+import { type SmsGateway, type SmsType, segments } from "./gateway";
 
-export { countryOf, defaultCountries, maskPhone, Phone, prefixOf } from "./phone";
-export { type OutgoingSms, type SmsSender, type SmsType, segments, snsSmsSender } from "./sender";
+export { defaultCountries, Phone } from "../phone";
+export { type OutgoingSms, type SmsGateway, type SmsType, segments } from "./gateway";
+export { snsSmsGateway } from "./sns";
 
 export const maxRecipients = 1_000;
 
@@ -47,10 +48,7 @@ export const SendInput = z
       .default("transactional")
       .meta({ description: "Transactional: highest reliability; promotional: lowest cost" }),
     variables: Variables.optional().meta({ description: "Shared by every recipient" }),
-    tags: z
-      .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
-      .optional()
-      .meta({ description: "Your labels, kept with the notification" }),
+    tags: Notification.Tags.optional(),
   })
   .superRefine((input, ctx) => {
     if ((input.text === undefined) === (input.template === undefined)) {
@@ -60,7 +58,7 @@ export const SendInput = z
 export type SendInput = z.infer<typeof SendInput>;
 
 export interface Settings {
-  /** ISO 3166 alpha-2 codes numbers may belong to (DESIGN.md §4). */
+  /** ISO 3166 alpha-2 codes numbers may belong to (`defaultCountries` unless the deployment says). */
   countries: string[];
 }
 
@@ -71,7 +69,7 @@ export interface Content {
   text?: string;
   template?: Template.Ref;
   type: SmsType;
-  /** A one-time code's message: the sender makes the code at send time (`code` variable). */
+  /** A one-time code's message: its code is made at send time (`code` variable). */
   otp?: { id: string };
 }
 
@@ -140,7 +138,7 @@ export async function send(
 }
 
 export interface DeliverOptions extends Dispatch.DispatchOptions {
-  sender: SmsSender;
+  gateway: SmsGateway;
 }
 
 /** Sends the deliveries of one SMS queue message (see `Dispatch.dispatch`). */
@@ -154,7 +152,7 @@ export function deliver(deliveryIds: string[], options: DeliverOptions) {
     },
     async send(delivery, { type, compiled }, variables) {
       const text = Template.renderText(compiled, variables, Template.budget());
-      const { messageId } = await options.sender.send({ to: delivery.address, text, type });
+      const { messageId } = await options.gateway.send({ to: delivery.address, text, type });
       return { messageId, segments: segments(text) };
     },
   });

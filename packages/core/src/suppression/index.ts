@@ -7,6 +7,7 @@ import * as Database from "../db";
 import { AppError } from "../error";
 import * as Fact from "../fact";
 import * as Outbox from "../outbox";
+import { Phone } from "../phone";
 import { suppressions } from "./suppression.sql";
 
 export const Reason = z.enum(["bounce", "complaint", "manual", "unsubscribe"]);
@@ -31,6 +32,27 @@ export const Info = z.object({
   createdAt: z.iso.datetime(),
 });
 export type Info = z.infer<typeof Info>;
+
+/**
+ * What suppressing an address takes: an email address, a phone number as SMS sends take it (E.164
+ * and valid for its country), or a device id.
+ */
+export const AddInput = z
+  .strictObject({
+    channel: Channel,
+    address: z.string().min(1).max(320),
+    reason: Reason.default("manual"),
+  })
+  .superRefine((input, ctx) => {
+    const issue =
+      input.channel === "email"
+        ? !z.email().safeParse(input.address).success && "must be an email address"
+        : input.channel === "sms" &&
+          !Phone.safeParse(input.address).success &&
+          "must be a valid phone number in E.164 form";
+    if (issue) ctx.addIssue({ code: "custom", path: ["address"], message: issue });
+  });
+export type AddInput = z.infer<typeof AddInput>;
 
 const toInfo = (row: typeof suppressions.$inferSelect): Info => ({
   channel: row.channel as Channel,

@@ -1,4 +1,4 @@
-import { Actor, Delivery, Dispatch, Email, Log, Push, Sms } from "@pregon/core";
+import { Actor, Delivery, Dispatch, Email, Log, Otp, Push, Sms } from "@pregon/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { leaseMs, maxReceiveCount } from "../pipelines";
@@ -12,7 +12,7 @@ const Message = z.object({ deliveryIds: z.array(z.uuid()).min(1) });
 
 type Deliver = (
   deliveryIds: string[],
-  options: Pick<Dispatch.DispatchOptions, "pace" | "leaseMs" | "lastReceive">,
+  options: Pick<Dispatch.DispatchOptions, "hook" | "pace" | "leaseMs" | "lastReceive">,
 ) => Promise<{ retry: boolean }>;
 
 /**
@@ -34,7 +34,13 @@ export function createSender(channel: string, deliver: Deliver, options: { sendR
       return false;
     }
     try {
-      const { retry } = await deliver(message.deliveryIds, { pace, leaseMs, lastReceive });
+      // A one-time code's message gets its code now, or is not sent once the code is gone.
+      const { retry } = await deliver(message.deliveryIds, {
+        hook: Otp.contentHook,
+        pace,
+        leaseMs,
+        lastReceive,
+      });
       return !retry;
     } catch (error) {
       Log.logger.error(`${channel} batch failed`, { messageId: record.messageId, error });
@@ -70,21 +76,21 @@ export const createEmailSender = (options: { mailer: Email.Mailer; sendRate: num
     options,
   );
 
-/** The SMS queue's consumer: SNS (or the local inbox) through `sender`, at `sendRate`. */
-export const createSmsSender = (options: { sender: Sms.SmsSender; sendRate: number }) =>
+/** The SMS queue's consumer: SNS (or the local inbox) through `gateway`, at `sendRate`. */
+export const createSmsSender = (options: { gateway: Sms.SmsGateway; sendRate: number }) =>
   createSender(
     "sms",
-    (deliveryIds, dispatch) => Sms.deliver(deliveryIds, { ...dispatch, sender: options.sender }),
+    (deliveryIds, dispatch) => Sms.deliver(deliveryIds, { ...dispatch, gateway: options.gateway }),
     options,
   );
 
 /** Push notifications per second each sender instance publishes at. */
 export const pushRate = 100;
 
-/** The push queue's consumer: SNS mobile push (or the local inbox) through `sender`. */
-export const createPushSender = (options: { sender: Push.PushSender; sendRate?: number }) =>
+/** The push queue's consumer: SNS mobile push (or the local inbox) through `gateway`. */
+export const createPushSender = (options: { gateway: Push.PushGateway; sendRate?: number }) =>
   createSender(
     "push",
-    (deliveryIds, dispatch) => Push.deliver(deliveryIds, { ...dispatch, sender: options.sender }),
+    (deliveryIds, dispatch) => Push.deliver(deliveryIds, { ...dispatch, gateway: options.gateway }),
     { sendRate: options.sendRate ?? pushRate },
   );

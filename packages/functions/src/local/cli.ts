@@ -8,6 +8,7 @@ import {
   Database,
   Issuer,
   Migrations,
+  Notification,
   Outbox,
   Project,
   RateLimit,
@@ -241,7 +242,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
       };
     }
     case "projects limits": {
-      const channel = z.enum(["email", "sms", "push"]).safeParse(values.channel);
+      const channel = Notification.Channel.safeParse(values.channel);
       if (!arg || !channel.success) {
         throw new UsageError("projects limits <name or id> --channel <email|sms|push> ...");
       }

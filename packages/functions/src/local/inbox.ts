@@ -17,8 +17,8 @@ export interface InboxPush {
 }
 
 /**
- * What the local stack "sent" by SMS and push: fauxqs has neither (DESIGN.md §5), so the local
- * senders record here and `GET /dev/inbox` shows it. Kept in memory, newest last, 1,000 of each.
+ * What the local stack "sent" by SMS and push: fauxqs emulates neither SMS nor mobile push, so
+ * the local senders record here and `GET /dev/inbox` shows it. Kept in memory, newest last, 1,000 of each.
  */
 export function createInbox(keep = 1_000) {
   const sms: InboxSms[] = [];
@@ -28,13 +28,13 @@ export function createInbox(keep = 1_000) {
     if (list.length > keep) list.shift();
   };
   return {
-    smsSender: {
+    smsGateway: {
       async send({ to, text, type }) {
         record(sms, { to, text, type, at: new Date().toISOString() });
         return { messageId: `local-${randomUUID()}` };
       },
-    } satisfies Sms.SmsSender,
-    pushSender: {
+    } satisfies Sms.SmsGateway,
+    pushGateway: {
       async createEndpoint({ id }) {
         return `local:endpoint/${id}`;
       },
@@ -42,7 +42,7 @@ export function createInbox(keep = 1_000) {
         record(push, { deviceId, title, body, data: data ?? null, at: new Date().toISOString() });
         return { messageId: `local-${randomUUID()}` };
       },
-    } satisfies Push.PushSender,
+    } satisfies Push.PushGateway,
     contents: () => ({ sms: [...sms], push: [...push] }),
   };
 }

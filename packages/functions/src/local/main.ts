@@ -116,12 +116,12 @@ async function main() {
     {
       name: "sms-sender",
       queue: stack.queues.sms,
-      handler: createSmsSender({ sender: inbox.smsSender, sendRate: config.sms.rate }),
+      handler: createSmsSender({ gateway: inbox.smsGateway, sendRate: config.sms.rate }),
     },
     {
       name: "push-sender",
       queue: stack.queues.push,
-      handler: createPushSender({ sender: inbox.pushSender }),
+      handler: createPushSender({ gateway: inbox.pushGateway }),
     },
     { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
     { name: "audit", queue: stack.queues.audit, handler: createAuditHandler() },

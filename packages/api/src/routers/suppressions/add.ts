@@ -1,29 +1,6 @@
 import { Suppression } from "@pregon/core";
-import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleSuppression } from "../examples";
-
-export const AddSuppressionInput = z
-  .strictObject({
-    channel: Suppression.Channel,
-    address: z.string().min(1).max(320),
-    reason: Suppression.Reason.default("manual"),
-  })
-  .superRefine((input, ctx) => {
-    const valid =
-      input.channel === "email"
-        ? z.email().safeParse(input.address).success
-        : input.channel === "sms"
-          ? /^\+[1-9]\d{6,14}$/.test(input.address)
-          : true;
-    if (!valid) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["address"],
-        message: input.channel === "email" ? "must be an email address" : "must be an E.164 number",
-      });
-    }
-  });
 
 export const add = scopedProcedure("suppressions:write")
   .meta({
@@ -41,7 +18,7 @@ export const add = scopedProcedure("suppressions:write")
         "Sends to this address on this channel are skipped from now on and counted as suppressed. Adding it again keeps the first reason.",
     },
   })
-  .input(AddSuppressionInput)
+  .input(Suppression.AddInput)
   .output(Suppression.Info)
   .mutation(async ({ input }) => {
     await Suppression.add(input);

@@ -1,32 +1,7 @@
 import { CreatePlatformEndpointCommand, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { SendError } from "../delivery/dispatch";
-import type { Platform } from "../device";
-
-export interface PushMessage {
-  title: string;
-  body: string;
-  data?: Record<string, string> | undefined;
-  badge?: number | undefined;
-  sound?: string | undefined;
-}
-
-/** The provider no longer delivers to this endpoint (app removed, token expired). */
-export class EndpointDisabled extends SendError {
-  constructor(message: string) {
-    super(message, true);
-  }
-}
-
-/** Port: sends push notifications through per-device endpoints. */
-export interface PushSender {
-  /** Makes the provider's endpoint for a device's token (once per device; the id is kept). */
-  createEndpoint(device: { id: string; platform: Platform; token: string }): Promise<string>;
-  /** Throws `EndpointDisabled` when the provider reports the endpoint gone, else `SendError`. */
-  publish(
-    target: { deviceId: string; platform: Platform; endpoint: string },
-    message: PushMessage,
-  ): Promise<{ messageId: string }>;
-}
+import type { Platform } from "../channel";
+import { SendError } from "../error";
+import { EndpointDisabled, type PushGateway, type PushMessage } from "./gateway";
 
 /** The platform-specific payloads SNS takes with MessageStructure "json". */
 export function payloadOf(platform: Platform, message: PushMessage, apnsSandbox = false): string {
@@ -67,10 +42,10 @@ function sendError(error: unknown): SendError {
 }
 
 /** SNS mobile push: one platform endpoint per device, APNs and FCM platform applications. */
-export function snsPushSender(
+export function snsPushGateway(
   sns: SNSClient,
   applications: { apns?: string | undefined; fcm?: string | undefined; apnsSandbox?: boolean },
-): PushSender {
+): PushGateway {
   return {
     async createEndpoint({ id, platform, token }) {
       const application = applications[platform];

@@ -1,8 +1,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { z } from "zod";
 
-/** DESIGN.md §4: the countries SMS may go to unless the deployment says otherwise. */
-export const defaultCountries = ["ES", "MX", "AR", "CO", "CL", "PE", "US", "CA", "GB"];
+export { defaultCountries } from "./countries";
 
 const e164 = /^\+[1-9]\d{6,14}$/;
 
@@ -13,7 +12,11 @@ export function countryOf(phone: string): string | undefined {
   return parsed?.isValid() ? (parsed.country ?? "001") : undefined;
 }
 
-/** A phone number in E.164 form (`+34600111222`) that libphonenumber-js finds valid. */
+/**
+ * A phone number in E.164 form (`+34600111222`) that libphonenumber-js finds valid: the one rule
+ * for every number Pregón takes (SMS recipients, one-time codes, suppressions, the origination
+ * number).
+ */
 export const Phone = z
   .string()
   .max(16)
