@@ -9,7 +9,7 @@ import {
   type QueueName,
   queueRetentionSeconds,
   visibilityTimeoutSeconds,
-} from "../packages/functions/src/pipelines";
+} from "@pregon/pipelines";
 
 /**
  * Runtime and bundling of every function (SST runs esbuild with these; scripts/bundle.ts too).

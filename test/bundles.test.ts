@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
-import { templatesBucket } from "@pregon/functions/pipelines";
+import { templatesBucket } from "@pregon/pipelines";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

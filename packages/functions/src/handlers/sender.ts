@@ -1,7 +1,7 @@
 import { Actor, Delivery, Dispatch, Email, Log, Push, Sms } from "@pregon/core";
+import { leaseMs, maxReceiveCount } from "@pregon/pipelines";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { leaseMs, maxReceiveCount } from "../pipelines";
 import { pacer } from "./pacer";
 import { batchFailures, parseBody } from "./sqs";
 

@@ -17,7 +17,7 @@ export interface InboxPush {
 }
 
 /**
- * What the local stack "sent" by SMS and push: fauxqs has neither (DESIGN.md §5), so the local
+ * What the local stack "sent" by SMS and push: fauxqs has neither, so the local
  * senders record here and `GET /dev/inbox` shows it. Kept in memory, newest last, 1,000 of each.
  */
 export function createInbox(keep = 1_000) {

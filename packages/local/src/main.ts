@@ -23,13 +23,17 @@ import {
   snsPublisher,
   Template,
 } from "@pregon/core";
-import { loadLocalConfig } from "../config";
-import { createAuditHandler } from "../handlers/audit";
-import { createFeedbackHandler } from "../handlers/feedback";
-import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
-import { createSweeper } from "../handlers/sweeper";
-import { consumerTimeoutSeconds, leaseMs } from "../pipelines";
+import { createAuditHandler } from "@pregon/functions/handlers/audit";
+import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
+import {
+  createEmailSender,
+  createPushSender,
+  createSmsSender,
+} from "@pregon/functions/handlers/sender";
+import { createSweeper } from "@pregon/functions/handlers/sweeper";
+import { consumerTimeoutSeconds, leaseMs } from "@pregon/pipelines";
 import { ensureBootstrapKey, ensureDevIssuer, ensureOtpPepper, prepareDatabase } from "./bootstrap";
+import { loadLocalConfig } from "./config";
 import * as DevIssuer from "./dev-issuer";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
