@@ -1,7 +1,8 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import { snsPublisher, Template } from "@pregon/core";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
+import { start } from "./start";
 import { traced } from "./tracing";
 
 /**
@@ -24,24 +25,24 @@ export function startLambda(
   } = {},
 ) {
   const config = loadLambdaConfig();
-  // RDS Proxy cannot keep prepared statements across the transactions it multiplexes.
-  Database.configure({
-    url: config.databaseUrl,
-    max: poolSize,
-    prepare: false,
-    ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
+  if (uses.otp && !config.otpPepper) {
+    throw new Error("Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set");
+  }
+  start({
+    // RDS Proxy cannot keep prepared statements across the transactions it multiplexes.
+    database: {
+      url: config.databaseUrl,
+      max: poolSize,
+      prepare: false,
+      ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
+    },
+    ...(uses.outbox && {
+      publisher: snsPublisher(traced(new SNSClient({})), linkedTopicArns()),
+    }),
+    ...(uses.templates && {
+      templates: Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()),
+    }),
+    ...(uses.otp && { otpPepper: config.otpPepper }),
   });
-  if (uses.outbox) Outbox.configure(snsPublisher(traced(new SNSClient({})), linkedTopicArns()));
-  if (uses.templates) {
-    Template.configure(Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()));
-  }
-  if (uses.otp) {
-    if (!config.otpPepper) {
-      throw new Error(
-        "Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set",
-      );
-    }
-    Otp.configure({ pepper: config.otpPepper });
-  }
   return config;
 }
