@@ -1,9 +1,10 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { snsPublisher, Template } from "@pregon/core";
+import { Log, snsPublisher, Template } from "@pregon/core";
+import type { Context } from "aws-lambda";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
 import { start } from "./start";
-import { traced } from "./tracing";
+import { traced, tracedHandler } from "./tracing";
 
 /**
  * Connections per Lambda instance. RDS Proxy pools them; infra/settings.ts counts every function's
@@ -45,4 +46,18 @@ export function startLambda(
     ...(uses.otp && { otpPepper: config.otpPepper }),
   });
   return config;
+}
+
+/**
+ * A function's handler as Lambda invokes it: each invocation's log lines carry its context
+ * (function name and version, request id, and whether it was the instance's cold start), and its
+ * trace is recorded where the stage traces.
+ */
+export function lambdaHandler<E, R>(
+  handler: (event: E, context?: Context) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
+  return tracedHandler(async (event: E, context?: Context) => {
+    if (context) Log.logger.addContext(context);
+    return handler(event, context);
+  });
 }
