@@ -33,10 +33,15 @@ const countryList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "ISO 3166 alpha-2 codes, e.g. ES,MX")).min(1));
 
-export const EmailEnv = z.object({
+/** Who email is sent as. */
+const EmailEnv = z.object({
   PREGON_EMAIL_FROM: Email.MailboxText.default("Pregón <no-reply@pregon.localhost>"),
   PREGON_EMAIL_SENDERS: senderList.optional(),
-  /** The countries SMS may go to (DESIGN.md §4). */
+});
+
+/** Where SMS may go, as whom, and how fast. */
+const SmsEnv = z.object({
+  /** The countries SMS may go to (docs/sms-push.md). */
   PREGON_SMS_COUNTRIES: countryList.default(Sms.defaultCountries),
   /** SNS SMS sender identity; both optional, and not every country honours them. */
   PREGON_SMS_SENDER_ID: z
@@ -48,7 +53,19 @@ export const EmailEnv = z.object({
   PREGON_SMS_RATE: z.coerce.number().positive().default(20),
 });
 
-export function smsSettings(e: z.infer<typeof EmailEnv>) {
+/** The settings of the channels, read alike by the Lambdas and the local stack. */
+export const ChannelEnv = EmailEnv.extend(SmsEnv.shape);
+
+/** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
+function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
+  const from = Email.parseMailbox(e.PREGON_EMAIL_FROM)!.address;
+  return {
+    from: e.PREGON_EMAIL_FROM,
+    senders: e.PREGON_EMAIL_SENDERS ?? [from.slice(from.indexOf("@"))],
+  };
+}
+
+function smsSettings(e: z.infer<typeof SmsEnv>) {
   return {
     countries: e.PREGON_SMS_COUNTRIES,
     senderId: e.PREGON_SMS_SENDER_ID,
@@ -57,18 +74,15 @@ export function smsSettings(e: z.infer<typeof EmailEnv>) {
   };
 }
 
-/** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
-export function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
-  const from = Email.parseMailbox(e.PREGON_EMAIL_FROM)!.address;
-  return {
-    from: e.PREGON_EMAIL_FROM,
-    senders: e.PREGON_EMAIL_SENDERS ?? [from.slice(from.indexOf("@"))],
-  };
-}
+/** The email and SMS settings of a parsed ChannelEnv. */
+export const channelSettings = (e: z.infer<typeof ChannelEnv>) => ({
+  email: emailSettings(e),
+  sms: smsSettings(e),
+});
 
 export const pepper = z.string().min(32, "must have 32 characters or more");
 
-const LambdaEnv = EmailEnv.extend({
+const LambdaEnv = ChannelEnv.extend({
   /** The application role's connection (Resource.AppDatabase). */
   DATABASE_URL: z.url(),
   /** The owner's (Resource.Database): linked to the Migrator alone. */
@@ -93,8 +107,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
   return {
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
-    email: emailSettings(e),
-    sms: smsSettings(e),
+    ...channelSettings(e),
     otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,

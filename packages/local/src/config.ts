@@ -1,17 +1,10 @@
 import { ApiKey } from "@pregon/core";
-import {
-  EmailEnv,
-  emailSettings,
-  linkedEnv,
-  parse,
-  pepper,
-  smsSettings,
-} from "@pregon/functions/config";
+import { ChannelEnv, channelSettings, linkedEnv, parse, pepper } from "@pregon/functions/config";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const LocalEnv = EmailEnv.extend({
+const LocalEnv = ChannelEnv.extend({
   PREGON_OTP_PEPPER: pepper.optional(),
   PORT: port.default(3000),
   /** An existing Postgres, as its owner (`npm start` migrates it and readies the app's role). */
@@ -48,8 +41,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     pgPort: e.PREGON_PG_PORT,
     awsPort: e.PREGON_AWS_PORT,
     mailboxPort: e.PREGON_MAILBOX_PORT,
-    email: emailSettings(e),
-    sms: smsSettings(e),
+    ...channelSettings(e),
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     sesEndpoint: e.AWS_ENDPOINT_URL_SESV2,
