@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 /**
- * The settings the API runs under. `npm start`: what packages/functions/src/local/defaults.ts sets
+ * The settings the API runs under. `npm start`: what packages/local/src/defaults.ts sets
  * (pretty-printed logs, no metric lines), NODE_ENV unset, logs at INFO. `production`: what
  * infra/functions.ts gives the functions on AWS: NODE_ENV=production, logs at INFO as JSON lines,
  * metrics as EMF lines. Either way the log output goes to /dev/null.
@@ -49,7 +49,7 @@ export async function spawnServer(
 ): Promise<ServerChild> {
   const flags = ["--import", "tsx"];
   if (options.mode === "npm start") {
-    flags.push("--import", join(root, "packages/functions/src/local/defaults.ts"));
+    flags.push("--import", join(root, "packages/local/src/defaults.ts"));
   }
   if (options.profile) flags.push("--cpu-prof", `--cpu-prof-dir=${options.profile}`);
   const child: ChildProcess = spawn(

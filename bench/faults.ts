@@ -4,7 +4,7 @@
 // Last, the whole local stack killed mid-send and started again (kill.ts).
 import type { Email } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
-import type { QueueHandler } from "@pregon/functions/local/poller";
+import type { QueueHandler } from "@pregon/local/poller";
 import postgres from "postgres";
 import type { BenchConfig, Fault, Section } from "./config";
 import { startRestartableFauxqs } from "./fauxqs";

@@ -7,7 +7,7 @@
 // every queued message — a failure SQS itself does not have. What this models is the queue service
 // being unreachable for a while (every client call failing), which is the failure the code handles.
 
-import type { AwsEndpoint } from "@pregon/functions/local/stack";
+import type { AwsEndpoint } from "@pregon/local/stack";
 import { type BuildAppOptions, buildApp } from "fauxqs";
 import { region } from "./settings";
 

@@ -12,11 +12,11 @@ import {
   createPushSender,
   createSmsSender,
 } from "@pregon/functions/handlers/sender";
-import { redrive } from "@pregon/functions/local/dlq";
-import { createInbox } from "@pregon/functions/local/inbox";
-import { type QueueHandler, startPoller } from "@pregon/functions/local/poller";
-import { type AwsEndpoint, declarePipelines, type Stack } from "@pregon/functions/local/stack";
-import { consumerTimeoutSeconds, type QueueName } from "@pregon/functions/pipelines";
+import { redrive } from "@pregon/local/dlq";
+import { createInbox } from "@pregon/local/inbox";
+import { type QueueHandler, startPoller } from "@pregon/local/poller";
+import { type AwsEndpoint, declarePipelines, type Stack } from "@pregon/local/stack";
+import { consumerTimeoutSeconds, type QueueName } from "@pregon/pipelines";
 import { region } from "./settings";
 
 /** The email sender's rate when a section does not say: `npm start`'s default. */

@@ -46,7 +46,7 @@ how.
 ${against.markdown}
 
 Everything runs in one process on the local stack (\`startStack\` from
-\`packages/functions/src/local/stack.ts\`, the same parts \`npm start\` runs, on a temp data dir
+\`packages/local/src/stack.ts\`, the same parts \`npm start\` runs, on a temp data dir
 and free ports): embedded Postgres 17 (durable: fsync on, as \`npm start\`), fauxqs for SNS/SQS,
 aws-ses-v2-local as SES, the Hono app on \`@hono/node-server\`, and the real Lambda handlers
 (email, SMS and push senders, audit, feedback) driven by \`startPoller\` as \`main.ts\` drives

@@ -10,7 +10,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
-import type { AwsEndpoint, Stack } from "@pregon/functions/local/stack";
+import type { AwsEndpoint, Stack } from "@pregon/local/stack";
 import { startBaseline } from "./baseline";
 import { serving } from "./child";
 import { otpRules, pepper, settings } from "./settings";

@@ -1,4 +1,4 @@
-// The stack the benchmarks run on: what `npm start` runs (packages/functions/src/local/main.ts),
+// The stack the benchmarks run on: what `npm start` runs (packages/local/src/main.ts),
 // in this process, on its own temp data dir and free loopback ports, with a Postgres that can be
 // restarted on the same data dir and port, and a bench project whose send limits are out of the way.
 import { readFileSync } from "node:fs";
@@ -21,8 +21,8 @@ import {
   RateLimit,
   Template,
 } from "@pregon/core";
-import { prepareDatabase } from "@pregon/functions/local/bootstrap";
-import { freePort, type Stack, startPostgres, startStack } from "@pregon/functions/local/stack";
+import { prepareDatabase } from "@pregon/local/bootstrap";
+import { freePort, type Stack, startPostgres, startStack } from "@pregon/local/stack";
 import postgres from "postgres";
 import { otpRules, pepper, region, settings } from "./settings";
 

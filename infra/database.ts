@@ -16,8 +16,9 @@
 // Proxy takes a primary instance as its target, not a replica, and nothing connects to the passive
 // stage's database but `sst tunnel`. The deploy that promotes it (the variable unset) makes the
 // proxy, and the Migrator then gives the application role this stage's password.
+
+import { appRole, derivedCredentials } from "@pregon/core/db/credentials";
 import { RandomPassword } from "@pulumi/random";
-import { appRole, derivedCredentials } from "../packages/core/src/db/credentials";
 import { deployConfig } from "./config";
 import { key } from "./encryption";
 import { vpc } from "./network";

@@ -7,7 +7,7 @@
 // next to it would fight it on every deploy. Both are declared here instead.
 //
 // Every topic and queue is encrypted with the data key (infra/encryption.ts).
-import type { TopicName } from "../packages/functions/src/pipelines";
+import type { TopicName } from "@pregon/pipelines";
 import { key } from "./encryption";
 import { encryption, type publishedTopics, queues } from "./settings";
 

@@ -3,7 +3,7 @@
 // against the database's budget, visibility against timeouts, what each function may touch).
 // infra/*.ts build the resources from these values; change a number here, not there.
 
-import { defaultCountries, Phone } from "../packages/core/src/phone";
+import { defaultCountries, Phone } from "@pregon/core/phone";
 import {
   consumerTimeoutSeconds,
   maxReceiveCount,
@@ -11,7 +11,7 @@ import {
   type QueueName,
   queueRetentionSeconds,
   visibilityTimeoutSeconds,
-} from "../packages/functions/src/pipelines";
+} from "@pregon/pipelines";
 
 /**
  * Runtime and bundling of every function (SST runs esbuild with these; scripts/bundle.ts too).

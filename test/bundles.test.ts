@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
-import { templatesBucket } from "@pregon/functions/pipelines";
+import { templatesBucket } from "@pregon/pipelines";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -427,6 +427,19 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
       ].sort(),
     );
     for (const count of Object.values(result)) expect(typeof count).toBe("number");
+
+    // Its log lines name the function and the invocation, and tell the cold start from the rest.
+    await sweeper.invoke(sweeperEvent);
+    const sweeps = sweeper.logs
+      .split("\n")
+      .filter((line) => line.includes('"sweep done"'))
+      .map((line) => JSON.parse(line));
+    expect(sweeps).toMatchObject([
+      { function_name: `pregon-${stage}-sweeper`, cold_start: true },
+      { function_name: `pregon-${stage}-sweeper`, cold_start: false },
+    ]);
+    expect(sweeps[0].function_request_id).toBeTruthy();
+    expect(sweeps[1].function_request_id).not.toBe(sweeps[0].function_request_id);
   });
 
   it("the docs assets function answers API Gateway with the reference's script", async () => {

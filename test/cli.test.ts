@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
 import { ApiKey, Clock, Database } from "@pregon/core";
-import { declarePipelines, freePort } from "@pregon/functions/local/stack";
+import { declarePipelines, freePort } from "@pregon/local/stack";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { uniqueDomain } from "./support/email";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "@pregon/api";
 import { Actor, Database, Issuer, Migrations } from "@pregon/core";
-import { freePort, startPostgres } from "@pregon/functions/local/stack";
+import { freePort, startPostgres } from "@pregon/local/stack";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

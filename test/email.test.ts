@@ -13,8 +13,8 @@ import {
 } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
-import { type Poller, startPoller } from "@pregon/functions/local/poller";
-import { leaseMs } from "@pregon/functions/pipelines";
+import { type Poller, startPoller } from "@pregon/local/poller";
+import { leaseMs } from "@pregon/pipelines";
 import type { Context } from "aws-lambda";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,7 +1,7 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, Idempotency, Suppression } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
-import { type Poller, startPoller } from "@pregon/functions/local/poller";
+import { type Poller, startPoller } from "@pregon/local/poller";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { mailbox, mailer, sqs, uniqueDomain } from "./support/email";

@@ -10,7 +10,7 @@ import { appRouter, buildOpenApiDocument } from "@pregon/api";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
 import { Database, Sms } from "@pregon/core";
 import { poolSize } from "@pregon/functions/lambda";
-import { leaseMs, pipelines, strandedAfterMs } from "@pregon/functions/pipelines";
+import { leaseMs, pipelines, strandedAfterMs } from "@pregon/pipelines";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Alarm,

@@ -41,7 +41,7 @@ it("applies every migration once, grants the application role, and a second run 
   const { handler, migrationsFolder } = await import("@pregon/functions/migrate");
   expect(migrationsFolder).toBe(Migrations.folder);
 
-  await handler();
+  await handler({});
   expect(await applied()).toBe(journal.entries.length);
   const after = await tables();
   expect(after).toEqual(expect.arrayContaining(["deliveries", "otps", "audit_log"]));
@@ -53,7 +53,7 @@ it("applies every migration once, grants the application role, and a second run 
     await app.end();
   }
 
-  await handler();
+  await handler({});
   expect(await applied()).toBe(journal.entries.length);
   expect(await tables()).toEqual(after);
 });

@@ -2,7 +2,7 @@ import { CreatePlatformEndpointCommand, PublishCommand, SNSClient } from "@aws-s
 import { createApp } from "@pregon/api";
 import { Push } from "@pregon/core";
 import { createPushSender } from "@pregon/functions/handlers/sender";
-import { createInbox } from "@pregon/functions/local/inbox";
+import { createInbox } from "@pregon/local/inbox";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { acknowledge, event, receive } from "./support/email";

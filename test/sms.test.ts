@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createApp } from "@pregon/api";
 import { Database, Otp, RateLimit, SendError, Sms, Suppression } from "@pregon/core";
 import { createSmsSender } from "@pregon/functions/handlers/sender";
-import { createInbox } from "@pregon/functions/local/inbox";
+import { createInbox } from "@pregon/local/inbox";
 import { mockClient } from "aws-sdk-client-mock";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";

@@ -10,14 +10,14 @@ import {
   createSmsSender,
 } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
-import { createInbox } from "@pregon/functions/local/inbox";
+import { createInbox } from "@pregon/local/inbox";
 import {
   leaseMs,
   type QueueName,
   queueRetentionSeconds,
   strandedAfterMs,
   visibilityTimeoutSeconds,
-} from "@pregon/functions/pipelines";
+} from "@pregon/pipelines";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { acknowledge, event, mailer, receive, uniqueDomain } from "./support/email";

@@ -2,7 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { createApp } from "@pregon/api";
 import { Database, Email, Notification, Otp, Template } from "@pregon/core";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
-import { leaseMs, templatesBucket } from "@pregon/functions/pipelines";
+import { leaseMs, templatesBucket } from "@pregon/pipelines";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { acknowledge, event, mailbox, mailer, receiveAll, uniqueDomain } from "./support/email";

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Email } from "@pregon/core";
-import { toRecord } from "@pregon/functions/local/poller";
-import type { QueueName } from "@pregon/functions/pipelines";
+import { toRecord } from "@pregon/local/poller";
+import type { QueueName } from "@pregon/pipelines";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { pipelines, stack } from "./setup";
 

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database } from "@pregon/core";
-import { prepareDatabase } from "@pregon/functions/local/bootstrap";
-import { startStack } from "@pregon/functions/local/stack";
+import { prepareDatabase } from "@pregon/local/bootstrap";
+import { startStack } from "@pregon/local/stack";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 

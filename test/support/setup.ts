@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
-import { type AwsEndpoint, declarePipelines } from "@pregon/functions/local/stack";
-import { templatesBucket } from "@pregon/functions/pipelines";
+import { type AwsEndpoint, declarePipelines } from "@pregon/local/stack";
+import { templatesBucket } from "@pregon/pipelines";
 import postgres from "postgres";
 import { afterAll, inject } from "vitest";
 

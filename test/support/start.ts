@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "@pregon/functions/local/stack";
+import { freePort } from "@pregon/local/stack";
 
 const root = join(import.meta.dirname, "..", "..");
 const started: ChildProcess[] = [];

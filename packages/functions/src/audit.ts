@@ -1,8 +1,7 @@
 import { createAuditHandler } from "./handlers/audit";
-import { startLambda } from "./lambda";
-import { tracedHandler } from "./tracing";
+import { lambdaHandler, startLambda } from "./lambda";
 
 startLambda();
 
 /** The audit queue's Lambda: facts from the events topic into `audit_log`. */
-export const handler = tracedHandler(createAuditHandler());
+export const handler = lambdaHandler(createAuditHandler());

@@ -1,14 +1,12 @@
-import { ApiKey, Email, Sms } from "@pregon/core";
+import { Email, Sms } from "@pregon/core";
 import { Resource } from "sst";
 import { z } from "zod";
-
-const port = z.coerce.number().int().min(0).max(65535);
 
 /** Unset and empty mean the same: the default. */
 const unsetIfEmpty = (env: NodeJS.ProcessEnv) =>
   Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
 
-function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+export function parse<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
   const result = schema.safeParse(unsetIfEmpty(env));
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
@@ -35,10 +33,15 @@ const countryList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "ISO 3166 alpha-2 codes, e.g. ES,MX")).min(1));
 
+/** Who email is sent as. */
 const EmailEnv = z.object({
   PREGON_EMAIL_FROM: Email.MailboxText.default("Pregón <no-reply@pregon.localhost>"),
   PREGON_EMAIL_SENDERS: senderList.optional(),
-  /** The countries SMS may go to (DESIGN.md §4). */
+});
+
+/** Where SMS may go, as whom, and how fast. */
+const SmsEnv = z.object({
+  /** The countries SMS may go to (docs/sms-push.md). */
   PREGON_SMS_COUNTRIES: countryList.default(Sms.defaultCountries),
   /** SNS SMS sender identity; both optional, and not every country honours them. */
   PREGON_SMS_SENDER_ID: z
@@ -50,14 +53,8 @@ const EmailEnv = z.object({
   PREGON_SMS_RATE: z.coerce.number().positive().default(20),
 });
 
-function smsSettings(e: z.infer<typeof EmailEnv>) {
-  return {
-    countries: e.PREGON_SMS_COUNTRIES,
-    senderId: e.PREGON_SMS_SENDER_ID,
-    originationNumber: e.PREGON_SMS_ORIGINATION_NUMBER,
-    rate: e.PREGON_SMS_RATE,
-  };
-}
+/** The settings of the channels, read alike by the Lambdas and the local stack. */
+export const ChannelEnv = EmailEnv.extend(SmsEnv.shape);
 
 /** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
 function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
@@ -68,60 +65,24 @@ function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
   };
 }
 
-const pepper = z.string().min(32, "must have 32 characters or more");
-
-const LocalEnv = EmailEnv.extend({
-  PREGON_OTP_PEPPER: pepper.optional(),
-  PORT: port.default(3000),
-  /** An existing Postgres, as its owner (`npm start` migrates it and readies the app's role). */
-  DATABASE_URL: z.url().optional(),
-  /** Under `sst shell`: the stage's owner, for `db migrate` (DATABASE_URL is then the app's role). */
-  PREGON_DATABASE_OWNER_URL: z.url().optional(),
-  PREGON_DATA_DIR: z.string().default(".pregon"),
-  PREGON_PG_PORT: port.default(54320),
-  PREGON_AWS_PORT: port.default(4566),
-  PREGON_MAILBOX_PORT: port.default(8005),
-  PREGON_SES_MAX_SEND_RATE: z.coerce.number().positive().default(200),
-  /** The AWS SDK's own variable: an SES endpoint to send through instead of the embedded mailbox. */
-  AWS_ENDPOINT_URL_SESV2: z.url().optional(),
-  PREGON_BOOTSTRAP_API_KEY: ApiKey.Secret.optional(),
-  AWS_REGION: z.string().default("us-east-1"),
-  /**
-   * Token issuers' keys may be fetched from loopback addresses (the development issuer): on by
-   * default here, never on AWS, where the Lambda configuration has no such setting.
-   */
-  PREGON_JWT_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("true"),
-});
-
-/**
- * The local stack's settings (DESIGN.md §5), read once at start. Under `sst shell` the database is
- * the stage's (linked, see linkedEnv) unless DATABASE_URL says otherwise.
- */
-export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...process.env }) {
-  const e = parse(LocalEnv, env);
+function smsSettings(e: z.infer<typeof SmsEnv>) {
   return {
-    port: e.PORT,
-    databaseUrl: e.DATABASE_URL,
-    databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
-    dataDir: e.PREGON_DATA_DIR,
-    pgPort: e.PREGON_PG_PORT,
-    awsPort: e.PREGON_AWS_PORT,
-    mailboxPort: e.PREGON_MAILBOX_PORT,
-    email: emailSettings(e),
-    sms: smsSettings(e),
-    /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
-    sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
-    sesEndpoint: e.AWS_ENDPOINT_URL_SESV2,
-    bootstrapApiKey: e.PREGON_BOOTSTRAP_API_KEY,
-    /** Without one, a pepper is made on first start and kept in the data directory. */
-    otpPepper: e.PREGON_OTP_PEPPER,
-    region: e.AWS_REGION,
-    jwtAllowLoopback: e.PREGON_JWT_ALLOW_LOOPBACK === "true",
+    countries: e.PREGON_SMS_COUNTRIES,
+    senderId: e.PREGON_SMS_SENDER_ID,
+    originationNumber: e.PREGON_SMS_ORIGINATION_NUMBER,
+    rate: e.PREGON_SMS_RATE,
   };
 }
-export type LocalConfig = ReturnType<typeof loadLocalConfig>;
 
-const LambdaEnv = EmailEnv.extend({
+/** The email and SMS settings of a parsed ChannelEnv. */
+export const channelSettings = (e: z.infer<typeof ChannelEnv>) => ({
+  email: emailSettings(e),
+  sms: smsSettings(e),
+});
+
+export const pepper = z.string().min(32, "must have 32 characters or more");
+
+const LambdaEnv = ChannelEnv.extend({
   /** The application role's connection (Resource.AppDatabase). */
   DATABASE_URL: z.url(),
   /** The owner's (Resource.Database): linked to the Migrator alone. */
@@ -146,8 +107,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
   return {
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
-    email: emailSettings(e),
-    sms: smsSettings(e),
+    ...channelSettings(e),
     otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,

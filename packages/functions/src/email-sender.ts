@@ -1,8 +1,8 @@
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { Email } from "@pregon/core";
 import { createEmailSender } from "./handlers/sender";
-import { startLambda } from "./lambda";
-import { traced, tracedHandler } from "./tracing";
+import { lambdaHandler, startLambda } from "./lambda";
+import { traced } from "./tracing";
 
 const config = startLambda({ outbox: true, templates: true, otp: true });
 const ses = traced(new SESv2Client({}));
@@ -11,6 +11,6 @@ const sendRate =
   config.sesMaxSendRate ?? (await Email.maxSendRate(ses)) / config.emailSenderConcurrency;
 
 /** The email queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
-export const handler = tracedHandler(
+export const handler = lambdaHandler(
   createEmailSender({ mailer: Email.sesMailer(ses, config.sesConfigurationSet), sendRate }),
 );

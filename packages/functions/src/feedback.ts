@@ -1,8 +1,7 @@
 import { createFeedbackHandler } from "./handlers/feedback";
-import { startLambda } from "./lambda";
-import { tracedHandler } from "./tracing";
+import { lambdaHandler, startLambda } from "./lambda";
 
 startLambda({ outbox: true });
 
 /** The feedback queue's Lambda: SES events (bounces, complaints, deliveries) from the feedback topic. */
-export const handler = tracedHandler(createFeedbackHandler());
+export const handler = lambdaHandler(createFeedbackHandler());

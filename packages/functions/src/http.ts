@@ -1,9 +1,8 @@
 import { createApp } from "@pregon/api";
 import { handle } from "hono/aws-lambda";
-import { startLambda } from "./lambda";
-import { tracedHandler } from "./tracing";
+import { lambdaHandler, startLambda } from "./lambda";
 
 const config = startLambda({ outbox: true, templates: true, otp: true });
 
 /** API Gateway HTTP API (payload v2) -> the same Hono app the local server runs. */
-export const handler = tracedHandler(handle(createApp({ email: config.email, sms: config.sms })));
+export const handler = lambdaHandler(handle(createApp({ email: config.email, sms: config.sms })));

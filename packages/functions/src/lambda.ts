@@ -1,8 +1,10 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import { Log, snsPublisher, Template } from "@pregon/core";
+import type { Context } from "aws-lambda";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
-import { traced } from "./tracing";
+import { start } from "./start";
+import { traced, tracedHandler } from "./tracing";
 
 /**
  * Connections per Lambda instance. RDS Proxy pools them; infra/settings.ts counts every function's
@@ -24,24 +26,38 @@ export function startLambda(
   } = {},
 ) {
   const config = loadLambdaConfig();
-  // RDS Proxy cannot keep prepared statements across the transactions it multiplexes.
-  Database.configure({
-    url: config.databaseUrl,
-    max: poolSize,
-    prepare: false,
-    ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
+  if (uses.otp && !config.otpPepper) {
+    throw new Error("Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set");
+  }
+  start({
+    // RDS Proxy cannot keep prepared statements across the transactions it multiplexes.
+    database: {
+      url: config.databaseUrl,
+      max: poolSize,
+      prepare: false,
+      ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
+    },
+    ...(uses.outbox && {
+      publisher: snsPublisher(traced(new SNSClient({})), linkedTopicArns()),
+    }),
+    ...(uses.templates && {
+      templates: Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()),
+    }),
+    ...(uses.otp && { otpPepper: config.otpPepper }),
   });
-  if (uses.outbox) Outbox.configure(snsPublisher(traced(new SNSClient({})), linkedTopicArns()));
-  if (uses.templates) {
-    Template.configure(Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()));
-  }
-  if (uses.otp) {
-    if (!config.otpPepper) {
-      throw new Error(
-        "Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set",
-      );
-    }
-    Otp.configure({ pepper: config.otpPepper });
-  }
   return config;
+}
+
+/**
+ * A function's handler as Lambda invokes it: each invocation's log lines carry its context
+ * (function name and version, request id, and whether it was the instance's cold start), and its
+ * trace is recorded where the stage traces.
+ */
+export function lambdaHandler<E, R>(
+  handler: (event: E, context?: Context) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
+  return tracedHandler(async (event: E, context?: Context) => {
+    if (context) Log.logger.addContext(context);
+    return handler(event, context);
+  });
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Database, Migrations } from "@pregon/core";
 import postgres from "postgres";
 import { loadLambdaConfig } from "./config";
-import { tracedHandler } from "./tracing";
+import { lambdaHandler } from "./lambda";
 
 /**
  * On Lambda, `copyFiles` (infra/settings.ts) puts the migrations at the package root, whatever
@@ -64,7 +64,7 @@ export async function waitForDatabase(url: string, withinMs = reachWithinMs): Pr
  * (infra/migrations.ts). Drizzle records what ran, so with nothing pending the schema stays as it
  * is. A failure fails the deploy.
  */
-export const handler = tracedHandler(async (): Promise<{ migrationsFolder: string }> => {
+export const handler = lambdaHandler(async (): Promise<{ migrationsFolder: string }> => {
   await waitForDatabase(ownerUrl);
   await Migrations.apply(ownerUrl, app, migrationsFolder);
   return { migrationsFolder };

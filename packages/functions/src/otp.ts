@@ -1,7 +1,6 @@
 import { createApp } from "@pregon/api";
 import { handle } from "hono/aws-lambda";
-import { startLambda } from "./lambda";
-import { tracedHandler } from "./tracing";
+import { lambdaHandler, startLambda } from "./lambda";
 
 // OTP needs no templates bucket: its own templates are rows (Template.resolve), rendered by senders.
 const config = startLambda({ outbox: true, otp: true });
@@ -10,4 +9,4 @@ const config = startLambda({ outbox: true, otp: true });
  * The OTP routes only (infra/settings.ts `otpRoutes`) -> the same Hono app
  * as the http function, with this function's narrower links and permissions.
  */
-export const handler = tracedHandler(handle(createApp({ email: config.email, sms: config.sms })));
+export const handler = lambdaHandler(handle(createApp({ email: config.email, sms: config.sms })));

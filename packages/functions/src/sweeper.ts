@@ -1,9 +1,8 @@
 import { createSweeper } from "./handlers/sweeper";
-import { startLambda } from "./lambda";
-import { tracedHandler } from "./tracing";
+import { lambdaHandler, startLambda } from "./lambda";
 
 // Its purges may delete many rows at once: a longer deadline, inside the function's timeout.
 startLambda({ outbox: true, queryTimeoutMs: 25_000 });
 
 /** The cron sweeper's Lambda (EventBridge schedule). */
-export const handler = tracedHandler(createSweeper());
+export const handler = lambdaHandler(createSweeper());

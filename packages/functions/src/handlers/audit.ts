@@ -1,23 +1,17 @@
 import { Actor, Audit, Log } from "@pregon/core";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { batchFailures } from "./sqs";
+import { queueConsumer } from "./sqs";
 
 /**
  * The audit queue's consumer: each record is one fact from the events topic, recorded once (a
  * redelivered or republished fact is skipped by its hash).
  */
 export function createAuditHandler() {
-  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
-    const failed: string[] = [];
-    for (const record of event.Records) {
-      try {
-        await Actor.provide({ type: "system", reason: "audit" }, () => Audit.record([record.body]));
-      } catch (error) {
-        Log.logger.error("audit record failed", { messageId: record.messageId, error });
-        failed.push(record.messageId);
-      }
+  return queueConsumer(async (record) => {
+    try {
+      await Actor.provide({ type: "system", reason: "audit" }, () => Audit.record([record.body]));
+    } catch (error) {
+      Log.logger.error("audit record failed", { messageId: record.messageId, error });
+      throw error;
     }
-    Log.flushMetrics();
-    return batchFailures(failed);
-  };
+  });
 }

@@ -1,7 +1,6 @@
 import { Actor, Database, Delivery, Log, Suppression } from "@pregon/core";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { z } from "zod";
-import { batchFailures, parseBody } from "./sqs";
+import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";
 
 /**
  * An SES event (configuration set event publishing, or the older notifications), as SNS delivers it
@@ -86,23 +85,17 @@ async function apply(event: SesEvent): Promise<void> {
 
 /** The feedback queue's consumer: SES events -> delivery statuses and the suppression list. */
 export function createFeedbackHandler() {
-  return async (event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> => {
-    const failed: string[] = [];
-    for (const record of event.Records) {
-      const sesEvent = parseBody(SesEvent, record.body);
-      if (!sesEvent) {
-        Log.logger.error("malformed SES event", { messageId: record.messageId });
-        failed.push(record.messageId);
-        continue;
-      }
-      try {
-        await Actor.provide({ type: "system", reason: "feedback" }, () => apply(sesEvent));
-      } catch (error) {
-        Log.logger.error("feedback failed", { messageId: record.messageId, error });
-        failed.push(record.messageId);
-      }
+  return queueConsumer(async (record) => {
+    const sesEvent = parseBody(SesEvent, record.body);
+    if (!sesEvent) {
+      Log.logger.error("malformed SES event", { messageId: record.messageId });
+      throw new ReceiveAgain("malformed SES event");
     }
-    Log.flushMetrics();
-    return batchFailures(failed);
-  };
+    try {
+      await Actor.provide({ type: "system", reason: "feedback" }, () => apply(sesEvent));
+    } catch (error) {
+      Log.logger.error("feedback failed", { messageId: record.messageId, error });
+      throw error;
+    }
+  });
 }

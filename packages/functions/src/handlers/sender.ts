@@ -1,9 +1,9 @@
 import { Actor, Delivery, Dispatch, Email, Log, Otp, Push, Sms } from "@pregon/core";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { leaseMs, maxReceiveCount } from "@pregon/pipelines";
+import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { leaseMs, maxReceiveCount } from "../pipelines";
 import { pacer } from "./pacer";
-import { batchFailures, parseBody } from "./sqs";
+import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";
 
 /** Time kept in hand for the database writes after the last send. */
 const safetyMarginMs = 3_000;
@@ -26,7 +26,7 @@ export function createSender(channel: string, deliver: Deliver, options: { sendR
   // rather than cut off mid-way (a timeout would return the whole batch).
   const needed = (Delivery.idsPerMessage * 1000) / options.sendRate + safetyMarginMs;
   /** Sends one record's deliveries; false when the record must come back. */
-  const handle = async (record: SQSRecord): Promise<boolean> => {
+  const send = async (record: SQSRecord): Promise<boolean> => {
     const lastReceive = Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
     const message = parseBody(Message, record.body);
     if (!message) {
@@ -55,17 +55,12 @@ export function createSender(channel: string, deliver: Deliver, options: { sendR
       return false;
     }
   };
-  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    const failed: string[] = [];
-    for (const record of event.Records) {
-      const done =
-        (!context || context.getRemainingTimeInMillis() >= needed) &&
-        (await Actor.provide({ type: "system", reason: "sender" }, () => handle(record)));
-      if (!done) failed.push(record.messageId);
-    }
-    Log.flushMetrics();
-    return batchFailures(failed);
-  };
+  return queueConsumer(async (record, context) => {
+    const done =
+      (!context || context.getRemainingTimeInMillis() >= needed) &&
+      (await Actor.provide({ type: "system", reason: "sender" }, () => send(record)));
+    if (!done) throw new ReceiveAgain(`${channel} message not settled`);
+  });
 }
 
 /** The email queue's consumer: SES (or the local mailbox) through `mailer`, at `sendRate`. */

@@ -1,4 +1,6 @@
-import type { SQSBatchResponse } from "aws-lambda";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { Log } from "@pregon/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { z } from "zod";
 
 /** A message body as `schema` describes it, or undefined when it is not JSON of that shape. */
@@ -10,7 +12,26 @@ export function parseBody<T extends z.ZodType>(schema: T, body: string): z.infer
   }
 }
 
-/** The partial batch response naming the records to receive again. */
-export const batchFailures = (messageIds: string[]): SQSBatchResponse => ({
-  batchItemFailures: messageIds.map((itemIdentifier) => ({ itemIdentifier })),
-});
+/** Thrown by a record's handler to have the record received again (its reason is already logged). */
+export class ReceiveAgain extends Error {}
+
+/**
+ * A queue's consumer with partial batch responses (the event source mapping's
+ * ReportBatchItemFailures): `handle` runs for one record after another, never two at once (a
+ * Lambda holds one database connection, and a sender paces its sends), and every record whose
+ * `handle` throws is named in `batchItemFailures`, to come back after its visibility timeout. A
+ * batch that failed whole is reported the same way rather than thrown: SQS returns it just the
+ * same, without a function error. The metrics of the batch are written before it reports.
+ */
+export function queueConsumer(handle: (record: SQSRecord, context?: Context) => Promise<void>) {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    const response = await processPartialResponse(
+      event,
+      handle,
+      new BatchProcessor(EventType.SQS),
+      { context, processInParallel: false, throwOnFullBatchFailure: false },
+    );
+    Log.flushMetrics();
+    return response;
+  };
+}

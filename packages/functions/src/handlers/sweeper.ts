@@ -8,8 +8,8 @@ import {
   Outbox,
   RateLimit,
 } from "@pregon/core";
+import { strandedAfterMs, visibilityTimeoutSeconds } from "@pregon/pipelines";
 import type { ScheduledEvent } from "aws-lambda";
-import { strandedAfterMs, visibilityTimeoutSeconds } from "../pipelines";
 
 /** Unpublished outbox rows older than this were left by a failed publish, not one in flight. */
 const staleOutboxMs = 60_000;

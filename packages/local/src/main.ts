@@ -18,18 +18,21 @@ import {
   Email,
   Issuer,
   Log,
-  Otp,
-  Outbox,
   snsPublisher,
   Template,
 } from "@pregon/core";
-import { loadLocalConfig } from "../config";
-import { createAuditHandler } from "../handlers/audit";
-import { createFeedbackHandler } from "../handlers/feedback";
-import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
-import { createSweeper } from "../handlers/sweeper";
-import { consumerTimeoutSeconds, leaseMs } from "../pipelines";
+import { createAuditHandler } from "@pregon/functions/handlers/audit";
+import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
+import {
+  createEmailSender,
+  createPushSender,
+  createSmsSender,
+} from "@pregon/functions/handlers/sender";
+import { createSweeper } from "@pregon/functions/handlers/sweeper";
+import { start } from "@pregon/functions/start";
+import { consumerTimeoutSeconds, leaseMs } from "@pregon/pipelines";
 import { ensureBootstrapKey, ensureDevIssuer, ensureOtpPepper, prepareDatabase } from "./bootstrap";
+import { loadLocalConfig } from "./config";
 import * as DevIssuer from "./dev-issuer";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
@@ -72,22 +75,24 @@ async function main() {
   await mkdir(config.dataDir, { recursive: true });
   const stack = await startStack(config);
   stops.push(stack.stop);
-  Database.configure({ url: await prepareDatabase(stack.databaseUrl) });
+  start({
+    database: { url: await prepareDatabase(stack.databaseUrl) },
+    publisher: snsPublisher(new SNSClient(stack.aws), stack.topics),
+    // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
+    templates: Template.fileStore(join(config.dataDir, "templates")),
+    otpPepper: await ensureOtpPepper(config),
+  });
+  // Local only (the development issuer is on loopback). Not in the shared start-up: on Lambda the
+  // default stands, and the issuer module would weigh on every consumer's cold start.
+  Issuer.configure({ allowLoopback: config.jwtAllowLoopback });
   stops.push(Database.close);
   const key = await ensureBootstrapKey(config);
-  const pepper = await ensureOtpPepper(config);
-  Otp.configure({ pepper });
-  Log.registerSecret(pepper);
-  Issuer.configure({ allowLoopback: config.jwtAllowLoopback });
-  Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
-  // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
-  Template.configure(Template.fileStore(join(config.dataDir, "templates")));
-  // Its queues too: whatever the last run accepted and had not sent goes on its queue again, and
+  // The emulator's queues are in memory too: whatever the last run accepted and had not sent goes on its queue again, and
   // what that run's senders held comes back once their leases have ended. Not for a database on
   // another machine: a deployed stage may be sending those deliveries.
   if (["127.0.0.1", "localhost", "[::1]"].includes(new URL(stack.databaseUrl).hostname)) {
-    const start = { type: "system", reason: "start" } as const;
-    await Actor.provide(start, async () => {
+    const starting = { type: "system", reason: "start" } as const;
+    await Actor.provide(starting, async () => {
       const pending = await Delivery.republishPending();
       if (pending > 0) Log.logger.info("deliveries queued again after a restart", { pending });
       const facts = await Audit.replayUnrecorded();
@@ -95,7 +100,7 @@ async function main() {
     });
     const afterLeases = setTimeout(
       () =>
-        void Actor.provide(start, () => Delivery.requeueAbandoned(0)).catch((error) =>
+        void Actor.provide(starting, () => Delivery.requeueAbandoned(0)).catch((error) =>
           Log.logger.error("requeue after restart failed", { error }),
         ),
       leaseMs,

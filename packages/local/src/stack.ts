@@ -6,9 +6,6 @@ import { join, resolve } from "node:path";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import sesLocal from "aws-ses-v2-local";
-import { buildApp } from "fauxqs";
-import postgres from "postgres";
 import {
   maxReceiveCount,
   pipelines,
@@ -16,7 +13,10 @@ import {
   type TopicName,
   templatesBucket,
   visibilityTimeoutSeconds,
-} from "../pipelines";
+} from "@pregon/pipelines";
+import sesLocal from "aws-ses-v2-local";
+import { buildApp } from "fauxqs";
+import postgres from "postgres";
 
 export interface StackOptions {
   /** Where Postgres keeps its data (`PREGON_DATA_DIR`); reused on the next start. */

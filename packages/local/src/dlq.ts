@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { Delivery } from "@pregon/core";
-import type { QueueName } from "../pipelines";
+import type { QueueName } from "@pregon/pipelines";
 
 export interface Parked {
   messageId: string;

@@ -15,11 +15,12 @@ import {
   Region,
   snsPublisher,
 } from "@pregon/core";
+import { linkedTopicArns } from "@pregon/functions/config";
+import { pipelines, type QueueName } from "@pregon/pipelines";
 import postgres from "postgres";
 import { z } from "zod";
-import { type LocalConfig, linkedTopicArns, loadLocalConfig } from "../config";
-import { pipelines, type QueueName } from "../pipelines";
 import { prepareDatabase } from "./bootstrap";
+import { type LocalConfig, loadLocalConfig } from "./config";
 import * as DevIssuer from "./dev-issuer";
 import * as Dlq from "./dlq";
 import { startPostgres } from "./stack";

@@ -9,8 +9,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import { until } from "../../../../test/support/fixtures";
-import { stack } from "../../../../test/support/setup";
+import { until } from "../../../test/support/fixtures";
+import { stack } from "../../../test/support/setup";
 import { type Poller, type QueueHandler, startPoller } from "./poller";
 
 const { aws } = stack;

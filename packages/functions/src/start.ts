@@ -1,0 +1,25 @@
+import { Database, Log, Otp, Outbox, Template } from "@pregon/core";
+
+/** What an entry point hands core at start. A part left out stays unconfigured (and unused). */
+export interface Parts {
+  database: Parameters<typeof Database.configure>[0];
+  publisher?: Parameters<typeof Outbox.configure>[0];
+  templates?: Parameters<typeof Template.configure>[0];
+  /** Where codes are issued or checked. */
+  otpPepper?: string;
+}
+
+/**
+ * The one start-up of core, for a Lambda's cold start and for `npm start` alike, so what one of
+ * them configures (a secret kept out of the logs, say) the other cannot leave out. Each entry point
+ * reads its own configuration and makes its own clients, then hands the parts over here.
+ */
+export function start(parts: Parts): void {
+  Database.configure(parts.database);
+  if (parts.publisher) Outbox.configure(parts.publisher);
+  if (parts.templates) Template.configure(parts.templates);
+  if (parts.otpPepper) {
+    Log.registerSecret(parts.otpPepper);
+    Otp.configure({ pepper: parts.otpPepper });
+  }
+}
