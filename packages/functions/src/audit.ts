@@ -2,7 +2,7 @@ import { createAuditHandler } from "./handlers/audit";
 import { startLambda } from "./lambda";
 import { tracedHandler } from "./tracing";
 
-startLambda();
+startLambda({ outbox: true });
 
-/** The audit queue's Lambda: facts from the events topic into `audit_log`. */
+/** The audit queue's Lambda: facts from the events topic into `audit_log` and webhook messages. */
 export const handler = tracedHandler(createAuditHandler());

@@ -91,6 +91,13 @@ const LocalEnv = EmailEnv.extend({
    * default here, never on AWS, where the Lambda configuration has no such setting.
    */
   PREGON_JWT_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("true"),
+  /**
+   * Webhooks may go to loopback addresses over plain HTTP (a receiver on this machine): on by
+   * default here, never on AWS. Link-local and metadata addresses stay refused.
+   */
+  PREGON_WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("true"),
+  /** The wait after a webhook's first failed attempt, multiplied by 4 per attempt (5 s). */
+  PREGON_WEBHOOK_RETRY_SECONDS: z.coerce.number().min(0).default(5),
 });
 
 /**
@@ -117,6 +124,8 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     otpPepper: e.PREGON_OTP_PEPPER,
     region: e.AWS_REGION,
     jwtAllowLoopback: e.PREGON_JWT_ALLOW_LOOPBACK === "true",
+    webhookAllowLoopback: e.PREGON_WEBHOOK_ALLOW_LOOPBACK === "true",
+    webhookRetrySeconds: e.PREGON_WEBHOOK_RETRY_SECONDS,
   };
 }
 export type LocalConfig = ReturnType<typeof loadLocalConfig>;
@@ -177,7 +186,14 @@ export function linkedTopicArns() {
     sms: arn("SmsTopic"),
     push: arn("PushTopic"),
     events: arn("EventsTopic"),
+    webhooks: arn("WebhooksTopic"),
   };
+}
+
+/** The URL of a queue the function is linked to (the webhook sender hides its retries there). */
+export function linkedQueueUrl(name: string): string {
+  const linked = Resource as unknown as Record<string, unknown>;
+  return z.object({ url: z.string() }).parse(linked[name]).url;
 }
 
 const LinkedDatabase = z.object({

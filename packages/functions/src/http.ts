@@ -3,7 +3,7 @@ import { handle } from "hono/aws-lambda";
 import { startLambda } from "./lambda";
 import { tracedHandler } from "./tracing";
 
-const config = startLambda({ outbox: true, templates: true, otp: true });
+const config = startLambda({ outbox: true, templates: true, otp: true, webhooks: true });
 
 /** API Gateway HTTP API (payload v2) -> the same Hono app the local server runs. */
 export const handler = tracedHandler(handle(createApp({ email: config.email, sms: config.sms })));

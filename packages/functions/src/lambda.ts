@@ -1,6 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import { Database, Otp, Outbox, snsPublisher, Template, Webhook } from "@pregon/core";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
 import { traced } from "./tracing";
 
@@ -19,6 +19,8 @@ export function startLambda(
     outbox?: boolean;
     templates?: boolean;
     otp?: boolean;
+    /** Manages or delivers webhooks (their secrets are encrypted with a key from the pepper). */
+    webhooks?: boolean;
     /** How long a query may go unanswered (Database's default: a few seconds). */
     queryTimeoutMs?: number;
   } = {},
@@ -35,13 +37,14 @@ export function startLambda(
   if (uses.templates) {
     Template.configure(Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()));
   }
-  if (uses.otp) {
+  if (uses.otp || uses.webhooks) {
     if (!config.otpPepper) {
       throw new Error(
         "Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set",
       );
     }
-    Otp.configure({ pepper: config.otpPepper });
+    if (uses.otp) Otp.configure({ pepper: config.otpPepper });
+    if (uses.webhooks) Webhook.configure({ encryptionSecret: config.otpPepper });
   }
   return config;
 }

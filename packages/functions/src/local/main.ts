@@ -22,18 +22,21 @@ import {
   Outbox,
   snsPublisher,
   Template,
+  Webhook,
 } from "@pregon/core";
 import { loadLocalConfig } from "../config";
 import { createAuditHandler } from "../handlers/audit";
 import { createFeedbackHandler } from "../handlers/feedback";
 import { createEmailSender, createPushSender, createSmsSender } from "../handlers/sender";
 import { createSweeper } from "../handlers/sweeper";
+import { createWebhookSender } from "../handlers/webhooks";
 import { consumerTimeoutSeconds, leaseMs } from "../pipelines";
 import { ensureBootstrapKey, ensureDevIssuer, ensureOtpPepper, prepareDatabase } from "./bootstrap";
 import * as DevIssuer from "./dev-issuer";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
 import { startStack } from "./stack";
+import { createWebhookCapture } from "./webhook-capture";
 
 /** How often the local runtime runs the sweeper (EventBridge does on AWS). */
 const sweepEveryMs = 60_000;
@@ -79,6 +82,16 @@ async function main() {
   Otp.configure({ pepper });
   Log.registerSecret(pepper);
   Issuer.configure({ allowLoopback: config.jwtAllowLoopback });
+  Webhook.configure({
+    encryptionSecret: pepper,
+    allowLoopback: config.webhookAllowLoopback,
+    retry: {
+      firstDelaySeconds: config.webhookRetrySeconds,
+      factor: 4,
+      maxDelaySeconds: 10 * 60 * 60,
+      jitter: 0.2,
+    },
+  });
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
   // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
   Template.configure(Template.fileStore(join(config.dataDir, "templates")));
@@ -125,6 +138,11 @@ async function main() {
     },
     { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
     { name: "audit", queue: stack.queues.audit, handler: createAuditHandler() },
+    {
+      name: "webhooks",
+      queue: stack.queues.webhooks,
+      handler: createWebhookSender({ sqs, queueUrl: stack.queues.webhooks.url }),
+    },
   ];
   for (const { name, queue, handler } of consumers) {
     const poller = startPoller(sqs, config.region, {
@@ -146,6 +164,8 @@ async function main() {
   const app = createApp({ email: config.email, sms: config.sms });
   // Local mode only: what SMS and push "sent" (the local senders record instead of sending).
   app.get("/dev/inbox", (c) => c.json(inbox.contents()));
+  // Local mode only: a webhook receiver to point endpoints at, and what it received.
+  app.route("/", createWebhookCapture());
   // On AWS a function of its own serves the reference's script (infra/settings.ts `docsAssets`).
   app.route("/", docsAssets());
   // Local mode only: an issuer of tokens, on this server (its port is known once it listens).
@@ -173,6 +193,7 @@ async function main() {
   OpenAPI      ${api}/openapi.json
   Mailbox      ${mailboxUrl}   (every email SES would have sent)
   SMS, push    ${api}/dev/inbox   (every SMS and push notification sent)
+  Webhooks     ${api}/dev/webhooks   (what endpoints at ${api}/dev/webhooks/receive got)
   AWS          ${stack.aws.endpoint}   (SQS, SNS: fauxqs)
   Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}   (the app connects as ${Database.appRole})
   Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})

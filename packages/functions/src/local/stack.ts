@@ -10,9 +10,9 @@ import sesLocal from "aws-ses-v2-local";
 import { buildApp } from "fauxqs";
 import postgres from "postgres";
 import {
-  maxReceiveCount,
   pipelines,
   type QueueName,
+  receivesOf,
   type TopicName,
   templatesBucket,
   visibilityTimeoutSeconds,
@@ -214,7 +214,10 @@ export async function declarePipelines(
         QueueName: `${prefix}-${queue}`,
         Attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqArn,
+            maxReceiveCount: receivesOf(queue),
+          }),
         },
       }),
     );
