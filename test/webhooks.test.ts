@@ -1,10 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createApp } from "@pregon/api";
 import { Actor, ApiKey, Database, Webhook } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import { createWebhookSender } from "@pregon/functions/handlers/webhooks";
+import * as Dlq from "@pregon/functions/local/dlq";
 import { type Poller, startPoller } from "@pregon/functions/local/poller";
 import { webhookAttempts } from "@pregon/functions/pipelines";
 import { sql } from "drizzle-orm";
@@ -221,16 +222,16 @@ describe("webhook delivery", () => {
     const { secret, as, endpoint } = await endpointAt(path);
     await makeFact(as);
 
-    const parked = await until(async () => {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
+    // Parked in the DLQ (counted, not received: the redrive below takes it from there).
+    await until(async () => {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
           QueueUrl: pipelines.queues.webhooks.dlqUrl,
-          WaitTimeSeconds: 1,
+          AttributeNames: ["ApproximateNumberOfMessages"],
         }),
       );
-      return Messages.length > 0 && Messages;
+      return Number(Attributes?.ApproximateNumberOfMessages) === 1;
     }, 60_000);
-    expect(JSON.parse(parked[0]!.Body!)).toHaveProperty("messageId");
     expect(at(path)).toHaveLength(webhookAttempts);
 
     const got = await callApp(app, secret, "GET", `/v1/webhooks/${endpoint.id}`);
@@ -247,6 +248,24 @@ describe("webhook delivery", () => {
     );
     const { attempts } = await attemptsOf(secret, endpoint.id, webhookAttempts);
     expect(attempts.every((a) => a.status === "failed")).toBe(true);
+
+    // The receiver is back: enabled again, the parked message redriven is delivered.
+    answers.set(path, []);
+    const enabled = await callApp(app, secret, "PATCH", `/v1/webhooks/${endpoint.id}`, {
+      status: "enabled",
+    });
+    expect(enabled.body).toMatchObject({ status: "enabled", disabledReason: null });
+    const { queues } = pipelines;
+    expect(
+      await Dlq.redrive(sqs, "webhooks", {
+        queueUrl: queues.webhooks.url,
+        dlqUrl: queues.webhooks.dlqUrl,
+      }),
+    ).toEqual({ moved: 1, requeued: 1 });
+    await until(() => attemptsOf(secret, endpoint.id, webhookAttempts + 1));
+    const [last] = (await attemptsOf(secret, endpoint.id, webhookAttempts + 1)).attempts;
+    expect(last).toMatchObject({ status: "succeeded", responseStatus: 204 });
+    expect(new Set(at(path).map((r) => r.headers["webhook-id"])).size).toBe(1);
   }, 90_000);
 
   it("during a rotation both secrets sign, and both verify", async () => {

@@ -559,6 +559,20 @@ export async function attempt(
     : { done: false, retryAfterSeconds: retryDelaySeconds(options.attempt) };
 }
 
+/**
+ * Makes messages that ran out of attempts pending again (an operator's DLQ redrive sends them once
+ * more, with a fresh schedule). Returns how many.
+ */
+export async function reopen(messageIds: string[]): Promise<number> {
+  if (messageIds.length === 0) return 0;
+  const reopened = await Database.use()
+    .update(webhookMessages)
+    .set({ status: "pending" })
+    .where(and(inArray(webhookMessages.id, messageIds), eq(webhookMessages.status, "failed")))
+    .returning({ id: webhookMessages.id });
+  return reopened.length;
+}
+
 /** Sends one message of the actor's project again, now, whatever its status; the attempt is listed. */
 export async function replay(endpointId: string, messageId: string): Promise<Attempt> {
   const endpoint = await find(endpointId);
