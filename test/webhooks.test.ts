@@ -88,7 +88,7 @@ function receiverPath(statuses: number[] = []) {
 const at = (path: string) => received.filter((r) => r.path === path);
 
 /** A project with an endpoint at `path`, made through the REST API. */
-async function endpointAt(path: string, eventTypes = ["key.created"]) {
+async function endpointAt(path: string, eventTypes = ["key.revoked"]) {
   const caller = await projectWithKey();
   const created = await callApp(app, caller.secret, "POST", "/v1/webhooks", {
     url: `${base}${path}`,
@@ -99,9 +99,16 @@ async function endpointAt(path: string, eventTypes = ["key.created"]) {
   return { ...caller, endpoint: created.body as Webhook.EndpointWithSecret };
 }
 
-/** Makes a `key.created` fact in the caller's project: the event the endpoints here get. */
+/**
+ * Makes a `key.revoked` fact in the caller's project: the event the endpoints here get. (Not
+ * `key.created`: the project's own first key makes one, which the audit consumer may hand over
+ * after the endpoint exists.)
+ */
 const makeFact = (as: <T>(work: () => T) => T) =>
-  as(() => ApiKey.create({ name: "made for a webhook", scopes: ["emails:send"] }));
+  as(async () => {
+    const key = await ApiKey.create({ name: "made for a webhook", scopes: ["emails:send"] });
+    return ApiKey.revoke(key.id);
+  });
 
 const headersOf = (r: Received) => ({
   "webhook-id": String(r.headers["webhook-id"]),
@@ -113,7 +120,7 @@ describe("webhook endpoints", () => {
   it("are created with a secret shown once, listed, changed and deleted per project", async () => {
     const { secret, endpoint } = await endpointAt(receiverPath());
     expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
-    expect(endpoint).toMatchObject({ status: "enabled", eventTypes: ["key.created"] });
+    expect(endpoint).toMatchObject({ status: "enabled", eventTypes: ["key.revoked"] });
 
     const listed = await callApp(app, secret, "GET", "/v1/webhooks");
     expect(listed.body.endpoints).toHaveLength(1);
@@ -168,11 +175,14 @@ describe("webhook delivery", () => {
     const requests = at(path);
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((r) => r.headers["webhook-id"])).size).toBe(1);
+    expect(requests[0]!.headers["content-length"]).toBe(
+      String(Buffer.byteLength(requests[0]!.body)),
+    );
     const verifier = new StandardWebhook(endpoint.secret);
     for (const request of requests) {
       const payload = verifier.verify(request.body, headersOf(request)) as Record<string, unknown>;
       expect(payload).toMatchObject({
-        type: "key.created",
+        type: "key.revoked",
         version: 1,
         data: { keyId: key.id },
         projectId: endpoint.projectId,
@@ -283,7 +293,7 @@ describe("webhook delivery", () => {
     expect(String(request!.headers["webhook-signature"]).split(" ")).toHaveLength(2);
     for (const key of [endpoint.secret, fresh]) {
       expect(new StandardWebhook(key).verify(request!.body, headersOf(request!))).toMatchObject({
-        type: "key.created",
+        type: "key.revoked",
       });
     }
   });
@@ -299,7 +309,7 @@ describe("webhook delivery", () => {
     await until(async () => at(wanted).length >= 1);
     // The audit consumer has handled the fact: the other endpoint got nothing from it.
     await new Promise((done) => setTimeout(done, 500));
-    expect(at(other).filter((r) => r.body.includes('"key.created"'))).toHaveLength(0);
+    expect(at(other).filter((r) => r.body.includes('"key.revoked"'))).toHaveLength(0);
   });
 });
 
