@@ -9,11 +9,14 @@ const core = "^packages/core/src/";
 /** db, clock, crypto (the shared HMAC), log, error, and the plain rules everything reads. */
 const ground = `${core}(db|clock|crypto|log|actor|phone)/|${core}(error|channel)\\.ts$`;
 
-/** What speaks to the outside: the mailer, the SMS and push gateways, the publisher, the template store. */
-const adapters = `${core}(email/(mailer|ses)|sms/(gateway|sns)|push/(gateway|sns)|template/store)\\.ts$|${core}outbox/`;
+/**
+ * What speaks to the outside: the mailer, the SMS and push gateways, the publisher, the template
+ * store, the guarded HTTP client (token issuers' keys, webhooks).
+ */
+const adapters = `${core}(email/(mailer|ses)|sms/(gateway|sns)|push/(gateway|sns)|template/store)\\.ts$|${core}(outbox|fetch)/`;
 
 /** The concepts sends are made of. */
-const domain = `${core}(delivery|notification|template|suppression|ratelimit|idempotency|fraud|audit|fact|project|apikey|issuer|device|region)/`;
+const domain = `${core}(delivery|notification|template|suppression|ratelimit|idempotency|fraud|audit|fact|project|apikey|issuer|device|region|webhook)/`;
 
 /** The channel sends; a one-time code (otp) sits above them and uses them. */
 const channelSends = `${core}(email|sms|push)/`;

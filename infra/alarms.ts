@@ -38,6 +38,7 @@ const lambdaNames: Record<FunctionName, $util.Input<string>> = {
   smsSender: consumerFunctions.smsSender.nodes.function.name,
   pushSender: consumerFunctions.pushSender.nodes.function.name,
   audit: consumerFunctions.audit.nodes.function.name,
+  webhooks: consumerFunctions.webhooks.nodes.function.name,
   feedback: consumerFunctions.feedback.nodes.function.name,
 };
 

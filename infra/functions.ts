@@ -6,7 +6,7 @@ import { deployConfig, otpPepper } from "./config";
 import { appDatabase, database } from "./database";
 import { configurationSetArn, configurationSetName, identityArn } from "./email";
 import { key } from "./encryption";
-import { publishTargets } from "./messaging";
+import { publishTargets, webhooksQueue } from "./messaging";
 import { vpc } from "./network";
 import { pushApplicationArns, pushResources } from "./push";
 import {
@@ -31,6 +31,7 @@ const linkable: Record<Link, unknown> = {
   Database: database,
   OtpPepper: otpPepper,
   Templates: templates,
+  WebhooksQueue: webhooksQueue,
   ...publishTargets,
 };
 
@@ -56,6 +57,7 @@ const environment: Record<EnvName, $util.Input<string> | undefined> = {
 /** The ARNs each target of infra/settings.ts stands for. */
 const targets: Record<Target, $util.Input<string>[]> = {
   publishedTopics: Object.values(publishTargets).map((topic) => topic.arn),
+  webhooksQueue: [webhooksQueue.arn],
   templates: [$interpolate`${templates.arn}/*`],
   emailIdentity: [identityArn, configurationSetArn],
   // None when no platform application is configured: nothing to allow.

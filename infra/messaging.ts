@@ -85,7 +85,10 @@ export const publishTargets: Record<(typeof publishedTopics)[number], sst.aws.Sn
   SmsTopic: byTopic("sms").topic,
   PushTopic: byTopic("push").topic,
   EventsTopic: byTopic("events").topic,
+  WebhooksTopic: byTopic("webhooks").topic,
 };
+/** The webhook sender hides a failed message on it until its next attempt. */
+export const webhooksQueue = byQueue("webhooks").queue;
 export const feedbackTopic = byTopic("feedback").topic;
 
 export const topicArns = Object.fromEntries(

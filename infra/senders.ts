@@ -13,7 +13,14 @@ import { afterMigrations } from "./migrations";
 import { functions, sweeperEvent } from "./settings";
 
 const passive = deployConfig.passive !== undefined;
-const consumers = ["emailSender", "smsSender", "pushSender", "audit", "feedback"] as const;
+const consumers = [
+  "emailSender",
+  "smsSender",
+  "pushSender",
+  "audit",
+  "webhooks",
+  "feedback",
+] as const;
 
 export const consumerFunctions = Object.fromEntries(
   consumers.map((name) => {

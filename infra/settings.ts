@@ -10,6 +10,7 @@ import {
   pipelines,
   type QueueName,
   queueRetentionSeconds,
+  receivesOf,
   visibilityTimeoutSeconds,
 } from "@pregon/pipelines";
 
@@ -71,7 +72,13 @@ export const proxyConnectionBudget = () =>
 
 // --- Functions -------------------------------------------------------------------------------
 
-export const publishedTopics = ["EmailTopic", "SmsTopic", "PushTopic", "EventsTopic"] as const;
+export const publishedTopics = [
+  "EmailTopic",
+  "SmsTopic",
+  "PushTopic",
+  "EventsTopic",
+  "WebhooksTopic",
+] as const;
 
 /**
  * What a function can be linked to (names of the components in infra/). A link gives the function
@@ -84,11 +91,14 @@ export type Link =
   | "Database"
   | "OtpPepper"
   | "Templates"
+  /** The webhooks queue: its consumer hides a failed message for the retry schedule's wait. */
+  | "WebhooksQueue"
   | (typeof publishedTopics)[number];
 
 /**
  * What an IAM statement is on (infra/functions.ts turns each into ARNs):
- * - `publishedTopics`: the four topics the outbox publishes to;
+ * - `publishedTopics`: the topics the outbox publishes to;
+ * - `webhooksQueue`: the webhooks queue (its consumer sets a failed message's visibility);
  * - `templates`: the objects of the templates bucket;
  * - `emailIdentity`: the SES domain identity and this stage's configuration set (SES checks
  *   `ses:SendEmail` against both);
@@ -99,6 +109,7 @@ export type Link =
  */
 export type Target =
   | "publishedTopics"
+  | "webhooksQueue"
   | "templates"
   | "emailIdentity"
   | "pushApplications"
@@ -334,14 +345,30 @@ export const functions = {
     ],
     trigger: sender("push", 4),
   },
-  /** Facts from the events topic -> the append-only audit log. */
+  /**
+   * Facts from the events topic -> the append-only audit log, and a webhook message per endpoint
+   * that wants each (published to the webhooks topic).
+   */
   audit: {
     handler: "packages/functions/src/audit.handler",
     ...consumer,
-    links: ["AppDatabase"],
-    permissions: [],
+    links: ["AppDatabase", ...publishedTopics],
+    permissions: [publish],
     environment: [],
     trigger: { kind: "queue", queue: "audit", batchSize: 10, maximumConcurrency: 2 },
+  },
+  /**
+   * Webhook messages -> customers' endpoints, one attempt per receive. It decrypts the endpoints'
+   * secrets with a key derived from the pepper, and reaches the internet through the NAT.
+   */
+  webhooks: {
+    handler: "packages/functions/src/webhooks.handler",
+    ...consumer,
+    links: ["AppDatabase", "OtpPepper", "WebhooksQueue", ...publishedTopics],
+    permissions: [publish, { actions: ["sqs:ChangeMessageVisibility"], on: "webhooksQueue" }],
+    environment: [],
+    // A batch's attempts run side by side, each within its 10 s deadline.
+    trigger: { kind: "queue", queue: "webhooks", batchSize: 10, maximumConcurrency: 2 },
   },
   /** SES events (through the feedback topic) -> delivery statuses and the suppression list. */
   feedback: {
@@ -443,7 +470,7 @@ export const queues = pipelines.map((pipeline) => ({
   visibilityTimeoutSeconds,
   /** The sweeper republishes deliveries queued for longer than this (`strandedAfterMs`). */
   retentionSeconds: queueRetentionSeconds,
-  dlq: { maxReceiveCount, retentionSeconds: dlqRetentionSeconds },
+  dlq: { maxReceiveCount: receivesOf(pipeline.queue), retentionSeconds: dlqRetentionSeconds },
   subscription: { rawMessageDelivery: true, policy: "aws:SourceArn of its topic only" },
 }));
 
@@ -538,6 +565,11 @@ export const alarmThresholds = {
    * sandbox rate (1 email/s) reaches it on a send to some 1,800 recipients.
    */
   oldestMessageSeconds: 2 * maxReceiveCount * visibilityTimeoutSeconds,
+  /**
+   * The webhooks queue keeps a message whose receiver fails for its whole retry schedule (about
+   * 28 hours, then its DLQ): older than two days, its consumer is stuck.
+   */
+  webhooksOldestMessageSeconds: 2 * 24 * 60 * 60,
   /** The instance's CPU, percent, 3 periods running. */
   databaseCpuPercent: 80,
   databaseCpuPeriods: 3,
@@ -601,7 +633,7 @@ export function alarmsFor(config: DeployConfig): Alarm[] {
         namespace: "AWS/SQS",
         metric: "ApproximateAgeOfOldestMessage",
         statistic: "Maximum",
-        threshold: t.oldestMessageSeconds,
+        threshold: queue === "webhooks" ? t.webhooksOldestMessageSeconds : t.oldestMessageSeconds,
         on: { queue },
       },
     );

@@ -266,6 +266,10 @@ export const lambdaImportEnv = (entry?: string): NodeJS.ProcessEnv => ({
   SST_RESOURCE_SmsTopic: topic("sms"),
   SST_RESOURCE_PushTopic: topic("push"),
   SST_RESOURCE_EventsTopic: topic("events"),
+  SST_RESOURCE_WebhooksTopic: topic("webhooks"),
+  SST_RESOURCE_WebhooksQueue: link({
+    url: "https://sqs.us-east-1.amazonaws.com/111111111111/webhooks",
+  }),
 });
 
 /** Every Lambda entry of infra/settings.ts. */

@@ -5,12 +5,13 @@
 // with the event Lambda hands it, against this run's local stack. Only the AWS endpoints differ from
 // AWS. The runtime's AWS SDK is stood in for by the installed one: the only package the unpacked
 // code can resolve from outside its zip is `@aws-sdk/*`, as on nodejs22.x.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
+import { Actor, Webhook } from "@pregon/core";
 import { templatesBucket } from "@pregon/pipelines";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import postgres from "postgres";
@@ -75,6 +76,8 @@ function linkValues(database: string): Record<Link, Record<string, unknown>> {
     SmsTopic: topic(pipelines.topics.sms),
     PushTopic: topic(pipelines.topics.push),
     EventsTopic: topic(pipelines.topics.events),
+    WebhooksTopic: topic(pipelines.topics.webhooks),
+    WebhooksQueue: { url: pipelines.queues.webhooks.url, type: "sst.aws.Queue" },
   };
 }
 
@@ -409,6 +412,37 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
     await acknowledge(records.slice(0, 10), "audit");
     const types = (await sql`select distinct type from audit_log`).map((row) => row.type);
     expect(types).toEqual(expect.arrayContaining(["notification.accepted", "delivery.sent"]));
+  });
+
+  it("the webhooks function attempts a message under the deployed rules: no loopback, the refusal recorded, the message kept for its retry", async () => {
+    const webhooks = coldStart("webhooks");
+    // Made in this process, where loopback is allowed for the moment; on AWS it is not.
+    Webhook.configure({ encryptionSecret: pepper, allowLoopback: true });
+    const { project } = await projectWithKey();
+    const endpoint = await Actor.provide(
+      { type: "system", reason: "cli", projectId: project.id },
+      () => Webhook.create({ url: "http://127.0.0.1:9/hook" }),
+    );
+    Webhook.configure({ encryptionSecret: pepper });
+    const fact = {
+      type: "key.created",
+      version: 1,
+      id: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      projectId: project.id,
+      actor: { type: "system", reason: "cli" },
+      subject: endpoint.id,
+      data: { keyId: endpoint.id },
+    };
+    expect(await Webhook.fanOut([JSON.stringify(fact)])).toBe(1);
+    const [record] = await receiveAll(1, "webhooks");
+    expect(await webhooks.invoke(sqsEvent(record!))).toEqual({
+      batchItemFailures: [{ itemIdentifier: record!.messageId }],
+    });
+    const [attempt] =
+      await sql`select status, error from webhook_attempts where endpoint_id = ${endpoint.id}`;
+    expect(attempt).toMatchObject({ status: "failed" });
+    expect(attempt!.error).toMatch(/HTTPS|loopback/);
   });
 
   it("the sweeper runs on what its schedule sends", async () => {

@@ -160,9 +160,9 @@ describe("queues", () => {
     }
   });
 
-  it("move a message to a DLQ after 5 receives; the DLQ keeps it longer than SQS's default 4 days", () => {
+  it("move a message to a DLQ after 5 receives (a webhook's after its 10 attempts); the DLQ keeps it longer than SQS's default 4 days", () => {
     for (const queue of queues) {
-      expect(queue.dlq.maxReceiveCount, queue.queue).toBe(5);
+      expect(queue.dlq.maxReceiveCount, queue.queue).toBe(queue.queue === "webhooks" ? 10 : 5);
       expect(queue.dlq.retentionSeconds).toBeGreaterThan(4 * 24 * 3600);
       expect(queue.subscription.rawMessageDelivery, queue.queue).toBe(true);
     }
@@ -247,7 +247,10 @@ describe("alarms", () => {
       expect(alarm.threshold).toBeGreaterThan(
         queue.dlq.maxReceiveCount * queue.visibilityTimeoutSeconds,
       );
-      expect(alarm.threshold * 10).toBeLessThan(queue.retentionSeconds);
+      // A webhook message stays for its retry schedule (more than a day) by design.
+      expect(alarm.threshold * (queue.queue === "webhooks" ? 1 : 10)).toBeLessThan(
+        queue.retentionSeconds,
+      );
     }
   });
 
@@ -498,6 +501,7 @@ describe("least privilege", () => {
         "pushSender sns:GetEndpointAttributes pushApplications",
         "pushSender sns:SetEndpointAttributes pushApplications",
         "pushSender sns:Publish pushApplications",
+        "webhooks sqs:ChangeMessageVisibility webhooksQueue",
       ].sort(),
     );
   });
@@ -534,7 +538,8 @@ describe("least privilege", () => {
 
   it("the pepper goes only where codes are issued, sent or checked", () => {
     const peppered = all.filter(([, f]) => f.links.includes("OtpPepper")).map(([name]) => name);
-    expect(peppered.sort()).toEqual(["emailSender", "http", "otp", "smsSender"].sort());
+    // The webhook sender derives the key of the endpoints' secrets from it.
+    expect(peppered.sort()).toEqual(["emailSender", "http", "otp", "smsSender", "webhooks"].sort());
   });
 
   it("every handler file exists", () => {
@@ -1377,7 +1382,7 @@ describe("what a deploy declares", () => {
         const plan = plans[name]!;
         const arn = (type: string, resource: string) =>
           one(plan, type, resource).attributes.arn as string;
-        const topics = ["Email", "Sms", "Push", "Events"].map((t) =>
+        const topics = ["Email", "Sms", "Push", "Events", "Webhooks"].map((t) =>
           arn("aws:sns/topic:Topic", `${t}TopicTopic`),
         );
         const bucket = arn("aws:s3/bucket:Bucket", "TemplatesBucket");
@@ -1414,6 +1419,7 @@ describe("what a deploy declares", () => {
         smsSender: "sms sender",
         pushSender: "push sender",
         audit: "audit",
+        webhooks: "webhooks",
         feedback: "feedback",
         sweeper: "Sweeper",
         migrator: "Migrator",

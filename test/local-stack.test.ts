@@ -6,6 +6,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Webhook } from "standardwebhooks";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { ownerUrl } from "./support/setup";
@@ -113,6 +114,14 @@ describe("npm start", () => {
         headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },
         body: JSON.stringify(body),
       });
+    // A webhook endpoint at the local receiver gets the send's facts, signed.
+    const hook = await (
+      await api("/v1/webhooks", {
+        url: `http://localhost:${env.PORT}/dev/webhooks/receive/sms`,
+        eventTypes: ["notification.accepted"],
+      })
+    ).json();
+    expect(hook.secret).toMatch(/^whsec_/);
     expect(
       (await api("/v1/sms", { to: ["+34600111222"], text: "Hola {{ n }}", variables: { n: 1 } }))
         .status,
@@ -130,6 +139,19 @@ describe("npm start", () => {
     expect(await (await fetch(inbox)).json()).toMatchObject({
       sms: [{ to: "+34600111222", text: "Hola 1", at: expect.any(String) }],
       push: [{ deviceId: device.id, title: "T", body: "B", data: null, at: expect.any(String) }],
+    });
+
+    const captured = `http://127.0.0.1:${env.PORT}/dev/webhooks`;
+    for (let i = 0; i < 100; i++) {
+      const { received } = await (await fetch(captured)).json();
+      if (received.length > 0) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const [delivered] = (await (await fetch(captured)).json()).received;
+    expect(delivered.path).toBe("/sms");
+    expect(new Webhook(hook.secret).verify(delivered.body, delivered.headers)).toMatchObject({
+      type: "notification.accepted",
+      data: { channel: "sms", accepted: 1 },
     });
 
     // A process manager's SIGTERM reaches only the top process…

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Fact } from "@pregon/core";
 import { validate } from "@readme/openapi-parser";
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
@@ -39,10 +40,31 @@ describe("the HTTP app", () => {
     expect(document.paths["/v1/me"].get.security).toEqual([{ bearerAuth: [] }]);
   });
 
+  it("documents what webhook endpoints receive: one entry per fact type, its data, the signature headers", async () => {
+    const { body: document } = await call("GET", "/openapi.json");
+    expect(Object.keys(document.webhooks).sort()).toEqual(
+      Fact.all()
+        .map((definition) => definition.type)
+        .sort(),
+    );
+    const bounced = document.webhooks["delivery.bounced"].post;
+    expect(bounced.parameters.map((p: { name: string }) => p.name)).toEqual([
+      "webhook-id",
+      "webhook-timestamp",
+      "webhook-signature",
+    ]);
+    const schema = bounced.requestBody.content["application/json"].schema;
+    expect(schema.properties.type).toMatchObject({ const: "delivery.bounced" });
+    expect(schema.properties.version).toMatchObject({ const: 1 });
+    expect(Object.keys(schema.properties.data.properties)).toEqual(
+      expect.arrayContaining(["deliveryId", "notificationId", "status"]),
+    );
+  });
+
   it("documents every operation: id, summary, description, bearer auth, examples, errors", async () => {
     const { body: document } = await call("GET", "/openapi.json");
     const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods!));
-    expect(operations).toHaveLength(27);
+    expect(operations).toHaveLength(35);
     const ids = operations.map((operation) => operation.operationId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain("emailsSend");

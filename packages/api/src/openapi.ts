@@ -1,4 +1,4 @@
-import { Idempotency } from "@pregon/core";
+import { Fact, Idempotency } from "@pregon/core";
 import type { AnyProcedure } from "@trpc/server";
 import { generateOpenApiDocument, type OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
@@ -162,5 +162,67 @@ export function buildOpenApiDocument() {
       ...Object.fromEntries(errorStatuses(meta).map((status) => [status, errorResponse(status)])),
     };
   }
+  document.webhooks = webhooks();
   return document;
+}
+
+const signatureHeaders: oas31.ParameterObject[] = [
+  {
+    name: "webhook-id",
+    in: "header",
+    required: true,
+    description:
+      "The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats",
+    schema: { type: "string" },
+  },
+  {
+    name: "webhook-timestamp",
+    in: "header",
+    required: true,
+    description: "Seconds since the epoch when it was sent; refuse one far from your clock",
+    schema: { type: "string" },
+  },
+  {
+    name: "webhook-signature",
+    in: "header",
+    required: true,
+    description:
+      "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's)",
+    schema: { type: "string" },
+  },
+];
+
+/**
+ * What an endpoint receives, one entry per fact type (OpenAPI 3.1 `webhooks`): the fact as
+ * published, its `data` as its type and version define it, signed as Standard Webhooks says.
+ */
+function webhooks(): Record<string, oas31.PathItemObject> {
+  const entries = [...Fact.all()]
+    .sort((a, b) => a.type.localeCompare(b.type))
+    .map((definition) => {
+      const body = Fact.Envelope.extend({
+        type: z.literal(definition.type),
+        version: z.literal(definition.version),
+        subject: definition.subject === null ? z.null() : z.string(),
+        data: definition.data,
+      });
+      const { $schema: _, ...schema } = z.toJSONSchema(body, { io: "output" }) as Record<
+        string,
+        unknown
+      >;
+      const post: oas31.OperationObject = {
+        operationId: `webhook_${definition.type.replace(/\W/g, "_")}`,
+        tags: ["webhooks"],
+        summary: `${definition.type} (version ${definition.version})`,
+        description: `POSTed to each enabled endpoint whose \`eventTypes\` is empty or holds \`${definition.type}\`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.`,
+        parameters: signatureHeaders,
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: schema as oas31.SchemaObject } },
+        },
+        responses: { "2XX": { description: "Received" } },
+      };
+      return [definition.type, { post }] as const;
+    });
+  return Object.fromEntries(entries);
 }

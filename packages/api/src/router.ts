@@ -10,6 +10,7 @@ import { pushRouter } from "./routers/push";
 import { smsRouter } from "./routers/sms";
 import { suppressionsRouter } from "./routers/suppressions";
 import { templatesRouter } from "./routers/templates";
+import { webhooksRouter } from "./routers/webhooks";
 import { router } from "./trpc";
 
 export const appRouter = router({
@@ -25,6 +26,7 @@ export const appRouter = router({
   otp: otpRouter,
   suppressions: suppressionsRouter,
   audit: auditRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,7 +11,7 @@ import { assertSafeInput } from "./input";
  */
 export type Meta = {
   openapi?: {
-    method: "GET" | "POST" | "PUT" | "DELETE";
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
     path: `/${string}`;
     tags: string[];
     summary: string;

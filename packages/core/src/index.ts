@@ -25,3 +25,4 @@ export * as Region from "./region";
 export * as Sms from "./sms";
 export * as Suppression from "./suppression";
 export * as Template from "./template";
+export * as Webhook from "./webhook";

@@ -137,7 +137,14 @@ export function linkedTopicArns() {
     sms: arn("SmsTopic"),
     push: arn("PushTopic"),
     events: arn("EventsTopic"),
+    webhooks: arn("WebhooksTopic"),
   };
+}
+
+/** The URL of a queue the function is linked to (the webhook sender hides its retries there). */
+export function linkedQueueUrl(name: string): string {
+  const linked = Resource as unknown as Record<string, unknown>;
+  return z.object({ url: z.string() }).parse(linked[name]).url;
 }
 
 const LinkedDatabase = z.object({

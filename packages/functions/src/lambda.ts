@@ -21,12 +21,14 @@ export function startLambda(
     outbox?: boolean;
     templates?: boolean;
     otp?: boolean;
+    /** Manages or delivers webhooks (their secrets are encrypted with a key from the pepper). */
+    webhooks?: boolean;
     /** How long a query may go unanswered (Database's default: a few seconds). */
     queryTimeoutMs?: number;
   } = {},
 ) {
   const config = loadLambdaConfig();
-  if (uses.otp && !config.otpPepper) {
+  if ((uses.otp || uses.webhooks) && !config.otpPepper) {
     throw new Error("Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set");
   }
   start({
@@ -44,6 +46,7 @@ export function startLambda(
       templates: Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()),
     }),
     ...(uses.otp && { otpPepper: config.otpPepper }),
+    ...(uses.webhooks && { webhooks: { encryptionSecret: config.otpPepper! } }),
   });
   return config;
 }

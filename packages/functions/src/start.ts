@@ -1,4 +1,4 @@
-import { Database, Log, Otp, Outbox, Template } from "@pregon/core";
+import { Database, Log, Otp, Outbox, Template, Webhook } from "@pregon/core";
 
 /** What an entry point hands core at start. A part left out stays unconfigured (and unused). */
 export interface Parts {
@@ -7,6 +7,8 @@ export interface Parts {
   templates?: Parameters<typeof Template.configure>[0];
   /** Where codes are issued or checked. */
   otpPepper?: string;
+  /** Where webhooks are managed or delivered (the key of their secrets at rest is derived from its secret). */
+  webhooks?: Parameters<typeof Webhook.configure>[0];
 }
 
 /**
@@ -21,5 +23,9 @@ export function start(parts: Parts): void {
   if (parts.otpPepper) {
     Log.registerSecret(parts.otpPepper);
     Otp.configure({ pepper: parts.otpPepper });
+  }
+  if (parts.webhooks) {
+    Log.registerSecret(parts.webhooks.encryptionSecret);
+    Webhook.configure(parts.webhooks);
   }
 }

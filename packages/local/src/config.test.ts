@@ -24,6 +24,8 @@ describe("local configuration", () => {
       otpPepper: undefined,
       region: "us-east-1",
       jwtAllowLoopback: true,
+      webhookAllowLoopback: true,
+      webhookRetrySeconds: 5,
     });
   });
 
@@ -38,6 +40,8 @@ describe("local configuration", () => {
       PREGON_EMAIL_FROM: "no-reply@example.com",
       PREGON_BOOTSTRAP_API_KEY: "",
       PREGON_JWT_ALLOW_LOOPBACK: "false",
+      PREGON_WEBHOOK_ALLOW_LOOPBACK: "false",
+      PREGON_WEBHOOK_RETRY_SECONDS: "0",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -49,6 +53,8 @@ describe("local configuration", () => {
       email: { from: "no-reply@example.com", senders: ["@example.com"] },
       bootstrapApiKey: undefined,
       jwtAllowLoopback: false,
+      webhookAllowLoopback: false,
+      webhookRetrySeconds: 0,
     });
   });
 

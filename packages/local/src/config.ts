@@ -25,6 +25,13 @@ const LocalEnv = ChannelEnv.extend({
    * default here, never on AWS, where the Lambda configuration has no such setting.
    */
   PREGON_JWT_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("true"),
+  /**
+   * Webhooks may go to loopback addresses over plain HTTP (a receiver on this machine): on by
+   * default here, never on AWS. Link-local and metadata addresses stay refused.
+   */
+  PREGON_WEBHOOK_ALLOW_LOOPBACK: z.enum(["true", "false"]).default("true"),
+  /** The wait after a webhook's first failed attempt, multiplied by 4 per attempt (5 s). */
+  PREGON_WEBHOOK_RETRY_SECONDS: z.coerce.number().min(0).default(5),
 });
 
 /**
@@ -50,6 +57,8 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     otpPepper: e.PREGON_OTP_PEPPER,
     region: e.AWS_REGION,
     jwtAllowLoopback: e.PREGON_JWT_ALLOW_LOOPBACK === "true",
+    webhookAllowLoopback: e.PREGON_WEBHOOK_ALLOW_LOOPBACK === "true",
+    webhookRetrySeconds: e.PREGON_WEBHOOK_RETRY_SECONDS,
   };
 }
 export type LocalConfig = ReturnType<typeof loadLocalConfig>;

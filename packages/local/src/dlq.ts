@@ -4,7 +4,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { Delivery } from "@pregon/core";
+import { Delivery, Webhook } from "@pregon/core";
 import type { QueueName } from "@pregon/pipelines";
 
 export interface Parked {
@@ -43,7 +43,8 @@ export async function list(sqs: SQSClient, dlqUrl: string, max = 1000): Promise<
 /**
  * Moves every message of the DLQ back to its queue. For the email queue, the deliveries that
  * failed only because their message ran out of receives are queued again first, so the redriven
- * message sends them; those that SES refused stay failed.
+ * message sends them; those that SES refused stay failed. A webhook message that ran out of
+ * attempts is made pending again, for another round of them.
  */
 export async function redrive(
   sqs: SQSClient,
@@ -65,6 +66,10 @@ export async function redrive(
       if (queue === "email") {
         const ids = (JSON.parse(message.Body ?? "{}") as { deliveryIds?: string[] }).deliveryIds;
         if (Array.isArray(ids)) requeued += await Delivery.requeueGaveUp(ids);
+      }
+      if (queue === "webhooks") {
+        const body = Webhook.QueueMessage.safeParse(JSON.parse(message.Body ?? "{}"));
+        if (body.success) requeued += await Webhook.reopen([body.data.messageId]);
       }
       await sqs.send(
         new SendMessageCommand({ QueueUrl: urls.queueUrl, MessageBody: message.Body! }),

@@ -29,6 +29,7 @@ import {
   createSmsSender,
 } from "@pregon/functions/handlers/sender";
 import { createSweeper } from "@pregon/functions/handlers/sweeper";
+import { createWebhookSender } from "@pregon/functions/handlers/webhooks";
 import { start } from "@pregon/functions/start";
 import { consumerTimeoutSeconds, leaseMs } from "@pregon/pipelines";
 import { ensureBootstrapKey, ensureDevIssuer, ensureOtpPepper, prepareDatabase } from "./bootstrap";
@@ -37,6 +38,7 @@ import * as DevIssuer from "./dev-issuer";
 import { createInbox } from "./inbox";
 import { startPoller } from "./poller";
 import { startStack } from "./stack";
+import { createWebhookCapture } from "./webhook-capture";
 
 /** How often the local runtime runs the sweeper (EventBridge does on AWS). */
 const sweepEveryMs = 60_000;
@@ -75,12 +77,23 @@ async function main() {
   await mkdir(config.dataDir, { recursive: true });
   const stack = await startStack(config);
   stops.push(stack.stop);
+  const pepper = await ensureOtpPepper(config);
   start({
     database: { url: await prepareDatabase(stack.databaseUrl) },
     publisher: snsPublisher(new SNSClient(stack.aws), stack.topics),
     // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
     templates: Template.fileStore(join(config.dataDir, "templates")),
-    otpPepper: await ensureOtpPepper(config),
+    otpPepper: pepper,
+    webhooks: {
+      encryptionSecret: pepper,
+      allowLoopback: config.webhookAllowLoopback,
+      retry: {
+        firstDelaySeconds: config.webhookRetrySeconds,
+        factor: 4,
+        maxDelaySeconds: 10 * 60 * 60,
+        jitter: 0.2,
+      },
+    },
   });
   // Local only (the development issuer is on loopback). Not in the shared start-up: on Lambda the
   // default stands, and the issuer module would weigh on every consumer's cold start.
@@ -130,6 +143,11 @@ async function main() {
     },
     { name: "feedback", queue: stack.queues.feedback, handler: createFeedbackHandler() },
     { name: "audit", queue: stack.queues.audit, handler: createAuditHandler() },
+    {
+      name: "webhooks",
+      queue: stack.queues.webhooks,
+      handler: createWebhookSender({ sqs, queueUrl: stack.queues.webhooks.url }),
+    },
   ];
   for (const { name, queue, handler } of consumers) {
     const poller = startPoller(sqs, config.region, {
@@ -151,6 +169,8 @@ async function main() {
   const app = createApp({ email: config.email, sms: config.sms });
   // Local mode only: what SMS and push "sent" (the local senders record instead of sending).
   app.get("/dev/inbox", (c) => c.json(inbox.contents()));
+  // Local mode only: a webhook receiver to point endpoints at, and what it received.
+  app.route("/", createWebhookCapture());
   // On AWS a function of its own serves the reference's script (infra/settings.ts `docsAssets`).
   app.route("/", docsAssets());
   // Local mode only: an issuer of tokens, on this server (its port is known once it listens).
@@ -178,6 +198,7 @@ async function main() {
   OpenAPI      ${api}/openapi.json
   Mailbox      ${mailboxUrl}   (every email SES would have sent)
   SMS, push    ${api}/dev/inbox   (every SMS and push notification sent)
+  Webhooks     ${api}/dev/webhooks   (what endpoints at ${api}/dev/webhooks/receive got)
   AWS          ${stack.aws.endpoint}   (SQS, SNS: fauxqs)
   Postgres     ${stack.databaseUrl.replace(/:[^:@/]*@/, ":***@")}   (the app connects as ${Database.appRole})
   Email from   ${config.email.from}   (senders: ${config.email.senders.join(", ")})

@@ -7,9 +7,9 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
-  maxReceiveCount,
   pipelines,
   type QueueName,
+  receivesOf,
   type TopicName,
   templatesBucket,
   visibilityTimeoutSeconds,
@@ -214,7 +214,10 @@ export async function declarePipelines(
         QueueName: `${prefix}-${queue}`,
         Attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? visibilityTimeoutSeconds),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqArn,
+            maxReceiveCount: receivesOf(queue),
+          }),
         },
       }),
     );

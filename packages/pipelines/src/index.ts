@@ -8,6 +8,7 @@ export const pipelines = [
   { topic: "push", queue: "push" },
   { topic: "events", queue: "audit" },
   { topic: "feedback", queue: "feedback" },
+  { topic: "webhooks", queue: "webhooks" },
 ] as const;
 
 export type Pipeline = (typeof pipelines)[number];
@@ -16,6 +17,14 @@ export type QueueName = Pipeline["queue"];
 
 /** Receives before a message moves to its DLQ. */
 export const maxReceiveCount = 5;
+/**
+ * Attempts to deliver a webhook message: its queue's receives before the DLQ. The consumer hides a
+ * failed message for the retry schedule's wait, so these spread over more than a day.
+ */
+export const webhookAttempts = 10;
+/** Receives before a message of `queue` moves to its DLQ. */
+export const receivesOf = (queue: QueueName) =>
+  queue === "webhooks" ? webhookAttempts : maxReceiveCount;
 /** Each consumer's Lambda timeout; queues hide a received message for 6x that (AWS's advice). */
 export const consumerTimeoutSeconds = 30;
 export const visibilityTimeoutSeconds = 6 * consumerTimeoutSeconds;

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { appRouter, createApp } from "@pregon/api";
-import { Actor, Database, Issuer } from "@pregon/core";
+import { Actor, Database, Issuer, Webhook } from "@pregon/core";
 import { TRPCClientError } from "@trpc/client";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +57,36 @@ describe("@pregon/sdk", () => {
     expect(created.key).toMatch(/^prg_/);
     const again = createPregonClient({ url, apiKey: created.key });
     expect((await again.me.get.query()).scopes).toEqual(["sms:send"]);
+  });
+
+  it("manages webhook endpoints: pregon.webhooks.* over tRPC, the same over REST", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const pregon = createPregonClient({ url, apiKey: secret });
+    Webhook.configure({
+      encryptionSecret: "sdk-test-secret-0123456789abcdef",
+      allowLoopback: true,
+    });
+    try {
+      const created = await pregon.webhooks.create.mutate({
+        url: "http://127.0.0.1:9/hook",
+        eventTypes: ["delivery.bounced"],
+      });
+      expect(created.secret).toMatch(/^whsec_/);
+      const rotated = await pregon.webhooks.rotateSecret.mutate({ id: created.id });
+      expect(rotated.secret).not.toBe(created.secret);
+      const disabled = await pregon.webhooks.update.mutate({ id: created.id, status: "disabled" });
+      expect(disabled.status).toBe("disabled");
+      const rest = createPregonRestClient({ url, apiKey: secret });
+      const { data } = await rest.GET("/v1/webhooks/{id}/attempts", {
+        params: { path: { id: created.id } },
+      });
+      expect(data).toEqual({ attempts: [], nextCursor: null });
+      expect((await pregon.webhooks.list.query()).endpoints.map((e) => e.id)).toEqual([created.id]);
+      await pregon.webhooks.remove.mutate({ id: created.id });
+      expect((await pregon.webhooks.list.query()).endpoints).toEqual([]);
+    } finally {
+      Webhook.configure({ encryptionSecret: "test-pepper-0123456789abcdefghijklmnopqrstuv" });
+    }
   });
 
   it("calls with a token, or with one getToken() returns before each request (tRPC and REST)", async () => {

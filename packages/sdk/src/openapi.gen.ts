@@ -445,8 +445,561 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Lists the caller's project's webhook endpoints, oldest first. Needs the `admin` scope.
+         */
+        get: operations["webhooksList"];
+        put?: never;
+        /**
+         * Create a webhook endpoint
+         * @description Makes an endpoint of the caller's project: the facts of the types in `eventTypes` (every type when empty) are POSTed to `url` as Standard Webhooks, signed with the endpoint's secret. The secret (`whsec_…`) is in this answer and never again. `url` must be HTTPS to a public address. Needs the `admin` scope.
+         */
+        post: operations["webhooksCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint
+         * @description A webhook endpoint of the caller's project, without its secret. Needs the `admin` scope.
+         */
+        get: operations["webhooksGet"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Deletes a webhook endpoint with its messages and their attempts. Needs the `admin` scope.
+         */
+        delete: operations["webhooksRemove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Changes the fields given. `status: disabled` stops its deliveries (messages not yet delivered are dropped) and is a `webhook.disabled` fact; `status: enabled` resumes them. Needs the `admin` scope.
+         */
+        patch: operations["webhooksUpdate"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook endpoint's delivery attempts
+         * @description Every attempt to deliver a message to the endpoint, newest first: its status, the answer's status code and first bytes, and how long it took. Needs the `admin` scope.
+         */
+        get: operations["webhooksAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/messages/{messageId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook message again
+         * @description Sends one message to its endpoint again, now, with the same `webhook-id`, whatever became of it before; answers with the attempt. Needs the `admin` scope.
+         */
+        post: operations["webhooksReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description Gives the endpoint a new secret, in this answer only. For 24 hours the old one signs too: `webhook-signature` carries both signatures, space-separated, so the receiver can switch with no gap. Needs the `admin` scope.
+         */
+        post: operations["webhooksRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "delivery.bounced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * delivery.bounced (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `delivery.bounced`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_delivery_bounced"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery.complained": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * delivery.complained (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `delivery.complained`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_delivery_complained"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery.delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * delivery.delivered (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `delivery.delivered`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_delivery_delivered"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * delivery.expired (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `delivery.expired`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_delivery_expired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * delivery.failed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `delivery.failed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_delivery_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery.sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * delivery.sent (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `delivery.sent`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_delivery_sent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "issuer.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * issuer.created (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `issuer.created`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_issuer_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "issuer.removed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * issuer.removed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `issuer.removed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_issuer_removed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.created (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `key.created`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_key_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * key.revoked (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `key.revoked`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_key_revoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notification.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * notification.accepted (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `notification.accepted`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_notification_accepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "notification.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * notification.completed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `notification.completed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_notification_completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "otp.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * otp.failed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `otp.failed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_otp_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "otp.issued": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * otp.issued (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `otp.issued`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_otp_issued"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "otp.locked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * otp.locked (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `otp.locked`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_otp_locked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "otp.verified": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * otp.verified (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `otp.verified`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_otp_verified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "suppression.added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * suppression.added (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `suppression.added`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_suppression_added"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "template.changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * template.changed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `template.changed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_template_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.created (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `webhook.created`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_webhook_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.deleted (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `webhook.deleted`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_webhook_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.disabled (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `webhook.disabled`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_webhook_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.secret_rotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.secret_rotated (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `webhook.secret_rotated`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_webhook_secret_rotated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -3877,6 +4430,2867 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    webhooksList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "endpoints": [
+                     *         {
+                     *           "id": "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+                     *           "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *           "url": "https://hooks.example.com/pregon",
+                     *           "description": "Bounces to the CRM",
+                     *           "eventTypes": [
+                     *             "delivery.bounced",
+                     *             "delivery.complained"
+                     *           ],
+                     *           "status": "enabled",
+                     *           "disabledReason": null,
+                     *           "failingSince": null,
+                     *           "createdAt": "2025-06-01T12:00:00.000Z",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        endpoints: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            /** @description Why it is disabled: `by_caller` or `failing` */
+                            disabledReason: string | null;
+                            /** @description The fact types delivered; empty: every type */
+                            eventTypes: string[];
+                            /** @description Since when every attempt has failed; null after a success */
+                            failingSince: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            projectId: string;
+                            /** @enum {string} */
+                            status: "enabled" | "disabled";
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/pregon",
+                 *       "description": "Bounces to the CRM",
+                 *       "eventTypes": [
+                 *         "delivery.bounced",
+                 *         "delivery.complained"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @default  */
+                    description?: string;
+                    /**
+                     * @description The fact types to deliver (`delivery.bounced`, `otp.locked`…); empty: every type
+                     * @default []
+                     */
+                    eventTypes?: string[];
+                    /**
+                     * Format: uri
+                     * @description Where facts are POSTed: HTTPS to a public address
+                     */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "url": "https://hooks.example.com/pregon",
+                     *       "description": "Bounces to the CRM",
+                     *       "eventTypes": [
+                     *         "delivery.bounced",
+                     *         "delivery.complained"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string;
+                        /** @description Why it is disabled: `by_caller` or `failing` */
+                        disabledReason: string | null;
+                        /** @description The fact types delivered; empty: every type */
+                        eventTypes: string[];
+                        /** @description Since when every attempt has failed; null after a success */
+                        failingSince: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @description The signing secret (`whsec_…`): shown now, never again */
+                        secret: string;
+                        /** @enum {string} */
+                        status: "enabled" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "url": "https://hooks.example.com/pregon",
+                     *       "description": "Bounces to the CRM",
+                     *       "eventTypes": [
+                     *         "delivery.bounced",
+                     *         "delivery.complained"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string;
+                        /** @description Why it is disabled: `by_caller` or `failing` */
+                        disabledReason: string | null;
+                        /** @description The fact types delivered; empty: every type */
+                        eventTypes: string[];
+                        /** @description Since when every attempt has failed; null after a success */
+                        failingSince: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @enum {string} */
+                        status: "enabled" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "url": "https://hooks.example.com/pregon",
+                     *       "description": "Bounces to the CRM",
+                     *       "eventTypes": [
+                     *         "delivery.bounced",
+                     *         "delivery.complained"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string;
+                        /** @description Why it is disabled: `by_caller` or `failing` */
+                        disabledReason: string | null;
+                        /** @description The fact types delivered; empty: every type */
+                        eventTypes: string[];
+                        /** @description Since when every attempt has failed; null after a success */
+                        failingSince: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @enum {string} */
+                        status: "enabled" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventTypes": [
+                 *         "delivery.bounced"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    description?: string;
+                    eventTypes?: string[];
+                    /**
+                     * @description `disabled` stops deliveries; `enabled` resumes them (the failures forgotten)
+                     * @enum {string}
+                     */
+                    status?: "enabled" | "disabled";
+                    /**
+                     * Format: uri
+                     * @description Where facts are POSTed: HTTPS to a public address
+                     */
+                    url?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "url": "https://hooks.example.com/pregon",
+                     *       "description": "Bounces to the CRM",
+                     *       "eventTypes": [
+                     *         "delivery.bounced"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string;
+                        /** @description Why it is disabled: `by_caller` or `failing` */
+                        disabledReason: string | null;
+                        /** @description The fact types delivered; empty: every type */
+                        eventTypes: string[];
+                        /** @description Since when every attempt has failed; null after a success */
+                        failingSince: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @enum {string} */
+                        status: "enabled" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksAttempts: {
+        parameters: {
+            query?: {
+                cursor?: number;
+                /** @example 50 */
+                limit?: number;
+                messageId?: string;
+            };
+            header?: never;
+            path: {
+                /** @example 6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "attempts": [
+                     *         {
+                     *           "id": 381,
+                     *           "messageId": "d4b8f2a6-3c1e-4a9d-8b7f-6e5c4d3b2a10",
+                     *           "eventId": "1f0c9e8d-7b6a-4c5d-9e8f-a0b1c2d3e4f5",
+                     *           "eventType": "delivery.bounced",
+                     *           "trigger": "scheduled",
+                     *           "status": "succeeded",
+                     *           "responseStatus": 204,
+                     *           "responseExcerpt": null,
+                     *           "error": null,
+                     *           "latencyMs": 87,
+                     *           "attemptedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": {
+                        attempts: {
+                            /** Format: date-time */
+                            attemptedAt: string;
+                            /** @description Why no answer counted (timeout, refused…) */
+                            error: string | null;
+                            /**
+                             * Format: uuid
+                             * @description The fact delivered
+                             */
+                            eventId: string;
+                            eventType: string;
+                            id: number;
+                            latencyMs: number;
+                            /**
+                             * Format: uuid
+                             * @description The message: its `webhook-id` is `msg_<messageId>`
+                             */
+                            messageId: string;
+                            /** @description The first 256 bytes of the answer */
+                            responseExcerpt: string | null;
+                            responseStatus: number | null;
+                            /** @enum {string} */
+                            status: "succeeded" | "failed";
+                            /** @enum {string} */
+                            trigger: "scheduled" | "manual";
+                        }[];
+                        nextCursor: number | null;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07 */
+                id: string;
+                /** @example d4b8f2a6-3c1e-4a9d-8b7f-6e5c4d3b2a10 */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 381,
+                     *       "messageId": "d4b8f2a6-3c1e-4a9d-8b7f-6e5c4d3b2a10",
+                     *       "eventId": "1f0c9e8d-7b6a-4c5d-9e8f-a0b1c2d3e4f5",
+                     *       "eventType": "delivery.bounced",
+                     *       "trigger": "manual",
+                     *       "status": "succeeded",
+                     *       "responseStatus": 204,
+                     *       "responseExcerpt": null,
+                     *       "error": null,
+                     *       "latencyMs": 87,
+                     *       "attemptedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        attemptedAt: string;
+                        /** @description Why no answer counted (timeout, refused…) */
+                        error: string | null;
+                        /**
+                         * Format: uuid
+                         * @description The fact delivered
+                         */
+                        eventId: string;
+                        eventType: string;
+                        id: number;
+                        latencyMs: number;
+                        /**
+                         * Format: uuid
+                         * @description The message: its `webhook-id` is `msg_<messageId>`
+                         */
+                        messageId: string;
+                        /** @description The first 256 bytes of the answer */
+                        responseExcerpt: string | null;
+                        responseStatus: number | null;
+                        /** @enum {string} */
+                        status: "succeeded" | "failed";
+                        /** @enum {string} */
+                        trigger: "scheduled" | "manual";
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhooksRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+                     *       "projectId": "0b7e2c1a-5d4f-4e8a-9c3b-2a1f6e7d8c90",
+                     *       "url": "https://hooks.example.com/pregon",
+                     *       "description": "Bounces to the CRM",
+                     *       "eventTypes": [
+                     *         "delivery.bounced",
+                     *         "delivery.complained"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "failingSince": null,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z",
+                     *       "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string;
+                        /** @description Why it is disabled: `by_caller` or `failing` */
+                        disabledReason: string | null;
+                        /** @description The fact types delivered; empty: every type */
+                        eventTypes: string[];
+                        /** @description Since when every attempt has failed; null after a success */
+                        failingSince: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        projectId: string;
+                        /** @description The signing secret (`whsec_…`): shown now, never again */
+                        secret: string;
+                        /** @enum {string} */
+                        status: "enabled" | "disabled";
+                        /** Format: date-time */
+                        updatedAt: string;
+                        url: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_delivery_bounced: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The delivery: one message to one recipient
+                         */
+                        deliveryId: string;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string | null;
+                        /**
+                         * @description The status the delivery moved to
+                         * @constant
+                         */
+                        status: "bounced";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "delivery.bounced";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_delivery_complained: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The delivery: one message to one recipient
+                         */
+                        deliveryId: string;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string | null;
+                        /**
+                         * @description The status the delivery moved to
+                         * @constant
+                         */
+                        status: "complained";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "delivery.complained";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_delivery_delivered: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The delivery: one message to one recipient
+                         */
+                        deliveryId: string;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string | null;
+                        /**
+                         * @description The status the delivery moved to
+                         * @constant
+                         */
+                        status: "delivered";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "delivery.delivered";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_delivery_expired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The delivery: one message to one recipient
+                         */
+                        deliveryId: string;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string | null;
+                        /**
+                         * @description The status the delivery moved to
+                         * @constant
+                         */
+                        status: "expired";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "delivery.expired";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_delivery_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The delivery: one message to one recipient
+                         */
+                        deliveryId: string;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string | null;
+                        /**
+                         * @description The status the delivery moved to
+                         * @constant
+                         */
+                        status: "failed";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "delivery.failed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_delivery_sent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The delivery: one message to one recipient
+                         */
+                        deliveryId: string;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string | null;
+                        /**
+                         * @description The status the delivery moved to
+                         * @constant
+                         */
+                        status: "sent";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "delivery.sent";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_issuer_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The trusted issuer
+                         */
+                        issuerId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "issuer.created";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_issuer_removed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The trusted issuer
+                         */
+                        issuerId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "issuer.removed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The API key
+                         */
+                        keyId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "key.created";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_key_revoked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The API key
+                         */
+                        keyId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "key.revoked";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_notification_accepted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /** @description Recipients that will be sent a message */
+                        accepted: number;
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /** @description Repeated recipients dropped (first wins) */
+                        duplicates: number;
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                        /** @description Recipients skipped: on the suppression list */
+                        suppressed: number;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "notification.accepted";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_notification_completed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /** @description The send's deliveries per status when it completed (`{"sent": 2}`) */
+                        counts: {
+                            [key: string]: number;
+                        };
+                        /**
+                         * Format: uuid
+                         * @description The send: one request, a message per recipient
+                         */
+                        notificationId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "notification.completed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_otp_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The one-time code's id
+                         */
+                        otpId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "otp.failed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_otp_issued: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * Format: uuid
+                         * @description The one-time code's id
+                         */
+                        otpId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "otp.issued";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_otp_locked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The one-time code's id
+                         */
+                        otpId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "otp.locked";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_otp_verified: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The one-time code's id
+                         */
+                        otpId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "otp.verified";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_suppression_added: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The channel the message goes by
+                         * @enum {string}
+                         */
+                        channel: "email" | "sms" | "push";
+                        /**
+                         * @description Why the address is suppressed
+                         * @enum {string}
+                         */
+                        reason: "bounce" | "complaint" | "manual" | "unsubscribe";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: null;
+                    /** @constant */
+                    type: "suppression.added";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_template_changed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /** @description The locale stored: a language tag or `default` */
+                        locale: string;
+                        /** @description The template's key */
+                        templateKey: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "template.changed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_webhook_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The webhook endpoint
+                         */
+                        endpointId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "webhook.created";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_webhook_deleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The webhook endpoint
+                         */
+                        endpointId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "webhook.deleted";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_webhook_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description `by_caller`, or `failing`: every attempt failed for days
+                         * @enum {string}
+                         */
+                        disabledReason: "by_caller" | "failing";
+                        /**
+                         * Format: uuid
+                         * @description The webhook endpoint
+                         */
+                        endpointId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "webhook.disabled";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_webhook_secret_rotated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The webhook endpoint
+                         */
+                        endpointId: string;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: string;
+                    /** @constant */
+                    type: "webhook.secret_rotated";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -3,7 +3,7 @@ import { authorization, type PregonCredentials } from "./auth";
 import type { paths } from "./openapi.gen";
 
 export type { PregonCredentials } from "./auth";
-export type { components, operations, paths } from "./openapi.gen";
+export type { components, operations, paths, webhooks } from "./openapi.gen";
 
 export type PregonRestClientOptions = PregonCredentials & {
   /** Where Pregón serves, e.g. "http://localhost:3000". */

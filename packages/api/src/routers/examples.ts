@@ -1,4 +1,4 @@
-import type { ApiKey, Device, Issuer, Otp, Suppression, Template } from "@pregon/core";
+import type { ApiKey, Device, Issuer, Otp, Suppression, Template, Webhook } from "@pregon/core";
 import type { z } from "zod";
 
 /** Example records the OpenAPI document shows (in the procedures' `example` meta). */
@@ -64,4 +64,31 @@ export const exampleDevice: Device.Info = {
   active: true,
   createdAt: exampleTime,
   updatedAt: exampleTime,
+};
+
+export const exampleWebhook: Webhook.Endpoint = {
+  id: "6a2f8e4c-0b1d-4c7e-9f3a-5d8b2e6c1f07",
+  projectId: exampleIds.project,
+  url: "https://hooks.example.com/pregon",
+  description: "Bounces to the CRM",
+  eventTypes: ["delivery.bounced", "delivery.complained"],
+  status: "enabled",
+  disabledReason: null,
+  failingSince: null,
+  createdAt: exampleTime,
+  updatedAt: exampleTime,
+};
+
+export const exampleAttempt: Webhook.Attempt = {
+  id: 381,
+  messageId: "d4b8f2a6-3c1e-4a9d-8b7f-6e5c4d3b2a10",
+  eventId: "1f0c9e8d-7b6a-4c5d-9e8f-a0b1c2d3e4f5",
+  eventType: "delivery.bounced",
+  trigger: "scheduled",
+  status: "succeeded",
+  responseStatus: 204,
+  responseExcerpt: null,
+  error: null,
+  latencyMs: 87,
+  attemptedAt: exampleTime,
 };

@@ -23,6 +23,10 @@ const subjectOf = {
   // A template's key is its subject, but not an id: its rows have no subjectId.
   "template.changed": null,
   "suppression.added": null,
+  "webhook.created": "endpointId",
+  "webhook.deleted": "endpointId",
+  "webhook.secret_rotated": "endpointId",
+  "webhook.disabled": "endpointId",
 } as const;
 
 const eventsOf = (projectId: string, type: string) =>
@@ -42,6 +46,8 @@ describe("Audit.record", () => {
       keyId: randomUUID(),
       templateKey: "welcome",
       issuerId: randomUUID(),
+      endpointId: randomUUID(),
+      disabledReason: "failing",
     };
     const data = Object.fromEntries(
       Object.keys(definition.data.shape).map((name) => [name, ids[name] ?? "x"]),

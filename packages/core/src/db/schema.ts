@@ -13,3 +13,4 @@ export * from "../ratelimit/ratelimit.sql";
 export * from "../region/region.sql";
 export * from "../suppression/suppression.sql";
 export * from "../template/template.sql";
+export * from "../webhook/webhook.sql";

@@ -16,11 +16,11 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";
 import * as Fact from "../fact";
+import * as Fetch from "../fetch";
 import * as Log from "../log";
-import * as Fetch from "./fetch";
 import { trustedIssuers } from "./issuer.sql";
 
-export { UnsafeUrl } from "./fetch";
+export { UnsafeUrl } from "../fetch";
 
 /** The signature algorithms a token may use: asymmetric ones only (no `none`, no HS*). */
 export const algorithms = ["RS256", "ES256", "EdDSA"];

@@ -17,6 +17,7 @@ const otpCode = /^\d{4,10}$/;
 const secretPatterns = [
   /\bBearer\s+[^\s"',;]+/gi,
   /\bprg_[A-Za-z0-9_-]{16,}/g,
+  /\bwhsec_[A-Za-z0-9+/=]{16,}/g,
   // A JWT: its header and payload are base64url JSON, so both start with "eyJ".
   /\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g,
 ];

@@ -4,8 +4,8 @@ import * as Clock from "../clock";
 import * as Database from "../db";
 import { outbox } from "./outbox.sql";
 
-/** The SNS topics Pregón publishes to: one per channel, and the facts'. */
-export type Topic = Channel | "events";
+/** The SNS topics Pregón publishes to: one per channel, the facts', and webhook messages. */
+export type Topic = Channel | "events" | "webhooks";
 
 /** Port: publishes message bodies to a topic, all of them or throws. */
 export interface Publisher {

@@ -18,18 +18,22 @@ export class ReceiveAgain extends Error {}
 /**
  * A queue's consumer with partial batch responses (the event source mapping's
  * ReportBatchItemFailures): `handle` runs for one record after another, never two at once (a
- * Lambda holds one database connection, and a sender paces its sends), and every record whose
+ * Lambda holds one database connection, and a sender paces its sends) unless `parallel` (records
+ * that mostly wait on someone else, such as webhook receivers), and every record whose
  * `handle` throws is named in `batchItemFailures`, to come back after its visibility timeout. A
  * batch that failed whole is reported the same way rather than thrown: SQS returns it just the
  * same, without a function error. The metrics of the batch are written before it reports.
  */
-export function queueConsumer(handle: (record: SQSRecord, context?: Context) => Promise<void>) {
+export function queueConsumer(
+  handle: (record: SQSRecord, context?: Context) => Promise<void>,
+  options: { parallel?: boolean } = {},
+) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const response = await processPartialResponse(
       event,
       handle,
       new BatchProcessor(EventType.SQS),
-      { context, processInParallel: false, throwOnFullBatchFailure: false },
+      { context, processInParallel: options.parallel ?? false, throwOnFullBatchFailure: false },
     );
     Log.flushMetrics();
     return response;

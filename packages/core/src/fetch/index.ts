@@ -5,8 +5,8 @@ import * as tls from "node:https";
 import ipaddr from "ipaddr.js";
 
 /**
- * Fetching a URL a customer gave (an issuer's discovery document, its JWKS) from inside the
- * network Pregón runs in. Such a URL could point at the cloud's metadata service, the database or
+ * Fetching a URL a customer gave (an issuer's discovery document, its JWKS, a webhook endpoint)
+ * from inside the network Pregón runs in. Such a URL could point at the cloud's metadata service, the database or
  * anything else only the server reaches, so it is refused unless it is HTTPS to a public address;
  * the address is checked when the request is made, and the connection goes to that very address
  * (a second DNS answer cannot swap it). Redirects are not followed, bodies are capped, and the
@@ -20,6 +20,18 @@ export interface Rules {
   allowLoopback: boolean;
   timeoutMs: number;
   maxBytes: number;
+  /**
+   * A body over `maxBytes` is cut there (a webhook receiver's answer, kept as an excerpt) rather
+   * than refused (a document Pregón must read whole).
+   */
+  truncate?: boolean;
+}
+
+/** What to send: a GET by default. */
+export interface Outgoing {
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
 }
 
 export class UnsafeUrl extends Error {
@@ -72,7 +84,19 @@ export async function check(url: string, rules: Rules): Promise<LookupAddress[]>
 }
 
 /** GETs `url` under `rules`; a refused URL, a redirect, a body over the cap or the deadline throws. */
-export async function get(url: string, rules: Rules, signal?: AbortSignal): Promise<Response> {
+export const get = (url: string, rules: Rules, signal?: AbortSignal): Promise<Response> =>
+  request(url, { headers: { accept: "application/json" } }, rules, signal);
+
+/**
+ * Sends `outgoing` to `url` under `rules`; a refused URL, a redirect, a body over the cap (unless
+ * `truncate`) or the deadline throws. Any other status is the caller's to judge.
+ */
+export async function request(
+  url: string,
+  outgoing: Outgoing,
+  rules: Rules,
+  signal?: AbortSignal,
+): Promise<Response> {
   const [pinned] = await check(url, rules);
   const target = new URL(url);
   const deadline = AbortSignal.timeout(rules.timeoutMs);
@@ -87,8 +111,8 @@ export async function get(url: string, rules: Rules, signal?: AbortSignal): Prom
     const request = send(
       target,
       {
-        method: "GET",
-        headers: { accept: "application/json" },
+        method: outgoing.method ?? "GET",
+        headers: outgoing.headers ?? {},
         signal: signal ? AbortSignal.any([deadline, signal]) : deadline,
         // The address checked above, and no other: the name is not resolved again.
         lookup: (_hostname, options, callback) => {
@@ -107,34 +131,39 @@ export async function get(url: string, rules: Rules, signal?: AbortSignal): Prom
           reject(new UnsafeUrl(`${target.host} answered with a redirect, which is not followed`));
           return;
         }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (typeof value === "string") headers.set(name, value);
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const finish = () => {
+          const body = Buffer.concat(chunks).subarray(0, rules.maxBytes);
+          // 204 and 205 have no body, and a Response refuses one for them.
+          resolve(
+            new Response(status === 204 || status === 205 ? null : body, { status, headers }),
+          );
+        };
         const tooLarge = () => new UnsafeUrl(`the answer exceeds ${rules.maxBytes} bytes`);
-        if (Number(response.headers["content-length"] ?? 0) > rules.maxBytes) {
+        if (!rules.truncate && Number(response.headers["content-length"] ?? 0) > rules.maxBytes) {
           response.destroy();
           reject(tooLarge());
           return;
         }
-        const chunks: Buffer[] = [];
-        let size = 0;
         response.on("data", (chunk: Buffer) => {
           size += chunk.length;
+          chunks.push(chunk);
           if (size > rules.maxBytes) {
             response.destroy();
-            reject(tooLarge());
-            return;
+            if (rules.truncate) finish();
+            else reject(tooLarge());
           }
-          chunks.push(chunk);
         });
         response.on("error", reject);
-        response.on("end", () => {
-          const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (typeof value === "string") headers.set(name, value);
-          }
-          resolve(new Response(Buffer.concat(chunks), { status, headers }));
-        });
+        response.on("end", finish);
       },
     );
     request.on("error", reject);
-    request.end();
+    request.end(outgoing.body);
   });
 }

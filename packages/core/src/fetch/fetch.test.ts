@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as Fetch from "./fetch";
+import * as Fetch from "./index";
 
 const strict: Fetch.Rules = { allowLoopback: false, timeoutMs: 1_000, maxBytes: 1024 };
 const local: Fetch.Rules = { ...strict, allowLoopback: true };
