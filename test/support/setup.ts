@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import { Database, Otp, Outbox, Preference, snsPublisher, Template } from "@pregon/core";
 import { type AwsEndpoint, declarePipelines } from "@pregon/functions/local/stack";
 import { templatesBucket } from "@pregon/functions/pipelines";
 import postgres from "postgres";
@@ -65,6 +65,7 @@ export const pipelines = await declarePipelines(stack.aws, `t${randomBytes(4).to
 });
 Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
 Otp.configure({ pepper: "test-pepper-0123456789abcdefghijklmnopqrstuv" });
+Preference.configure({ publicUrl: "https://pregon.test" });
 Template.configure(
   Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket),
 );

@@ -46,8 +46,21 @@ const EmailEnv = z.object({
     .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, "1-11 letters and digits, one letter at least")
     .optional(),
   PREGON_SMS_ORIGINATION_NUMBER: Sms.Phone.optional(),
+  /**
+   * The public base URL of the API, where bulk email's unsubscribe links (`/u/{token}`) point.
+   * Locally it defaults to the local server; on AWS infra/ sets it to the API's URL.
+   */
+  PREGON_PUBLIC_URL: z.url().optional(),
+  /** The reputation guard's rolling window, and the sends in it before a rate counts. */
+  PREGON_REPUTATION_WINDOW_HOURS: z.coerce.number().positive().max(720).default(24),
+  PREGON_REPUTATION_MIN_VOLUME: z.coerce.number().int().min(1).default(500),
   /** SMS per second each sender instance sends at (SNS's default account quota is 20). */
   PREGON_SMS_RATE: z.coerce.number().positive().default(20),
+});
+
+const reputationSettings = (e: z.infer<typeof EmailEnv>) => ({
+  windowHours: e.PREGON_REPUTATION_WINDOW_HOURS,
+  minVolume: e.PREGON_REPUTATION_MIN_VOLUME,
 });
 
 function smsSettings(e: z.infer<typeof EmailEnv>) {
@@ -109,6 +122,8 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     mailboxPort: e.PREGON_MAILBOX_PORT,
     email: emailSettings(e),
     sms: smsSettings(e),
+    publicUrl: e.PREGON_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    reputation: reputationSettings(e),
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     sesEndpoint: e.AWS_ENDPOINT_URL_SESV2,
@@ -148,6 +163,8 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
     databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
     email: emailSettings(e),
     sms: smsSettings(e),
+    publicUrl: e.PREGON_PUBLIC_URL,
+    reputation: reputationSettings(e),
     otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,

@@ -1,6 +1,14 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import {
+  Database,
+  Otp,
+  Outbox,
+  Preference,
+  Reputation,
+  snsPublisher,
+  Template,
+} from "@pregon/core";
 import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
 import { traced } from "./tracing";
 
@@ -19,6 +27,8 @@ export function startLambda(
     outbox?: boolean;
     templates?: boolean;
     otp?: boolean;
+    /** Makes unsubscribe links (the email sender): needs PREGON_PUBLIC_URL. */
+    links?: boolean;
     /** How long a query may go unanswered (Database's default: a few seconds). */
     queryTimeoutMs?: number;
   } = {},
@@ -31,6 +41,7 @@ export function startLambda(
     prepare: false,
     ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
   });
+  Reputation.configure(config.reputation);
   if (uses.outbox) Outbox.configure(snsPublisher(traced(new SNSClient({})), linkedTopicArns()));
   if (uses.templates) {
     Template.configure(Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()));
@@ -42,6 +53,12 @@ export function startLambda(
       );
     }
     Otp.configure({ pepper: config.otpPepper });
+  }
+  if (uses.links) {
+    if (!config.publicUrl) {
+      throw new Error("Invalid configuration:\n  PREGON_PUBLIC_URL: not set");
+    }
+    Preference.configure({ publicUrl: config.publicUrl });
   }
   return config;
 }

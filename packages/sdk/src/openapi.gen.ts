@@ -21,6 +21,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List categories
+         * @description The project's categories of bulk email, by key (`transactional` is implied). Needs the `preferences:read` scope.
+         */
+        get: operations["categoriesList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/categories/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a category
+         * @description 404 `category_not_found` if the project has none of that key. Needs the `preferences:read` scope.
+         */
+        get: operations["categoriesGet"];
+        /**
+         * Create or change a category
+         * @description A kind of bulk email recipients can unsubscribe from. Emails sent with `category` set to its key carry a one-click unsubscribe link and skip the recipients who opted out. `transactional` is built in and cannot be defined. Needs the `preferences:write` scope.
+         */
+        put: operations["categoriesPut"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/devices": {
         parameters: {
             query?: never;
@@ -313,6 +357,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a recipient's preference
+         * @description Opts the address in or out of a category (404 `category_not_found` for one the project lacks); sends of that category skip it while it is out. Answers with all its preferences. The address travels in the body, never in a URL. Needs the `preferences:write` scope.
+         */
+        put: operations["preferencesSet"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/preferences/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a recipient's preferences
+         * @description What the address gets of each category of the project, whether they chose it (`link`: through an unsubscribe link; `api`) or not (`default`). A POST, so the address travels in the body and never in a URL. Needs the `preferences:read` scope.
+         */
+        post: operations["preferencesLookup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/push": {
         parameters: {
             query?: never;
@@ -484,7 +568,7 @@ export interface components {
              * @description A stable, machine-readable cause to branch on
              * @enum {string}
              */
-            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "invalid_token" | "token_expired" | "issuer_not_trusted" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "database_unavailable" | "body_too_large";
+            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "invalid_token" | "token_expired" | "issuer_not_trusted" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "category_not_found" | "reputation_paused" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "database_unavailable" | "body_too_large";
         };
     };
     responses: never;
@@ -607,6 +691,354 @@ export interface operations {
             };
             /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoriesList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         {
+                     *           "key": "newsletter",
+                     *           "name": "Newsletter",
+                     *           "description": "News from us, once a month",
+                     *           "optedInByDefault": true,
+                     *           "createdAt": "2025-06-01T12:00:00.000Z",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        categories: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string | null;
+                            /**
+                             * @description The category's key, e.g. `newsletter`
+                             * @example newsletter
+                             */
+                            key: string;
+                            name: string;
+                            optedInByDefault: boolean;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoriesGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category's key, e.g. `newsletter`
+                 * @example newsletter
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "newsletter",
+                     *       "name": "Newsletter",
+                     *       "description": "News from us, once a month",
+                     *       "optedInByDefault": true,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string | null;
+                        /**
+                         * @description The category's key, e.g. `newsletter`
+                         * @example newsletter
+                         */
+                        key: string;
+                        name: string;
+                        optedInByDefault: boolean;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoriesPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category's key, e.g. `newsletter`
+                 * @example newsletter
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Newsletter",
+                 *       "description": "News from us, once a month",
+                 *       "optedInByDefault": true
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Shown to recipients on the preferences page
+                     * @default null
+                     */
+                    description?: string | null;
+                    /** @description Shown to recipients */
+                    name: string;
+                    /**
+                     * @description Whether recipients who never chose are sent this category (true: opt-out; false: opt-in)
+                     * @default true
+                     */
+                    optedInByDefault?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "newsletter",
+                     *       "name": "Newsletter",
+                     *       "description": "News from us, once a month",
+                     *       "optedInByDefault": true,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string | null;
+                        /**
+                         * @description The category's key, e.g. `newsletter`
+                         * @example newsletter
+                         */
+                        key: string;
+                        name: string;
+                        optedInByDefault: boolean;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1003,6 +1435,11 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /**
+                     * @description `transactional` (the default: receipts, codes; no unsubscribe link, preferences ignored) or a category of the project (PUT /v1/categories/{key}): its emails carry a one-click unsubscribe link and skip recipients who opted out
+                     * @example newsletter
+                     */
+                    category?: string;
                     /** @description Sender, `address` or `Name <address>`; one of the configured senders */
                     from?: string;
                     /** @description LiquidJS template; values are HTML-escaped */
@@ -1054,6 +1491,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       }
                      *     }
@@ -1070,6 +1508,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @constant */
                         status: "queued";
@@ -1226,7 +1666,7 @@ export interface operations {
                             /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
                             scopeClaim: ("scope" | "scp") | null;
                             /** @description The scopes every token of this issuer holds, or null */
-                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[] | null;
                         }[];
                     };
                 };
@@ -1314,7 +1754,7 @@ export interface operations {
                      */
                     scopeClaim?: "scope" | "scp";
                     /** @description Or give every token of this issuer these scopes */
-                    scopes?: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                    scopes?: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                 };
             };
         };
@@ -1353,7 +1793,7 @@ export interface operations {
                         /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
                         scopeClaim: ("scope" | "scp") | null;
                         /** @description The scopes every token of this issuer holds, or null */
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[] | null;
                     };
                 };
             };
@@ -1470,7 +1910,7 @@ export interface operations {
                         /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
                         scopeClaim: ("scope" | "scp") | null;
                         /** @description The scopes every token of this issuer holds, or null */
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[] | null;
                     };
                 };
             };
@@ -1576,7 +2016,7 @@ export interface operations {
                             /** Format: uuid */
                             projectId: string;
                             revokedAt: string | null;
-                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                         }[];
                     };
                 };
@@ -1649,7 +2089,7 @@ export interface operations {
                  */
                 "application/json": {
                     name: string;
-                    scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                    scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                 };
             };
         };
@@ -1687,7 +2127,7 @@ export interface operations {
                         /** Format: uuid */
                         projectId: string;
                         revokedAt: string | null;
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                     };
                 };
             };
@@ -1800,7 +2240,7 @@ export interface operations {
                         /** Format: uuid */
                         projectId: string;
                         revokedAt: string | null;
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                     };
                 };
             };
@@ -1908,7 +2348,7 @@ export interface operations {
                             id: string;
                             name: string;
                         };
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                         /** @description The calling token's `iss` and `sub`, or null for an API key */
                         token: {
                             issuer: string;
@@ -1983,6 +2423,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       },
                      *       "counts": {
@@ -2009,6 +2450,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "sending" | "completed";
@@ -2123,7 +2566,7 @@ export interface operations {
                             /** @description SMS: the parts it was billed as */
                             segments?: number;
                             /** @enum {string} */
-                            status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "complained" | "failed" | "suppressed" | "expired";
+                            status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "complained" | "failed" | "suppressed" | "unsubscribed" | "expired";
                             to: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -2696,6 +3139,275 @@ export interface operations {
             };
         };
     };
+    preferencesSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ana@example.com",
+                 *       "category": "newsletter",
+                 *       "subscribed": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The category's key, e.g. `newsletter`
+                     * @example newsletter
+                     */
+                    category: string;
+                    /** Format: email */
+                    email: string;
+                    subscribed: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "preferences": [
+                     *         {
+                     *           "category": "newsletter",
+                     *           "subscribed": false,
+                     *           "source": "link",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        preferences: {
+                            /**
+                             * @description The category's key, e.g. `newsletter`
+                             * @example newsletter
+                             */
+                            category: string;
+                            /**
+                             * @description `default`: they never chose (the category's default applies)
+                             * @enum {string}
+                             */
+                            source: "default" | "link" | "api";
+                            /** @description Whether sends of this category reach them */
+                            subscribed: boolean;
+                            /** @description When they chose; null if never */
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preferencesLookup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ana@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "preferences": [
+                     *         {
+                     *           "category": "newsletter",
+                     *           "subscribed": false,
+                     *           "source": "link",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        preferences: {
+                            /**
+                             * @description The category's key, e.g. `newsletter`
+                             * @example newsletter
+                             */
+                            category: string;
+                            /**
+                             * @description `default`: they never chose (the category's default applies)
+                             * @enum {string}
+                             */
+                            source: "default" | "link" | "api";
+                            /** @description Whether sends of this category reach them */
+                            subscribed: boolean;
+                            /** @description When they chose; null if never */
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     pushSend: {
         parameters: {
             query?: never;
@@ -2765,6 +3477,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       }
                      *     }
@@ -2781,6 +3494,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @constant */
                         status: "queued";
@@ -2974,6 +3689,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       }
                      *     }
@@ -2990,6 +3706,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @constant */
                         status: "queued";

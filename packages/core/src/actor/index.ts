@@ -1,7 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /** The entry points that work for no API caller: what a system actor names as its `reason`. */
-export const systemReasons = ["sender", "feedback", "audit", "sweeper", "start", "cli"] as const;
+export const systemReasons = [
+  "sender",
+  "feedback",
+  "audit",
+  "sweeper",
+  "start",
+  "cli",
+  "unsubscribe",
+] as const;
 export type SystemReason = (typeof systemReasons)[number];
 
 /**

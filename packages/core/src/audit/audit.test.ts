@@ -23,6 +23,11 @@ const subjectOf = {
   // A template's key is its subject, but not an id: its rows have no subjectId.
   "template.changed": null,
   "suppression.added": null,
+  "recipient.unsubscribed": null,
+  "recipient.subscribed": null,
+  "reputation.paused": null,
+  "reputation.resumed": null,
+  "reputation.refused": null,
 } as const;
 
 const eventsOf = (projectId: string, type: string) =>

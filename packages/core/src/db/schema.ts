@@ -1,5 +1,6 @@
 export * from "../apikey/apikey.sql";
 export * from "../audit/audit.sql";
+export * from "../category/category.sql";
 export * from "../delivery/delivery.sql";
 export * from "../device/device.sql";
 export * from "../fraud/fraud.sql";
@@ -8,8 +9,10 @@ export * from "../issuer/issuer.sql";
 export * from "../notification/notification.sql";
 export * from "../otp/otp.sql";
 export * from "../outbox/outbox.sql";
+export * from "../preference/preference.sql";
 export * from "../project/project.sql";
 export * from "../ratelimit/ratelimit.sql";
 export * from "../region/region.sql";
+export * from "../reputation/reputation.sql";
 export * from "../suppression/suppression.sql";
 export * from "../template/template.sql";

@@ -1,8 +1,11 @@
 import { z } from "zod";
+import * as Category from "../category";
 import * as Dispatch from "../delivery/dispatch";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
+import * as Preference from "../preference";
+import * as Reputation from "../reputation";
 import * as Template from "../template";
 import { formatMailbox, MailboxText, parseMailbox } from "./address";
 import type { Mailer } from "./mailer";
@@ -54,6 +57,10 @@ export const SendInput = z
       .record(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), z.string().max(256))
       .optional()
       .meta({ description: "Your labels, kept with the notification" }),
+    category: Category.Key.optional().meta({
+      description:
+        "`transactional` (the default: receipts, codes; no unsubscribe link, preferences ignored) or a category of the project (PUT /v1/categories/{key}): its emails carry a one-click unsubscribe link and skip recipients who opted out",
+    }),
   })
   .superRefine((input, ctx) => {
     const inline =
@@ -91,6 +98,8 @@ export interface Content extends Partial<Template.Content> {
   template?: Template.Ref;
   /** A one-time code's message: the sender makes the code at send time (`code` variable). */
   otp?: { id: string };
+  /** A category other than transactional: each message carries its unsubscribe link. */
+  category?: string;
 }
 
 /** The template sources of a notification's content: inline, or the recorded version from S3. */
@@ -200,6 +209,11 @@ export async function send(
   const replyTo = input.replyTo ? formatMailbox(mailbox(input.replyTo, "replyTo")) : null;
   const shared = input.variables ?? {};
   const { recipients, at } = recipientsOf(input);
+  const category =
+    input.category && input.category !== Category.transactional
+      ? await Category.get(input.category)
+      : undefined;
+  if (category) await Reputation.assertSending(category.key);
 
   return Notification.accept({
     claim,
@@ -207,8 +221,9 @@ export async function send(
     async content() {
       const content = await contentOf(input, { from, replyTo });
       checkRenders(Template.compile(await sourceOf(content)), shared, recipients, at);
-      return content;
+      return category ? { ...content, category: category.key } : content;
     },
+    ...(category && { optedOut: (hmacs: string[]) => Preference.optedOut(category, hmacs) }),
     variables: shared,
     tags: input.tags,
     recipients,
@@ -232,7 +247,20 @@ function channel(
       return { content, compiled: Template.compile(await sourceOf(content)) };
     },
     send(delivery, { content, compiled }, variables) {
-      const rendered = Template.render(compiled, variables, Template.budget());
+      const link = content.category
+        ? Preference.linkOf({
+            projectId: delivery.projectId,
+            category: content.category,
+            recipientHmac:
+              delivery.recipientHmac ??
+              Notification.recipientHmac(delivery.projectId, "email", delivery.address),
+          })
+        : undefined;
+      const rendered = Template.render(
+        compiled,
+        link ? { ...variables, unsubscribe_url: link.url } : variables,
+        Template.budget(),
+      );
       return mailer.send({
         from: content.from,
         to: formatMailbox({ address: delivery.address, name: delivery.name }),
@@ -241,6 +269,7 @@ function channel(
         html: rendered.html,
         text: rendered.text,
         tags: [{ name: "delivery_id", value: delivery.id }],
+        ...(link && { headers: link.headers }),
       });
     },
   };

@@ -12,6 +12,7 @@ import {
   Project,
   RateLimit,
   Region,
+  Reputation,
   snsPublisher,
 } from "@pregon/core";
 import postgres from "postgres";
@@ -37,6 +38,8 @@ const usage = `Usage: npm run pregon -- <command> [--json]
   keys revoke <key id> [--project <name or id>]
   region promote [--region <name>]
   region show
+  reputation show
+  reputation resume <project name or id | account>
   issuers create --issuer <url> --audience <aud> (--scope-claim <scope|scp> | --scopes <scope,...|all>)
                  [--jwks-url <url>] [--project <name or id>]
   issuers list [--project <name or id>]
@@ -315,6 +318,32 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
             : "No promotion recorded: the region first deployed sends",
         };
       };
+    case "reputation show":
+      return async () => {
+        const [pauses, measured] = await Promise.all([Reputation.pauses(), Reputation.measure()]);
+        const percent = (rate: number) => `${(rate * 100).toFixed(2)}%`;
+        const line = (p: Reputation.Pause) =>
+          `${p.resumedAt ? "resumed" : "PAUSED "}  ${p.scope}  bounces ${percent(p.bounceRate)}  complaints ${percent(p.complaintRate)} of ${p.sent}  at ${p.pausedAt}`;
+        const { account } = measured;
+        return {
+          data: { pauses, account },
+          text: [
+            `Account, this window: ${account.sent} sent, bounces ${percent(account.bounceRate)}, complaints ${percent(account.complaintRate)}`,
+            ...(pauses.length ? pauses.map(line) : ["No pause recorded"]),
+          ].join("\n"),
+        };
+      };
+    case "reputation resume": {
+      if (!arg) throw new UsageError("reputation resume needs a project (name or id) or account");
+      return async () => {
+        const scope = arg === Reputation.account ? arg : (await findProject(arg)).id;
+        const resumed = await Reputation.resume(scope);
+        return {
+          data: { scope, resumed },
+          text: resumed ? `Bulk email resumed for ${arg}` : `No pause stood for ${arg}`,
+        };
+      };
+    }
     case "issuers create": {
       const parsed = Issuer.CreateInput.safeParse({
         issuer: values.issuer,

@@ -20,6 +20,8 @@ import {
   Log,
   Otp,
   Outbox,
+  Preference,
+  Reputation,
   snsPublisher,
   Template,
 } from "@pregon/core";
@@ -77,6 +79,8 @@ async function main() {
   const key = await ensureBootstrapKey(config);
   const pepper = await ensureOtpPepper(config);
   Otp.configure({ pepper });
+  Preference.configure({ publicUrl: config.publicUrl });
+  Reputation.configure(config.reputation);
   Log.registerSecret(pepper);
   Issuer.configure({ allowLoopback: config.jwtAllowLoopback });
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), stack.topics));
