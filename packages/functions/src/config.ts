@@ -54,13 +54,17 @@ const EmailEnv = z.object({
   /** The reputation guard's rolling window, and the sends in it before a rate counts. */
   PREGON_REPUTATION_WINDOW_HOURS: z.coerce.number().positive().max(720).default(24),
   PREGON_REPUTATION_MIN_VOLUME: z.coerce.number().int().min(1).default(500),
+  PREGON_REPUTATION_ACCOUNT_MIN_VOLUME: z.coerce.number().int().min(1).default(1000),
   /** SMS per second each sender instance sends at (SNS's default account quota is 20). */
   PREGON_SMS_RATE: z.coerce.number().positive().default(20),
 });
 
 const reputationSettings = (e: z.infer<typeof EmailEnv>) => ({
   windowHours: e.PREGON_REPUTATION_WINDOW_HOURS,
-  minVolume: e.PREGON_REPUTATION_MIN_VOLUME,
+  minVolume: {
+    project: e.PREGON_REPUTATION_MIN_VOLUME,
+    account: e.PREGON_REPUTATION_ACCOUNT_MIN_VOLUME,
+  },
 });
 
 function smsSettings(e: z.infer<typeof EmailEnv>) {

@@ -19,8 +19,11 @@ import { reputationPauses } from "./reputation.sql";
 export interface Settings {
   /** The rolling window: emails accepted this long ago or less. */
   windowHours: number;
-  /** Sends in the window below which a scope's rates are not acted on (too few to mean much). */
-  minVolume: number;
+  /**
+   * Sends in the window below which rates are not acted on (too few to mean much): a project's,
+   * and the account's, which sums every project's.
+   */
+  minVolume: { project: number; account: number };
   /** Fractions (0.05 = 5%): a metric over `warn`, a pause over `stop`. */
   bounce: { warn: number; stop: number };
   complaint: { warn: number; stop: number };
@@ -32,7 +35,7 @@ export interface Settings {
  */
 export const defaults: Settings = {
   windowHours: 24,
-  minVolume: 500,
+  minVolume: { project: 500, account: 1000 },
   bounce: { warn: 0.05, stop: 0.08 },
   complaint: { warn: 0.001, stop: 0.003 },
 };
@@ -113,8 +116,8 @@ export async function measure(): Promise<{ projects: Map<string, Rates>; account
   return { projects, account: ratesOf(sum("sent"), sum("bounced"), sum("complained")) };
 }
 
-const over = (rates: Rates, level: "warn" | "stop") =>
-  rates.sent >= settings.minVolume &&
+const over = (scope: string, rates: Rates, level: "warn" | "stop") =>
+  rates.sent >= settings.minVolume[scope === account ? "account" : "project"] &&
   (rates.bounceRate >= settings.bounce[level] || rates.complaintRate >= settings.complaint[level]);
 
 /** Pauses a scope unless one stands; true when this call paused it. */
@@ -146,7 +149,7 @@ async function pause(scope: string, rates: Rates): Promise<boolean> {
 export async function evaluate(): Promise<{ warned: string[]; paused: string[] }> {
   const measured = await measure();
   const metrics = Log.metrics();
-  if (measured.account.sent >= settings.minVolume) {
+  if (measured.account.sent >= settings.minVolume.account) {
     metrics.addMetric("EmailBounceRate", Log.MetricUnit.Percent, measured.account.bounceRate * 100);
     metrics.addMetric(
       "EmailComplaintRate",
@@ -158,10 +161,10 @@ export async function evaluate(): Promise<{ warned: string[]; paused: string[] }
   const warned: string[] = [];
   const paused: string[] = [];
   for (const [scope, rates] of scopes) {
-    if (!over(rates, "warn")) continue;
+    if (!over(scope, rates, "warn")) continue;
     warned.push(scope);
     Log.count("ReputationWarning");
-    if (over(rates, "stop") && (await pause(scope, rates))) {
+    if (over(scope, rates, "stop") && (await pause(scope, rates))) {
       paused.push(scope);
       Log.count("ReputationPaused");
       Log.logger.warn("bulk email paused", { scope, ...rates });
