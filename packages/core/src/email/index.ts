@@ -11,6 +11,13 @@ import { formatMailbox, MailboxText, parseMailbox } from "./address";
 import type { Mailer } from "./mailer";
 
 export { formatMailbox, type Mailbox, MailboxText, parseMailbox } from "./address";
+export {
+  type DomainCheck,
+  type DomainRecord,
+  domainRecords,
+  type IdentityFacts,
+  sesIdentity,
+} from "./domain";
 export { type Mailer, type OutgoingEmail, SendError } from "./mailer";
 export { maxSendRate, sesMailer } from "./ses";
 
