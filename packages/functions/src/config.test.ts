@@ -18,6 +18,8 @@ describe("local configuration", () => {
         originationNumber: undefined,
         rate: 20,
       },
+      publicUrl: "http://localhost:3000",
+      reputation: { windowHours: 24, minVolume: { project: 500, account: 1000 } },
       sesMaxSendRate: 200,
       bootstrapApiKey: undefined,
       otpPepper: undefined,
@@ -37,8 +39,13 @@ describe("local configuration", () => {
       PREGON_EMAIL_FROM: "no-reply@example.com",
       PREGON_BOOTSTRAP_API_KEY: "",
       PREGON_JWT_ALLOW_LOOPBACK: "false",
+      PREGON_PUBLIC_URL: "https://api.example.com",
+      PREGON_REPUTATION_WINDOW_HOURS: "6",
+      PREGON_REPUTATION_MIN_VOLUME: "100",
     });
     expect(config).toMatchObject({
+      publicUrl: "https://api.example.com",
+      reputation: { windowHours: 6, minVolume: { project: 100, account: 1000 } },
       port: 8080,
       databaseUrl: "postgres://u:p@db.internal:5432/pregon",
       dataDir: "/var/lib/pregon",
