@@ -16,7 +16,7 @@ const ground = `${core}(db|clock|crypto|log|actor|phone)/|${core}(error|channel)
 const adapters = `${core}(email/(mailer|ses)|sms/(gateway|sns)|push/(gateway|sns)|template/store)\\.ts$|${core}(outbox|fetch)/`;
 
 /** The concepts sends are made of. */
-const domain = `${core}(delivery|notification|template|suppression|ratelimit|idempotency|fraud|audit|fact|project|apikey|issuer|device|region|webhook)/`;
+const domain = `${core}(delivery|notification|template|suppression|ratelimit|idempotency|fraud|audit|fact|project|apikey|issuer|device|region|webhook|category|preference|reputation)/`;
 
 /** The channel sends; a one-time code (otp) sits above them and uses them. */
 const channelSends = `${core}(email|sms|push)/`;

@@ -37,7 +37,7 @@ async function sendEmail(input: Record<string, unknown>) {
     variables: (input.variables as Record<string, unknown>) ?? {},
     tags: {},
     recipients: [{ position: 0, address: to, name: null, variables: null, status: "queued" }],
-    counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+    counts: { accepted: 1, suppressed: 0, unsubscribed: 0, duplicates: 0 },
   });
   return { id: written.id };
 }

@@ -8,6 +8,8 @@
 // when the stage is written (API Gateway refuses them otherwise), and SST's component creates the
 // stage before any route: the stage waits for the routes.
 //
+// The access log leaves out request paths: an unsubscribe link's (/u/{token}) is a credential.
+//
 // CORS only for the origins PREGON_CORS_ORIGINS names: API keys are server-side secrets, and the
 // operators' console is served by a named origin or not at all.
 //
@@ -88,6 +90,11 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
     : false,
   transform: {
     stage: (args, opts) => {
+      // SST's access log records each request's path; an unsubscribe link's path holds its token,
+      // which acts for its recipient. The same fields but that one (the route key names the route).
+      const log = args.accessLogSettings as { destinationArn: $util.Input<string>; format: string };
+      const { path: _path, ...fields } = JSON.parse(log.format) as Record<string, string>;
+      args.accessLogSettings = { ...log, format: JSON.stringify(fields) };
       args.defaultRouteSettings = throttling(functions.http.trigger.throttle);
       args.routeSettings = [functions.otp, functions.docsAssets].flatMap(({ trigger }) =>
         trigger.routes.map((routeKey) => ({ routeKey, ...throttling(trigger.throttle) })),

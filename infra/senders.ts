@@ -6,6 +6,7 @@
 // (its queue keeps what arrives) and the sweeper's schedule is disabled, so the stage sends nothing
 // and publishes nothing. The deploy that promotes it enables both, in place: no resource is made
 // at failover time, only switched on.
+import { api } from "./api";
 import { deployConfig } from "./config";
 import { functionArgs } from "./functions";
 import { byQueue } from "./messaging";
@@ -13,6 +14,17 @@ import { afterMigrations } from "./migrations";
 import { functions, sweeperEvent } from "./settings";
 
 const passive = deployConfig.passive !== undefined;
+
+/**
+ * Where bulk email's unsubscribe links point: the API (its own domain when it has one), which
+ * serves `/u/{token}`. Only the email sender makes links.
+ */
+const publicUrl = deployConfig.apiDomain ? `https://${deployConfig.apiDomain.name}` : api.url;
+const argsOf = (name: (typeof consumers)[number]) => {
+  const args = functionArgs(name);
+  if (name !== "emailSender") return args;
+  return { ...args, environment: { ...args.environment, PREGON_PUBLIC_URL: publicUrl } };
+};
 const consumers = [
   "emailSender",
   "smsSender",
@@ -26,7 +38,7 @@ export const consumerFunctions = Object.fromEntries(
   consumers.map((name) => {
     const { queue, batchSize, maximumConcurrency } = functions[name].trigger;
     const subscriber = byQueue(queue).queue.subscribe(
-      functionArgs(name),
+      argsOf(name),
       {
         batch: { size: batchSize, partialResponses: true },
         transform: {

@@ -715,6 +715,28 @@ export function alarmsFor(config: DeployConfig): Alarm[] {
       threshold: 0,
       on: { app: true },
     },
+    // Pregón's reputation guard (packages/core/src/reputation), measured by the sweeper each
+    // minute: a project's or the account's rates over the warning threshold, and a pause.
+    {
+      ...every,
+      name: "reputation-warning",
+      family: "reputation-warning",
+      namespace: "Pregon",
+      metric: "ReputationWarning",
+      statistic: "Sum",
+      threshold: 0,
+      on: { app: true },
+    },
+    {
+      ...every,
+      name: "reputation-paused",
+      family: "reputation-paused",
+      namespace: "Pregon",
+      metric: "ReputationPaused",
+      statistic: "Sum",
+      threshold: 0,
+      on: { app: true },
+    },
   );
   if (config.email.ownsIdentity) {
     // SES publishes reputation now and then, not every period: a gap keeps the state.

@@ -188,6 +188,8 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
     const own = [...everyFunctionEnvironment, ...setting.environment].flatMap((variable) =>
       variables[variable] === undefined ? [] : [[variable, variables[variable]!]],
     );
+    // infra/senders.ts gives the email sender the API's URL, where its unsubscribe links point.
+    if (name === "emailSender") own.push(["PREGON_PUBLIC_URL", "https://api.pregon.test"]);
     const environment = new LambdaEnvironment({
       task: tasks.get(name)!,
       name: `pregon-${stage}-${name}`,
@@ -454,6 +456,7 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
         "counters",
         "forgotten",
         "otps",
+        "paused",
         "purged",
         "republished",
         "requeued",

@@ -233,3 +233,24 @@ describe("npm run pregon -- region promote", () => {
     expect(shown.stdout).toMatch(/^eu-west-1 since \d{4}-/);
   }, 60_000);
 });
+
+describe("npm run pregon -- email check-domain", () => {
+  it("prints the DMARC record and says locally that DKIM and SPF alignment are SES's to know", async () => {
+    const local = await pregonWith({}, "email", "check-domain", "example.com", "--json");
+    expect(local.code).toBe(0);
+    const out = JSON.parse(local.stdout);
+    expect(out).toMatchObject({ domain: "example.com", source: "local" });
+    expect(out.records).toEqual([
+      {
+        kind: "DMARC",
+        name: "_dmarc.example.com",
+        type: "TXT",
+        value: '"v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com"',
+      },
+    ]);
+    expect(out.notes.join("\n")).toContain("DKIM: unknown here");
+    expect(await pregonWith({}, "email", "check-domain", "not a domain")).toMatchObject({
+      code: 2,
+    });
+  }, 60_000);
+});

@@ -99,7 +99,7 @@ describe("POST /v1/emails", () => {
         id: expect.any(String),
         channel: "email",
         status: "queued",
-        recipients: { accepted: 3, suppressed: 0, duplicates: 0 },
+        recipients: { accepted: 3, suppressed: 0, unsubscribed: 0, duplicates: 0 },
       },
     });
 
@@ -160,7 +160,12 @@ describe("POST /v1/emails", () => {
       text: "x",
       variables: { n: "shared" },
     });
-    expect(accepted.body.recipients).toEqual({ accepted: 2, suppressed: 0, duplicates: 2 });
+    expect(accepted.body.recipients).toEqual({
+      accepted: 2,
+      suppressed: 0,
+      unsubscribed: 0,
+      duplicates: 2,
+    });
     const [record] = await receiveAll(1);
     expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
     const emails = await mailbox(domain);
@@ -402,6 +407,7 @@ describe("the email sender", () => {
             channel: "email",
             accepted: 2,
             suppressed: 0,
+            unsubscribed: 0,
             duplicates: 0,
           },
         },
@@ -614,7 +620,12 @@ describe("the email sender", () => {
     }));
     const accepted = await post(secret, { to, subject: "Hello {{ i }}", text: "Number {{ i }}" });
     expect(accepted.status).toBe(202);
-    expect(accepted.body.recipients).toEqual({ accepted: 10_000, suppressed: 0, duplicates: 0 });
+    expect(accepted.body.recipients).toEqual({
+      accepted: 10_000,
+      suppressed: 0,
+      unsubscribed: 0,
+      duplicates: 0,
+    });
 
     drainEmailQueue();
     const status = await until(async () => {

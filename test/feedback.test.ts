@@ -114,7 +114,7 @@ describe("SES feedback", () => {
     const next = await as(() =>
       Email.send({ to: [address.toUpperCase()], subject: "s", text: "t" }, settings.email),
     );
-    expect(next.recipients).toEqual({ accepted: 0, suppressed: 1, duplicates: 0 });
+    expect(next.recipients).toEqual({ accepted: 0, suppressed: 1, unsubscribed: 0, duplicates: 0 });
     // Facts: bounced and suppression.added, ids only.
     const facts: string[] = [];
     for (let i = 0; i < 20 && !facts.includes("suppression.added"); i++) {

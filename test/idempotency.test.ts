@@ -134,7 +134,12 @@ describe("the suppression list", () => {
       subject: "s",
       text: "t",
     });
-    expect(accepted.body.recipients).toEqual({ accepted: 1, suppressed: 1, duplicates: 0 });
+    expect(accepted.body.recipients).toEqual({
+      accepted: 1,
+      suppressed: 1,
+      unsubscribed: 0,
+      duplicates: 0,
+    });
     const status = await until(async () => {
       const response = await app.request(`/v1/notifications/${accepted.body.id}`, {
         headers: bearer(secret),

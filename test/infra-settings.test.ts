@@ -1146,6 +1146,21 @@ describe("what a deploy declares", () => {
       expect(reservedOf(plans.dev!)).toEqual({});
     });
 
+    it("keeps request paths out of the API's access log: an unsubscribe link's path holds its token", () => {
+      for (const name of ["production", "dev"]) {
+        const { accessLogSettings } = stage(plans[name]!).inputs as {
+          accessLogSettings: { destinationArn: unknown; format: string };
+        };
+        const format = JSON.parse(accessLogSettings.format);
+        expect(accessLogSettings.format, name).not.toContain("$context.path");
+        expect(format, name).toMatchObject({
+          routeKey: '"$context.routeKey"',
+          status: "$context.status",
+        });
+        expect(accessLogSettings.destinationArn, name).toBeDefined();
+      }
+    });
+
     it("every stage throttles every route: http's by default, each OTP route tighter, on as many routes as counted", () => {
       const { http, otp, docsAssets } = functions;
       const settings = (throttle: Throttle) => ({

@@ -154,7 +154,12 @@ describe("POST /v1/push", () => {
       data: { orderId: "A-17" },
     });
     expect(accepted.status).toBe(202);
-    expect(accepted.body.recipients).toEqual({ accepted: 3, suppressed: 0, duplicates: 1 });
+    expect(accepted.body.recipients).toEqual({
+      accepted: 3,
+      suppressed: 0,
+      unsubscribed: 0,
+      duplicates: 1,
+    });
     await drain(createPushSender({ gateway: inbox.pushGateway }));
     const pushed = inbox.contents().push;
     expect(pushed.map((p) => p.deviceId).sort()).toEqual([a.id, b.id, c.id].sort());
@@ -204,7 +209,12 @@ describe("POST /v1/push", () => {
     ]);
 
     const fourth = await send();
-    expect(fourth.body.recipients).toEqual({ accepted: 0, suppressed: 1, duplicates: 0 });
+    expect(fourth.body.recipients).toEqual({
+      accepted: 0,
+      suppressed: 1,
+      unsubscribed: 0,
+      duplicates: 0,
+    });
   });
 
   it("sends title and body as written: no template tag reads a file", async () => {

@@ -121,7 +121,7 @@ describe("POST /v1/sms", () => {
     expect(accepted.body).toMatchObject({
       channel: "sms",
       status: "queued",
-      recipients: { accepted: 2, suppressed: 0, duplicates: 1 },
+      recipients: { accepted: 2, suppressed: 0, unsubscribed: 0, duplicates: 1 },
     });
 
     await drain();
@@ -179,7 +179,12 @@ describe("POST /v1/sms", () => {
       to: [kept, suppressed],
       text: "x",
     });
-    expect(accepted.body.recipients).toEqual({ accepted: 1, suppressed: 1, duplicates: 0 });
+    expect(accepted.body.recipients).toEqual({
+      accepted: 1,
+      suppressed: 1,
+      unsubscribed: 0,
+      duplicates: 0,
+    });
     await drain();
     expect(sentTo(kept)).toHaveLength(1);
     expect(sentTo(suppressed)).toHaveLength(0);

@@ -266,7 +266,7 @@ describe("templates read no files", () => {
         recipients: [
           { position: 0, address: `a@${domain}`, name: null, variables: null, status: "queued" },
         ],
-        counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+        counts: { accepted: 1, suppressed: 0, unsubscribed: 0, duplicates: 0 },
       }),
     );
     const pace = async () => {};

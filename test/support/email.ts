@@ -21,6 +21,8 @@ export interface MailboxEmail {
   destination: { to: string[] };
   subject: string;
   body: { html?: string; text?: string };
+  /** The extra headers the message was sent with (SES v2 `Simple.Headers`). */
+  headers?: Array<{ name: string; value: string }>;
 }
 
 /** The emails aws-ses-v2-local received for addresses of `domain`. */

@@ -51,6 +51,7 @@ export function lambdaEnvironment(
   process.env.AWS_ENDPOINT_URL_SNS = aws.endpoint;
   process.env.AWS_ENDPOINT_URL_SESV2 = mailboxUrl;
   process.env.PREGON_OTP_PEPPER = "test-pepper-0123456789abcdefghijklmnopqrstuv";
+  process.env.PREGON_PUBLIC_URL = "https://pregon.test";
   process.env.SST_RESOURCE_Templates = JSON.stringify({ name: "templates" });
   for (const [topic, arn] of Object.entries(topics)) {
     const name = `${topic[0]!.toUpperCase()}${topic.slice(1)}Topic`;

@@ -1,7 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Database, Otp, Outbox, snsPublisher, Template, Webhook } from "@pregon/core";
+import {
+  Database,
+  Otp,
+  Outbox,
+  Preference,
+  Reputation,
+  snsPublisher,
+  Template,
+  Webhook,
+} from "@pregon/core";
 import { type AwsEndpoint, declarePipelines } from "@pregon/local/stack";
 import { templatesBucket } from "@pregon/pipelines";
 import postgres from "postgres";
@@ -66,6 +75,10 @@ export const pipelines = await declarePipelines(stack.aws, `t${randomBytes(4).to
 Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
 Otp.configure({ pepper: "test-pepper-0123456789abcdefghijklmnopqrstuv" });
 Webhook.configure({ encryptionSecret: "test-pepper-0123456789abcdefghijklmnopqrstuv" });
+Preference.configure({ publicUrl: "https://pregon.test" });
+// Test files share one database (one account): none pauses bulk email unless it asks to.
+export const neverPause = { project: Number.MAX_SAFE_INTEGER, account: Number.MAX_SAFE_INTEGER };
+Reputation.configure({ minVolume: neverPause });
 Template.configure(
   Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket),
 );

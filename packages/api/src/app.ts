@@ -24,6 +24,7 @@ import {
 import { buildOpenApiDocument, successStatus } from "./openapi";
 import { restHandler } from "./rest";
 import { appRouter } from "./router";
+import { unsubscribeRoutes } from "./unsubscribe";
 
 export const maxBodyBytes = 5 * 1024 * 1024;
 
@@ -176,6 +177,7 @@ export function createApp(settings: Settings) {
     return c.json(openApiDocument);
   });
   app.get("/docs", docsPage);
+  unsubscribeRoutes(app);
 
   app.all("/trpc/*", (c) =>
     fetchRequestHandler({

@@ -21,6 +21,8 @@ const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {
   idempotency_key_reused: "UNPROCESSABLE_CONTENT",
   rate_limited: "TOO_MANY_REQUESTS",
   template_not_found: "NOT_FOUND",
+  category_not_found: "NOT_FOUND",
+  reputation_paused: "FORBIDDEN",
   otp_cooldown: "TOO_MANY_REQUESTS",
   otp_destination_limit: "TOO_MANY_REQUESTS",
   otp_ip_limit: "TOO_MANY_REQUESTS",

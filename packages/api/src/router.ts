@@ -1,4 +1,5 @@
 import { auditRouter } from "./routers/audit";
+import { categoriesRouter } from "./routers/categories";
 import { devicesRouter } from "./routers/devices";
 import { emailsRouter } from "./routers/emails";
 import { issuersRouter } from "./routers/issuers";
@@ -6,6 +7,7 @@ import { keysRouter } from "./routers/keys";
 import { meRouter } from "./routers/me";
 import { notificationsRouter } from "./routers/notifications";
 import { otpRouter } from "./routers/otp";
+import { preferencesRouter } from "./routers/preferences";
 import { pushRouter } from "./routers/push";
 import { smsRouter } from "./routers/sms";
 import { suppressionsRouter } from "./routers/suppressions";
@@ -25,6 +27,8 @@ export const appRouter = router({
   templates: templatesRouter,
   otp: otpRouter,
   suppressions: suppressionsRouter,
+  categories: categoriesRouter,
+  preferences: preferencesRouter,
   audit: auditRouter,
   webhooks: webhooksRouter,
 });

@@ -18,6 +18,8 @@ export const reasons = [
   "idempotency_key_reused",
   "rate_limited",
   "template_not_found",
+  "category_not_found",
+  "reputation_paused",
   "otp_cooldown",
   "otp_destination_limit",
   "otp_ip_limit",

@@ -1,6 +1,7 @@
 export * as Actor from "./actor";
 export * as ApiKey from "./apikey";
 export * as Audit from "./audit";
+export * as Category from "./category";
 export * as Clock from "./clock";
 export * as Database from "./db";
 // Apart from Database: only what migrates loads them (the Migrator, the local stack, the CLI).
@@ -18,10 +19,12 @@ export * as Notification from "./notification";
 export * as Otp from "./otp";
 export * as Outbox from "./outbox";
 export { snsPublisher } from "./outbox/sns";
+export * as Preference from "./preference";
 export * as Project from "./project";
 export * as Push from "./push";
 export * as RateLimit from "./ratelimit";
 export * as Region from "./region";
+export * as Reputation from "./reputation";
 export * as Sms from "./sms";
 export * as Suppression from "./suppression";
 export * as Template from "./template";

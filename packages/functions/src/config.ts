@@ -33,10 +33,19 @@ const countryList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, "ISO 3166 alpha-2 codes, e.g. ES,MX")).min(1));
 
-/** Who email is sent as. */
+/** Who email is sent as, where its unsubscribe links point, when bulk email pauses. */
 const EmailEnv = z.object({
   PREGON_EMAIL_FROM: Email.MailboxText.default("Pregón <no-reply@pregon.localhost>"),
   PREGON_EMAIL_SENDERS: senderList.optional(),
+  /**
+   * The public base URL of the API, where bulk email's unsubscribe links (`/u/{token}`) point.
+   * Locally it defaults to the local server; on AWS infra/ sets it to the API's URL.
+   */
+  PREGON_PUBLIC_URL: z.url().optional(),
+  /** The reputation guard's rolling window, and the sends in it before a rate counts. */
+  PREGON_REPUTATION_WINDOW_HOURS: z.coerce.number().positive().max(720).default(24),
+  PREGON_REPUTATION_MIN_VOLUME: z.coerce.number().int().min(1).default(500),
+  PREGON_REPUTATION_ACCOUNT_MIN_VOLUME: z.coerce.number().int().min(1).default(1000),
 });
 
 /** Where SMS may go, as whom, and how fast. */
@@ -55,6 +64,14 @@ const SmsEnv = z.object({
 
 /** The settings of the channels, read alike by the Lambdas and the local stack. */
 export const ChannelEnv = EmailEnv.extend(SmsEnv.shape);
+
+const reputationSettings = (e: z.infer<typeof EmailEnv>) => ({
+  windowHours: e.PREGON_REPUTATION_WINDOW_HOURS,
+  minVolume: {
+    project: e.PREGON_REPUTATION_MIN_VOLUME,
+    account: e.PREGON_REPUTATION_ACCOUNT_MIN_VOLUME,
+  },
+});
 
 /** The sender settings; without PREGON_EMAIL_SENDERS, any address of the default sender's domain. */
 function emailSettings(e: z.infer<typeof EmailEnv>): Email.Settings {
@@ -78,6 +95,7 @@ function smsSettings(e: z.infer<typeof SmsEnv>) {
 export const channelSettings = (e: z.infer<typeof ChannelEnv>) => ({
   email: emailSettings(e),
   sms: smsSettings(e),
+  reputation: reputationSettings(e),
 });
 
 export const pepper = z.string().min(32, "must have 32 characters or more");
@@ -108,6 +126,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
     databaseUrl: e.DATABASE_URL,
     databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
     ...channelSettings(e),
+    publicUrl: e.PREGON_PUBLIC_URL,
     otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,

@@ -4,7 +4,7 @@ import { createEmailSender } from "./handlers/sender";
 import { lambdaHandler, startLambda } from "./lambda";
 import { traced } from "./tracing";
 
-const config = startLambda({ outbox: true, templates: true, otp: true });
+const config = startLambda({ outbox: true, templates: true, otp: true, links: true });
 const ses = traced(new SESv2Client({}));
 // The account's rate, shared by every sender instance.
 const sendRate =

@@ -23,11 +23,16 @@ export function startLambda(
     otp?: boolean;
     /** Manages or delivers webhooks (their secrets are encrypted with a key from the pepper). */
     webhooks?: boolean;
+    /** Makes unsubscribe links (the email sender): needs PREGON_PUBLIC_URL. */
+    links?: boolean;
     /** How long a query may go unanswered (Database's default: a few seconds). */
     queryTimeoutMs?: number;
   } = {},
 ) {
   const config = loadLambdaConfig();
+  if (uses.links && !config.publicUrl) {
+    throw new Error("Invalid configuration:\n  PREGON_PUBLIC_URL: not set");
+  }
   if ((uses.otp || uses.webhooks) && !config.otpPepper) {
     throw new Error("Invalid configuration:\n  PREGON_OTP_PEPPER: not linked (OtpPepper) nor set");
   }
@@ -47,6 +52,8 @@ export function startLambda(
     }),
     ...(uses.otp && { otpPepper: config.otpPepper }),
     ...(uses.webhooks && { webhooks: { encryptionSecret: config.otpPepper! } }),
+    reputation: config.reputation,
+    ...(uses.links && { publicUrl: config.publicUrl }),
   });
   return config;
 }

@@ -1,4 +1,13 @@
-import { Database, Log, Otp, Outbox, Template, Webhook } from "@pregon/core";
+import {
+  Database,
+  Log,
+  Otp,
+  Outbox,
+  Preference,
+  Reputation,
+  Template,
+  Webhook,
+} from "@pregon/core";
 
 /** What an entry point hands core at start. A part left out stays unconfigured (and unused). */
 export interface Parts {
@@ -7,6 +16,10 @@ export interface Parts {
   templates?: Parameters<typeof Template.configure>[0];
   /** Where codes are issued or checked. */
   otpPepper?: string;
+  /** The reputation guard's window and minimum volumes (the defaults where left out). */
+  reputation?: Parameters<typeof Reputation.configure>[0];
+  /** Where bulk email's unsubscribe links are made: the public base URL they point to. */
+  publicUrl?: string;
   /** Where webhooks are managed or delivered (the key of their secrets at rest is derived from its secret). */
   webhooks?: Parameters<typeof Webhook.configure>[0];
 }
@@ -20,6 +33,8 @@ export function start(parts: Parts): void {
   Database.configure(parts.database);
   if (parts.publisher) Outbox.configure(parts.publisher);
   if (parts.templates) Template.configure(parts.templates);
+  Reputation.configure(parts.reputation ?? {});
+  if (parts.publicUrl) Preference.configure({ publicUrl: parts.publicUrl });
   if (parts.otpPepper) {
     Log.registerSecret(parts.otpPepper);
     Otp.configure({ pepper: parts.otpPepper });

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
@@ -6,6 +7,7 @@ import {
   ApiKey,
   AppError,
   Database,
+  Email,
   Issuer,
   Migrations,
   Notification,
@@ -13,6 +15,7 @@ import {
   Project,
   RateLimit,
   Region,
+  Reputation,
   snsPublisher,
 } from "@pregon/core";
 import { linkedTopicArns } from "@pregon/functions/config";
@@ -39,12 +42,17 @@ const usage = `Usage: npm run pregon -- <command> [--json]
   keys revoke <key id> [--project <name or id>]
   region promote [--region <name>]
   region show
+  reputation show
+  reputation resume <project name or id | account>
   issuers create --issuer <url> --audience <aud> (--scope-claim <scope|scp> | --scopes <scope,...|all>)
                  [--jwks-url <url>] [--project <name or id>]
   issuers list [--project <name or id>]
   issuers remove <issuer id> [--project <name or id>]
   tokens mint [--subject <sub>] [--ttl <seconds>]
               a token of the local stack's development issuer (npm start on PORT)
+  email check-domain [<domain>]
+              the SPF, DKIM and DMARC records the sending domain needs (default: PREGON_EMAIL_FROM's);
+              DKIM tokens read from SES under \`sst shell\`
 
 Scopes: ${ApiKey.scopes.join(", ")}
 Queues: ${pipelines.map((p) => p.queue).join(", ")}. Without URLs, the local stack's queues
@@ -317,6 +325,32 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
             : "No promotion recorded: the region first deployed sends",
         };
       };
+    case "reputation show":
+      return async () => {
+        const [pauses, measured] = await Promise.all([Reputation.pauses(), Reputation.measure()]);
+        const percent = (rate: number) => `${(rate * 100).toFixed(2)}%`;
+        const line = (p: Reputation.Pause) =>
+          `${p.resumedAt ? "resumed" : "PAUSED "}  ${p.scope}  bounces ${percent(p.bounceRate)}  complaints ${percent(p.complaintRate)} of ${p.sent}  at ${p.pausedAt}`;
+        const { account } = measured;
+        return {
+          data: { pauses, account },
+          text: [
+            `Account, this window: ${account.sent} sent, bounces ${percent(account.bounceRate)}, complaints ${percent(account.complaintRate)}`,
+            ...(pauses.length ? pauses.map(line) : ["No pause recorded"]),
+          ].join("\n"),
+        };
+      };
+    case "reputation resume": {
+      if (!arg) throw new UsageError("reputation resume needs a project (name or id) or account");
+      return async () => {
+        const scope = arg === Reputation.account ? arg : (await findProject(arg)).id;
+        const resumed = await Reputation.resume(scope);
+        return {
+          data: { scope, resumed },
+          text: resumed ? `Bulk email resumed for ${arg}` : `No pause stood for ${arg}`,
+        };
+      };
+    }
     case "issuers create": {
       const parsed = Issuer.CreateInput.safeParse({
         issuer: values.issuer,
@@ -377,11 +411,52 @@ async function mintToken(args: string[], config: LocalConfig): Promise<Output> {
   return { data: { token, issuer: DevIssuer.issuerUrl(config.port), subject }, text: token };
 }
 
+/** `email check-domain`: from SES under `sst shell` (the stage's identity), else what can be known. */
+async function checkDomain(args: string[], config: LocalConfig): Promise<Output> {
+  const { positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean" } },
+  });
+  const from = Email.parseMailbox(config.email.from)!.address;
+  const domain = (positionals[0] ?? from.slice(from.indexOf("@") + 1)).toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain)) {
+    throw new UsageError(`"${domain}" is not a domain name`);
+  }
+  let onAws = true;
+  try {
+    linkedTopicArns();
+  } catch {
+    onAws = false;
+  }
+  const identity = onAws ? await Email.sesIdentity(new SESv2Client({}), domain) : undefined;
+  const check = Email.domainRecords(domain, identity);
+  const senders = config.email.senders;
+  if (!senders.includes(`@${domain}`) && !senders.some((s) => s.endsWith(`@${domain}`))) {
+    check.notes.unshift(`${domain} is not among the configured senders (${senders.join(", ")}).`);
+  }
+  const lines = check.records.map((r) => `${r.kind.padEnd(5)}  ${r.name}  ${r.type}  ${r.value}`);
+  return {
+    data: { domain, source: onAws ? "ses" : "local", ...check },
+    text: [
+      `Records for ${domain} (${onAws ? "from SES" : "local stack: SES not asked"}):`,
+      ...lines,
+      "",
+      ...check.notes,
+    ].join("\n"),
+  };
+}
+
 async function main(args: string[]): Promise<number> {
   const json = args.includes("--json");
   try {
     if (args[0] === "tokens" && args[1] === "mint") {
       const { text, data } = await mintToken(args.slice(2), loadLocalConfig());
+      process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
+      return 0;
+    }
+    if (args[0] === "email" && args[1] === "check-domain") {
+      const { text, data } = await checkDomain(args.slice(2), loadLocalConfig());
       process.stdout.write(`${json ? JSON.stringify(data, null, 2) : text}\n`);
       return 0;
     }

@@ -19,6 +19,8 @@ describe("local configuration", () => {
         originationNumber: undefined,
         rate: 20,
       },
+      reputation: { windowHours: 24, minVolume: { project: 500, account: 1000 } },
+      publicUrl: "http://localhost:3000",
       sesMaxSendRate: 200,
       bootstrapApiKey: undefined,
       otpPepper: undefined,
@@ -42,8 +44,13 @@ describe("local configuration", () => {
       PREGON_JWT_ALLOW_LOOPBACK: "false",
       PREGON_WEBHOOK_ALLOW_LOOPBACK: "false",
       PREGON_WEBHOOK_RETRY_SECONDS: "0",
+      PREGON_PUBLIC_URL: "https://api.example.com",
+      PREGON_REPUTATION_WINDOW_HOURS: "6",
+      PREGON_REPUTATION_MIN_VOLUME: "100",
     });
     expect(config).toMatchObject({
+      publicUrl: "https://api.example.com",
+      reputation: { windowHours: 6, minVolume: { project: 100, account: 1000 } },
       port: 8080,
       databaseUrl: "postgres://u:p@db.internal:5432/pregon",
       dataDir: "/var/lib/pregon",

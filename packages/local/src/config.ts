@@ -49,6 +49,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     awsPort: e.PREGON_AWS_PORT,
     mailboxPort: e.PREGON_MAILBOX_PORT,
     ...channelSettings(e),
+    publicUrl: e.PREGON_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     sesEndpoint: e.AWS_ENDPOINT_URL_SESV2,

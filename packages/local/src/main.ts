@@ -84,6 +84,8 @@ async function main() {
     // The emulator's S3 keeps objects in memory: stored templates live beside the database instead.
     templates: Template.fileStore(join(config.dataDir, "templates")),
     otpPepper: pepper,
+    reputation: config.reputation,
+    publicUrl: config.publicUrl,
     webhooks: {
       encryptionSecret: pepper,
       allowLoopback: config.webhookAllowLoopback,

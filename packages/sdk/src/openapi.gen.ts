@@ -21,6 +21,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List categories
+         * @description The project's categories of bulk email, by key (`transactional` is implied). Needs the `preferences:read` scope.
+         */
+        get: operations["categoriesList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/categories/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a category
+         * @description 404 `category_not_found` if the project has none of that key. Needs the `preferences:read` scope.
+         */
+        get: operations["categoriesGet"];
+        /**
+         * Create or change a category
+         * @description A kind of bulk email recipients can unsubscribe from. Emails sent with `category` set to its key carry a one-click unsubscribe link and skip the recipients who opted out. `transactional` is built in and cannot be defined. Needs the `preferences:write` scope.
+         */
+        put: operations["categoriesPut"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/devices": {
         parameters: {
             query?: never;
@@ -307,6 +351,46 @@ export interface paths {
          * @description Single use, bound to its id, at most 5 checks per code. Answers 200 either way: `{valid: true}` or `{valid: false, reason, attemptsRemaining}`. Needs the `otp:verify` scope.
          */
         post: operations["otpVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a recipient's preference
+         * @description Opts the address in or out of a category (404 `category_not_found` for one the project lacks); sends of that category skip it while it is out. Answers with all its preferences. The address travels in the body, never in a URL. Needs the `preferences:write` scope.
+         */
+        put: operations["preferencesSet"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/preferences/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a recipient's preferences
+         * @description What the address gets of each category of the project, whether they chose it (`link`: through an unsubscribe link; `api`) or not (`default`). A POST, so the address travels in the body and never in a URL. Needs the `preferences:read` scope.
+         */
+        post: operations["preferencesLookup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -879,6 +963,106 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "recipient.subscribed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * recipient.subscribed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `recipient.subscribed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_recipient_subscribed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "recipient.unsubscribed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * recipient.unsubscribed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `recipient.unsubscribed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_recipient_unsubscribed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reputation.paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * reputation.paused (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `reputation.paused`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_reputation_paused"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reputation.refused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * reputation.refused (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `reputation.refused`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_reputation_refused"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "reputation.resumed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * reputation.resumed (version 1)
+         * @description POSTed to each enabled endpoint whose `eventTypes` is empty or holds `reputation.resumed`, signed with its secret (Standard Webhooks). A 2xx within 10 s counts as delivered; anything else is retried with exponential backoff for more than a day, then the message goes to the dead-letter queue.
+         */
+        post: operations["webhook_reputation_resumed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "suppression.added": {
         parameters: {
             query?: never;
@@ -1037,7 +1221,7 @@ export interface components {
              * @description A stable, machine-readable cause to branch on
              * @enum {string}
              */
-            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "invalid_token" | "token_expired" | "issuer_not_trusted" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "database_unavailable" | "body_too_large";
+            reason?: "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "invalid_token" | "token_expired" | "issuer_not_trusted" | "missing_scope" | "not_found" | "already_exists" | "invalid_input" | "invalid_template" | "sender_not_allowed" | "idempotency_key_reused" | "rate_limited" | "template_not_found" | "category_not_found" | "reputation_paused" | "otp_cooldown" | "otp_destination_limit" | "otp_ip_limit" | "otp_project_limit" | "otp_locked" | "otp_prefix_limit" | "sms_country_not_allowed" | "database_unavailable" | "body_too_large";
         };
     };
     responses: never;
@@ -1160,6 +1344,354 @@ export interface operations {
             };
             /** @description The key lacks the operation's scope: `missing_scope` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoriesList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "categories": [
+                     *         {
+                     *           "key": "newsletter",
+                     *           "name": "Newsletter",
+                     *           "description": "News from us, once a month",
+                     *           "optedInByDefault": true,
+                     *           "createdAt": "2025-06-01T12:00:00.000Z",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        categories: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string | null;
+                            /**
+                             * @description The category's key, e.g. `newsletter`
+                             * @example newsletter
+                             */
+                            key: string;
+                            name: string;
+                            optedInByDefault: boolean;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoriesGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category's key, e.g. `newsletter`
+                 * @example newsletter
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "newsletter",
+                     *       "name": "Newsletter",
+                     *       "description": "News from us, once a month",
+                     *       "optedInByDefault": true,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string | null;
+                        /**
+                         * @description The category's key, e.g. `newsletter`
+                         * @example newsletter
+                         */
+                        key: string;
+                        name: string;
+                        optedInByDefault: boolean;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    categoriesPut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The category's key, e.g. `newsletter`
+                 * @example newsletter
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Newsletter",
+                 *       "description": "News from us, once a month",
+                 *       "optedInByDefault": true
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Shown to recipients on the preferences page
+                     * @default null
+                     */
+                    description?: string | null;
+                    /** @description Shown to recipients */
+                    name: string;
+                    /**
+                     * @description Whether recipients who never chose are sent this category (true: opt-out; false: opt-in)
+                     * @default true
+                     */
+                    optedInByDefault?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": "newsletter",
+                     *       "name": "Newsletter",
+                     *       "description": "News from us, once a month",
+                     *       "optedInByDefault": true,
+                     *       "createdAt": "2025-06-01T12:00:00.000Z",
+                     *       "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        createdAt: string;
+                        description: string | null;
+                        /**
+                         * @description The category's key, e.g. `newsletter`
+                         * @example newsletter
+                         */
+                        key: string;
+                        name: string;
+                        optedInByDefault: boolean;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1556,6 +2088,11 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /**
+                     * @description `transactional` (the default: receipts, codes; no unsubscribe link, preferences ignored) or a category of the project (PUT /v1/categories/{key}): its emails carry a one-click unsubscribe link and skip recipients who opted out
+                     * @example newsletter
+                     */
+                    category?: string;
                     /** @description The From address, `address` or `Name <address>`; one the deployment allows */
                     from?: string;
                     /** @description LiquidJS template; values are HTML-escaped */
@@ -1607,6 +2144,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       }
                      *     }
@@ -1623,6 +2161,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @constant */
                         status: "queued";
@@ -1779,7 +2319,7 @@ export interface operations {
                             /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
                             scopeClaim: ("scope" | "scp") | null;
                             /** @description The scopes every token of this issuer holds, or null */
-                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[] | null;
                         }[];
                     };
                 };
@@ -1867,7 +2407,7 @@ export interface operations {
                      */
                     scopeClaim?: "scope" | "scp";
                     /** @description Or give every token of this issuer these scopes */
-                    scopes?: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                    scopes?: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                 };
             };
         };
@@ -1906,7 +2446,7 @@ export interface operations {
                         /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
                         scopeClaim: ("scope" | "scp") | null;
                         /** @description The scopes every token of this issuer holds, or null */
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[] | null;
                     };
                 };
             };
@@ -2023,7 +2563,7 @@ export interface operations {
                         /** @description The claim whose scopes a token holds, or null when `scopes` is fixed */
                         scopeClaim: ("scope" | "scp") | null;
                         /** @description The scopes every token of this issuer holds, or null */
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[] | null;
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[] | null;
                     };
                 };
             };
@@ -2129,7 +2669,7 @@ export interface operations {
                             /** Format: uuid */
                             projectId: string;
                             revokedAt: string | null;
-                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                            scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                         }[];
                     };
                 };
@@ -2202,7 +2742,7 @@ export interface operations {
                  */
                 "application/json": {
                     name: string;
-                    scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                    scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                 };
             };
         };
@@ -2240,7 +2780,7 @@ export interface operations {
                         /** Format: uuid */
                         projectId: string;
                         revokedAt: string | null;
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                     };
                 };
             };
@@ -2353,7 +2893,7 @@ export interface operations {
                         /** Format: uuid */
                         projectId: string;
                         revokedAt: string | null;
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                     };
                 };
             };
@@ -2461,7 +3001,7 @@ export interface operations {
                             id: string;
                             name: string;
                         };
-                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "audit:read" | "admin")[];
+                        scopes: ("emails:send" | "sms:send" | "push:send" | "otp:send" | "otp:verify" | "notifications:read" | "templates:read" | "templates:write" | "suppressions:read" | "suppressions:write" | "preferences:read" | "preferences:write" | "audit:read" | "admin")[];
                         /** @description The calling token's `iss` and `sub`, or null for an API key */
                         token: {
                             issuer: string;
@@ -2536,6 +3076,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       },
                      *       "counts": {
@@ -2562,6 +3103,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @enum {string} */
                         status: "queued" | "sending" | "completed";
@@ -2676,7 +3219,7 @@ export interface operations {
                             /** @description SMS: the parts it was billed as */
                             segments?: number;
                             /** @enum {string} */
-                            status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "complained" | "failed" | "suppressed" | "expired";
+                            status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "complained" | "failed" | "suppressed" | "unsubscribed" | "expired";
                             to: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -3249,6 +3792,275 @@ export interface operations {
             };
         };
     };
+    preferencesSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ana@example.com",
+                 *       "category": "newsletter",
+                 *       "subscribed": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The category's key, e.g. `newsletter`
+                     * @example newsletter
+                     */
+                    category: string;
+                    /** Format: email */
+                    email: string;
+                    subscribed: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "preferences": [
+                     *         {
+                     *           "category": "newsletter",
+                     *           "subscribed": false,
+                     *           "source": "link",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        preferences: {
+                            /**
+                             * @description The category's key, e.g. `newsletter`
+                             * @example newsletter
+                             */
+                            category: string;
+                            /**
+                             * @description `default`: they never chose (the category's default applies)
+                             * @enum {string}
+                             */
+                            source: "default" | "link" | "api";
+                            /** @description Whether sends of this category reach them */
+                            subscribed: boolean;
+                            /** @description When they chose; null if never */
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found in the key's project (`not_found`, `template_not_found`), or no such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preferencesLookup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ana@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "preferences": [
+                     *         {
+                     *           "category": "newsletter",
+                     *           "subscribed": false,
+                     *           "source": "link",
+                     *           "updatedAt": "2025-06-01T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        preferences: {
+                            /**
+                             * @description The category's key, e.g. `newsletter`
+                             * @example newsletter
+                             */
+                            category: string;
+                            /**
+                             * @description `default`: they never chose (the category's default applies)
+                             * @enum {string}
+                             */
+                            source: "default" | "link" | "api";
+                            /** @description Whether sends of this category reach them */
+                            subscribed: boolean;
+                            /** @description When they chose; null if never */
+                            updatedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: `invalid_input` (with `issues`: an unknown field or query parameter is an `unrecognized_keys` issue naming it), `invalid_template`, `sender_not_allowed` or `sms_country_not_allowed`; `PARSE_ERROR` for a body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid API key: `missing_api_key`, `invalid_api_key` or `api_key_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the operation's scope: `missing_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body exceeds 5 MB: `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`): nothing was done; try again after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     pushSend: {
         parameters: {
             query?: never;
@@ -3318,6 +4130,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       }
                      *     }
@@ -3334,6 +4147,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @constant */
                         status: "queued";
@@ -3527,6 +4342,7 @@ export interface operations {
                      *       "recipients": {
                      *         "accepted": 2,
                      *         "suppressed": 0,
+                     *         "unsubscribed": 0,
                      *         "duplicates": 0
                      *       }
                      *     }
@@ -3543,6 +4359,8 @@ export interface operations {
                             duplicates: number;
                             /** @description Recipients skipped: on the suppression list */
                             suppressed: number;
+                            /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                            unsubscribed: number;
                         };
                         /** @constant */
                         status: "queued";
@@ -5527,7 +6345,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -5620,7 +6438,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -5713,7 +6531,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -5806,7 +6624,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -5899,7 +6717,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -5992,7 +6810,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6085,7 +6903,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6161,7 +6979,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6237,7 +7055,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6313,7 +7131,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6389,7 +7207,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6410,6 +7228,8 @@ export interface operations {
                         notificationId: string;
                         /** @description Recipients skipped: on the suppression list */
                         suppressed: number;
+                        /** @description Recipients skipped: opted out of the email's category (0 for transactional) */
+                        unsubscribed: number;
                     };
                     /** Format: uuid */
                     id: string;
@@ -6476,7 +7296,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6561,7 +7381,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6637,7 +7457,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6718,7 +7538,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6794,7 +7614,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6814,6 +7634,397 @@ export interface operations {
                     subject: string;
                     /** @constant */
                     type: "otp.verified";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_recipient_subscribed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The category of email, by its key
+                         * @example newsletter
+                         */
+                        category: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string;
+                        /**
+                         * @description `link`: the recipient, through a signed link (List-Unsubscribe); `api`: the project, through the API
+                         * @enum {string}
+                         */
+                        source: "link" | "api";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: null;
+                    /** @constant */
+                    type: "recipient.subscribed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_recipient_unsubscribed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /**
+                         * @description The category of email, by its key
+                         * @example newsletter
+                         */
+                        category: string;
+                        /** @description HMAC-SHA256 of the recipient's address (never the address), the same for the same address of a project's channel; null for deliveries older than it */
+                        recipientHmac: string;
+                        /**
+                         * @description `link`: the recipient, through a signed link (List-Unsubscribe); `api`: the project, through the API
+                         * @enum {string}
+                         */
+                        source: "link" | "api";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: null;
+                    /** @constant */
+                    type: "recipient.unsubscribed";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_reputation_paused: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /** @description Permanent bounces per email sent in the window */
+                        bounceRate: number;
+                        /** @description Complaints per email sent in the window */
+                        complaintRate: number;
+                        /** @description Emails sent in the window the rates count */
+                        sent: number;
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: null;
+                    /** @constant */
+                    type: "reputation.paused";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_reputation_refused: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: {
+                        /** @description The category of email, by its key */
+                        category: string;
+                        /**
+                         * @description What is paused: the project, or the account (every project)
+                         * @enum {string}
+                         */
+                        scope: "project" | "account";
+                    };
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: null;
+                    /** @constant */
+                    type: "reputation.refused";
+                    /** @constant */
+                    version: 1;
+                };
+            };
+        };
+        responses: {
+            /** @description Received */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_reputation_resumed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id (`msg_…`): the same on every attempt of one fact to one endpoint; use it to drop repeats */
+                "webhook-id": string;
+                /** @description `v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's secret; during a rotation two, space-separated (the new secret's and the old one's) */
+                "webhook-signature": string;
+                /** @description Seconds since the epoch when it was sent; refuse one far from your clock */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    actor: {
+                        /**
+                         * Format: uuid
+                         * @description The API key the request was made with
+                         */
+                        keyId: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @constant */
+                        type: "key";
+                    } | {
+                        /** @description The token's issuer (`iss`) */
+                        issuer: string;
+                        /** @description The request's X-Request-Id */
+                        requestId: string;
+                        /** @description The token's subject (`sub`), as the issuer names it */
+                        subject: string;
+                        /** @constant */
+                        type: "token";
+                    } | {
+                        /**
+                         * @description The part of Pregón that did it
+                         * @enum {string}
+                         */
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
+                        /** @constant */
+                        type: "system";
+                    };
+                    data: Record<string, never>;
+                    /** Format: uuid */
+                    id: string;
+                    /** Format: date-time */
+                    occurredAt: string;
+                    /** Format: uuid */
+                    projectId: string;
+                    subject: null;
+                    /** @constant */
+                    type: "reputation.resumed";
                     /** @constant */
                     version: 1;
                 };
@@ -6870,7 +8081,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -6951,7 +8162,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -7026,7 +8237,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -7102,7 +8313,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -7178,7 +8389,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };
@@ -7259,7 +8470,7 @@ export interface operations {
                          * @description The part of Pregón that did it
                          * @enum {string}
                          */
-                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli";
+                        reason: "sender" | "feedback" | "audit" | "webhooks" | "sweeper" | "start" | "cli" | "unsubscribe";
                         /** @constant */
                         type: "system";
                     };

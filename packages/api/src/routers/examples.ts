@@ -1,4 +1,14 @@
-import type { ApiKey, Device, Issuer, Otp, Suppression, Template, Webhook } from "@pregon/core";
+import type {
+  ApiKey,
+  Category,
+  Device,
+  Issuer,
+  Otp,
+  Preference,
+  Suppression,
+  Template,
+  Webhook,
+} from "@pregon/core";
 import type { z } from "zod";
 
 /** Example records the OpenAPI document shows (in the procedures' `example` meta). */
@@ -47,6 +57,22 @@ export const exampleTemplate: Template.Info = {
   key: "welcome",
   locale: "es-MX",
   version: `projects/${exampleIds.project}/templates/welcome/es-MX/0197f1c4-7a2b-7c3d-9e4f-5a6b7c8d9e0f.json`,
+  updatedAt: exampleTime,
+};
+
+export const exampleCategory: Category.Info = {
+  key: "newsletter",
+  name: "Newsletter",
+  description: "News from us, once a month",
+  optedInByDefault: true,
+  createdAt: exampleTime,
+  updatedAt: exampleTime,
+};
+
+export const examplePreference: Preference.Info = {
+  category: "newsletter",
+  subscribed: false,
+  source: "link",
   updatedAt: exampleTime,
 };
 

@@ -9,6 +9,7 @@ export const systemReasons = [
   "sweeper",
   "start",
   "cli",
+  "unsubscribe",
 ] as const;
 export type SystemReason = (typeof systemReasons)[number];
 

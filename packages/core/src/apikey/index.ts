@@ -19,6 +19,8 @@ export const scopes = [
   "templates:write",
   "suppressions:read",
   "suppressions:write",
+  "preferences:read",
+  "preferences:write",
   "audit:read",
   "admin",
 ] as const;

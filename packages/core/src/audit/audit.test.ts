@@ -27,6 +27,11 @@ const subjectOf = {
   "webhook.deleted": "endpointId",
   "webhook.secret_rotated": "endpointId",
   "webhook.disabled": "endpointId",
+  "recipient.unsubscribed": null,
+  "recipient.subscribed": null,
+  "reputation.paused": null,
+  "reputation.resumed": null,
+  "reputation.refused": null,
 } as const;
 
 const eventsOf = (projectId: string, type: string) =>

@@ -17,6 +17,7 @@ export const statuses = [
   "complained",
   "failed",
   "suppressed",
+  "unsubscribed",
   "expired",
 ] as const;
 export const Status = z.enum(statuses);
@@ -84,7 +85,7 @@ export interface Recipient {
   name: string | null;
   variables: Record<string, unknown> | null;
   recipientHmac: string;
-  status: "queued" | "suppressed";
+  status: "queued" | "suppressed" | "unsubscribed";
 }
 
 /** Writes the deliveries of a notification; returns their ids and statuses, in request order. */

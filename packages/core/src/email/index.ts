@@ -1,13 +1,23 @@
 import { z } from "zod";
+import * as Category from "../category";
 import * as Dispatch from "../delivery/dispatch";
 import { AppError } from "../error";
 import * as Idempotency from "../idempotency";
 import * as Notification from "../notification";
+import * as Preference from "../preference";
+import * as Reputation from "../reputation";
 import * as Template from "../template";
 import { formatMailbox, MailboxText, parseMailbox } from "./address";
 import type { Mailer } from "./mailer";
 
 export { formatMailbox, type Mailbox, MailboxText, parseMailbox } from "./address";
+export {
+  type DomainCheck,
+  type DomainRecord,
+  domainRecords,
+  type IdentityFacts,
+  sesIdentity,
+} from "./domain";
 export { type Mailer, type OutgoingEmail, SendError } from "./mailer";
 export { maxSendRate, sesMailer } from "./ses";
 
@@ -51,6 +61,10 @@ export const SendInput = z
     text: z.string().min(1).optional().meta({ description: "LiquidJS template" }),
     variables: Variables.optional().meta({ description: "Shared by every recipient" }),
     tags: Notification.Tags.optional(),
+    category: Category.Key.optional().meta({
+      description:
+        "`transactional` (the default: receipts, codes; no unsubscribe link, preferences ignored) or a category of the project (PUT /v1/categories/{key}): its emails carry a one-click unsubscribe link and skip recipients who opted out",
+    }),
   })
   .superRefine((input, ctx) => {
     const inline =
@@ -91,6 +105,8 @@ export interface Content extends Partial<Template.Content> {
   template?: Template.Ref;
   /** A one-time code's message: its code is made at send time (`code` variable). */
   otp?: { id: string };
+  /** A category other than transactional: each message carries its unsubscribe link. */
+  category?: string;
 }
 
 /** The template sources of a notification's content: inline, or the recorded version from S3. */
@@ -201,6 +217,11 @@ export async function send(
   const replyTo = input.replyTo ? formatMailbox(mailbox(input.replyTo, "replyTo")) : null;
   const shared = input.variables ?? {};
   const { recipients, at } = recipientsOf(input);
+  const category =
+    input.category && input.category !== Category.transactional
+      ? await Category.get(input.category)
+      : undefined;
+  if (category) await Reputation.assertSending(category.key);
 
   return Notification.accept({
     claim,
@@ -208,8 +229,9 @@ export async function send(
     async content() {
       const content = await contentOf(input, { from, replyTo });
       checkRenders(Template.compile(await sourceOf(content)), shared, recipients, at);
-      return content;
+      return category ? { ...content, category: category.key } : content;
     },
+    ...(category && { optedOut: (hmacs: string[]) => Preference.optedOut(category, hmacs) }),
     variables: shared,
     tags: input.tags,
     recipients,
@@ -233,7 +255,20 @@ function channel(
       return { content, compiled: Template.compile(await sourceOf(content)) };
     },
     send(delivery, { content, compiled }, variables) {
-      const rendered = Template.render(compiled, variables, Template.budget());
+      const link = content.category
+        ? Preference.linkOf({
+            projectId: delivery.projectId,
+            category: content.category,
+            recipientHmac:
+              delivery.recipientHmac ??
+              Notification.recipientHmac(delivery.projectId, "email", delivery.address),
+          })
+        : undefined;
+      const rendered = Template.render(
+        compiled,
+        link ? { ...variables, unsubscribe_url: link.url } : variables,
+        Template.budget(),
+      );
       return mailer.send({
         from: content.from,
         to: formatMailbox({ address: delivery.address, name: delivery.name }),
@@ -242,6 +277,7 @@ function channel(
         html: rendered.html,
         text: rendered.text,
         tags: [{ name: "delivery_id", value: delivery.id }],
+        ...(link && { headers: link.headers }),
       });
     },
   };

@@ -11,6 +11,8 @@ export interface OutgoingEmail {
   subject: string;
   html?: string | undefined;
   text?: string | undefined;
+  /** Extra headers (the unsubscribe link's), names and values as they go out. */
+  headers?: Record<string, string> | undefined;
   /** Correlates provider feedback (bounces, complaints) with the delivery. */
   tags: Array<{ name: string; value: string }>;
 }

@@ -29,6 +29,9 @@ export function sesMailer(ses: SESv2Client, configurationSet?: string): Mailer {
                   ...(email.html && { Html: { Data: email.html, Charset: "UTF-8" } }),
                   ...(email.text && { Text: { Data: email.text, Charset: "UTF-8" } }),
                 },
+                ...(email.headers && {
+                  Headers: Object.entries(email.headers).map(([Name, Value]) => ({ Name, Value })),
+                }),
               },
             },
             EmailTags: email.tags.map((tag) => ({ Name: tag.name, Value: tag.value })),

@@ -20,6 +20,8 @@ const secretPatterns = [
   /\bwhsec_[A-Za-z0-9+/=]{16,}/g,
   // A JWT: its header and payload are base64url JSON, so both start with "eyJ".
   /\beyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g,
+  // An unsubscribe link's token, which acts for its recipient (in a path or a whole URL).
+  /(?<=\/u\/)[A-Za-z0-9_-]{16,}/g,
 ];
 const knownSecrets = new Set<string>();
 

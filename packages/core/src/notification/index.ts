@@ -21,6 +21,9 @@ export { Channel };
 export const Recipients = z.object({
   accepted: z.number().int().meta({ description: "Recipients that will be sent a message" }),
   suppressed: z.number().int().meta({ description: "Recipients skipped: on the suppression list" }),
+  unsubscribed: z.number().int().meta({
+    description: "Recipients skipped: opted out of the email's category (0 for transactional)",
+  }),
   duplicates: z.number().int().meta({ description: "Repeated recipients dropped (first wins)" }),
 });
 
@@ -211,6 +214,8 @@ export async function accept<C extends Channel>(input: {
   /** Without repeats; those already `suppressed` (an inactive device) count as such. */
   recipients: Recipient[];
   duplicates: number;
+  /** Of the recipients (by HMAC), those who opted out of what this send is: skipped, not sent. */
+  optedOut?: (hmacs: string[]) => Promise<Set<string>>;
 }): Promise<Accepted<C>> {
   const { claim, channel, recipients } = input;
   const taken = await RateLimit.takeSend({
@@ -232,10 +237,21 @@ export async function accept<C extends Channel>(input: {
       for (const recipient of recipients) {
         if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
       }
+      if (input.optedOut) {
+        const projectId = Actor.projectId();
+        const hmacs = recipients.map((r) => recipientHmac(projectId, channel, r.address));
+        const out = await input.optedOut(hmacs);
+        for (const [i, recipient] of recipients.entries()) {
+          if (recipient.status === "queued" && out.has(hmacs[i]!))
+            recipient.status = "unsubscribed";
+        }
+      }
       const suppressed = recipients.filter((r) => r.status === "suppressed").length;
+      const unsubscribed = recipients.filter((r) => r.status === "unsubscribed").length;
       const counts = {
-        accepted: recipients.length - suppressed,
+        accepted: recipients.length - suppressed - unsubscribed,
         suppressed,
+        unsubscribed,
         duplicates: input.duplicates,
       };
       const written = await write({ ...input, content, tags: input.tags ?? {}, counts });
@@ -251,6 +267,9 @@ export async function accept<C extends Channel>(input: {
   } else {
     Log.count(`${metricPrefix[channel]}Accepted`, response.recipients.accepted);
     Log.count(`${metricPrefix[channel]}Suppressed`, response.recipients.suppressed);
+    if (response.recipients.unsubscribed) {
+      Log.count(`${metricPrefix[channel]}Unsubscribed`, response.recipients.unsubscribed);
+    }
     Log.logger.info("notification accepted", {
       notificationId: response.id,
       channel,
@@ -281,7 +300,12 @@ export async function get(id: string): Promise<Info> {
     id: row.id,
     channel: row.channel as Channel,
     status: pending === 0 ? "completed" : pending === total ? "queued" : "sending",
-    recipients: { accepted: row.accepted, suppressed: row.suppressed, duplicates: row.duplicates },
+    recipients: {
+      accepted: row.accepted,
+      suppressed: row.suppressed,
+      unsubscribed: row.unsubscribed,
+      duplicates: row.duplicates,
+    },
     counts,
     createdAt: row.createdAt.toISOString(),
   };

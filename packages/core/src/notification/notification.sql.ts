@@ -21,6 +21,7 @@ export const notifications = pgTable(
     tags: jsonb("tags").notNull(),
     accepted: integer("accepted").notNull(),
     suppressed: integer("suppressed").notNull(),
+    unsubscribed: integer("unsubscribed").notNull().default(0),
     duplicates: integer("duplicates").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     /** When none of its deliveries was left to send (its `notification.completed` fact's time). */

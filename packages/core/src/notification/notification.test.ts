@@ -24,7 +24,7 @@ async function written(count: number, suppressed = 0) {
         variables: null,
         status: position < suppressed ? ("suppressed" as const) : ("queued" as const),
       })),
-      counts: { accepted: count - suppressed, suppressed, duplicates: 0 },
+      counts: { accepted: count - suppressed, suppressed, unsubscribed: 0, duplicates: 0 },
     }),
   );
 }

@@ -140,7 +140,7 @@ export async function send(
       recipients: [
         { position: 0, address: input.to, name: null, variables: null, status: "queued" },
       ],
-      counts: { accepted: 1, suppressed: 0, duplicates: 0 },
+      counts: { accepted: 1, suppressed: 0, unsubscribed: 0, duplicates: 0 },
     });
     await tx.update(otps).set({ deliveryId: written.deliveryIds[0] }).where(eq(otps.id, otp!.id));
     await Fact.emit(facts.issued, projectId, { otpId: otp!.id, channel: input.channel });

@@ -19,7 +19,7 @@ export const send = sendProcedure("emails:send")
         id: exampleIds.notification,
         channel: "email",
         status: "queued",
-        recipients: { accepted: 2, suppressed: 0, duplicates: 0 },
+        recipients: { accepted: 2, suppressed: 0, unsubscribed: 0, duplicates: 0 },
       },
     },
     openapi: {

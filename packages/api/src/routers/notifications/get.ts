@@ -11,7 +11,7 @@ export const get = scopedProcedure("notifications:read")
         id: exampleIds.notification,
         channel: "email",
         status: "sending",
-        recipients: { accepted: 2, suppressed: 0, duplicates: 0 },
+        recipients: { accepted: 2, suppressed: 0, unsubscribed: 0, duplicates: 0 },
         counts: { delivered: 1, queued: 1 },
         createdAt: exampleTime,
       },

@@ -21,7 +21,7 @@ export const send = sendProcedure("push:send")
         id: exampleIds.notification,
         channel: "push",
         status: "queued",
-        recipients: { accepted: 2, suppressed: 0, duplicates: 0 },
+        recipients: { accepted: 2, suppressed: 0, unsubscribed: 0, duplicates: 0 },
       },
     },
     openapi: {

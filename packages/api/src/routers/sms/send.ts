@@ -17,7 +17,7 @@ export const send = sendProcedure("sms:send")
         id: exampleIds.notification,
         channel: "sms",
         status: "queued",
-        recipients: { accepted: 2, suppressed: 0, duplicates: 0 },
+        recipients: { accepted: 2, suppressed: 0, unsubscribed: 0, duplicates: 0 },
       },
     },
     openapi: {
