@@ -30,4 +30,5 @@ CREATE TABLE "reputation_pauses" (
 );
 --> statement-breakpoint
 ALTER TABLE "notifications" ADD COLUMN "unsubscribed" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
-CREATE UNIQUE INDEX "reputation_pauses_standing_idx" ON "reputation_pauses" USING btree ("scope") WHERE resumed_at is null;
+CREATE UNIQUE INDEX "reputation_pauses_standing_idx" ON "reputation_pauses" USING btree ("scope") WHERE resumed_at is null;--> statement-breakpoint
+CREATE INDEX "webhook_messages_created_idx" ON "webhook_messages" USING btree ("created_at");

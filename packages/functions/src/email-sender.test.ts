@@ -53,6 +53,7 @@ describe("the sweeper Lambda", () => {
       forgotten: 0,
       counters: 0,
       otps: 0,
+      webhookMessages: 0,
       paused: 0,
     });
   });

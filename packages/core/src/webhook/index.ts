@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
@@ -571,6 +571,19 @@ export async function reopen(messageIds: string[]): Promise<number> {
     .where(and(inArray(webhookMessages.id, messageIds), eq(webhookMessages.status, "failed")))
     .returning({ id: webhookMessages.id });
   return reopened.length;
+}
+
+/** How long a settled message (delivered, failed, canceled) and its attempts are kept. */
+export const retentionMs = 30 * 24 * 60 * 60 * 1000;
+
+/** Sweeper: deletes settled messages older than `olderThanMs`, and their attempts; returns how many. */
+export async function purge(olderThanMs = retentionMs): Promise<number> {
+  const before = new Date(Clock.now().getTime() - olderThanMs);
+  const rows = await Database.use()
+    .delete(webhookMessages)
+    .where(and(lt(webhookMessages.createdAt, before), ne(webhookMessages.status, "pending")))
+    .returning({ id: webhookMessages.id });
+  return rows.length;
 }
 
 /** Sends one message of the actor's project again, now, whatever its status; the attempt is listed. */

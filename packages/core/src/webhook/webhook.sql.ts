@@ -58,7 +58,11 @@ export const webhookMessages = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
   },
-  (t) => [uniqueIndex("webhook_messages_endpoint_event_idx").on(t.endpointId, t.eventId)],
+  (t) => [
+    uniqueIndex("webhook_messages_endpoint_event_idx").on(t.endpointId, t.eventId),
+    // The sweeper's purge of settled messages.
+    index("webhook_messages_created_idx").on(t.createdAt),
+  ],
 );
 
 /** Every attempt to deliver a message: what the receiver answered, never what was sent. */

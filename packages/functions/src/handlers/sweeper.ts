@@ -8,6 +8,7 @@ import {
   Outbox,
   RateLimit,
   Reputation,
+  Webhook,
 } from "@pregon/core";
 import { strandedAfterMs, visibilityTimeoutSeconds } from "@pregon/pipelines";
 import type { ScheduledEvent } from "aws-lambda";
@@ -21,8 +22,8 @@ const outboxRetentionMs = 7 * 24 * 60 * 60 * 1000;
  * The cron sweeper: puts back on their channel's queue deliveries whose sender vanished and
  * deliveries queued for longer than the queue keeps a message, completes notifications whose
  * sender died before checking, publishes what a failed publish left in the outbox, purges old
- * outbox rows, limit counters, OTPs and fraud events, forgets expired idempotency keys, and
- * measures email's bounce and complaint rates (pausing bulk email over the stop threshold).
+ * outbox rows, limit counters, OTPs, fraud events and settled webhook messages, forgets expired
+ * idempotency keys, and measures email's bounce and complaint rates (pausing bulk email over the stop threshold).
  */
 export function createSweeper() {
   return (_event?: ScheduledEvent) => Actor.provide({ type: "system", reason: "sweeper" }, sweep);
@@ -38,6 +39,7 @@ async function sweep() {
   const forgotten = await Idempotency.purge();
   const counters = await RateLimit.purge();
   const otps = await Otp.purge();
+  const webhookMessages = await Webhook.purge();
   const reputation = await Reputation.evaluate();
   const result = {
     requeued,
@@ -48,6 +50,7 @@ async function sweep() {
     forgotten,
     counters,
     otps,
+    webhookMessages,
     paused: reputation.paused.length,
   };
   Log.logger.info("sweep done", result);
