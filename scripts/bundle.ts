@@ -256,6 +256,8 @@ export const lambdaImportEnv = (entry?: string): NodeJS.ProcessEnv => ({
   NODE_ENV: "production",
   // Set, so the email sender does not ask SES for its quota at import.
   PREGON_SES_MAX_SEND_RATE: "14",
+  // infra/senders.ts gives the email sender the API's URL, where its unsubscribe links point.
+  PREGON_PUBLIC_URL: "https://api.pregon.test",
   SST_RESOURCE_AppDatabase: database("pregon_app"),
   ...(Object.values(functions).some(
     (f: FunctionSetting) => f.links.includes("Database") && entryOf(f) === entry,
