@@ -51,7 +51,14 @@ function npmStart(env: Record<string, string>) {
     ready,
     exited,
     output: () => output,
-    signal: (name: NodeJS.Signals) => process.kill(-child.pid!, name),
+    /** Signals the whole group; one already gone has nothing left to signal. */
+    signal: (name: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, name);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      }
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { chmod, mkdir, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import type { Server } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -96,6 +96,27 @@ async function loadEmbeddedPostgres() {
  * Starts (and on first use creates) the embedded Postgres cluster under `dataDir/pg`, with the
  * `pregon` database. As root it runs the server as a `postgres` system user, which it creates once.
  */
+/**
+ * After a crash (kill -9 of `npm start` reaches its Postgres too) the old postmaster may still be
+ * exiting, and Postgres refuses to start while the process its postmaster.pid names lives: wait a
+ * few seconds for it. One that stays (another stack on this data dir) is left for Postgres to
+ * refuse, naming it.
+ */
+async function previousPostmasterGone(databaseDir: string): Promise<void> {
+  const pidFile = await readFile(join(databaseDir, "postmaster.pid"), "utf8").catch(() => "");
+  const pid = Number(pidFile.split("\n")[0]);
+  const alive = () => {
+    try {
+      return process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; pid > 0 && i < 50 && alive(); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
 export async function startPostgres(options: {
   dataDir: string;
   port: number;
@@ -135,6 +156,7 @@ export async function startPostgres(options: {
     () => true,
     () => false,
   );
+  if (initialised) await previousPostmasterGone(databaseDir);
   try {
     if (!initialised) await pg.initialise();
     await pg.start();
