@@ -461,6 +461,7 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
         "republished",
         "requeued",
         "stranded",
+        "webhookMessages",
       ].sort(),
     );
     for (const count of Object.values(result)) expect(typeof count).toBe("number");
