@@ -20,6 +20,7 @@ import {
   Log,
   snsPublisher,
   Template,
+  Webhook,
 } from "@pregon/core";
 import { createAuditHandler } from "@pregon/functions/handlers/audit";
 import { createFeedbackHandler } from "@pregon/functions/handlers/feedback";
@@ -89,12 +90,7 @@ async function main() {
     webhooks: {
       encryptionSecret: pepper,
       allowLoopback: config.webhookAllowLoopback,
-      retry: {
-        firstDelaySeconds: config.webhookRetrySeconds,
-        factor: 4,
-        maxDelaySeconds: 10 * 60 * 60,
-        jitter: 0.2,
-      },
+      retry: { ...Webhook.defaultRetry, firstDelaySeconds: config.webhookRetrySeconds },
     },
   });
   // Local only (the development issuer is on loopback). Not in the shared start-up: on Lambda the

@@ -31,10 +31,18 @@ export interface Settings {
   rotationOverlapMs: number;
 }
 
+/** About 28 hours over the queue's 10 attempts. */
+export const defaultRetry: Settings["retry"] = {
+  firstDelaySeconds: 5,
+  factor: 4,
+  maxDelaySeconds: 10 * 60 * 60,
+  jitter: 0.2,
+};
+
 const defaults: Omit<Settings, "encryptionSecret"> = {
   allowLoopback: false,
   timeoutMs: 10_000,
-  retry: { firstDelaySeconds: 5, factor: 4, maxDelaySeconds: 10 * 60 * 60, jitter: 0.2 },
+  retry: defaultRetry,
   disableAfterMs: 5 * 24 * 60 * 60_000,
   rotationOverlapMs: 24 * 60 * 60_000,
 };
