@@ -65,6 +65,13 @@ otherwise the local stack's Postgres, started for the command when \`npm start\`
 class UsageError extends Error {}
 
 /** The queue and its DLQ: the URLs given (AWS), or the local stack's by name. */
+/** What a redrive made sendable again besides the messages: given-up deliveries or webhook messages. */
+function reopened(queue: QueueName, count: number): string {
+  if (queue === "email") return `; ${count} delivery(ies) queued again`;
+  if (queue === "webhooks") return `; ${count} webhook message(s) pending again`;
+  return "";
+}
+
 async function queueUrls(
   queue: QueueName,
   given: { queueUrl?: string | undefined; dlqUrl?: string | undefined },
@@ -246,7 +253,7 @@ function command(args: string[]): (databaseUrl: string, config: LocalConfig) => 
         const result = await Dlq.redrive(sqs, queue, urls);
         return {
           data: result,
-          text: `Moved ${result.moved} message(s) back to ${queue}; ${result.requeued} delivery(ies) queued again`,
+          text: `Moved ${result.moved} message(s) back to ${queue}${reopened(queue, result.requeued)}`,
         };
       };
     }
