@@ -145,7 +145,10 @@ function parse(engine: Liquid, source: string, part: string): Template[] {
       parsedSize = 0;
       ofEngine = undefined;
     }
-    if (!ofEngine) parsed.set(engine, (ofEngine = new Map()));
+    if (!ofEngine) {
+      ofEngine = new Map();
+      parsed.set(engine, ofEngine);
+    }
     ofEngine.set(source, templates);
     parsedSize += source.length;
   }
