@@ -135,7 +135,7 @@ ${rows.join("\n")}
 | API ÷ baseline | ${ratio(apiRowsPerSecond / rawRowsPerSecond)} |
 | end to end: recipients in the mailbox per second (${num(n)} ÷ time to mailbox) | ${num(n / (m((r) => r.mailboxMs) / 1000))} |
 
-The time to 202 covers validation, de-duplication, every recipient's subject render, the limits, the suppression check and the one transaction (notification, ${num(n)} deliveries via \`json_to_recordset\`, ${num(Math.ceil(n / 50))} outbox rows); publishing is timed from the request's start to the last outbox row's \`published_at\`. The baseline inserts only the delivery rows (same columns that matter, one statement, its own commit).`;
+The time to 202 covers validation, de-duplication, the subject renders (one here: the recipients have no variables of their own), the limits, the suppression check and the one transaction (notification, ${num(n)} deliveries via \`json_to_recordset\`, ${num(Math.ceil(n / 50))} outbox rows); publishing is timed from the request's start to the last outbox row's \`published_at\`. The baseline inserts only the delivery rows (same columns that matter, one statement, its own commit).`;
   return {
     title: "2. Bulk",
     markdown,

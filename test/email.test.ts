@@ -206,6 +206,16 @@ describe("POST /v1/emails", () => {
         "invalid_template",
       ],
       [
+        {
+          to: [{ email: "a@a.example", variables: { s: "fine" } }, "b@a.example", "c@a.example"],
+          subject: "Hi {{ s }}",
+          text: "t",
+          variables: { s: "x\nBcc: all@evil.example" },
+        },
+        /^to\.1: subject: renders with a line break/,
+        "invalid_template",
+      ],
+      [
         { to: [{ email: "a@a.example", name: "A\nB" }], subject: "s", text: "t" },
         /^to\.0\.name: must be one line/,
         "invalid_input",
@@ -261,9 +271,12 @@ describe("POST /v1/emails", () => {
   it("refuses with 400 a send whose renders pass one request's budget, naming recipient and part", async () => {
     const { secret, project } = await projectWithKey(["emails:send"]);
     const domain = uniqueDomain();
-    const to = Array.from({ length: 1_000 }, (_, i) => `r${i}@${domain}`);
-    // Each subject renders in milliseconds, far under a render's own limit; a thousand of them
-    // take seconds, far over the request's budget.
+    // Each recipient has variables of its own, so each subject is rendered: in milliseconds, far
+    // under a render's own limit; a thousand of them take seconds, far over the request's budget.
+    const to = Array.from({ length: 1_000 }, (_, i) => ({
+      email: `r${i}@${domain}`,
+      variables: { i },
+    }));
     const slow = await post(secret, {
       to,
       subject: "{% for x in xs %}{% endfor %}Hi",

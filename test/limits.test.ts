@@ -1,9 +1,11 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, RateLimit } from "@pregon/core";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { uniqueDomain } from "./support/email";
 import { bearer, projectWithKey, refusingInserts, settings } from "./support/fixtures";
+import { ownerUrl } from "./support/setup";
 
 const app = createApp(settings);
 const restores: Array<() => void> = [];
@@ -33,12 +35,64 @@ async function send(
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
-/** What a project's send counters hold now, per rule. */
+/** What a project's send counters hold now, per rule (0 for a rule nothing was taken from). */
 async function counters(projectId: string) {
   const rows = await Database.use().execute<{ rule: string; count: number }>(
     sql`select rule, count from rate_counters where project_id = ${projectId}`,
   );
-  return Object.fromEntries(rows.map((row) => [row.rule, row.count]));
+  return {
+    "email.requests_per_minute": 0,
+    "email.recipients_per_day": 0,
+    ...Object.fromEntries(rows.map((row) => [row.rule, row.count])),
+  };
+}
+
+/** Rows a project's sends wrote: notifications, deliveries, and outbox rows naming them. */
+async function written(projectId: string) {
+  const [row] = await Database.use().execute<{
+    notifications: number;
+    deliveries: number;
+    outbox: number;
+  }>(sql`
+    select (select count(*)::int from notifications where project_id = ${projectId}) as notifications,
+           (select count(*)::int from deliveries where project_id = ${projectId}) as deliveries,
+           (select count(*)::int from outbox o where exists (
+              select 1 from notifications n where n.project_id = ${projectId}
+                and o.body like '%' || n.id || '%')
+              or exists (select 1 from deliveries d where d.project_id = ${projectId}
+                and o.body like '%' || d.id || '%')) as outbox`);
+  return row!;
+}
+
+/**
+ * Runs `work` while Postgres refuses, for `projectId`, the accepted fact's outbox row (the last
+ * write of a send's transaction) and any lowering of a counter (a give-back): a send that fails
+ * late in its transaction, with nothing it took given back after, as if its process then died.
+ */
+async function failingLate<T>(projectId: string, work: () => Promise<T>): Promise<T> {
+  const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+  try {
+    await owner.unsafe(`
+      create function refuse_late() returns trigger language plpgsql as $$
+        begin
+          if tg_table_name = 'outbox' and new.body like '%${projectId}%' then
+            raise exception 'refused by the test';
+          end if;
+          if tg_table_name = 'rate_counters' and new.project_id = '${projectId}'
+             and new.count < old.count then
+            raise exception 'refused by the test';
+          end if;
+          return new;
+        end $$;
+      create trigger refuse_late before insert on outbox
+        for each row execute function refuse_late();
+      create trigger refuse_late before update on rate_counters
+        for each row execute function refuse_late();`);
+    return await work();
+  } finally {
+    await owner.unsafe("drop function if exists refuse_late() cascade");
+    await owner.end();
+  }
 }
 
 /** A clock 15 s into a minute, so a window does not end mid-test. */
@@ -114,7 +168,7 @@ describe("send limits per project", () => {
     expect((await post("new")).status).toBe(429);
   });
 
-  it("gives back what concurrent first tries of one key took, but for the one that sends", async () => {
+  it("counts concurrent first tries of one key once: the one that sends", async () => {
     steadyClock();
     const { secret, project } = await projectWithKey(["emails:send"]);
     await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 10 });
@@ -179,7 +233,7 @@ describe("send limits per project", () => {
     }
   });
 
-  it("gives back what a send took when it fails after the limits: 4xx or 500", async () => {
+  it("takes nothing for a send that fails after the limits were checked: 4xx or 500", async () => {
     steadyClock();
     const { secret, project } = await projectWithKey(["emails:send"]);
     await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 2, recipientsPerDay: 3 });
@@ -201,6 +255,66 @@ describe("send limits per project", () => {
       "email.requests_per_minute": 1,
       "email.recipients_per_day": 3,
     });
+  });
+
+  it("lets parallel sends at the limit through up to it, no further, and writes only those", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 3 });
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, async () => (await send(secret, 2)).status),
+    );
+    expect(statuses.filter((s) => s === 202)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 3,
+      "email.recipients_per_day": 6,
+    });
+    const { notifications, deliveries } = await written(project.id);
+    expect({ notifications, deliveries }).toEqual({ notifications: 3, deliveries: 6 });
+    const [refusals] = await Database.use().execute<{ n: number }>(
+      sql`select count(*)::int as n from limit_refusals where project_id = ${project.id}`,
+    );
+    expect(refusals!.n).toBe(5);
+  });
+
+  it("refuses, records and writes nothing when the limit is reached between check and take", async () => {
+    steadyClock();
+    const { project, as } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 1 });
+    await as(async () => {
+      const first = await RateLimit.checkSend({ channel: "email", recipients: 1 });
+      const second = await RateLimit.checkSend({ channel: "email", recipients: 1 });
+      await Database.transaction(() => RateLimit.takeSend(first));
+      const refused = await Database.transaction(() => RateLimit.takeSend(second)).catch(
+        (error: unknown) => error,
+      );
+      expect(refused).toMatchObject({ reason: "rate_limited" });
+      await RateLimit.recordRefusal(refused);
+    });
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 1,
+      "email.recipients_per_day": 1,
+    });
+    const refusals = await Database.use().execute<{ rule: string; requested: number }>(
+      sql`select rule, requested from limit_refusals where project_id = ${project.id}`,
+    );
+    expect([...refusals]).toEqual([{ rule: "email.requests_per_minute", requested: 1 }]);
+  });
+
+  it("consumes nothing and leaves no rows when the send's transaction fails, give-back or not", async () => {
+    steadyClock();
+    const { secret, project } = await projectWithKey(["emails:send"]);
+    await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 1, recipientsPerDay: 3 });
+    await failingLate(project.id, async () => {
+      expect((await send(secret, 3)).status).toBe(500);
+    });
+    expect(await counters(project.id)).toEqual({
+      "email.requests_per_minute": 0,
+      "email.recipients_per_day": 0,
+    });
+    expect(await written(project.id)).toEqual({ notifications: 0, deliveries: 0, outbox: 0 });
+    expect((await send(secret, 3)).status).toBe(202);
   });
 
   it("keeps the defaults for channels and fields a project does not override", async () => {

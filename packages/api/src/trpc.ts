@@ -58,12 +58,14 @@ export const authedProcedure = t.procedure.use(async ({ getRawInput, next }) => 
   return result;
 });
 
+const IdempotencyKey = Idempotency.Key.optional();
+
 /** A send: the scope, plus the request's `Idempotency-Key` checked and handed to the procedure. */
 export const sendProcedure = (scope: ApiKey.Scope) =>
   scopedProcedure(scope)
     .meta({ idempotent: true })
     .use(({ ctx, next }) => {
-      const parsed = Idempotency.Key.optional().safeParse(ctx.idempotencyKey);
+      const parsed = IdempotencyKey.safeParse(ctx.idempotencyKey);
       if (!parsed.success) {
         throw new AppError("invalid_input", "Idempotency-Key: must be 1 to 255 characters");
       }

@@ -18,6 +18,23 @@ describe("mailboxes", () => {
     });
   });
 
+  it("answers a repeated text alike, past the remembered ones too, and shares no object", () => {
+    const first = parseMailbox("Billing <billing@x.example>")!;
+    first.address = "changed@y.example";
+    expect(parseMailbox("Billing <billing@x.example>")).toEqual({
+      name: "Billing",
+      address: "billing@x.example",
+    });
+    for (let i = 0; i < 2_500; i++) {
+      expect(parseMailbox(`n${i} <a${i}@x.example>`)).toEqual({
+        name: `n${i}`,
+        address: `a${i}@x.example`,
+      });
+      expect(parseMailbox(`a${i}@x.example, b@y.example`)).toBeUndefined();
+    }
+    expect(parseMailbox("a@x.example, b@y.example")).toBeUndefined();
+  });
+
   it("refuses anything but exactly one mailbox", () => {
     for (const smuggled of [
       "ceo@bank.com, <no-reply@pregon.localhost>",

@@ -181,11 +181,17 @@ function checkRenders(
   at: number[],
 ): void {
   const budget = Template.budget();
+  // A render depends on the template and the variables alone: recipients without variables of
+  // their own share one subject, rendered (and checked) once.
+  let sharedChecked = false;
   for (const [n, recipient] of recipients.entries()) {
-    const variables = { ...shared, ...recipient.variables };
+    const own = recipient.variables !== null && Object.keys(recipient.variables).length > 0;
+    if (n > 0 && !own && sharedChecked) continue;
+    const variables = own ? { ...shared, ...recipient.variables } : shared;
     try {
       if (n === 0) Template.render(compiled, variables, budget);
       else Template.renderSubject(compiled, variables, budget);
+      if (!own) sharedChecked = true;
     } catch (error) {
       if (error instanceof AppError) {
         throw new AppError(error.reason, `to.${at[n]}: ${error.message}`);

@@ -196,18 +196,18 @@ export interface Accepted<C extends Channel = Channel> {
 }
 
 /**
- * The end of every send, once its recipients are known: the project's limits are taken first
- * (outside the transaction: a refusal is recorded, and a 1-connection pool is not held), then
- * `content` does the costly checks (template lookups, renders), so a project over its limits costs
- * none of them. Then in one transaction, with the Idempotency-Key's claim, the suppression list,
- * the notification, its deliveries and their queue messages. A send that fails after the limits
- * were taken, or turns out to be a replay, gives them back. After the commit the messages are
- * published (or by the sweeper, if that fails), counted and logged (ids and counts only).
+ * The end of every send, once its recipients are known: the project's limits are checked first (a
+ * refusal is recorded), then `content` does the costly checks (template lookups, renders), so a
+ * project over its limits costs none of them. Then in one transaction, with the Idempotency-Key's
+ * claim, the suppression list, the notification, its deliveries, their queue messages and, last,
+ * the limits taken: a send that fails, or turns out to be a replay, takes nothing, and the
+ * counters stay locked only until the commit. After the commit the messages are published (or by
+ * the sweeper, if that fails), counted and logged (ids and counts only).
  */
 export async function accept<C extends Channel>(input: {
   claim: Idempotency.Claim | undefined;
   channel: C;
-  /** What the notification keeps, made once the limits are taken; throws to refuse the send. */
+  /** What the notification keeps, made once the limits are checked; throws to refuse the send. */
   content: () => Promise<unknown>;
   variables: Record<string, unknown>;
   tags: Record<string, string> | undefined;
@@ -218,17 +218,13 @@ export async function accept<C extends Channel>(input: {
   optedOut?: (hmacs: string[]) => Promise<Set<string>>;
 }): Promise<Accepted<C>> {
   const { claim, channel, recipients } = input;
-  const taken = await RateLimit.takeSend({
+  const limits = await RateLimit.checkSend({
     channel,
     recipients: recipients.filter((r) => r.status === "queued").length,
   });
-  const giveBack = () =>
-    RateLimit.giveBack(taken).catch((error) =>
-      Log.logger.error("could not give back send limits", { error }),
-    );
+  const content = await input.content();
   let accepted: { response: Accepted<C>; replayed: boolean };
   try {
-    const content = await input.content();
     accepted = await Idempotency.once(claim, async () => {
       const listed = await Suppression.filter(
         channel,
@@ -255,16 +251,15 @@ export async function accept<C extends Channel>(input: {
         duplicates: input.duplicates,
       };
       const written = await write({ ...input, content, tags: input.tags ?? {}, counts });
+      await RateLimit.takeSend(limits);
       return { id: written.id, channel, status: "queued" as const, recipients: counts };
     });
   } catch (error) {
-    await giveBack();
+    await RateLimit.recordRefusal(error);
     throw error;
   }
   const { response, replayed } = accepted;
-  if (replayed) {
-    await giveBack();
-  } else {
+  if (!replayed) {
     Log.count(`${metricPrefix[channel]}Accepted`, response.recipients.accepted);
     Log.count(`${metricPrefix[channel]}Suppressed`, response.recipients.suppressed);
     if (response.recipients.unsubscribed) {

@@ -45,104 +45,133 @@ export async function setLimits(
   await Project.setLimits(projectId, channel, limits);
 }
 
-/** An amount taken from one counter: what `giveBack` returns to it. */
-export interface Taken {
-  projectId: string;
+/** One rule of a send: the amount it would take from its window, and the project's limit. */
+interface Rule {
   rule: string;
   windowStart: string;
   amount: number;
+  limit: number;
+  resetSeconds: number;
 }
 
-/**
- * Takes `amount` from the actor's project's fixed window for `rule`, in one statement: it fits
- * under `limit` or nothing is taken. Refusals are recorded (outside any caller's transaction) and
- * thrown as `rate_limited` with the seconds until the window ends.
- */
-export async function consume(input: {
-  rule: string;
-  amount: number;
-  limit: number;
-  windowMs: number;
-}): Promise<Taken & { remaining: number; resetSeconds: number }> {
-  const projectId = Actor.projectId();
-  const now = Clock.now();
-  const windowStart = new Date(Math.floor(now.getTime() / input.windowMs) * input.windowMs);
-  const resetSeconds = Math.ceil((windowStart.getTime() + input.windowMs - now.getTime()) / 1000);
-  const rows = await Database.use().execute<{ count: number }>(sql`
-    insert into ${rateCounters} as c (project_id, rule, window_start, count)
-    select ${projectId}, ${input.rule}, ${windowStart.toISOString()}, ${input.amount}
-    where ${input.amount}::int <= ${input.limit}::int
-    on conflict (project_id, rule, window_start)
-    do update set count = c.count + excluded.count
-    where c.count + excluded.count <= ${input.limit}::int
-    returning count`);
-  const [row] = rows;
-  if (row) {
-    return {
-      projectId,
-      rule: input.rule,
-      windowStart: windowStart.toISOString(),
-      amount: input.amount,
-      remaining: input.limit - row.count,
-      resetSeconds,
-    };
-  }
+/** What one send would take: its request and its recipients, each from its channel's window. */
+export interface SendLimits {
+  projectId: string;
+  rules: Rule[];
+}
+
+/** Refusals thrown by `takeSend`, to be recorded once their transaction has rolled back. */
+const unrecorded = new WeakMap<object, Rule>();
+
+async function refuse(rule: Rule): Promise<AppError> {
   Log.count("LimitRefusals");
   await Database.use().insert(limitRefusals).values({
-    projectId,
+    projectId: Actor.projectId(),
     keyId: Actor.keyId(),
-    rule: input.rule,
-    limit: input.limit,
-    requested: input.amount,
-    createdAt: now,
+    rule: rule.rule,
+    limit: rule.limit,
+    requested: rule.amount,
+    createdAt: Clock.now(),
   });
-  throw new AppError("rate_limited", `Limit reached: ${input.rule} is ${input.limit}`, {
-    retryAfterSeconds: resetSeconds,
-    limit: input.limit,
-    remaining: 0,
-  });
+  return refusal(rule);
 }
 
-/** Returns what was taken to the windows it was taken from (a send that was not written). */
-export async function giveBack(taken: Taken[]): Promise<void> {
-  if (taken.length === 0) return;
-  await Database.use().execute(sql`
-    update ${rateCounters} as c set count = greatest(c.count - t.amount, 0)
-    from json_to_recordset(${JSON.stringify(taken)}::json)
-         as t("projectId" uuid, rule text, "windowStart" timestamptz, amount int)
-    where c.project_id = t."projectId" and c.rule = t.rule and c.window_start = t."windowStart"`);
+const refusal = (rule: Rule) =>
+  new AppError("rate_limited", `Limit reached: ${rule.rule} is ${rule.limit}`, {
+    retryAfterSeconds: rule.resetSeconds,
+    limit: rule.limit,
+    remaining: 0,
+  });
+
+/**
+ * Checks, before a send's costly work, that the actor's project's limits of a channel leave room
+ * for one request of `recipients` recipients: one read of the project's limits and of the counters
+ * of the current windows. A refusal is recorded and thrown as `rate_limited` with the seconds
+ * until its window ends. Nothing is taken: `takeSend` does that, in the send's transaction.
+ */
+export async function checkSend(input: {
+  channel: Channel;
+  recipients: number;
+}): Promise<SendLimits> {
+  const projectId = Actor.projectId();
+  const now = Clock.now().getTime();
+  const windowOf = (windowMs: number) => {
+    const start = Math.floor(now / windowMs) * windowMs;
+    return {
+      windowStart: new Date(start).toISOString(),
+      resetSeconds: Math.ceil((start + windowMs - now) / 1000),
+    };
+  };
+  const requests = { rule: `${input.channel}.requests_per_minute`, ...windowOf(minuteMs) };
+  const recipients = { rule: `${input.channel}.recipients_per_day`, ...windowOf(dayMs) };
+  const counted = (rule: { rule: string; windowStart: string }) => sql`(
+    select count from ${rateCounters}
+    where project_id = ${projectId} and rule = ${rule.rule} and window_start = ${rule.windowStart})`;
+  const [row] = await Database.use().execute<{
+    limits: unknown;
+    requests: number | null;
+    recipients: number | null;
+  }>(sql`
+    select (select limits from ${projects} where id = ${projectId}) as limits,
+           ${counted(requests)} as requests, ${counted(recipients)} as recipients`);
+  const limits = { ...defaults[input.channel], ...Limits.parse(row?.limits ?? {})[input.channel] };
+  const rules: Array<Rule & { used: number }> = [
+    { ...requests, amount: 1, limit: limits.requestsPerMinute, used: row?.requests ?? 0 },
+    {
+      ...recipients,
+      amount: input.recipients,
+      limit: limits.recipientsPerDay,
+      used: row?.recipients ?? 0,
+    },
+  ];
+  for (const { used, ...rule } of rules) {
+    if (used + rule.amount > rule.limit) throw await refuse(rule);
+  }
+  return { projectId, rules: rules.map(({ used: _, ...rule }) => rule) };
 }
 
 /**
- * Takes the actor's project's send limits of a channel for one request of `recipients` recipients,
- * all or nothing: a refusal gives back what the rules before it took. The caller gives the rest
- * back with `giveBack` if the send is not written.
+ * Takes what `checkSend` allowed, in one statement, in the send's transaction, so that it commits
+ * with the send or not at all (nothing to give back when a send fails), and as late in it as it can
+ * go: the counters' rows stay locked until the commit. Each rule's counter grows only while it
+ * stays under its limit; a rule that no longer fits (concurrent sends took the room since the
+ * check) throws `rate_limited`, which rolls the transaction back: record it with `recordRefusal`
+ * once out of it.
  */
-export async function takeSend(input: { channel: Channel; recipients: number }): Promise<Taken[]> {
-  const limits = await limitsOf(Actor.projectId(), input.channel);
-  const taken: Taken[] = [];
-  try {
-    taken.push(
-      await consume({
-        rule: `${input.channel}.requests_per_minute`,
-        amount: 1,
-        limit: limits.requestsPerMinute,
-        windowMs: minuteMs,
-      }),
-    );
-    taken.push(
-      await consume({
-        rule: `${input.channel}.recipients_per_day`,
-        amount: input.recipients,
-        limit: limits.recipientsPerDay,
-        windowMs: dayMs,
-      }),
-    );
-  } catch (error) {
-    await giveBack(taken);
+export async function takeSend(limits: SendLimits): Promise<void> {
+  const { projectId, rules } = limits;
+  const limitOf = sql.join(
+    rules.map((rule) => sql`when ${rule.rule} then ${rule.limit}::int`),
+    sql` `,
+  );
+  // One row per rule in a fixed order, so concurrent sends lock the counters alike.
+  const taken = await Database.use().execute<{ rule: string }>(sql`
+    insert into ${rateCounters} as c (project_id, rule, window_start, count)
+    select ${projectId}, r.rule, r."windowStart", r.amount
+    from json_to_recordset(${JSON.stringify(rules)}::json)
+         as r(rule text, "windowStart" timestamptz, amount int, "limit" int)
+    where r.amount <= r."limit"
+    on conflict (project_id, rule, window_start)
+    do update set count = c.count + excluded.count
+    where c.count + excluded.count <= case excluded.rule ${limitOf} end
+    returning rule`);
+  const refused = rules.find((rule) => !taken.some((row) => row.rule === rule.rule));
+  if (refused) {
+    const error = refusal(refused);
+    unrecorded.set(error, refused);
     throw error;
   }
-  return taken;
+}
+
+/**
+ * Records the refusal `error` is, if `takeSend` threw it (outside its transaction, which rolled
+ * back); anything else is left alone.
+ */
+export async function recordRefusal(error: unknown): Promise<void> {
+  const rule = typeof error === "object" && error !== null ? unrecorded.get(error) : undefined;
+  if (!rule) return;
+  unrecorded.delete(error as object);
+  await refuse(rule);
 }
 
 /** Sweeper: drops counters of windows that ended over a day ago. */

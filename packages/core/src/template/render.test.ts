@@ -21,6 +21,21 @@ describe("message templates", () => {
     });
   });
 
+  it("escapes by part when the same source is compiled again, and refuses a bad one every time", () => {
+    for (let i = 0; i < 2; i++) {
+      const compiled = compile({ subject: "{{ a }}", html: "{{ a }}", text: "{{ a }}" });
+      expect(render(compiled, { a: "<b>" }, budget())).toEqual({
+        subject: "<b>",
+        html: "&lt;b&gt;",
+        text: "<b>",
+      });
+      expect(render(compiled, { a: "&" }, budget()).html).toBe("&amp;");
+      expect(reasonAndMessage(() => compile({ subject: "{% include 'x' %}" }))).toMatch(
+        /^invalid_template: subject: include is not allowed/,
+      );
+    }
+  });
+
   it("refuses a subject that renders with a line break", () => {
     const compiled = compile({ subject: "Hi {{ name }}", text: "t" });
     expect(renderSubject(compiled, { name: "Ana" }, budget())).toBe("Hi Ana");

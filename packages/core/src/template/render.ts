@@ -124,7 +124,38 @@ function tagsOf(source: string, limit: number): number {
 const causeOf = (error: unknown): string =>
   ((error as { originalError?: Error }).originalError ?? (error as Error)).message;
 
+/**
+ * Sources parsed lately, per engine: most sends reuse a few templates, and LiquidJS's parse is most
+ * of what a one-recipient send spends on its content. A parsed template is only read by a render
+ * (LiquidJS caches its own the same way). At most `parsedChars` characters are kept; past them the
+ * cache starts again.
+ */
+const parsed = new Map<Liquid, Map<string, Template[]>>();
+const parsedChars = 1_000_000;
+let parsedSize = 0;
+
 function parse(engine: Liquid, source: string, part: string): Template[] {
+  let ofEngine = parsed.get(engine);
+  const known = ofEngine?.get(source);
+  if (known) return known;
+  const templates = parseNew(engine, source, part);
+  if (source.length <= parsedChars) {
+    if (parsedSize + source.length > parsedChars) {
+      parsed.clear();
+      parsedSize = 0;
+      ofEngine = undefined;
+    }
+    if (!ofEngine) {
+      ofEngine = new Map();
+      parsed.set(engine, ofEngine);
+    }
+    ofEngine.set(source, templates);
+    parsedSize += source.length;
+  }
+  return templates;
+}
+
+function parseNew(engine: Liquid, source: string, part: string): Template[] {
   if (source.length > limits.partChars) {
     throw new AppError(
       "invalid_template",
