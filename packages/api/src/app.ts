@@ -1,5 +1,4 @@
 import { IncomingMessage } from "node:http";
-import { buffer } from "node:stream/consumers";
 import { Actor, ApiKey, AppError, Database, Issuer, Log } from "@pregon/core";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
@@ -151,8 +150,20 @@ const limitBody: MiddlewareHandler = (c, next) => {
  */
 async function bodyOf(c: HonoContext): Promise<Uint8Array> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming instanceof IncomingMessage && !incoming.readableDidRead) return buffer(incoming);
+  if (incoming instanceof IncomingMessage && !incoming.readableDidRead) return read(incoming);
   return new Uint8Array(await c.req.raw.arrayBuffer());
+}
+
+/** Node's stream read whole, chunk by chunk (stream/consumers' `buffer` makes a Blob first). */
+function read(incoming: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.once("end", () => resolve(Buffer.concat(chunks)));
+    incoming.once("error", reject);
+    // After "end" this changes nothing; before it, the client has gone.
+    incoming.once("close", () => reject(new Error("The request closed before its body ended")));
+  });
 }
 
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
@@ -169,9 +180,6 @@ export function createApp(settings: Settings) {
     // the response's own headers: `c.header` on a finished response rebuilds it around its body
     // as a stream, which the Node server then copies out chunk by chunk.
     c.res.headers.set("X-Request-Id", c.get("requestId"));
-  });
-  app.use(async (_c, next) => {
-    await next();
     Log.flushMetrics();
   });
   // Before the body limit, which reads a body of unknown length whole before passing it on.
