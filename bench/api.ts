@@ -10,7 +10,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { type CannonPlan, startCannon } from "./cannon";
 import { type Mode, modes, type ServerChild, spawnServer } from "./child";
-import type { BenchConfig, Section } from "./config";
+import type { BenchConfig, Endpoint, Section } from "./config";
 import { measure, type Run, type Summary, summary } from "./measure";
 import { codePool } from "./otps";
 import { startPipeline } from "./pipeline";
@@ -19,8 +19,6 @@ import type { ServerConfig } from "./server";
 import type { BenchStack } from "./stack";
 import { ms, num, ratio } from "./stats";
 
-export const endpoints = ["me", "emails", "verify"] as const;
-export type Endpoint = (typeof endpoints)[number];
 export const targets = ["rest", "trpc", "baseline"] as const;
 export type Target = (typeof targets)[number];
 
@@ -81,10 +79,11 @@ export function planOf(
 /** Codes a verify run may use: its duration at the fastest rate seen yet, and half as many again. */
 const codesFor = (rps: number, seconds: number) => Math.ceil(Math.max(rps, 1_500) * seconds * 1.5);
 
-export type ApiFigures = Record<Mode, Record<Endpoint, Record<Target, Summary>>>;
+/** By mode and endpoint (those BENCH_ENDPOINTS chose), by target. */
+export type ApiFigures = Record<Mode, Partial<Record<Endpoint, Record<Target, Summary>>>>;
 
 export async function apiOverhead(bench: BenchStack, config: BenchConfig): Promise<Section> {
-  const { rounds, warmupSeconds, seconds, connections } = config.api;
+  const { rounds, warmupSeconds, seconds, connections, endpoints } = config.api;
   const project = await bench.project("bench-api");
   // Nobody consumes: only the accept path is measured, not senders competing for the 2 cores.
   const pipeline = await startPipeline(bench.stack, { prefix: "bapi", consumers: false });
@@ -160,12 +159,14 @@ export async function apiOverhead(bench: BenchStack, config: BenchConfig): Promi
 
   /** Per mode and profiled path: the top functions over that path's measured runs. */
   async function profile(): Promise<string> {
-    const paths: Array<[Endpoint, Target]> = [
-      ["me", "rest"],
-      ["me", "trpc"],
-      ["emails", "rest"],
-      ["verify", "rest"],
-    ];
+    const paths = (
+      [
+        ["me", "rest"],
+        ["me", "trpc"],
+        ["emails", "rest"],
+        ["verify", "rest"],
+      ] as Array<[Endpoint, Target]>
+    ).filter(([endpoint]) => endpoints.includes(endpoint));
     const sections: string[] = [];
     for (const mode of modes) {
       const file = profileFiles.get(mode);

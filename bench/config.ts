@@ -1,11 +1,16 @@
 // How long and how hard each section runs. BENCH_QUICK=1: a few seconds each (the smoke test);
 // BENCH_LOAD_SECONDS: the load section's duration (default 120); BENCH_SECTIONS: which sections run
-// (their numbers, say `1,2`; all when unset); BENCH_PROFILE=1: profile the API's server too.
+// (their numbers, say `1,2`; all when unset); BENCH_ENDPOINTS: which of the API section's endpoints
+// run (say `verify,me`; all when unset); BENCH_PROFILE=1: profile the API's server too.
 import type { ApiFigures } from "./api";
 import type { BetterAuthFigures } from "./betterauth";
 import type { BulkFigures } from "./bulk";
 import type { ColdStartFigures } from "./coldstart";
 import type { SenderFigures } from "./sender";
+
+/** The API section's endpoints (bench/api.ts), in the order it runs them. */
+export const endpoints = ["me", "emails", "verify"] as const;
+export type Endpoint = (typeof endpoints)[number];
 
 export type Fault = "postgres" | "fauxqs" | "crash" | "kill";
 
@@ -15,7 +20,7 @@ export interface BenchConfig {
   out: string | undefined;
   /** The numbers of the sections to run (BENCH_SECTIONS); every section when unset. */
   sections: number[] | undefined;
-  api: Timing & { rounds: number; connections: number };
+  api: Timing & { rounds: number; connections: number; endpoints: readonly Endpoint[] };
   /** BENCH_PROFILE=1: the API section's servers run under --cpu-prof. */
   profile: boolean;
   betterAuth: Timing & { rounds: number; connections: number };
@@ -69,13 +74,19 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   if (sections?.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new Error("BENCH_SECTIONS must list section numbers, such as 1,2");
   }
+  const chosen = env.BENCH_ENDPOINTS?.split(",");
+  const unknown = chosen?.filter((name) => !(endpoints as readonly string[]).includes(name));
+  if (unknown?.length) {
+    throw new Error(`BENCH_ENDPOINTS must list some of ${endpoints.join(", ")}, not ${unknown}`);
+  }
+  const apiEndpoints = endpoints.filter((name) => !chosen || chosen.includes(name));
   const profile = env.BENCH_PROFILE === "1" || env.BENCH_PROFILE === "true";
   if (quick) {
     return {
       quick,
       out,
       sections,
-      api: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4 },
+      api: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4, endpoints: apiEndpoints },
       profile,
       betterAuth: { rounds: 1, warmupSeconds: 0, seconds: 1, connections: 4 },
       sender: { rounds: 1, emails: 50 },
@@ -100,7 +111,7 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     quick,
     out,
     sections,
-    api: { rounds: 3, warmupSeconds: 1, seconds: 4, connections: 10 },
+    api: { rounds: 3, warmupSeconds: 1, seconds: 4, connections: 10, endpoints: apiEndpoints },
     profile,
     betterAuth: { rounds: 3, warmupSeconds: 1, seconds: 4, connections: 10 },
     sender: { rounds: 3, emails: 2_000 },

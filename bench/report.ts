@@ -20,8 +20,8 @@ export function report(input: {
 Written by \`${input.command}\` (\`bench/run.ts\`); run it again to replace these numbers.
 \`BENCH_LOAD_SECONDS=N\` shortens the load section, \`BENCH_QUICK=1\` runs every section in a few
 seconds (what \`test/bench.test.ts\` checks), \`BENCH_OUT=file\` writes the report elsewhere,
-\`BENCH_SECTIONS=1,6\` runs only those sections, \`BENCH_PROFILE=1\` adds where the API server's
-CPU goes, path by path (section 1).
+\`BENCH_SECTIONS=1,6\` runs only those sections, \`BENCH_ENDPOINTS=verify,me\` only those endpoints
+of section 1, \`BENCH_PROFILE=1\` adds where the API server's CPU goes, path by path (section 1).
 ${config.quick ? "\n**Quick mode: a few requests per section, for checking the harness; the numbers mean little.**\n" : ""}
 | | |
 | --- | --- |

@@ -5,6 +5,7 @@
 //   BENCH_LOAD_SECONDS=30 npm run bench  a shorter load section
 //   BENCH_OUT=/tmp/b.md npm run bench    write the report elsewhere
 //   BENCH_SECTIONS=1,2 npm run bench     only those sections (with BENCH_OUT: a partial report)
+//   BENCH_ENDPOINTS=verify,me npm run bench  only those endpoints in the API section
 //   BENCH_PROFILE=1 npm run bench        also profile the API's server, path by path (--cpu-prof)
 //
 // Traffic goes to loopback only; every run is bounded in requests and time and stops by itself.
@@ -16,7 +17,7 @@ import { apiOverhead } from "./api";
 import { betterAuthVerify } from "./betterauth";
 import { bulk } from "./bulk";
 import { coldStart } from "./coldstart";
-import { benchConfig, type Figures, type Section } from "./config";
+import { benchConfig, endpoints, type Figures, type Section } from "./config";
 import { faults } from "./faults";
 import { load } from "./load";
 import { report } from "./report";
@@ -89,7 +90,7 @@ async function main() {
   }
   const figures: Figures = Object.assign({}, ...sections.map((section) => section.figures));
   const markdown = report({
-    command: `${config.quick ? "BENCH_QUICK=1 " : ""}${config.profile ? "BENCH_PROFILE=1 " : ""}${config.sections ? `BENCH_SECTIONS=${config.sections.join(",")} ` : ""}npm run bench`,
+    command: `${config.quick ? "BENCH_QUICK=1 " : ""}${config.profile ? "BENCH_PROFILE=1 " : ""}${config.sections ? `BENCH_SECTIONS=${config.sections.join(",")} ` : ""}${config.api.endpoints.length < endpoints.length ? `BENCH_ENDPOINTS=${config.api.endpoints.join(",")} ` : ""}npm run bench`,
     figures,
     config,
     machine: machine(),

@@ -51,6 +51,15 @@ async function messagesOf(...otpIds: string[]) {
 
 const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
+/** The facts written about a code (`otp.issued` aside), oldest first. */
+async function factsAbout(otpId: string) {
+  const rows = await Database.use().execute<{ body: string }>(
+    sql`select body from outbox where topic = 'events' and body::jsonb->>'subject' = ${otpId}
+        and body::jsonb->>'type' <> 'otp.issued' order by id`,
+  );
+  return rows.map((row) => JSON.parse(row.body));
+}
+
 async function count(table: string, where: ReturnType<typeof sql>) {
   const rows = await Database.use().execute<{ n: number }>(
     sql`select count(*)::int as n from ${sql.raw(table)} where ${where}`,
@@ -109,6 +118,16 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
       );
       expect(results.filter((r) => r.valid)).toHaveLength(1);
       expect(results.filter((r) => !r.valid && r.reason === "used")).toHaveLength(99);
+      // One fact for the one counted check, whole and about this code and project.
+      const facts = await factsAbout(otp.id);
+      expect(facts.map((fact) => fact.type)).toEqual(["otp.verified"]);
+      expect(facts[0]).toMatchObject({
+        version: 1,
+        projectId: project.id,
+        subject: otp.id,
+        data: { otpId: otp.id },
+        actor: { type: "key" },
+      });
     }
   }, 60_000);
 
@@ -120,6 +139,9 @@ describe("POST /v1/otp and /v1/otp/verify", () => {
     );
     expect(results.filter((r) => !r.valid && r.reason === "invalid")).toHaveLength(5);
     expect(results.filter((r) => !r.valid && r.reason === "max_attempts")).toHaveLength(195);
+    expect((await factsAbout(otp.id)).map((fact) => fact.type)).toEqual(
+      Array(5).fill("otp.failed"),
+    );
     expect(await as(() => Otp.verify(otp.id, otp.code))).toEqual({
       valid: false,
       reason: "max_attempts",

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { Fact } from "@pregon/core";
 import { validate } from "@readme/openapi-parser";
 import postgres from "postgres";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { bearer, projectWithKey, settings, until } from "../../../test/support/fixtures";
 import { databaseUrl } from "../../../test/support/setup";
@@ -507,5 +510,78 @@ describe("hostile requests", () => {
         walk(operation.requestBody, `${method} ${route}`);
     }
     expect(open).toEqual([]);
+  });
+});
+
+describe("the HTTP app behind Node's server (the local stack)", () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }) as Server;
+    await new Promise((ready) => server.once("listening", ready));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((done) => server.close(done)));
+
+  /** A request over HTTP, as the Node server receives it (its body Node's own stream). */
+  async function send(method: string, path: string, init: RequestInit = {}) {
+    const response = await fetch(`${url}${path}`, { method, ...init });
+    return { status: response.status, headers: response.headers, body: await response.json() };
+  }
+
+  it("reads a JSON body, and answers in one piece with the request's id", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const created = await send("POST", "/v1/keys", {
+      headers: { ...bearer(secret), ...json },
+      body: JSON.stringify({ name: "over http", scopes: ["otp:verify"] }),
+    });
+    expect(created).toMatchObject({ status: 201, body: { name: "over http" } });
+    expect(created.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.headers.get("content-length")).toBe(
+      String(Buffer.byteLength(JSON.stringify(created.body))),
+    );
+    const me = await send("GET", "/trpc/me.get", { headers: bearer(secret) });
+    expect(me.status).toBe(200);
+    expect(me.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.headers.get("x-request-id")).not.toBe(me.headers.get("x-request-id"));
+  });
+
+  it("answers bad bodies as the in-process app does: invalid JSON, no content type, empty", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    expect(
+      await send("POST", "/v1/keys", { headers: { ...bearer(secret), ...json }, body: "{nope" }),
+    ).toMatchObject({ status: 400, body: { code: "PARSE_ERROR" } });
+    expect(
+      await send("POST", "/v1/keys", { headers: bearer(secret), body: '{"name":"x"}' }),
+    ).toMatchObject({ status: 415, body: { code: "UNSUPPORTED_MEDIA_TYPE" } });
+    expect(
+      await send("POST", `/v1/otp/${crypto.randomUUID()}/cancel`, { headers: bearer(secret) }),
+    ).toMatchObject({ status: 404, body: { code: "NOT_FOUND" } });
+    expect(
+      await send("POST", "/v1/keys", { headers: { ...bearer(secret), ...json }, body: "" }),
+    ).toMatchObject({ status: 400, body: { code: "PARSE_ERROR" } });
+  });
+
+  it("answers 413 for a body over 5 MB, of declared length or streamed", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const huge = JSON.stringify({ name: "x".repeat(maxBodyBytes), scopes: ["admin"] });
+    const declared = await send("POST", "/v1/keys", {
+      headers: { ...bearer(secret), ...json },
+      body: huge,
+    });
+    expect(declared).toMatchObject({ status: 413, body: { reason: "body_too_large" } });
+    // Sent in chunks: no Content-Length, so the limit counts what arrives.
+    const streamed = await send("POST", "/v1/keys", {
+      headers: { ...bearer(secret), ...json },
+      body: new Blob([huge]).stream(),
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed).toMatchObject({ status: 413, body: { reason: "body_too_large" } });
+    const small = await send("POST", "/v1/keys", {
+      headers: { ...bearer(secret), ...json },
+      body: new Blob([JSON.stringify({ name: "streamed", scopes: ["admin"] })]).stream(),
+      duplex: "half",
+    } as RequestInit);
+    expect(small).toMatchObject({ status: 201, body: { name: "streamed" } });
   });
 });

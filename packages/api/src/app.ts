@@ -1,8 +1,9 @@
+import { IncomingMessage } from "node:http";
 import { Actor, ApiKey, AppError, Database, Issuer, Log } from "@pregon/core";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -109,6 +110,7 @@ function authenticate(transport: "rest" | "trpc"): MiddlewareHandler {
  * Object.prototype members (the adapter collects the query into a plain object, and breaks).
  */
 function unpassableQuery(request: Request): string[] {
+  if (!request.url.includes("?")) return [];
   const names = [...new URL(request.url).searchParams.keys()];
   const takesBody = request.method !== "GET" && request.method !== "DELETE";
   return [...new Set(takesBody ? names : names.filter((name) => name in Object.prototype))];
@@ -121,20 +123,47 @@ const unrecognized = (names: string[]) =>
     cause: z.strictObject({}).safeParse(Object.fromEntries(names.map((name) => [name, ""]))).error,
   });
 
+const tooLarge = (c: HonoContext) =>
+  c.json(errorBody("PAYLOAD_TOO_LARGE", "body_too_large", "The body exceeds 5 MB"), 413);
+const readBodyWithin = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
+
 /**
- * The request as trpc-to-openapi can take it: a POST, PUT or PATCH without a body and without a
- * content type (as the document describes `POST /v1/otp/{id}/cancel`) carries an empty JSON object
- * instead of being refused with 415. A body without a content type still is.
+ * Refuses a body over `maxBodyBytes`. A declared length is judged from the headers alone (the
+ * server reads no further than it), as Hono's body limit would judge it, but without asking for
+ * the fetch Request's body: the Node server builds a whole Request, a web stream over its own,
+ * the first time anything does. A body of unknown length is read within the limit by Hono's.
  */
-async function forOpenApi(request: Request): Promise<Request> {
-  const { method, headers } = request;
-  if (headers.has("content-type") || !["POST", "PUT", "PATCH"].includes(method)) return request;
-  // Node's server hands over a body stream even for `Content-Length: 0`: only reading tells.
-  const body = new Uint8Array(await request.arrayBuffer());
-  if (body.length) return new Request(request.url, { method, headers, body });
-  const json = new Headers(headers);
-  json.set("content-type", "application/json");
-  return new Request(request.url, { method, headers: json, body: "{}" });
+const limitBody: MiddlewareHandler = (c, next) => {
+  const { method } = c.req;
+  if (method === "GET" || method === "HEAD") return next();
+  const length = c.req.header("content-length");
+  if (length === undefined || c.req.header("transfer-encoding") !== undefined) {
+    return readBodyWithin(c, next);
+  }
+  return Number.parseInt(length, 10) > maxBodyBytes ? Promise.resolve(tooLarge(c)) : next();
+};
+
+/**
+ * The request's body, read whole. Behind the Node server (the local stack) it comes straight from
+ * Node's request, unless Hono's body limit has read it already; elsewhere (Lambda), and then, from
+ * the fetch Request.
+ */
+async function bodyOf(c: HonoContext): Promise<Uint8Array> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming instanceof IncomingMessage && !incoming.readableDidRead) return read(incoming);
+  return new Uint8Array(await c.req.raw.arrayBuffer());
+}
+
+/** Node's stream read whole, chunk by chunk (stream/consumers' `buffer` makes a Blob first). */
+function read(incoming: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.once("end", () => resolve(Buffer.concat(chunks)));
+    incoming.once("error", reject);
+    // After "end" this changes nothing; before it, the client has gone.
+    incoming.once("close", () => reject(new Error("The request closed before its body ended")));
+  });
 }
 
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
@@ -147,23 +176,16 @@ export function createApp(settings: Settings) {
   // Until a key says who is calling, the request acts for no one; its log lines carry its id.
   app.use(async (c, next) => {
     await Actor.provide({ type: "public", requestId: c.get("requestId") }, next);
-    // Also on responses the routes build themselves (tRPC, REST), so callers can quote it.
-    c.header("X-Request-Id", c.get("requestId"));
-  });
-  app.use(async (_c, next) => {
-    await next();
+    // Also on responses the routes build themselves (tRPC, REST), so callers can quote it. Set on
+    // the response's own headers: `c.header` on a finished response rebuilds it around its body
+    // as a stream, which the Node server then copies out chunk by chunk.
+    c.res.headers.set("X-Request-Id", c.get("requestId"));
     Log.flushMetrics();
   });
   // Before the body limit, which reads a body of unknown length whole before passing it on.
   app.use("/v1/*", authenticate("rest"));
   app.use("/trpc/*", authenticate("trpc"));
-  app.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        c.json(errorBody("PAYLOAD_TOO_LARGE", "body_too_large", "The body exceeds 5 MB"), 413),
-    }),
-  );
+  app.use(limitBody);
 
   // Liveness: the process answers (it touches nothing). Readiness: the database answers too.
   app.get("/health", (c) => c.json({ status: "ok" }));
@@ -200,7 +222,9 @@ export function createApp(settings: Settings) {
   app.all("/v1/*", async (c) => {
     const unpassable = unpassableQuery(c.req.raw);
     if (unpassable.length) return c.json(describeError(unrecognized(unpassable)), 400);
-    const response = await rest(await forOpenApi(c.req.raw), createContext(c.req.raw, settings));
+    const { method } = c.req;
+    const body = method === "GET" || method === "HEAD" ? undefined : await bodyOf(c);
+    const response = await rest(c.req.raw, body, createContext(c.req.raw, settings));
     if (response.status < 400) return response;
     const headers = new Headers(response.headers);
     headers.delete("content-length");

@@ -166,8 +166,10 @@ export function ready(cacheMs = 1_000): Promise<boolean> {
   return readiness.answer;
 }
 
+const Uuid = z.uuid();
+
 /** Ids are UUIDs; anything else names no row (and must not reach Postgres as a uuid). */
-export const isUuid = (value: string) => z.uuid().safeParse(value).success;
+export const isUuid = (value: string) => Uuid.safeParse(value).success;
 
 /**
  * Cursor pagination: queries fetch `limit + 1` rows; this keeps `limit` and gives the cursor of the

@@ -6,6 +6,7 @@ import * as Database from "../db";
 import * as Fact from "../fact";
 import * as Fraud from "../fraud";
 import * as Log from "../log";
+import * as Outbox from "../outbox";
 import { otpFailures, otps } from "./otp.sql";
 import { rules } from "./rules";
 import { facts, type Verified, type VerifyReason } from "./schema";
@@ -24,12 +25,15 @@ type Checked = {
   /** The attempts after this one. */
   after: number | null;
   destination_hmac: string | null;
+  /** The fact of the attempt (`otp.verified` or `otp.failed`), written with it. */
+  outbox_ids: number[] | null;
 };
 
 /**
  * The check as one statement: the code's row, whether its destination is locked (too many wrong
  * codes in the hour), the attempt (counted and compared only while the code is pending, unexpired,
- * sent, under its checks and not locked) and, when wrong, the destination's failure.
+ * sent, under its checks and not locked), when wrong the destination's failure, and the attempt's
+ * fact (verified or failed).
  */
 async function check(
   projectId: string,
@@ -60,14 +64,23 @@ async function check(
     ), failure as (
       insert into ${otpFailures} (project_id, destination_hmac, at)
       select t.project_id, t.destination_hmac, ${now} from target t join attempt a on not a.valid
-    )
+    ), fact as (${Outbox.insertFrom({ topic: "events", body: attemptFact(projectId, id), from: sql`attempt` })})
     select t.status, t.expires_at <= ${now} as expired, t.attempts, t.destination_hmac,
            (select locked from lock) as locked,
-           a.valid is not null as checked, a.valid, a.after
+           a.valid is not null as checked, a.valid, a.after,
+           (select array_agg(id) from fact) as outbox_ids
     from (select 1) one
     left join target t on true
     left join attempt a on true`);
   return row;
+}
+
+/** The fact of a counted attempt, for a row of the check's `attempt`: verified, or failed. */
+function attemptFact(projectId: string, id: string) {
+  const data = { otpId: sql`${id}::text` };
+  return sql`case when valid
+    then ${Fact.sqlOf(facts.verified, sql`${projectId}::text`, data)}
+    else ${Fact.sqlOf(facts.failed, sql`${projectId}::text`, data)} end`;
 }
 
 /**
@@ -82,19 +95,10 @@ export async function verify(id: string, code: string): Promise<Verified> {
   const codeHmac = /^\d{4,10}$/.test(code) ? hmac(id, code) : "";
   const row = await check(projectId, id, codeHmac);
   if (!row?.status) return { valid: false, reason: "not_found", attemptsRemaining: 0 };
-  const announce = async (
-    fact: (typeof facts)["verified" | "failed" | "locked"],
-    metric: string,
-  ) => {
-    Log.count(metric);
-    await Fact.emit(fact, projectId, { otpId: id });
-  };
-  if (row.valid) {
-    await announce(facts.verified, "OtpVerified");
-    return { valid: true };
-  }
   if (row.checked) {
-    await announce(facts.failed, "OtpFailed");
+    Log.count(row.valid ? "OtpVerified" : "OtpFailed");
+    await Outbox.written(row.outbox_ids);
+    if (row.valid) return { valid: true };
     return { valid: false, reason: "invalid", attemptsRemaining: checksPerCode - row.after! };
   }
   // Not checked. The statement's snapshot may predate a concurrent check that used the last
@@ -115,7 +119,10 @@ export async function verify(id: string, code: string): Promise<Verified> {
             : current!.attempts >= checksPerCode
               ? "max_attempts"
               : "invalid"; // not sent yet: no code can match
-  if (reason === "locked") await announce(facts.locked, "OtpLocked");
+  if (reason === "locked") {
+    Log.count("OtpLocked");
+    await Fact.emit(facts.locked, projectId, { otpId: id });
+  }
   if (reason === "locked" || reason === "max_attempts") {
     await Fraud.record({
       otpId: id,

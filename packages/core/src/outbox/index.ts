@@ -59,16 +59,34 @@ export async function addFrom<T extends Record<string, unknown>>(statement: {
 }): Promise<T[]> {
   const { change, topic, body, where } = statement;
   const rows = await Database.use().execute<T & { outbox_ids: number[] | null }>(sql`
-    with changed as (${change}), written as (
-      insert into ${outbox} (topic, body, created_at)
-      select ${topic}, ${body}, ${Clock.now().toISOString()} from changed
-      ${where ? sql`where ${where}` : sql``}
-      returning id
-    )
+    with changed as (${change}), written as (${insertFrom({ topic, body, from: sql`changed`, where })})
     select changed.*, (select array_agg(id) from written) as outbox_ids from changed`);
-  const ids = rows[0]?.outbox_ids ?? [];
-  if (ids.length > 0) await Database.afterCommit(() => publishCommitted(ids));
+  await written(rows[0]?.outbox_ids ?? null);
   return rows.map(({ outbox_ids: _, ...row }) => row as unknown as T);
+}
+
+/**
+ * For a statement `addFrom` cannot express (one with CTEs of its own): the INSERT, for its WITH
+ * list, of one message of `topic` for each row of `from` (`where` which rows get one), `body`
+ * the message of one row, returning the messages' ids. The statement selects
+ * `array_agg(id)` of it and hands that to `written`.
+ */
+export function insertFrom(statement: {
+  topic: Topic;
+  body: SQL;
+  from: SQL;
+  where?: SQL | undefined;
+}): SQL {
+  const { topic, body, from, where } = statement;
+  return sql`insert into ${outbox} (topic, body, created_at)
+    select ${topic}, ${body}, ${Clock.now().toISOString()} from ${from}
+    ${where ? sql`where ${where}` : sql``}
+    returning id`;
+}
+
+/** Publishes, like `add`'s, the messages a statement wrote with `insertFrom` (their ids, or null). */
+export async function written(ids: number[] | null): Promise<void> {
+  if (ids?.length) await Database.afterCommit(() => publishCommitted(ids));
 }
 
 /** Rows committed while a publish was under way: the next one publishes them all at once. */
