@@ -85,8 +85,23 @@ export async function sender(bench: BenchStack, config: BenchConfig): Promise<Se
     const sent = await waitFor(async () => (await count("sent")) >= n, 120_000, 20);
     const elapsed = performance.now() - start;
     await poller.stop();
-    if (!sent) failures.push(`sender round ${round + 1}: ${await count("sent")} of ${n} sent`);
+    if (!sent) {
+      failures.push(
+        `sender round ${round + 1}: ${await count("sent")} of ${n} sent; ${await unsent(id)}`,
+      );
+    }
     return elapsed;
+  }
+
+  /** What the deliveries not sent look like (status, attempts, error, lease), for the report. */
+  async function unsent(notificationId: string): Promise<string> {
+    const rows = await sql<{ status: string; attempts: number; error: string | null }[]>`
+      select status, attempts, error from deliveries
+      where notification_id = ${notificationId} and status <> 'sent'
+      order by position limit 5`;
+    return rows
+      .map((row) => `${row.status} after ${row.attempts} attempt(s), error: ${row.error}`)
+      .join("; ");
   }
 
   /** A loop of SendEmailCommand, `concurrency` at a time, as the sender's are. */
@@ -124,8 +139,11 @@ export async function sender(bench: BenchStack, config: BenchConfig): Promise<Se
         const elapsed = who === "sender" ? await viaSender(round) : await bare(round);
         const prefix = `${who}${round}-`;
         const inMailbox = (await bench.mailboxRecipients()).filter((to) => to.startsWith(prefix));
-        if (inMailbox.length !== n) {
-          failures.push(`${who} round ${round + 1}: ${inMailbox.length} of ${n} in the mailbox`);
+        const distinct = new Set(inMailbox).size;
+        if (inMailbox.length !== n || distinct !== n) {
+          failures.push(
+            `${who} round ${round + 1}: ${inMailbox.length} of ${n} in the mailbox, to ${distinct} recipients`,
+          );
         }
         results[who].push((n / elapsed) * 1000);
       }
