@@ -17,7 +17,7 @@ import { type Poller, startPoller } from "@pregon/local/poller";
 import { leaseMs } from "@pregon/pipelines";
 import type { Context } from "aws-lambda";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   acknowledge,
   event,
@@ -30,6 +30,7 @@ import {
 } from "./support/email";
 import { bearer, projectWithKey, settings, until } from "./support/fixtures";
 import { pipelines, stack } from "./support/setup";
+import { stallRenderClock } from "./support/stall";
 
 const app = createApp(settings);
 const sender = createEmailSender({ mailer, sendRate: 5000 });
@@ -51,6 +52,7 @@ async function get(secret: string, path: string) {
 const pollers: Poller[] = [];
 const restoreClock: Array<() => void> = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(pollers.splice(0).map((poller) => poller.stop()));
   for (const restore of restoreClock.splice(0)) restore();
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
@@ -348,6 +350,24 @@ describe("the email sender", () => {
       /^html: render (time limit of 100 ms|budget of 1,000 ms) exceeded$/,
     );
     expect((await mailbox(domain)).map((e) => e.destination.to[0])).toEqual([`a@${domain}`]);
+  });
+
+  it("sends a delivery whose render a busy machine held up past the time limit", async () => {
+    const { as } = await projectWithKey();
+    const domain = uniqueDomain();
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`], subject: "Hi {{ n }}", text: "t" }, settings.email),
+    );
+    const [record] = await receiveAll(1);
+    // The sender's process waits 150 ms for a core in the middle of the render.
+    stallRenderClock(150);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    vi.restoreAllMocks();
+    await acknowledge([record!]);
+    expect(await deliveryRows(accepted.id)).toEqual([
+      { address: `a@${domain}`, status: "sent", error: null },
+    ]);
+    expect(await mailbox(domain)).toHaveLength(1);
   });
 
   it("publishes the facts (accepted, sent, failed, completed) to the events topic, versioned, ids only", async () => {
