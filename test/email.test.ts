@@ -544,6 +544,47 @@ describe("the email sender", () => {
     await acknowledge([record!]);
   });
 
+  it("after a crash between SES's answers and their `sent` write, sends only those again, once", async () => {
+    const { as } = await projectWithKey();
+    const domain = uniqueDomain();
+    const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
+    const clock = Clock.manual(new Date());
+    restoreClock.push(Clock.use(clock));
+    const accepted = await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
+    const [record] = await receiveAll(1);
+
+    // SES accepts all five; the process dies as the last three answers come back.
+    let answered = 0;
+    const crashing = createEmailSender({
+      sendRate: 5000,
+      mailer: {
+        async send(email) {
+          const sent = await mailer.send(email);
+          return ++answered <= 2 ? sent : new Promise(() => {});
+        },
+      },
+    });
+    void crashing(event(record!));
+    await until(async () => answered === 5 || undefined);
+    const statuses = async () => (await deliveryRows(accepted.id)).map((row) => row.status).sort();
+    await until(async () => (await statuses()).filter((s) => s === "sent").length === 2);
+    expect(await statuses()).toEqual(["sending", "sending", "sending", "sent", "sent"]);
+
+    // Received again within the lease: nothing is sent.
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    expect(await mailbox(domain)).toHaveLength(5);
+    // After it, the three whose `sent` was never written go again (the documented duplicate).
+    clock.advance(leaseMs + 1);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    const received = (await mailbox(domain)).map((e) => e.destination.to[0]);
+    expect(received).toHaveLength(8);
+    const twice = to.filter((address) => received.filter((r) => r === address).length === 2);
+    expect(twice).toHaveLength(3);
+    expect(new Set(received)).toEqual(new Set(to));
+    expect(await statuses()).toEqual(Array(5).fill("sent"));
+    await acknowledge([record!]);
+  });
+
   it("fails only the record whose recipient hit an SES error", async () => {
     const { as } = await projectWithKey();
     const domain = uniqueDomain();
