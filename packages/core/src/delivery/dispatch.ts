@@ -87,7 +87,7 @@ export function dispatch<Prepared>(
   channel: Channel<Prepared>,
 ): Promise<{ retry: boolean }> {
   // Each status is committed as soon as the provider answers; the facts of them all are published
-  // together once the message is done.
+  // together once the message is done (or the batch around it: a sender's whole invocation).
   return Database.batch(() => send(deliveryIds, options, channel));
 }
 
