@@ -17,7 +17,7 @@ import { type Poller, startPoller } from "@pregon/local/poller";
 import { leaseMs } from "@pregon/pipelines";
 import type { Context } from "aws-lambda";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   acknowledge,
   event,
@@ -30,6 +30,7 @@ import {
 } from "./support/email";
 import { bearer, projectWithKey, settings, until } from "./support/fixtures";
 import { pipelines, stack } from "./support/setup";
+import { stallRenderClock } from "./support/stall";
 
 const app = createApp(settings);
 const sender = createEmailSender({ mailer, sendRate: 5000 });
@@ -51,6 +52,7 @@ async function get(secret: string, path: string) {
 const pollers: Poller[] = [];
 const restoreClock: Array<() => void> = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(pollers.splice(0).map((poller) => poller.stop()));
   for (const restore of restoreClock.splice(0)) restore();
   Outbox.configure(snsPublisher(new SNSClient(stack.aws), pipelines.topics));
@@ -363,6 +365,24 @@ describe("the email sender", () => {
     expect((await mailbox(domain)).map((e) => e.destination.to[0])).toEqual([`a@${domain}`]);
   });
 
+  it("sends a delivery whose render a busy machine held up past the time limit", async () => {
+    const { as } = await projectWithKey();
+    const domain = uniqueDomain();
+    const accepted = await as(() =>
+      Email.send({ to: [`a@${domain}`], subject: "Hi {{ n }}", text: "t" }, settings.email),
+    );
+    const [record] = await receiveAll(1);
+    // The sender's process waits 150 ms for a core in the middle of the render.
+    stallRenderClock(150);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    vi.restoreAllMocks();
+    await acknowledge([record!]);
+    expect(await deliveryRows(accepted.id)).toEqual([
+      { address: `a@${domain}`, status: "sent", error: null },
+    ]);
+    expect(await mailbox(domain)).toHaveLength(1);
+  });
+
   it("publishes the facts (accepted, sent, failed, completed) to the events topic, versioned, ids only", async () => {
     const { project, key, as } = await projectWithKey();
     const domain = uniqueDomain();
@@ -534,6 +554,47 @@ describe("the email sender", () => {
     expect(received).toEqual(to);
     const rows = await deliveryRows(accepted.id);
     expect(rows.map((row) => row.status)).toEqual(Array(5).fill("sent"));
+    await acknowledge([record!]);
+  });
+
+  it("after a crash between SES's answers and their `sent` write, sends only those again, once", async () => {
+    const { as } = await projectWithKey();
+    const domain = uniqueDomain();
+    const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
+    const clock = Clock.manual(new Date());
+    restoreClock.push(Clock.use(clock));
+    const accepted = await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
+    const [record] = await receiveAll(1);
+
+    // SES accepts all five; the process dies as the last three answers come back.
+    let answered = 0;
+    const crashing = createEmailSender({
+      sendRate: 5000,
+      mailer: {
+        async send(email) {
+          const sent = await mailer.send(email);
+          return ++answered <= 2 ? sent : new Promise(() => {});
+        },
+      },
+    });
+    void crashing(event(record!));
+    await until(async () => answered === 5 || undefined);
+    const statuses = async () => (await deliveryRows(accepted.id)).map((row) => row.status).sort();
+    await until(async () => (await statuses()).filter((s) => s === "sent").length === 2);
+    expect(await statuses()).toEqual(["sending", "sending", "sending", "sent", "sent"]);
+
+    // Received again within the lease: nothing is sent.
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    expect(await mailbox(domain)).toHaveLength(5);
+    // After it, the three whose `sent` was never written go again (the documented duplicate).
+    clock.advance(leaseMs + 1);
+    expect(await sender(event(record!))).toEqual({ batchItemFailures: [] });
+    const received = (await mailbox(domain)).map((e) => e.destination.to[0]);
+    expect(received).toHaveLength(8);
+    const twice = to.filter((address) => received.filter((r) => r === address).length === 2);
+    expect(twice).toHaveLength(3);
+    expect(new Set(received)).toEqual(new Set(to));
+    expect(await statuses()).toEqual(Array(5).fill("sent"));
     await acknowledge([record!]);
   });
 

@@ -83,7 +83,7 @@ async function sentTo(projectId: string, address: string) {
     sql`select id from deliveries where notification_id = ${accepted.id}`,
   );
   await Delivery.lease([row!.id], 60_000);
-  await asSender(() => Delivery.markSent(row!.id, "ses-1"));
+  await asSender(() => Delivery.markSent([{ id: row!.id, providerMessageId: "ses-1" }]));
   return row!.id;
 }
 
@@ -200,12 +200,12 @@ describe("SES feedback", () => {
     );
     await Delivery.lease([row!.id], 60_000);
     await inject(sesEvent("Delivery", row!.id, `fast@${domain}`));
-    await asSender(() => Delivery.markSent(row!.id, "ses-fast"));
+    await asSender(() => Delivery.markSent([{ id: row!.id, providerMessageId: "ses-fast" }]));
     expect(await statusOf(row!.id)).toEqual({
       status: "delivered",
       provider_message_id: "ses-fast",
     });
-    await asSender(() => Delivery.markSent(row!.id, "ses-again"));
+    await asSender(() => Delivery.markSent([{ id: row!.id, providerMessageId: "ses-again" }]));
     expect((await statusOf(row!.id)).provider_message_id).toBe("ses-fast");
   });
 

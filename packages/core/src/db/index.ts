@@ -96,6 +96,30 @@ export async function afterCommit(effect: Effect): Promise<void> {
   else await run(effect);
 }
 
+/**
+ * One `write` for what concurrent callers hand in: the first items start a write as soon as the
+ * one under way (if any) is over, and what arrives before it starts joins it. Each caller's promise
+ * settles as the write that carried its items does. The write runs in the first caller's context.
+ */
+export function grouped<T, R>(write: (items: T[]) => Promise<R>): (items: T[]) => Promise<R> {
+  let next: { items: T[]; done: Promise<R> } | undefined;
+  let previous: Promise<unknown> = Promise.resolve();
+  return (items) => {
+    if (!next) {
+      const gathered: T[] = [];
+      const done = previous.then(() => {
+        // From here on, items join the write after this one.
+        if (next?.items === gathered) next = undefined;
+        return write(gathered);
+      });
+      previous = done.catch(() => {});
+      next = { items: gathered, done };
+    }
+    next.items.push(...items);
+    return next.done;
+  };
+}
+
 export async function close(): Promise<void> {
   const closing = current;
   current = undefined;

@@ -87,7 +87,7 @@ export function dispatch<Prepared>(
   channel: Channel<Prepared>,
 ): Promise<{ retry: boolean }> {
   // Each status is committed as soon as the provider answers; the facts of them all are published
-  // together once the message is done.
+  // together once the message is done (or the batch around it: a sender's whole invocation).
   return Database.batch(() => send(deliveryIds, options, channel));
 }
 
@@ -119,6 +119,9 @@ async function send<Prepared>(
     ),
   );
 
+  // A send's `sent` is written before its worker sends again, so no more than `concurrency` emails
+  // SES accepted are ever unrecorded; those recorded while another write is under way go together.
+  const record = Database.grouped(Delivery.markSent);
   let retry = false;
   const queue = [...leased];
   const worker = async () => {
@@ -138,7 +141,9 @@ async function send<Prepared>(
           () => channel.send(delivery, prepared.value, variables),
           options.tries ?? 3,
         );
-        await Delivery.markSent(delivery.id, sent.messageId, sent.segments);
+        await record([
+          { id: delivery.id, providerMessageId: sent.messageId, segments: sent.segments },
+        ]);
         Log.count(`${channel.metric}Sent`);
         Log.metrics().addMetric(
           "SendLatency",

@@ -131,15 +131,15 @@ export async function lease(ids: string[], leaseMs: number): Promise<Row[]> {
     .returning();
 }
 
-/** What a statement that moves one delivery `d` (joined to its notification `n`) returns. */
+/** What a statement that moves deliveries `d` (joined to their notification `n`) returns. */
 const movedColumns = sql.raw(
   "d.id, d.notification_id, d.project_id, d.recipient_hmac, d.address, d.status, n.channel",
 );
 
 /**
- * Runs `move` (an UPDATE of one delivery `d` joined to its notification `n`, returning
- * `movedColumns`) and, in the same statement, the fact of `status` if it moved the delivery there.
- * Returns the delivery if the statement changed it.
+ * Runs `move` (an UPDATE of deliveries `d` joined to their notification `n`, returning
+ * `movedColumns`) and, in the same statement, the fact of `status` for each it moved there.
+ * Returns the first delivery the statement changed (the only one, for a move of one).
  */
 async function moveWithFact(move: SQL, status: Announced) {
   const [moved] = await Outbox.addFrom<{ project_id: string; address: string }>({
@@ -179,25 +179,37 @@ async function settle(
   );
 }
 
+/** A provider's acceptance of one delivery's message. */
+export interface Sent {
+  id: string;
+  providerMessageId: string;
+  /** SMS: the parts it was billed as. */
+  segments?: number | undefined;
+}
+
 /**
- * Records SES's acceptance. Feedback may have moved the delivery on already (a `delivered` that
- * arrived before this commit): then only the provider's id is added, the status stays, and no
- * fact is written.
+ * Records the provider's acceptance of deliveries, each with its fact, in one statement. Feedback
+ * may have moved one on already (a `delivered` that arrived before this commit): then only the
+ * provider's id is added, the status stays, and no fact is written.
  */
-export async function markSent(
-  id: string,
-  providerMessageId: string,
-  segments?: number,
-): Promise<void> {
+export async function markSent(sent: Sent[]): Promise<void> {
+  if (sent.length === 0) return;
   const now = Clock.now().toISOString();
+  const rows = sent.map((row) => ({
+    id: row.id,
+    providerMessageId: row.providerMessageId,
+    segments: row.segments ?? null,
+  }));
   await moveWithFact(
     sql`
     update ${deliveries} d
     set status = case when d.status = 'sending' then 'sent' else d.status end,
-        lease_until = null, updated_at = ${now}, provider_message_id = ${providerMessageId},
-        segments = ${segments ?? null}
-    from ${notifications} n
-    where d.id = ${id} and n.id = d.notification_id
+        lease_until = null, updated_at = ${now}, provider_message_id = r."providerMessageId",
+        segments = r.segments
+    from json_to_recordset(${JSON.stringify(rows)}::json)
+           as r(id uuid, "providerMessageId" text, segments int),
+         ${notifications} n
+    where d.id = r.id and n.id = d.notification_id
       and (d.status = 'sending' or (d.provider_message_id is null and d.status in ${sql.raw(afterSent)}))
     returning ${movedColumns}`,
     "sent",

@@ -127,7 +127,7 @@ describe("notification.completed", () => {
     // The sender recorded the status, then died before checking the notification.
     await asSender(async () => {
       await Delivery.lease(deliveryIds, 60_000);
-      await Delivery.markSent(deliveryIds[0]!, "ses-1");
+      await Delivery.markSent([{ id: deliveryIds[0]!, providerMessageId: "ses-1" }]);
     });
     expect(await completions(id)).toEqual([]);
     const sweep = () =>

@@ -89,36 +89,17 @@ export async function written(ids: number[] | null): Promise<void> {
   if (ids?.length) await Database.afterCommit(() => publishCommitted(ids));
 }
 
-/** Rows committed while a publish was under way: the next one publishes them all at once. */
-let next: Batch | undefined;
-interface Batch {
-  ids: number[];
-  published: Promise<unknown>;
-}
-/** The publish under way, settled or not. */
-let previous: Promise<unknown> = Promise.resolve();
-
 /**
  * Publishes rows just committed, together with those other transactions of this process committed
  * meanwhile: concurrent sends or settles share one publish instead of one each. Resolves once the
- * publish that carried them is over. A process with no publisher (the CLI) leaves them to the
- * sweeper.
+ * publish that carried them is over.
  */
+const publishGrouped = Database.grouped(publish);
+
+/** A process with no publisher (the CLI) leaves committed rows to the sweeper. */
 function publishCommitted(ids: number[]): Promise<unknown> {
   if (!publisher) return Promise.resolve();
-  let batch = next;
-  if (!batch) {
-    const starting: Batch = { ids: [], published: Promise.resolve() };
-    starting.published = previous.then(() => {
-      // From here on, rows committed join the batch after this one.
-      if (next === starting) next = undefined;
-      return publish(starting.ids);
-    });
-    previous = starting.published.catch(() => {});
-    next = batch = starting;
-  }
-  batch.ids.push(...ids);
-  return batch.published;
+  return publishGrouped(ids);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { stallRenderClock } from "../../../../test/support/stall";
 import { AppError } from "../error";
 import { budget, compile, compileText, render, renderSubject, renderText } from "./render";
 
@@ -10,6 +11,10 @@ const reasonAndMessage = (run: () => unknown) => {
     return error instanceof AppError ? `${error.reason}: ${error.message}` : String(error);
   }
 };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("message templates", () => {
   it("escapes values in HTML only", () => {
@@ -115,6 +120,20 @@ describe("message templates", () => {
     expect(reasonAndMessage(() => renderText(compileText("x"), {}, budget(0)))).toBe(
       "invalid_template: text: render budget of 0 ms exceeded",
     );
+  });
+
+  it("renders again, within the budget, a render held up past its time limit while it used no CPU", () => {
+    // The machine was busy (or the process paused): LiquidJS's first time check after its start
+    // finds the clock 150 ms on, though the render itself did nothing.
+    stallRenderClock(150);
+    const compiled = compile({ subject: "Hi {{ name }}", text: "Hello {{ name }}" });
+    const shared = budget(200);
+    expect(render(compiled, { name: "Ana" }, shared)).toEqual({
+      subject: "Hi Ana",
+      text: "Hello Ana",
+    });
+    // The stall is not counted against the budget either.
+    expect(renderSubject(compiled, { name: "Bo" }, shared)).toBe("Hi Bo");
   });
 
   it("stops a render that allocates too much, whatever the machine's speed", () => {

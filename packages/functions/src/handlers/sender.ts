@@ -1,6 +1,6 @@
-import { Actor, Delivery, Dispatch, Email, Log, Otp, Push, Sms } from "@pregon/core";
+import { Actor, Database, Delivery, Dispatch, Email, Log, Otp, Push, Sms } from "@pregon/core";
 import { leaseMs, maxReceiveCount } from "@pregon/pipelines";
-import type { SQSRecord } from "aws-lambda";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { pacer } from "./pacer";
 import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";
@@ -55,12 +55,15 @@ export function createSender(channel: string, deliver: Deliver, options: { sendR
       return false;
     }
   };
-  return queueConsumer(async (record, context) => {
+  const consume = queueConsumer(async (record, context) => {
     const done =
       (!context || context.getRemainingTimeInMillis() >= needed) &&
       (await Actor.provide({ type: "system", reason: "sender" }, () => send(record)));
     if (!done) throw new ReceiveAgain(`${channel} message not settled`);
   });
+  // The facts of every record's deliveries are published together once all are done (they are
+  // committed as each delivery is settled; a publish that does not happen is the sweeper's).
+  return (event: SQSEvent, context?: Context) => Database.batch(() => consume(event, context));
 }
 
 /** The email queue's consumer: SES (or the local mailbox) through `mailer`, at `sendRate`. */
