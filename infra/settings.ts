@@ -31,7 +31,7 @@ export const runtime = {
     // Leaves out code the Lambdas never run (co-body, yaml, zod's other languages).
     plugins: "./infra/esbuild-plugins.mjs",
     // The AWS SDK v3 the nodejs22.x runtime carries, instead of about 0.5 MB of it in each bundle.
-    esbuild: { external: ["@aws-sdk/*"] },
+    esbuild: { external: [] },
   },
 } as const;
 

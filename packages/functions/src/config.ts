@@ -1,4 +1,5 @@
-import { Email, Sms } from "@pregon/core";
+import * as Email from "@pregon/core/email";
+import * as Sms from "@pregon/core/sms";
 import { Resource } from "sst";
 import { z } from "zod";
 

@@ -1,10 +1,11 @@
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Sms } from "@pregon/core";
+import * as Sms from "@pregon/core/sms";
 import { createSmsSender } from "./handlers/sender";
 import { lambdaHandler, startLambda } from "./lambda";
+import { s3Templates } from "./templates";
 import { traced } from "./tracing";
 
-const config = startLambda({ outbox: true, templates: true, otp: true });
+const config = startLambda({ outbox: true, templates: s3Templates(), otp: true });
 
 /** The SMS queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
 export const handler = lambdaHandler(
