@@ -36,8 +36,7 @@ export interface ColdStartFigures {
 export async function coldStart(config: BenchConfig): Promise<Section> {
   const { runs } = config.coldStart;
   const entries = config.coldStart.entries ?? lambdaEntries();
-  // Inside the repo, so the bundles' external @aws-sdk/* imports resolve from node_modules (the
-  // nodejs22.x runtime provides them on AWS).
+  // Inside the repo's node_modules (ignored by git); each bundle carries every package it imports.
   const outdir = mkdtempSync(join(root, "node_modules", ".cache-pregon-bench-"));
   const rows: string[] = [];
   const figures: ColdStartFigures = { bundles: [] };
@@ -62,7 +61,7 @@ export async function coldStart(config: BenchConfig): Promise<Section> {
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
-  const markdown = `Each Lambda entry bundled with SST 4.17's esbuild options and this app's (\`scripts/bundle.ts\`: minified ESM, source map beside it, AWS SDK external as the nodejs22.x runtime provides it) and zipped as SST zips it (the source map left out), then imported by a fresh \`node\` process with the environment the function gets on AWS (SST links as \`SST_RESOURCE_*\`); median of ${runs} processes each, run one after another. The import includes the module's top-level work (configuration parsing, client construction); nothing reaches the network.
+  const markdown = `Each Lambda entry bundled with SST 4.17's esbuild options and this app's (\`scripts/bundle.ts\`: minified ESM, source map beside it, the AWS SDK clients each function uses bundled in) and zipped as SST zips it (the source map left out), then imported by a fresh \`node\` process with the environment the function gets on AWS (SST links as \`SST_RESOURCE_*\`); median of ${runs} processes each, run one after another. The import includes the module's top-level work (configuration parsing, client construction); nothing reaches the network.
 
 | bundle | KiB | zip KiB (as uploaded: no source map) | import | process start → handler ready | over Node's own start |
 | --- | --- | --- | --- | --- | --- |
