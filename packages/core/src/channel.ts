@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The ways Pregón sends a message: each has its own topic, queue and sender. */
 export const Channel = z.enum(["email", "sms", "push"]);

@@ -1,7 +1,7 @@
 import * as Email from "@pregon/core/email";
 import * as Sms from "@pregon/core/sms";
 import { Resource } from "sst";
-import { z } from "zod";
+import * as z from "zod";
 
 /** Unset and empty mean the same: the default. */
 const unsetIfEmpty = (env: NodeJS.ProcessEnv) =>

@@ -1,6 +1,6 @@
 import { ApiKey } from "@pregon/core";
 import { ChannelEnv, channelSettings, linkedEnv, parse, pepper } from "@pregon/functions/config";
-import { z } from "zod";
+import * as z from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 

@@ -1,5 +1,5 @@
 import addresses from "email-addresses";
-import { z } from "zod";
+import * as z from "zod";
 
 /** One mailbox: an address and, optionally, the display name shown beside it. */
 export interface Mailbox {

@@ -1,5 +1,5 @@
 import * as Device from "@pregon/core/device";
-import { z } from "zod";
+import * as z from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleDevice } from "../examples";
 

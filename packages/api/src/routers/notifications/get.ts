@@ -1,5 +1,5 @@
 import * as Notification from "@pregon/core/notification";
-import { z } from "zod";
+import * as z from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds, exampleTime } from "../examples";
 
