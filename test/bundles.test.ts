@@ -174,15 +174,30 @@ describe("Lambda zips", () => {
     }
   });
 
-  it("a bundle carries only what its function uses of core: no templates, S3 or SES where nothing renders or emails", () => {
-    for (const name of ["audit", "feedback", "sweeper", "webhooks", "pushSender"] as const) {
+  it("a bundle carries only what its function uses: LiquidJS, S3 and SES where it renders or emails, phone metadata where it handles numbers", () => {
+    const renderingAndPhones = [
+      "liquidjs",
+      "@aws-sdk/client-s3",
+      "@aws-sdk/client-sesv2",
+      "libphonenumber-js",
+    ];
+    const without: Partial<Record<FunctionName, string[]>> = {
+      audit: renderingAndPhones,
+      sweeper: renderingAndPhones,
+      webhooks: renderingAndPhones,
+      pushSender: renderingAndPhones,
+      migrator: renderingAndPhones,
+      emailSender: ["libphonenumber-js"],
+    };
+    for (const [name, left] of Object.entries(without) as [FunctionName, string[]][]) {
       const names = packagesIn(bundles.get(name)!).map(([pkg]) => pkg);
-      for (const pkg of ["liquidjs", "@aws-sdk/client-s3", "@aws-sdk/client-sesv2"]) {
-        expect(names, name).not.toContain(pkg);
-      }
+      for (const pkg of left) expect(names, name).not.toContain(pkg);
     }
+    // The API renders (template checks), stores templates in S3 and checks numbers.
     const http = packagesIn(bundles.get("http")!).map(([pkg]) => pkg);
-    expect(http).toEqual(expect.arrayContaining(["liquidjs", "@aws-sdk/client-s3"]));
+    expect(http).toEqual(
+      expect.arrayContaining(["liquidjs", "@aws-sdk/client-s3", "libphonenumber-js"]),
+    );
   });
 });
 
