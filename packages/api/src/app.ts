@@ -11,7 +11,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import * as z from "zod";
+import { z } from "zod";
 import { bearerOf, type Context, createContext, type Settings } from "./context";
 import { docsPage } from "./docs";
 import {

@@ -4,7 +4,7 @@ import * as Log from "@pregon/core/log";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import * as z from "zod";
+import { z } from "zod";
 
 /** The one place a core reason becomes an HTTP status (through its tRPC code). */
 const codeOf: Record<Reason, TRPC_ERROR_CODE_KEY> = {

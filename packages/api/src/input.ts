@@ -1,5 +1,5 @@
 import { TRPCError } from "@trpc/server";
-import * as z from "zod";
+import { z } from "zod";
 
 /** How deep an input may nest: far more than any procedure's fields, far less than a stack. */
 export const maxDepth = 32;

@@ -2,7 +2,7 @@ import * as Fact from "@pregon/core/fact";
 import * as Idempotency from "@pregon/core/idempotency";
 import type { AnyProcedure } from "@trpc/server";
 import { generateOpenApiDocument, type OpenApiMeta } from "trpc-to-openapi";
-import * as z from "zod";
+import { z } from "zod";
 import type { oas31 } from "zod-openapi";
 import { ErrorBody } from "./error";
 import { appRouter } from "./router";

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import { z } from "zod";
 
 /** The ways Pregón sends a message: each has its own topic, queue and sender. */
 export const Channel = z.enum(["email", "sms", "push"]);

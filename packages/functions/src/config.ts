@@ -2,7 +2,7 @@ import * as Email from "@pregon/core/email";
 import { defaultCountries } from "@pregon/core/phone/countries";
 import * as Sms from "@pregon/core/sms";
 import { Resource } from "sst";
-import * as z from "zod";
+import { z } from "zod";
 
 /** Unset and empty mean the same: the default. */
 const unsetIfEmpty = (env: NodeJS.ProcessEnv) =>

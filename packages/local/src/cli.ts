@@ -21,7 +21,7 @@ import {
 import { linkedTopicArns } from "@pregon/functions/config";
 import { pipelines, type QueueName } from "@pregon/pipelines";
 import postgres from "postgres";
-import * as z from "zod";
+import { z } from "zod";
 import { prepareDatabase } from "./bootstrap";
 import { type LocalConfig, loadLocalConfig } from "./config";
 import * as DevIssuer from "./dev-issuer";

@@ -7,7 +7,7 @@ import {
   parse,
   pepper,
 } from "@pregon/functions/config";
-import * as z from "zod";
+import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 

@@ -1,5 +1,5 @@
 import { and, asc, eq } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { sql } from "drizzle-orm";
 import type postgres from "postgres";
-import * as z from "zod";
+import { z } from "zod";
 import * as Log from "../log";
 import { connect, type Db, type Options, type Tx } from "./connect";
 

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, isNull, or } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import { Platform } from "../channel";
 import * as Clock from "../clock";

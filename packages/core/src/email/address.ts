@@ -1,5 +1,5 @@
 import addresses from "email-addresses";
-import * as z from "zod";
+import { z } from "zod";
 
 /** One mailbox: an address and, optionally, the display name shown beside it. */
 export interface Mailbox {

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import { z } from "zod";
 import * as Category from "../category";
 import * as Dispatch from "../delivery/dispatch";
 import { AppError } from "../error";

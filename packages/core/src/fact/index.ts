@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import { Channel } from "../channel";
 import * as Clock from "../clock";

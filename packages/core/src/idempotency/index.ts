@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { and, eq, gte, lt, sql } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";

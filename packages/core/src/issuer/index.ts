@@ -9,7 +9,7 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import * as ApiKey from "../apikey";
 import * as Clock from "../clock";

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import { z } from "zod";
 import { Channel } from "../channel";
 import * as Fact from "../fact";
 import { Phone } from "../phone";

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
-import * as z from "zod";
+import { z } from "zod";
 
 export { defaultCountries } from "./countries";
 

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import * as Category from "../category";
 import { categories } from "../category/category.sql";

@@ -1,5 +1,5 @@
 import { asc, eq, sql } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Clock from "../clock";
 import * as Database from "../db";
 import { AppError } from "../error";

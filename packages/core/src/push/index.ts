@@ -1,4 +1,4 @@
-import * as z from "zod";
+import { z } from "zod";
 import { type DispatchOptions, dispatch } from "../delivery/dispatch";
 import * as Device from "../device";
 import { AppError, SendError } from "../error";

@@ -1,5 +1,5 @@
 import { eq, lt, sql } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import { Channel } from "../channel";
 import * as Clock from "../clock";

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import type * as Dispatch from "../delivery/dispatch";
 import { dispatch } from "../delivery/dispatch";

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
-import * as z from "zod";
+import { z } from "zod";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../db";

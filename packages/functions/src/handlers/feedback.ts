@@ -3,7 +3,7 @@ import * as Database from "@pregon/core/db";
 import * as Delivery from "@pregon/core/delivery";
 import * as Log from "@pregon/core/log";
 import * as Suppression from "@pregon/core/suppression";
-import * as z from "zod";
+import { z } from "zod";
 import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";
 
 /**

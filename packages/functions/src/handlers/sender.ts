@@ -8,7 +8,7 @@ import * as Push from "@pregon/core/push";
 import * as Sms from "@pregon/core/sms";
 import { leaseMs, maxReceiveCount } from "@pregon/pipelines";
 import type { SQSRecord } from "aws-lambda";
-import * as z from "zod";
+import { z } from "zod";
 import { pacer } from "./pacer";
 import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";
 

@@ -1,5 +1,5 @@
 import * as Audit from "@pregon/core/audit";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds, exampleKey, exampleTime } from "../examples";
 

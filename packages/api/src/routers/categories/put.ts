@@ -1,5 +1,5 @@
 import * as Category from "@pregon/core/category";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleCategory } from "../examples";
 

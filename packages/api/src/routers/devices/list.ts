@@ -1,5 +1,5 @@
 import * as Device from "@pregon/core/device";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleDevice } from "../examples";
 

@@ -1,5 +1,5 @@
 import * as Issuer from "@pregon/core/issuer";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIssuer } from "../examples";
 

@@ -1,5 +1,5 @@
 import * as ApiKey from "@pregon/core/apikey";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleKey } from "../examples";
 

@@ -1,7 +1,7 @@
 import * as Actor from "@pregon/core/actor";
 import * as ApiKey from "@pregon/core/apikey";
 import * as Project from "@pregon/core/project";
-import * as z from "zod";
+import { z } from "zod";
 import { authedProcedure } from "../../trpc";
 import { exampleIds, exampleKey } from "../examples";
 

@@ -1,6 +1,6 @@
 import * as Delivery from "@pregon/core/delivery";
 import * as Notification from "@pregon/core/notification";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
 

@@ -1,5 +1,5 @@
 import * as Notification from "@pregon/core/notification";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds, exampleTime } from "../examples";
 

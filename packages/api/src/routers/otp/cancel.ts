@@ -1,5 +1,5 @@
 import * as Otp from "@pregon/core/otp";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleOtp } from "../examples";
 

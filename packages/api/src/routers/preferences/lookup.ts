@@ -1,5 +1,5 @@
 import * as Preference from "@pregon/core/preference";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { examplePreference } from "../examples";
 

@@ -1,6 +1,6 @@
 import * as Category from "@pregon/core/category";
 import * as Preference from "@pregon/core/preference";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { examplePreference } from "../examples";
 

@@ -1,5 +1,5 @@
 import * as Suppression from "@pregon/core/suppression";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleSuppression } from "../examples";
 

@@ -1,5 +1,5 @@
 import * as Template from "@pregon/core/template";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleTemplate } from "../examples";
 

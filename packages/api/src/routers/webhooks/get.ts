@@ -1,5 +1,5 @@
 import * as Webhook from "@pregon/core/webhook";
-import * as z from "zod";
+import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleWebhook } from "../examples";
 
