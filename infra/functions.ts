@@ -87,7 +87,6 @@ export function functionArgs(name: FunctionName) {
   const reserved = reservedConcurrency(setting, deployConfig.concurrency);
   return {
     ...runtime,
-    nodejs: { ...runtime.nodejs, esbuild: { external: [...runtime.nodejs.esbuild.external] } },
     handler: setting.handler,
     timeout: `${setting.timeoutSeconds} seconds`,
     memory: `${setting.memoryMb} MB`,

@@ -1,5 +1,10 @@
 import { IncomingMessage } from "node:http";
-import { Actor, ApiKey, AppError, Database, Issuer, Log } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as ApiKey from "@pregon/core/apikey";
+import * as Database from "@pregon/core/db";
+import { AppError } from "@pregon/core/error";
+import * as Issuer from "@pregon/core/issuer";
+import * as Log from "@pregon/core/log";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";

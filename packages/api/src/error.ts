@@ -1,4 +1,6 @@
-import { AppError, Database, Log, type Reason, reasons } from "@pregon/core";
+import * as Database from "@pregon/core/db";
+import { AppError, type Reason, reasons } from "@pregon/core/error";
+import * as Log from "@pregon/core/log";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";

@@ -1,4 +1,5 @@
-import { Fact, Idempotency } from "@pregon/core";
+import * as Fact from "@pregon/core/fact";
+import * as Idempotency from "@pregon/core/idempotency";
 import type { AnyProcedure } from "@trpc/server";
 import { generateOpenApiDocument, type OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";

@@ -1,4 +1,6 @@
-import { ApiKey, AppError, Idempotency } from "@pregon/core";
+import * as ApiKey from "@pregon/core/apikey";
+import { AppError } from "@pregon/core/error";
+import * as Idempotency from "@pregon/core/idempotency";
 import { initTRPC } from "@trpc/server";
 import type { Context } from "./context";
 import { appErrorOf, describeError, toTRPCError } from "./error";

@@ -1,4 +1,6 @@
-import { Actor, AppError, Preference } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import { AppError } from "@pregon/core/error";
+import * as Preference from "@pregon/core/preference";
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { html } from "hono/html";

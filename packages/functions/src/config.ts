@@ -1,4 +1,6 @@
-import { Email, Sms } from "@pregon/core";
+import * as Email from "@pregon/core/email";
+import { defaultCountries } from "@pregon/core/phone/countries";
+import * as Sms from "@pregon/core/sms";
 import { Resource } from "sst";
 import { z } from "zod";
 
@@ -51,13 +53,14 @@ const EmailEnv = z.object({
 /** Where SMS may go, as whom, and how fast. */
 const SmsEnv = z.object({
   /** The countries SMS may go to (docs/sms-push.md). */
-  PREGON_SMS_COUNTRIES: countryList.default(Sms.defaultCountries),
+  PREGON_SMS_COUNTRIES: countryList.default(defaultCountries),
   /** SNS SMS sender identity; both optional, and not every country honours them. */
   PREGON_SMS_SENDER_ID: z
     .string()
     .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, "1-11 letters and digits, one letter at least")
     .optional(),
-  PREGON_SMS_ORIGINATION_NUMBER: Sms.Phone.optional(),
+  /** Checked as a phone number by `checkOrigination`, where SMS is sent. */
+  PREGON_SMS_ORIGINATION_NUMBER: z.string().optional(),
   /** SMS per second each sender instance sends at (SNS's default account quota is 20). */
   PREGON_SMS_RATE: z.coerce.number().positive().default(20),
 });
@@ -89,6 +92,16 @@ function smsSettings(e: z.infer<typeof SmsEnv>) {
     originationNumber: e.PREGON_SMS_ORIGINATION_NUMBER,
     rate: e.PREGON_SMS_RATE,
   };
+}
+
+/**
+ * Refuses an origination number that is not a valid phone number. Apart from SmsEnv so that the
+ * phone metadata the check loads (libphonenumber-js, about 150 KiB) is only in what sends SMS: the
+ * SMS sender (the one function given a number) and the local stack.
+ */
+export function checkOrigination(sms: { originationNumber?: string | undefined }) {
+  const Origination = z.object({ PREGON_SMS_ORIGINATION_NUMBER: Sms.Phone.optional() });
+  parse(Origination, { PREGON_SMS_ORIGINATION_NUMBER: sms.originationNumber });
 }
 
 /** The email and SMS settings of a parsed ChannelEnv. */

@@ -1,10 +1,11 @@
 import { SESv2Client } from "@aws-sdk/client-sesv2";
-import { Email } from "@pregon/core";
+import * as Email from "@pregon/core/email";
 import { createEmailSender } from "./handlers/sender";
 import { lambdaHandler, startLambda } from "./lambda";
+import { s3Templates } from "./templates";
 import { traced } from "./tracing";
 
-const config = startLambda({ outbox: true, templates: true, otp: true, links: true });
+const config = startLambda({ outbox: true, templates: s3Templates(), otp: true, links: true });
 const ses = traced(new SESv2Client({}));
 // The account's rate, shared by every sender instance.
 const sendRate =

@@ -1,8 +1,9 @@
-import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Log, snsPublisher, Template } from "@pregon/core";
+import * as Log from "@pregon/core/log";
+import { snsPublisher } from "@pregon/core/outbox/sns";
+import type * as Template from "@pregon/core/template";
 import type { Context } from "aws-lambda";
-import { linkedTemplatesBucket, linkedTopicArns, loadLambdaConfig } from "./config";
+import { linkedTopicArns, loadLambdaConfig } from "./config";
 import { start } from "./start";
 import { traced, tracedHandler } from "./tracing";
 
@@ -19,7 +20,11 @@ export const poolSize = 1;
 export function startLambda(
   uses: {
     outbox?: boolean;
-    templates?: boolean;
+    /**
+     * The templates bucket's store (`s3Templates()`), made by the entries that render stored
+     * templates, so the others' bundles carry no S3 client.
+     */
+    templates?: Template.Store;
     otp?: boolean;
     /** Manages or delivers webhooks (their secrets are encrypted with a key from the pepper). */
     webhooks?: boolean;
@@ -47,9 +52,7 @@ export function startLambda(
     ...(uses.outbox && {
       publisher: snsPublisher(traced(new SNSClient({})), linkedTopicArns()),
     }),
-    ...(uses.templates && {
-      templates: Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket()),
-    }),
+    ...(uses.templates && { templates: uses.templates }),
     ...(uses.otp && { otpPepper: config.otpPepper }),
     ...(uses.webhooks && { webhooks: { encryptionSecret: config.otpPepper! } }),
     reputation: config.reputation,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Database, Migrations } from "@pregon/core";
+import * as Database from "@pregon/core/db";
+import * as Migrations from "@pregon/core/db/migrations";
 import postgres from "postgres";
 import { loadLambdaConfig } from "./config";
 import { lambdaHandler } from "./lambda";

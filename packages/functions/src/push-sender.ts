@@ -1,5 +1,5 @@
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Push } from "@pregon/core";
+import * as Push from "@pregon/core/push";
 import { createPushSender } from "./handlers/sender";
 import { lambdaHandler, startLambda } from "./lambda";
 import { traced } from "./tracing";

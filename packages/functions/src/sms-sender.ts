@@ -1,10 +1,13 @@
 import { SNSClient } from "@aws-sdk/client-sns";
-import { Sms } from "@pregon/core";
+import * as Sms from "@pregon/core/sms";
+import { checkOrigination } from "./config";
 import { createSmsSender } from "./handlers/sender";
 import { lambdaHandler, startLambda } from "./lambda";
+import { s3Templates } from "./templates";
 import { traced } from "./tracing";
 
-const config = startLambda({ outbox: true, templates: true, otp: true });
+const config = startLambda({ outbox: true, templates: s3Templates(), otp: true });
+checkOrigination(config.sms);
 
 /** The SMS queue's Lambda (SQS event source mapping with ReportBatchItemFailures). */
 export const handler = lambdaHandler(

@@ -1,13 +1,11 @@
-import {
-  Database,
-  Log,
-  Otp,
-  Outbox,
-  Preference,
-  Reputation,
-  Template,
-  Webhook,
-} from "@pregon/core";
+import * as Database from "@pregon/core/db";
+import * as Log from "@pregon/core/log";
+import * as Otp from "@pregon/core/otp";
+import * as Outbox from "@pregon/core/outbox";
+import * as Preference from "@pregon/core/preference";
+import * as Reputation from "@pregon/core/reputation";
+import * as Template from "@pregon/core/template";
+import * as Webhook from "@pregon/core/webhook";
 
 /** What an entry point hands core at start. A part left out stays unconfigured (and unused). */
 export interface Parts {

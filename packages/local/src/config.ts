@@ -1,5 +1,12 @@
 import { ApiKey } from "@pregon/core";
-import { ChannelEnv, channelSettings, linkedEnv, parse, pepper } from "@pregon/functions/config";
+import {
+  ChannelEnv,
+  channelSettings,
+  checkOrigination,
+  linkedEnv,
+  parse,
+  pepper,
+} from "@pregon/functions/config";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -40,6 +47,8 @@ const LocalEnv = ChannelEnv.extend({
  */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...process.env }) {
   const e = parse(LocalEnv, env);
+  const channels = channelSettings(e);
+  checkOrigination(channels.sms);
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
@@ -48,7 +57,7 @@ export function loadLocalConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...pr
     pgPort: e.PREGON_PG_PORT,
     awsPort: e.PREGON_AWS_PORT,
     mailboxPort: e.PREGON_MAILBOX_PORT,
-    ...channelSettings(e),
+    ...channels,
     publicUrl: e.PREGON_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
     /** Emails per second the local sender sends at (on AWS: the account's SES quota). */
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,

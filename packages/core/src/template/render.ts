@@ -91,8 +91,10 @@ function engine(options: { outputEscape?: "escape" }): Liquid {
   return liquid;
 }
 
-const htmlEngine = engine({ outputEscape: "escape" });
-const plainEngine = engine({});
+// Made on first use: a Liquid engine reads the system's locale through Intl at construction, a
+// cost every function importing core would otherwise pay at its cold start, rendering or not.
+let made: { html: Liquid; plain: Liquid } | undefined;
+const engines = () => (made ??= { html: engine({ outputEscape: "escape" }), plain: engine({}) });
 
 /**
  * The time left to the renders of one request, or of one delivery in the sender. A render tried
@@ -189,9 +191,9 @@ function parseNew(engine: Liquid, source: string, part: string): Template[] {
 /** Parses the content once; a syntax error is an `invalid_template` naming the part. */
 export function compile(content: Content): Compiled {
   return {
-    subject: parse(plainEngine, content.subject, "subject"),
-    ...(content.html && { html: parse(htmlEngine, content.html, "html") }),
-    ...(content.text && { text: parse(plainEngine, content.text, "text") }),
+    subject: parse(engines().plain, content.subject, "subject"),
+    ...(content.html && { html: parse(engines().html, content.html, "html") }),
+    ...(content.text && { text: parse(engines().plain, content.text, "text") }),
   };
 }
 
@@ -249,7 +251,7 @@ function renderPart(
 
 /** Renders the subject alone; one that renders with a line break is refused (header injection). */
 export function renderSubject(compiled: Compiled, variables: Variables, budget: Budget): string {
-  const subject = renderPart(plainEngine, compiled.subject, variables, "subject", budget);
+  const subject = renderPart(engines().plain, compiled.subject, variables, "subject", budget);
   if (/[\r\n]/.test(subject)) {
     throw new AppError("invalid_template", "subject: renders with a line break");
   }
@@ -262,17 +264,17 @@ export function render(compiled: Compiled, variables: Variables, budget: Budget)
   return {
     subject,
     ...(compiled.html && {
-      html: renderPart(htmlEngine, compiled.html, variables, "html", budget),
+      html: renderPart(engines().html, compiled.html, variables, "html", budget),
     }),
     ...(compiled.text && {
-      text: renderPart(plainEngine, compiled.text, variables, "text", budget),
+      text: renderPart(engines().plain, compiled.text, variables, "text", budget),
     }),
   };
 }
 
 /** A plain-text template on its own (an SMS, a push title or body): parsed once. */
 export function compileText(source: string, part = "text"): Template[] {
-  return parse(plainEngine, source, part);
+  return parse(engines().plain, source, part);
 }
 
 /** Renders a `compileText` template for one recipient. */
@@ -282,5 +284,5 @@ export function renderText(
   budget: Budget,
   part = "text",
 ): string {
-  return renderPart(plainEngine, templates, variables, part, budget);
+  return renderPart(engines().plain, templates, variables, part, budget);
 }

@@ -1,4 +1,7 @@
-import { Actor, Audit, Log, Webhook } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as Audit from "@pregon/core/audit";
+import * as Log from "@pregon/core/log";
+import * as Webhook from "@pregon/core/webhook";
 import { queueConsumer } from "./sqs";
 
 /**

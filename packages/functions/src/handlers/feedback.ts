@@ -1,4 +1,8 @@
-import { Actor, Database, Delivery, Log, Suppression } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as Database from "@pregon/core/db";
+import * as Delivery from "@pregon/core/delivery";
+import * as Log from "@pregon/core/log";
+import * as Suppression from "@pregon/core/suppression";
 import { z } from "zod";
 import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";
 

@@ -1,4 +1,12 @@
-import { Actor, Database, Delivery, Dispatch, Email, Log, Otp, Push, Sms } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as Database from "@pregon/core/db";
+import * as Delivery from "@pregon/core/delivery";
+import * as Dispatch from "@pregon/core/delivery/dispatch";
+import * as Email from "@pregon/core/email";
+import * as Log from "@pregon/core/log";
+import * as Otp from "@pregon/core/otp";
+import * as Push from "@pregon/core/push";
+import * as Sms from "@pregon/core/sms";
 import { leaseMs, maxReceiveCount } from "@pregon/pipelines";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { z } from "zod";

@@ -1,15 +1,13 @@
-import {
-  Actor,
-  Delivery,
-  Idempotency,
-  Log,
-  Notification,
-  Otp,
-  Outbox,
-  RateLimit,
-  Reputation,
-  Webhook,
-} from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as Delivery from "@pregon/core/delivery";
+import * as Idempotency from "@pregon/core/idempotency";
+import * as Log from "@pregon/core/log";
+import * as Notification from "@pregon/core/notification";
+import * as Otp from "@pregon/core/otp";
+import * as Outbox from "@pregon/core/outbox";
+import * as RateLimit from "@pregon/core/ratelimit";
+import * as Reputation from "@pregon/core/reputation";
+import * as Webhook from "@pregon/core/webhook";
 import { strandedAfterMs, visibilityTimeoutSeconds } from "@pregon/pipelines";
 import type { ScheduledEvent } from "aws-lambda";
 

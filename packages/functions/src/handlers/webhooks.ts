@@ -1,5 +1,7 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { Actor, Log, Webhook } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as Log from "@pregon/core/log";
+import * as Webhook from "@pregon/core/webhook";
 import { webhookAttempts } from "@pregon/pipelines";
 import type { SQSRecord } from "aws-lambda";
 import { parseBody, queueConsumer, ReceiveAgain } from "./sqs";

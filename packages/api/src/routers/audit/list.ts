@@ -1,4 +1,4 @@
-import { Audit } from "@pregon/core";
+import * as Audit from "@pregon/core/audit";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds, exampleKey, exampleTime } from "../examples";

@@ -1,4 +1,4 @@
-import { Category } from "@pregon/core";
+import * as Category from "@pregon/core/category";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleCategory } from "../examples";

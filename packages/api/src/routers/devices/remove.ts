@@ -1,4 +1,4 @@
-import { Device } from "@pregon/core";
+import * as Device from "@pregon/core/device";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleDevice } from "../examples";

@@ -1,4 +1,5 @@
-import { Email, Notification } from "@pregon/core";
+import * as Email from "@pregon/core/email";
+import * as Notification from "@pregon/core/notification";
 import { sendProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
 

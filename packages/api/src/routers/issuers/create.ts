@@ -1,4 +1,4 @@
-import { Issuer } from "@pregon/core";
+import * as Issuer from "@pregon/core/issuer";
 import { scopedProcedure } from "../../trpc";
 import { exampleIssuer } from "../examples";
 

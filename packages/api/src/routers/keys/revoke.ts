@@ -1,4 +1,4 @@
-import { ApiKey } from "@pregon/core";
+import * as ApiKey from "@pregon/core/apikey";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleKey } from "../examples";

@@ -1,4 +1,6 @@
-import { Actor, ApiKey, Project } from "@pregon/core";
+import * as Actor from "@pregon/core/actor";
+import * as ApiKey from "@pregon/core/apikey";
+import * as Project from "@pregon/core/project";
 import { z } from "zod";
 import { authedProcedure } from "../../trpc";
 import { exampleIds, exampleKey } from "../examples";

@@ -1,4 +1,5 @@
-import { Delivery, Notification } from "@pregon/core";
+import * as Delivery from "@pregon/core/delivery";
+import * as Notification from "@pregon/core/notification";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds } from "../examples";

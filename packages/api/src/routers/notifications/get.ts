@@ -1,4 +1,4 @@
-import { Notification } from "@pregon/core";
+import * as Notification from "@pregon/core/notification";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleIds, exampleTime } from "../examples";

@@ -1,4 +1,4 @@
-import { Otp } from "@pregon/core";
+import * as Otp from "@pregon/core/otp";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleOtp } from "../examples";

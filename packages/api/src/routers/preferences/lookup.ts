@@ -1,4 +1,4 @@
-import { Preference } from "@pregon/core";
+import * as Preference from "@pregon/core/preference";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { examplePreference } from "../examples";

@@ -1,4 +1,5 @@
-import { Category, Preference } from "@pregon/core";
+import * as Category from "@pregon/core/category";
+import * as Preference from "@pregon/core/preference";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { examplePreference } from "../examples";

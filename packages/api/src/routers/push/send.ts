@@ -1,4 +1,5 @@
-import { Notification, Push } from "@pregon/core";
+import * as Notification from "@pregon/core/notification";
+import * as Push from "@pregon/core/push";
 import { sendProcedure } from "../../trpc";
 import { exampleDevice, exampleIds } from "../examples";
 

@@ -1,4 +1,5 @@
-import { Notification, Sms } from "@pregon/core";
+import * as Notification from "@pregon/core/notification";
+import * as Sms from "@pregon/core/sms";
 import { sendProcedure } from "../../trpc";
 import { exampleIds } from "../examples";
 

@@ -1,4 +1,4 @@
-import { Suppression } from "@pregon/core";
+import * as Suppression from "@pregon/core/suppression";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleSuppression } from "../examples";

@@ -1,4 +1,4 @@
-import { Template } from "@pregon/core";
+import * as Template from "@pregon/core/template";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleTemplate } from "../examples";

@@ -1,4 +1,4 @@
-import { Webhook } from "@pregon/core";
+import * as Webhook from "@pregon/core/webhook";
 import { z } from "zod";
 import { scopedProcedure } from "../../trpc";
 import { exampleAttempt, exampleWebhook } from "../examples";

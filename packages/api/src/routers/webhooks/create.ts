@@ -1,4 +1,4 @@
-import { Webhook } from "@pregon/core";
+import * as Webhook from "@pregon/core/webhook";
 import { scopedProcedure } from "../../trpc";
 import { exampleWebhook } from "../examples";
 
