@@ -34,6 +34,9 @@ export interface ProfileSummary {
   packages: Array<{ name: string; ms: number; share: number }>;
 }
 
+/** `node --cpu-prof`'s default sampling interval, which the bench's servers run with. */
+const samplingMicros = 1000;
+
 /** A path under the repo (or a package's own path under node_modules), or Node's own module. */
 function whereOf(url: string): { where: string; pack: string } {
   if (!url) return { where: "", pack: "(V8 and native)" };
@@ -64,9 +67,12 @@ export function summarise(
   for (let i = 0; i < profile.samples.length; i++) {
     at += profile.timeDeltas[i]!;
     if (!windows.some(([from, to]) => at >= from && at <= to)) continue;
-    // A sample stands for the time until the next one.
-    const ms = (profile.timeDeltas[i + 1] ?? profile.timeDeltas[i]!) / 1000;
-    windowMs += ms;
+    // A sample stands for the time until the next one, but for no more than two sampling
+    // intervals: a longer gap is time the process was not running (the machine's other work took
+    // the core), which would otherwise be charged to whatever function was sampled before it.
+    const gap = profile.timeDeltas[i + 1] ?? profile.timeDeltas[i]!;
+    windowMs += gap / 1000;
+    const ms = Math.min(gap, 2 * samplingMicros) / 1000;
     const { callFrame } = nodes.get(profile.samples[i]!)!;
     if (callFrame.functionName === "(idle)") continue;
     busyMs += ms;
