@@ -519,7 +519,8 @@ describe("the email sender", () => {
     await acknowledge([record!]);
   });
 
-  it("sends a crashed sender's leased deliveries after the lease, each exactly once", async () => {
+  /** One email to five recipients, accepted on a manual clock, and its queue message. */
+  async function fiveQueued() {
     const { as } = await projectWithKey();
     const domain = uniqueDomain();
     const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
@@ -527,6 +528,11 @@ describe("the email sender", () => {
     restoreClock.push(Clock.use(clock));
     const accepted = await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
     const [record] = await receiveAll(1);
+    return { domain, to, clock, accepted, record };
+  }
+
+  it("sends a crashed sender's leased deliveries after the lease, each exactly once", async () => {
+    const { domain, to, clock, accepted, record } = await fiveQueued();
 
     // Two sends go through, then the process freezes mid-batch (and is never heard from again).
     let sends = 0;
@@ -558,13 +564,7 @@ describe("the email sender", () => {
   });
 
   it("after a crash between SES's answers and their `sent` write, sends only those again, once", async () => {
-    const { as } = await projectWithKey();
-    const domain = uniqueDomain();
-    const to = ["a", "b", "c", "d", "e"].map((name) => `${name}@${domain}`);
-    const clock = Clock.manual(new Date());
-    restoreClock.push(Clock.use(clock));
-    const accepted = await as(() => Email.send({ to, subject: "s", text: "t" }, settings.email));
-    const [record] = await receiveAll(1);
+    const { domain, to, clock, accepted, record } = await fiveQueued();
 
     // SES accepts all five; the process dies as the last three answers come back.
     let answered = 0;
