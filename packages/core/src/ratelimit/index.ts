@@ -28,12 +28,18 @@ export const defaults: Record<Channel, ChannelLimits> = {
 const minuteMs = 60_000;
 const dayMs = 24 * 60 * minuteMs;
 
+/** A channel's limits: the project's stored ones (its `limits` column) over the defaults. */
+const channelLimits = (stored: unknown, channel: Channel): ChannelLimits => ({
+  ...defaults[channel],
+  ...Limits.parse(stored ?? {})[channel],
+});
+
 export async function limitsOf(projectId: string, channel: Channel): Promise<ChannelLimits> {
   const [row] = await Database.use()
     .select({ limits: projects.limits })
     .from(projects)
     .where(eq(projects.id, projectId));
-  return { ...defaults[channel], ...Limits.parse(row?.limits ?? {})[channel] };
+  return channelLimits(row?.limits, channel);
 }
 
 /** Sets (or with `undefined`, resets to the default) a project's limits for a channel. */
@@ -114,7 +120,7 @@ export async function checkSend(input: {
   }>(sql`
     select (select limits from ${projects} where id = ${projectId}) as limits,
            ${counted(requests)} as requests, ${counted(recipients)} as recipients`);
-  const limits = { ...defaults[input.channel], ...Limits.parse(row?.limits ?? {})[input.channel] };
+  const limits = channelLimits(row?.limits, input.channel);
   const rules: Array<Rule & { used: number }> = [
     { ...requests, amount: 1, limit: limits.requestsPerMinute, used: row?.requests ?? 0 },
     {
