@@ -1,31 +1,17 @@
 import { SNSClient } from "@aws-sdk/client-sns";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { acknowledge, receive } from "../../../../test/support/email";
 import { pipelines, stack } from "../../../../test/support/setup";
 import { snsPublisher } from "./sns";
-
-const sqs = new SQSClient(stack.aws);
 
 /** Every message body on the push queue (this file's alone), taken off it. */
 async function drained(): Promise<string[]> {
   const bodies: string[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: pipelines.queues.push.url,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-      }),
-    );
-    if (Messages.length === 0) return bodies;
-    bodies.push(...Messages.map((m) => m.Body!));
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: pipelines.queues.push.url,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
+  for (let records = await receive("push"); records.length; records = await receive("push")) {
+    bodies.push(...records.map((record) => record.body));
+    await acknowledge(records, "push");
   }
+  return bodies;
 }
 
 describe("the SNS publisher", () => {
