@@ -1,11 +1,15 @@
 import { createApp } from "@pregon/api";
 import { Clock, Database, RateLimit } from "@pregon/core";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { afterEach, describe, expect, it } from "vitest";
 import { uniqueDomain } from "./support/email";
-import { bearer, projectWithKey, refusingInserts, settings } from "./support/fixtures";
-import { ownerUrl } from "./support/setup";
+import {
+  bearer,
+  projectWithKey,
+  refusingInserts,
+  refusingWrites,
+  settings,
+} from "./support/fixtures";
 
 const app = createApp(settings);
 const restores: Array<() => void> = [];
@@ -69,30 +73,15 @@ async function written(projectId: string) {
  * write of a send's transaction) and any lowering of a counter (a give-back): a send that fails
  * late in its transaction, with nothing it took given back after, as if its process then died.
  */
-async function failingLate<T>(projectId: string, work: () => Promise<T>): Promise<T> {
-  const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
-  try {
-    await owner.unsafe(`
-      create function refuse_late() returns trigger language plpgsql as $$
-        begin
-          if tg_table_name = 'outbox' and new.body like '%${projectId}%' then
-            raise exception 'refused by the test';
-          end if;
-          if tg_table_name = 'rate_counters' and new.project_id = '${projectId}'
-             and new.count < old.count then
-            raise exception 'refused by the test';
-          end if;
-          return new;
-        end $$;
-      create trigger refuse_late before insert on outbox
-        for each row execute function refuse_late();
-      create trigger refuse_late before update on rate_counters
-        for each row execute function refuse_late();`);
-    return await work();
-  } finally {
-    await owner.unsafe("drop function if exists refuse_late() cascade");
-    await owner.end();
-  }
+function failingLate<T>(projectId: string, work: () => Promise<T>): Promise<T> {
+  return refusingWrites("outbox", "insert", `new.body like '%${projectId}%'`, () =>
+    refusingWrites(
+      "rate_counters",
+      "update",
+      `new.project_id = '${projectId}' and new.count < old.count`,
+      work,
+    ),
+  );
 }
 
 /** A clock 15 s into a minute, so a window does not end mid-test. */

@@ -91,23 +91,37 @@ export async function callApp(
 
 /**
  * Runs `work` while Postgres refuses to insert rows of `projectId` into `table` (a failure half-way
- * through a transaction). Triggers are the owner's to create, not the application role's.
+ * through a transaction).
  */
-export async function refusingInserts<T>(
+export function refusingInserts<T>(
   table: string,
   projectId: string,
   work: () => Promise<T>,
 ): Promise<T> {
+  return refusingWrites(table, "insert", `new.project_id = '${projectId}'`, work);
+}
+
+/**
+ * Runs `work` while Postgres refuses every `on` of a row of `table` for which `when` (a plpgsql
+ * condition on `new`, and `old` for an update) holds. Triggers are the owner's to create, not the
+ * application role's.
+ */
+export async function refusingWrites<T>(
+  table: string,
+  on: "insert" | "update",
+  when: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
-  const name = `refuse_${table}`;
+  const name = `refuse_${table}_${on}`;
   try {
     await owner.unsafe(`
       create function ${name}() returns trigger language plpgsql as $$
         begin
-          if new.project_id = '${projectId}' then raise exception 'refused by the test'; end if;
+          if ${when} then raise exception 'refused by the test'; end if;
           return new;
         end $$;
-      create trigger ${name} before insert on ${table} for each row execute function ${name}();`);
+      create trigger ${name} before ${on} on ${table} for each row execute function ${name}();`);
     return await work();
   } finally {
     await owner.unsafe(`drop function if exists ${name}() cascade`);
