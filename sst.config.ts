@@ -39,6 +39,7 @@ export default $config({
     const api = await import("./infra/api");
     await import("./infra/senders");
     const alarms = await import("./infra/alarms");
+    const docs = await import("./infra/docs");
     const { deployConfig } = await import("./infra/config");
 
     return {
@@ -56,6 +57,8 @@ export default $config({
       // Passive: the database replicates the primary and nothing sends (docs/multi-region.md).
       passive: deployConfig.passive !== undefined,
       apiHealthCheck: api.healthCheck?.id,
+      // Where /docs loads the API reference's script from (its own distribution).
+      docsOrigin: docs.docsOrigin,
     };
   },
 });

@@ -6,7 +6,7 @@
 // sends a confirmation email first). docs/operations.md says what to do when each fires.
 //
 // `sst dev` declares none: nobody is paged for a developer's stage.
-import { api, docsAssets, http, otp } from "./api";
+import { api, http, otp } from "./api";
 import { deployConfig } from "./config";
 import { database } from "./database";
 import { key } from "./encryption";
@@ -31,7 +31,6 @@ const pascal = (text: string) =>
 const lambdaNames: Record<FunctionName, $util.Input<string>> = {
   http: http.name,
   otp: otp.name,
-  docsAssets: docsAssets.name,
   migrator: migrator.name,
   sweeper: sweeper.nodes.function.name,
   emailSender: consumerFunctions.emailSender.nodes.function.name,

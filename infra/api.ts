@@ -1,10 +1,11 @@
 // API Gateway HTTP API. The OTP routes go to their own function (the Otp function: its own
-// permissions and concurrency, so a flood of sends cannot starve code checks, nor the reverse), the API reference's script to another; every other request
-// reaches the http function. Http and Otp run the same Hono app.
+// permissions and concurrency, so a flood of sends cannot starve code checks, nor the reverse);
+// every other request reaches the http function. Http and Otp run the same Hono app. The API
+// reference's script is not here: its own distribution serves it (infra/docs.ts).
 //
 // Every route is throttled, in every stage (infra/settings.ts: each API function's `throttle`, per
-// route): the http function's through the stage's default route settings, each OTP and API
-// reference route on its own, tighter. API Gateway answers 429 beyond. A route's settings name a route that must exist
+// route): the http function's through the stage's default route settings, each OTP route on its
+// own, tighter. API Gateway answers 429 beyond. A route's settings name a route that must exist
 // when the stage is written (API Gateway refuses them otherwise), and SST's component creates the
 // stage before any route: the stage waits for the routes.
 //
@@ -96,9 +97,10 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
       const { path: _path, ...fields } = JSON.parse(log.format) as Record<string, string>;
       args.accessLogSettings = { ...log, format: JSON.stringify(fields) };
       args.defaultRouteSettings = throttling(functions.http.trigger.throttle);
-      args.routeSettings = [functions.otp, functions.docsAssets].flatMap(({ trigger }) =>
-        trigger.routes.map((routeKey) => ({ routeKey, ...throttling(trigger.throttle) })),
-      );
+      args.routeSettings = functions.otp.trigger.routes.map((routeKey) => ({
+        routeKey,
+        ...throttling(functions.otp.trigger.throttle),
+      }));
       opts.dependsOn = routes;
     },
   },
@@ -120,9 +122,7 @@ if (healthCheck) healthCheckMade(healthCheck.id);
 
 export const http = new sst.aws.Function("Http", functionArgs("http"), afterMigrations);
 export const otp = new sst.aws.Function("Otp", functionArgs("otp"), afterMigrations);
-export const docsAssets = new sst.aws.Function("DocsAssets", functionArgs("docsAssets"));
 routesDeclared([
   ...functions.http.trigger.routes.map((route) => api.route(route, http.arn)),
   ...functions.otp.trigger.routes.map((route) => api.route(route, otp.arn)),
-  ...functions.docsAssets.trigger.routes.map((route) => api.route(route, docsAssets.arn)),
 ]);

@@ -4,6 +4,7 @@
 // metrics carry), how long its logs are kept, and X-Ray tracing where the stage traces.
 import { deployConfig, otpPepper } from "./config";
 import { appDatabase, database } from "./database";
+import { docsOrigin } from "./docs";
 import { configurationSetArn, configurationSetName, identityArn } from "./email";
 import { key } from "./encryption";
 import { publishTargets, webhooksQueue } from "./messaging";
@@ -52,6 +53,7 @@ const environment: Record<EnvName, $util.Input<string> | undefined> = {
   PREGON_PUSH_APNS_APPLICATION_ARN: pushApplicationArns.apns,
   PREGON_PUSH_FCM_APPLICATION_ARN: pushApplicationArns.fcm,
   PREGON_PUSH_APNS_SANDBOX: String(deployConfig.push.apns?.sandbox ?? false),
+  PREGON_DOCS_ORIGIN: docsOrigin,
 };
 
 /** The ARNs each target of infra/settings.ts stands for. */

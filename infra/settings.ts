@@ -3,6 +3,7 @@
 // against the database's budget, visibility against timeouts, what each function may touch).
 // infra/*.ts build the resources from these values; change a number here, not there.
 
+import { docsScriptHeaders, docsScriptPath } from "@pregon/api/docs-script";
 import { defaultCountries, Phone } from "@pregon/core/phone";
 import {
   consumerTimeoutSeconds,
@@ -43,6 +44,33 @@ export const runtime = {
 export const httpBundleLimitBytes = 1600 * 1024;
 /** And the http and OTP zips, what Lambda downloads on a cold start, under this. */
 export const httpZipLimitBytes = 544 * 1024;
+
+// --- The API reference's script ----------------------------------------------------------------
+
+/**
+ * The script `/docs` loads (Scalar's browser build, 4.8 MB; 1.03 MB even with brotli, too large for
+ * any function's zip), served by infra/docs.ts: one object in a private bucket (S3 Block Public
+ * Access fully on), read by a CloudFront distribution of the stage's own through origin access
+ * control, which compresses it for each browser. The http function gets the distribution's origin
+ * (PREGON_DOCS_ORIGIN). docs/deploy.md, "The API reference", says why not API Gateway.
+ */
+export const docsScript = {
+  /** The file uploaded, from the repository's root: the one the local server serves. */
+  file: "node_modules/@scalar/api-reference/dist/browser/standalone.js",
+  /** Its key: the path /docs loads, which names the pinned version (a new pin, a new object). */
+  key: docsScriptPath.slice(1),
+  contentType: docsScriptHeaders["content-type"],
+  /** A year, immutable: what the local server sends; CloudFront and browsers keep it as long. */
+  cacheControl: docsScriptHeaders["cache-control"],
+  /**
+   * CloudFront's managed CachingOptimized policy: gzip and brotli in the cache key (with the
+   * behaviour's `compress`, CloudFront compresses the object for each), no cookie, header or query
+   * string forwarded, TTL up to a year following the object's Cache-Control.
+   */
+  cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+  /** Edge locations in North America and Europe (and Israel) only: the cheapest class. */
+  priceClass: "PriceClass_100",
+} as const;
 
 // --- Database --------------------------------------------------------------------------------
 
@@ -153,7 +181,9 @@ export type EnvName =
   | "PREGON_SMS_RATE"
   | "PREGON_PUSH_APNS_APPLICATION_ARN"
   | "PREGON_PUSH_FCM_APPLICATION_ARN"
-  | "PREGON_PUSH_APNS_SANDBOX";
+  | "PREGON_PUSH_APNS_SANDBOX"
+  /** The origin of the distribution serving the API reference's script (`docsScript`). */
+  | "PREGON_DOCS_ORIGIN";
 
 /**
  * How a function is invoked, and so how many instances of it can run at once. `maxConcurrency` is
@@ -239,7 +269,7 @@ export const functions = {
     links: ["AppDatabase", "OtpPepper", "Templates", ...publishedTopics],
     // Writes a template's new version; previews and sends read them.
     permissions: [publish, { actions: ["s3:GetObject", "s3:PutObject"], on: "templates" }],
-    environment: apiEnv,
+    environment: [...apiEnv, "PREGON_DOCS_ORIGIN"],
     // 10 at once and 10 a second: the 20 instances it reserves, at a second a request.
     trigger: {
       kind: "api",
@@ -247,32 +277,6 @@ export const functions = {
       throttle: { burstLimit: 10, rateLimitPerSecond: 10 },
       maxConcurrency: 20,
     },
-  },
-  /**
-   * The API reference's script (`/docs` loads it from here; 4.8 MB, from @scalar/api-reference),
-   * in a function of its own: the http function's zip and cold start stay without it. It touches
-   * nothing; browsers keep what it serves for a year.
-   */
-  docsAssets: {
-    handler: "packages/functions/src/docs-assets.handler",
-    timeoutSeconds: 10,
-    memoryMb: 512,
-    links: [],
-    permissions: [],
-    environment: [],
-    // A browser fetches it once a year: 5 at once and 2 a second, 7 instances at most.
-    trigger: {
-      kind: "api",
-      routes: ["GET /docs/assets/{proxy+}"],
-      throttle: { burstLimit: 5, rateLimitPerSecond: 2 },
-      maxConcurrency: 7,
-    },
-    copyFiles: [
-      {
-        from: "node_modules/@scalar/api-reference/dist/browser/standalone.js",
-        to: "docs-assets/standalone.js",
-      },
-    ],
   },
   /** The OTP routes, same app: no templates bucket, no SES, no SNS beyond its pipelines. */
   otp: {

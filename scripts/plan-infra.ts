@@ -229,6 +229,11 @@ function stateOf(type: string, name: string, inputs: Record<string, unknown>, id
   if (type === "aws:apigatewayv2/api:Api") {
     state.apiEndpoint = `https://${id}.execute-api.${region}.amazonaws.com`;
   }
+  if (type === "aws:cloudfront/distribution:Distribution")
+    state.domainName = `${id}.cloudfront.net`;
+  if (type === "aws:s3/bucketV2:BucketV2" || type === "aws:s3/bucket:Bucket") {
+    state.bucketRegionalDomainName = `${id}.s3.${region}.amazonaws.com`;
+  }
   if (type === "random:index/randomPassword:RandomPassword") state.result = `mock-${name}`;
   if (type === "random:index/randomBytes:RandomBytes") {
     // SST's key for every function's links (resource.enc, SST_KEY).

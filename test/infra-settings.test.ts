@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appRouter, buildOpenApiDocument } from "@pregon/api";
-import { docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
+import { docsScriptHeaders, docsScriptPath, scalarScriptFile } from "@pregon/api/docs";
 import { Database, Sms } from "@pregon/core";
 import { poolSize } from "@pregon/functions/lambda";
 import { leaseMs, pipelines, strandedAfterMs } from "@pregon/pipelines";
@@ -22,6 +22,7 @@ import {
   database,
   defaultRegion,
   defaultSmsCountries,
+  docsScript,
   encryption,
   type FunctionName,
   type FunctionSetting,
@@ -467,17 +468,20 @@ describe("the OTP function", () => {
 });
 
 describe("the API reference's script", () => {
-  it("is routed where /docs loads it from, to a function that touches nothing", () => {
-    const { docsAssets } = functions;
-    expect(docsAssets.trigger.routes).toEqual(["GET /docs/assets/{proxy+}"]);
-    expect(docsScriptPath.startsWith("/docs/assets/")).toBe(true);
-    expect([docsAssets.links, docsAssets.permissions, docsAssets.environment]).toEqual([
-      [],
-      [],
-      [],
+  it("is the file the local server serves, at the path /docs loads, served as the local server serves it", () => {
+    expect(join(root, docsScript.file)).toBe(scalarScriptFile());
+    expect(`/${docsScript.key}`).toBe(docsScriptPath);
+    expect([docsScript.contentType, docsScript.cacheControl]).toEqual([
+      docsScriptHeaders["content-type"],
+      docsScriptHeaders["cache-control"],
     ]);
-    // The file the zip carries is the one the local server serves.
-    expect(join(root, docsAssets.copyFiles[0]!.from)).toBe(scalarScriptFile());
+  });
+
+  it("reaches the http function, the one serving /docs, as the distribution's origin alone", () => {
+    const told = all.filter(([, f]) => f.environment.includes("PREGON_DOCS_ORIGIN"));
+    expect(told.map(([name]) => name)).toEqual(["http"]);
+    // No function serves it, so no zip carries it.
+    expect(all.filter(([, f]) => f.copyFiles?.some((c) => c.from.includes("@scalar")))).toEqual([]);
   });
 });
 
@@ -529,8 +533,6 @@ describe("least privilege", () => {
 
   it("connects every function as the application role; only the Migrator links the owner", () => {
     for (const [name, f] of all) {
-      // The API reference's script is a file: no link at all (checked with its route).
-      if (name === "docsAssets") continue;
       expect(f.links, name).toContain("AppDatabase");
       expect(f.links.includes("Database"), name).toBe(name === "migrator");
     }
@@ -1137,7 +1139,6 @@ describe("what a deploy declares", () => {
       expect(reservedOf(plans.production!)).toEqual({
         HttpFunction: functions.http.trigger.maxConcurrency,
         OtpFunction: functions.otp.trigger.maxConcurrency,
-        DocsAssetsFunction: functions.docsAssets.trigger.maxConcurrency,
         SweeperHandlerFunction: functions.sweeper.trigger.maxConcurrency,
         MigratorFunction: functions.migrator.trigger.maxConcurrency,
       });
@@ -1163,7 +1164,7 @@ describe("what a deploy declares", () => {
     });
 
     it("every stage throttles every route: http's by default, each OTP route tighter, on as many routes as counted", () => {
-      const { http, otp, docsAssets } = functions;
+      const { http, otp } = functions;
       const settings = (throttle: Throttle) => ({
         throttlingBurstLimit: throttle.burstLimit,
         throttlingRateLimit: throttle.rateLimitPerSecond,
@@ -1173,13 +1174,11 @@ describe("what a deploy declares", () => {
         const inputs = stage(plan).inputs;
         expect(inputs.defaultRouteSettings, name).toEqual(settings(http.trigger.throttle));
         expect(inputs.routeSettings, name).toEqual(
-          [otp, docsAssets].flatMap(({ trigger }) =>
-            trigger.routes.map((routeKey) => ({ routeKey, ...settings(trigger.throttle) })),
-          ),
+          otp.trigger.routes.map((routeKey) => ({ routeKey, ...settings(otp.trigger.throttle) })),
         );
         const routes = created(plan, "aws:apigatewayv2/route:Route");
         expect(routes.map((r) => r.inputs.routeKey).sort(), name).toEqual(
-          [...http.trigger.routes, ...otp.trigger.routes, ...docsAssets.trigger.routes].sort(),
+          [...http.trigger.routes, ...otp.trigger.routes].sort(),
         );
         // API Gateway refuses settings for a route that does not exist yet.
         expect(stage(plan).dependsOn, name).toEqual(expect.arrayContaining(routes.map(key)));
@@ -1200,30 +1199,106 @@ describe("what a deploy declares", () => {
   });
 
   describe("the API reference's script", () => {
-    it("GET /docs/assets/… reaches a function of its own, whose zip carries the script and nothing of the app", () => {
+    const byName = (plan: Plan, name: string) => {
+      const found = plan.resources.filter((r) => r.name === name && !r.type.startsWith("sst:"));
+      expect(found, name).toHaveLength(1);
+      return found[0]!;
+    };
+
+    it("is one object in a private bucket: public access blocked in full, readable by CloudFront alone", () => {
       for (const name of ["production", "dev"]) {
         const plan = plans[name]!;
-        const docs = one(plan, "aws:lambda/function:Function", "DocsAssetsFunction");
-        const routes = created(plan, "aws:apigatewayv2/route:Route").filter((route) =>
-          (route.inputs.routeKey as string).includes("/docs/assets/"),
-        );
-        expect(routes.map((route) => route.inputs.routeKey)).toEqual(["GET /docs/assets/{proxy+}"]);
-        const integration = one(
-          plan,
-          "aws:apigatewayv2/integration:Integration",
-          routes[0]!.name.replace(/Route$/, "Integration"),
-        );
-        expect(integration.inputs.integrationUri, name).toBe(docs.attributes.arn);
-        // It reads no link and sits in no VPC: nothing but the file.
-        expect(docs.inputs.vpcConfig, name).toBeUndefined();
-        expect(Object.keys(env(docs)).sort(), name).toEqual([
-          "PREGON_STAGE",
-          "SST_KEY",
-          "SST_KEY_FILE",
-          "SST_RESOURCE_App",
+        const bucket = byName(plan, "DocsAssetsBucket");
+        expect(bucket.type, name).toMatch(/^aws:s3\/bucket(V2)?:Bucket(V2)?$/);
+        // Removed with the stage, even where the stage retains its data: it is node_modules' file.
+        expect(bucket.retainOnDelete, name).toBe(false);
+        expect(byName(plan, "DocsAssetsPublicAccessBlock").inputs, name).toMatchObject({
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        });
+        const policy = JSON.parse(byName(plan, "DocsAssetsPolicy").inputs.policy as string) as {
+          Statement: {
+            effect?: string;
+            principals: { type: string; identifiers: string[] }[];
+            actions: string[];
+            resources: string[];
+          }[];
+        };
+        const allowed = policy.Statement.filter((statement) => statement.effect !== "Deny");
+        expect(allowed, name).toEqual([
+          expect.objectContaining({
+            principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }],
+            actions: ["s3:GetObject"],
+          }),
         ]);
-        expect(plan.zips.DocsAssetsCode, name).toContain("docs-assets/standalone.js");
-        expect(plan.zips.HttpCode, name).not.toContain("docs-assets/standalone.js");
+
+        const object = byName(plan, "DocsScript");
+        expect(object.type, name).toMatch(/^aws:s3\/bucketObjectv2:BucketObjectv2$/);
+        expect(object.inputs, name).toMatchObject({
+          key: docsScriptPath.slice(1),
+          source: { asset: scalarScriptFile() },
+          contentType: "text/javascript; charset=utf-8",
+          cacheControl: "public, max-age=31536000, immutable",
+        });
+        // Plain: CloudFront compresses it for each browser; no ACL, no key of the stage's.
+        for (const absent of ["contentEncoding", "acl", "kmsKeyId"]) {
+          expect(object.inputs[absent], `${name} ${absent}`).toBeUndefined();
+        }
+      }
+    });
+
+    it("a distribution of the stage's own reads it with origin access control, compressed, and the http function's /docs loads it from there", () => {
+      for (const name of ["production", "dev"]) {
+        const plan = plans[name]!;
+        const bucket = byName(plan, "DocsAssetsBucket");
+        const access = one(
+          plan,
+          "aws:cloudfront/originAccessControl:OriginAccessControl",
+          "DocsAssetsAccess",
+        );
+        expect(access.inputs, name).toMatchObject({
+          originAccessControlOriginType: "s3",
+          signingBehavior: "always",
+          signingProtocol: "sigv4",
+        });
+        const cdn = one(plan, "aws:cloudfront/distribution:Distribution", "DocsAssetsCdn");
+        const origins = cdn.inputs.origins as Record<string, unknown>[];
+        expect(origins, name).toEqual([
+          {
+            originId: "docs-assets",
+            domainName: bucket.attributes.bucketRegionalDomainName,
+            originAccessControlId: access.attributes.id,
+          },
+        ]);
+        expect(cdn.inputs.defaultCacheBehavior, name).toMatchObject({
+          targetOriginId: "docs-assets",
+          viewerProtocolPolicy: "redirect-to-https",
+          allowedMethods: ["GET", "HEAD"],
+          compress: true,
+          cachePolicyId: docsScript.cachePolicyId,
+        });
+        expect(cdn.inputs.orderedCacheBehaviors, name).toBeUndefined();
+
+        const http = one(plan, "aws:lambda/function:Function", "HttpFunction");
+        expect(env(http).PREGON_DOCS_ORIGIN, name).toBe(`https://${cdn.attributes.domainName}`);
+        expect(plan.outputs.docsOrigin, name).toBe(env(http).PREGON_DOCS_ORIGIN);
+        for (const fn of lambdas(plan).filter((f) => f.name !== "HttpFunction")) {
+          expect(env(fn).PREGON_DOCS_ORIGIN, `${name} ${fn.name}`).toBeUndefined();
+        }
+        // API Gateway has no route of its own for it any more, and no zip carries it.
+        const routes = created(plan, "aws:apigatewayv2/route:Route");
+        expect(
+          routes.filter((r) => String(r.inputs.routeKey).includes("/docs")),
+          name,
+        ).toEqual([]);
+        for (const [zip, entries] of Object.entries(plan.zips)) {
+          expect(
+            entries.filter((entry) => entry.endsWith(".js")),
+            `${name} ${zip}`,
+          ).toEqual([]);
+        }
       }
     });
   });
@@ -1242,10 +1317,6 @@ describe("what a deploy declares", () => {
         const builds = Object.keys(plan.builds);
         expect(builds, name).toHaveLength(all.length);
         for (const build of builds) {
-          if (build === "DocsAssets") {
-            expect(plan.builds[build]!.links, build).toEqual({});
-            continue;
-          }
           const app = linkOf(plan, build, "AppDatabase");
           expect(app, `${name} ${build}`).toMatchObject({
             username: Database.appRole,
@@ -1304,11 +1375,8 @@ describe("what a deploy declares", () => {
           resource !== undefined &&
           (resource.dependsOn.includes("aws:lambda/invocation:Invocation::Migrate") ||
             waits(plan.resources.find((r) => key(r) === resource.parent)));
-        // The API reference's script needs no migration: it does not wait for one.
         for (const fn of lambdas(plan)) {
-          expect(waits(fn), `${name} ${fn.name}`).toBe(
-            !["MigratorFunction", "DocsAssetsFunction"].includes(fn.name),
-          );
+          expect(waits(fn), `${name} ${fn.name}`).toBe(fn.name !== "MigratorFunction");
         }
       }
     });
@@ -1330,7 +1398,6 @@ describe("what a deploy declares", () => {
       const byRole: Record<string, string> = {
         HttpRole: "http",
         OtpRole: "otp",
-        DocsAssetsRole: "docsAssets",
         SweeperHandlerRole: "sweeper",
         MigratorRole: "migrator",
       };
@@ -1367,10 +1434,7 @@ describe("what a deploy declares", () => {
               expect(statement.resources, fn).toEqual(["*"]);
             }
           }
-          // The API reference's script sits outside the VPC: it needs no network interfaces.
-          expect(role.inputs.managedPolicyArns, fn).toEqual(
-            fn === "docsAssets" ? managed.slice(0, 1) : managed,
-          );
+          expect(role.inputs.managedPolicyArns, fn).toEqual(managed);
           // Only Lambda assumes it (SST also lets the account's root, for `sst dev`).
           const trust = role.inputs.assumeRolePolicy;
           const policy = typeof trust === "string" ? JSON.parse(trust) : trust;
@@ -1439,7 +1503,6 @@ describe("what a deploy declares", () => {
         feedback: "feedback",
         sweeper: "Sweeper",
         migrator: "Migrator",
-        docsAssets: "DocsAssets",
       };
       const doc = readFileSync(join(root, "docs", "deploy.md"), "utf8");
       const section = doc.split("## What each function may touch")[1]!.split("\n## ")[0]!;

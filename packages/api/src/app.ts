@@ -171,8 +171,14 @@ function read(incoming: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Where the app's pages load what they need from, beyond the app itself. */
+export interface AppOptions {
+  /** The https origin serving the API reference's script (on AWS); none: this app's own. */
+  docsOrigin?: string | undefined;
+}
+
 /** The HTTP face of Pregón: the same app runs behind API Gateway and on the local stack. */
-export function createApp(settings: Settings) {
+export function createApp(settings: Settings, options: AppOptions = {}) {
   // Built on the first request for it: no other route needs it, and it costs a cold start dearly.
   let openApiDocument: ReturnType<typeof buildOpenApiDocument> | undefined;
   const app = new Hono();
@@ -203,7 +209,7 @@ export function createApp(settings: Settings) {
     openApiDocument ??= buildOpenApiDocument();
     return c.json(openApiDocument);
   });
-  app.get("/docs", docsPage);
+  app.get("/docs", docsPage(options.docsOrigin));
   unsubscribeRoutes(app);
 
   app.all("/trpc/*", (c) =>

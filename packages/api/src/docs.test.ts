@@ -18,6 +18,13 @@ describe("the API reference", () => {
     expect(script.includes(`* @scalar/api-reference ${pinned}\n`)).toBe(true);
   });
 
+  it("on AWS, /docs loads the script from the origin it is given, under the same versioned path, and from nowhere else", async () => {
+    const origin = "https://d111111abcdef8.cloudfront.net";
+    const html = await (await createApp(settings, { docsOrigin: origin }).request("/docs")).text();
+    expect(html).toContain(`<script src="${origin}${docsScriptPath}"></script>`);
+    expect(html.match(/(?:https?:)?\/\/[^\s"'<>)]+/gi)).toEqual([`${origin}${docsScriptPath}`]);
+  });
+
   it("serves the script gzipped to browsers, plain to others, cached for a year", async () => {
     const file = scalarScriptFile();
     const plain = readFileSync(file);

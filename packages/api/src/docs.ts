@@ -4,26 +4,26 @@ import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
-import packageJson from "../package.json" with { type: "json" };
+import { docsScriptHeaders, docsScriptPath } from "./docs-script";
 import type { ErrorBody } from "./error";
 
-/**
- * Where the reference page loads Scalar's renderer from: this server, never a CDN, so `/docs` works
- * offline. The path names the pinned version, so a browser may keep the file for a year.
- */
-export const docsScriptPath = `/docs/assets/scalar-api-reference-${packageJson.dependencies["@scalar/api-reference"]}.js`;
+export { docsScriptHeaders, docsScriptPath };
 
-/** The reference page (`GET /docs`): the OpenAPI document rendered in the browser. */
-export const docsPage = Scalar({
-  url: "/openapi.json",
-  pageTitle: "Pregón API",
-  cdn: docsScriptPath,
-  // The page asks nothing of Scalar's servers: not its fonts (the system's serve), not its usage
-  // reports, not its AI chat (which would send them the document).
-  withDefaultFonts: false,
-  telemetry: false,
-  agent: { disabled: true },
-});
+/**
+ * The reference page (`GET /docs`): the OpenAPI document rendered in the browser by the script at
+ * `docsScriptPath` on `scriptOrigin` (an https origin, no path), or on the page's own origin.
+ */
+export const docsPage = (scriptOrigin = "") =>
+  Scalar({
+    url: "/openapi.json",
+    pageTitle: "Pregón API",
+    cdn: `${scriptOrigin}${docsScriptPath}`,
+    // The page asks nothing of Scalar's servers: not its fonts (the system's serve), not its usage
+    // reports, not its AI chat (which would send them the document).
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+  });
 
 /** The renderer's single-file browser build, in the @scalar/api-reference package. */
 export function scalarScriptFile(): string {
@@ -32,9 +32,9 @@ export function scalarScriptFile(): string {
 }
 
 /**
- * Serves the reference's script (about 4.8 MB, 1.4 MB gzipped) at `docsScriptPath`, from `file`.
- * On AWS a function of its own serves it, so the http function's zip and cold start do not carry
- * it. Read and compressed on the first request, then kept.
+ * Serves the reference's script (about 4.8 MB, 1.4 MB gzipped) at `docsScriptPath`, from `file`:
+ * the local server's. On AWS the stage's CloudFront distribution serves it from S3 instead, so no
+ * function's zip carries it. Read and compressed on the first request, then kept.
  */
 export function docsAssets(file: string = scalarScriptFile()) {
   let script: { plain: Buffer; gzip: Buffer } | undefined;
@@ -46,8 +46,7 @@ export function docsAssets(file: string = scalarScriptFile()) {
     }
     const gzip = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
     return c.body(new Uint8Array(gzip ? script.gzip : script.plain), 200, {
-      "content-type": "text/javascript; charset=utf-8",
-      "cache-control": "public, max-age=31536000, immutable",
+      ...docsScriptHeaders,
       vary: "accept-encoding",
       ...(gzip && { "content-encoding": "gzip" }),
     });

@@ -2,6 +2,18 @@ import { describe, expect, it } from "vitest";
 import { databaseUrl, linkedEnv, loadLambdaConfig } from "./config";
 
 describe("Lambda configuration", () => {
+  it("takes the API reference's script origin as an https origin alone", () => {
+    const base = { DATABASE_URL: "postgres://x@y/z" };
+    const origin = "https://d111111abcdef8.cloudfront.net";
+    expect(loadLambdaConfig(base).docsOrigin).toBeUndefined();
+    expect(loadLambdaConfig({ ...base, PREGON_DOCS_ORIGIN: origin }).docsOrigin).toBe(origin);
+    for (const wrong of [`${origin}/docs`, `${origin}/`, "http://d111111abcdef8.cloudfront.net"]) {
+      expect(() => loadLambdaConfig({ ...base, PREGON_DOCS_ORIGIN: wrong }), wrong).toThrow(
+        /PREGON_DOCS_ORIGIN/,
+      );
+    }
+  });
+
   it("requires DATABASE_URL; the pepper only where OTP is used (startLambda)", () => {
     expect(() => loadLambdaConfig({})).toThrow(/DATABASE_URL/);
     expect(loadLambdaConfig({ DATABASE_URL: "postgres://x@y/z" }).otpPepper).toBeUndefined();

@@ -130,6 +130,11 @@ const LambdaEnv = ChannelEnv.extend({
   PREGON_PUSH_FCM_APPLICATION_ARN: z.string().startsWith("arn:").optional(),
   /** APNs development (sandbox) rather than production. */
   PREGON_PUSH_APNS_SANDBOX: z.enum(["true", "false"]).default("false"),
+  /** The CloudFront origin serving the API reference's script (the http function's /docs). */
+  PREGON_DOCS_ORIGIN: z
+    .url({ protocol: /^https$/ })
+    .refine((url) => new URL(url).origin === url, "must be an https origin, with no path")
+    .optional(),
 });
 
 /** A Lambda's settings, read once per cold start: from its links on AWS, else from the environment. */
@@ -140,6 +145,7 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = { ...linkedEnv(), ...p
     databaseOwnerUrl: e.PREGON_DATABASE_OWNER_URL,
     ...channelSettings(e),
     publicUrl: e.PREGON_PUBLIC_URL,
+    docsOrigin: e.PREGON_DOCS_ORIGIN,
     otpPepper: e.PREGON_OTP_PEPPER,
     sesMaxSendRate: e.PREGON_SES_MAX_SEND_RATE,
     emailSenderConcurrency: e.PREGON_EMAIL_SENDER_CONCURRENCY,

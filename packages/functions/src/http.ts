@@ -6,4 +6,6 @@ import { s3Templates } from "./templates";
 const config = startLambda({ outbox: true, templates: s3Templates(), otp: true, webhooks: true });
 
 /** API Gateway HTTP API (payload v2) -> the same Hono app the local server runs. */
-export const handler = lambdaHandler(handle(createApp({ email: config.email, sms: config.sms })));
+export const handler = lambdaHandler(
+  handle(createApp({ email: config.email, sms: config.sms }, { docsOrigin: config.docsOrigin })),
+);

@@ -169,7 +169,7 @@ async function main() {
   app.get("/dev/inbox", (c) => c.json(inbox.contents()));
   // Local mode only: a webhook receiver to point endpoints at, and what it received.
   app.route("/", createWebhookCapture());
-  // On AWS a function of its own serves the reference's script (infra/settings.ts `docsAssets`).
+  // On AWS the stage's CloudFront distribution serves the reference's script (infra/docs.ts).
   app.route("/", docsAssets());
   // Local mode only: an issuer of tokens, on this server (its port is known once it listens).
   let port = config.port;
