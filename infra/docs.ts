@@ -52,6 +52,7 @@ const distribution = new aws.cloudfront.Distribution(
     ],
     defaultCacheBehavior: {
       targetOriginId: origin,
+      // CloudFront asks an S3 origin in the viewer's protocol: HTTPS only, as the bucket demands.
       viewerProtocolPolicy: "redirect-to-https",
       allowedMethods: ["GET", "HEAD"],
       cachedMethods: ["GET", "HEAD"],
