@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { serve } from "@hono/node-server";
-import { Fact } from "@pregon/core";
+import { Fact, Log } from "@pregon/core";
 import { validate } from "@readme/openapi-parser";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { bearer, projectWithKey, settings, until } from "../../../test/support/fixtures";
 import { databaseUrl } from "../../../test/support/setup";
@@ -560,6 +561,53 @@ describe("the HTTP app behind Node's server (the local stack)", () => {
     expect(
       await send("POST", "/v1/keys", { headers: { ...bearer(secret), ...json }, body: "" }),
     ).toMatchObject({ status: 400, body: { code: "PARSE_ERROR" } });
+  });
+
+  it("takes a client that leaves halfway through its body for no database outage", async () => {
+    const { secret } = await projectWithKey(["admin"]);
+    const name = `left-${randomBytes(4).toString("hex")}`;
+    const lines: string[] = [];
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    Log.logger.setLogLevel("DEBUG");
+    const spies = [
+      vi.spyOn(process.stdout, "write").mockImplementation(capture),
+      vi.spyOn(process.stderr, "write").mockImplementation(capture),
+    ];
+    // A server of its own, to learn when the app has answered the request.
+    let answered: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const own = serve({
+      fetch: (request, env) => Promise.resolve(app.fetch(request, env)).finally(answered),
+      port: 0,
+      hostname: "127.0.0.1",
+    }) as Server;
+    await once(own, "listening");
+    try {
+      const socket = connect((own.address() as AddressInfo).port, "127.0.0.1");
+      await once(socket, "connect");
+      const body = JSON.stringify({ name, scopes: ["admin"] });
+      socket.write(
+        `POST /v1/keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${secret}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length + 100}\r\n\r\n${body}`,
+      );
+      // Time for the server to take the headers and start on the body.
+      await new Promise((done) => setTimeout(done, 200));
+      socket.destroy();
+      await done;
+    } finally {
+      own.close();
+      for (const spy of spies) spy.mockRestore();
+      Log.logger.setLogLevel("SILENT");
+    }
+    expect(lines.join("")).not.toMatch(/database unavailable|DatabaseUnavailable|unhandled error/);
+    const keys = await send("GET", "/v1/keys", { headers: bearer(secret) });
+    expect(keys.status).toBe(200);
+    expect(JSON.stringify(keys.body)).not.toContain(name);
   });
 
   it("answers 413 for a body over 5 MB, of declared length or streamed", async () => {

@@ -159,15 +159,23 @@ async function bodyOf(c: HonoContext): Promise<Uint8Array> {
   return new Uint8Array(await c.req.raw.arrayBuffer());
 }
 
-/** Node's stream read whole, chunk by chunk (stream/consumers' `buffer` makes a Blob first). */
+/**
+ * Node's stream read whole, chunk by chunk (stream/consumers' `buffer` makes a Blob first). A body
+ * cut short is the client's doing: refused as such, not as Node's ECONNRESET (which would read as
+ * the database out of reach).
+ */
 function read(incoming: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const cutShort = () =>
+      reject(new AppError("invalid_input", "The request closed before its body ended"));
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.once("end", () => resolve(Buffer.concat(chunks)));
-    incoming.once("error", reject);
-    // After "end" this changes nothing; before it, the client has gone.
-    incoming.once("close", () => reject(new Error("The request closed before its body ended")));
+    incoming.once("error", cutShort);
+    // "close" follows "end" on every request: only an error made before it is worth its cost.
+    incoming.once("close", () => {
+      if (!incoming.readableEnded) cutShort();
+    });
   });
 }
 

@@ -50,10 +50,20 @@ export const createCallerFactory = t.createCallerFactory;
 
 /**
  * Every procedure. The app has authenticated its caller before (app.ts), so it starts with the raw
- * input checked for what no schema should see (input.ts), and ends mapping core's errors.
+ * input checked for what no schema should see (input.ts), then the scope the procedure declares
+ * (`scopedProcedure`), and ends mapping core's errors. One middleware for all three: tRPC copies a
+ * call's options twice at each level of its chain.
  */
-export const authedProcedure = t.procedure.use(async ({ getRawInput, next }) => {
+export const authedProcedure = t.procedure.use(async ({ meta, getRawInput, next }) => {
   assertSafeInput(await getRawInput());
+  if (meta?.scope) {
+    try {
+      ApiKey.assertScope(meta.scope as ApiKey.Scope);
+    } catch (cause) {
+      const refusal = appErrorOf(cause);
+      throw refusal ? toTRPCError(refusal) : cause;
+    }
+  }
   const result = await next();
   const refusal = result.ok ? undefined : appErrorOf(result.error.cause);
   if (refusal) throw toTRPCError(refusal);
@@ -74,8 +84,5 @@ export const sendProcedure = (scope: ApiKey.Scope) =>
       return next({ ctx: { idempotencyKey: parsed.data } });
     });
 
-export const scopedProcedure = (scope: ApiKey.Scope) =>
-  authedProcedure.meta({ scope }).use(({ next }) => {
-    ApiKey.assertScope(scope);
-    return next();
-  });
+/** A procedure that needs `scope` (checked by `authedProcedure`). */
+export const scopedProcedure = (scope: ApiKey.Scope) => authedProcedure.meta({ scope });
