@@ -28,6 +28,9 @@ export const runtime = {
   nodejs: {
     format: "esm",
     minify: true,
+    // esbuild's code splitting: what the code imports with `import()` goes into chunks of its own,
+    // which the function reads and compiles only when it first asks for them (docs/deploy.md).
+    splitting: true,
     // Leaves out code the Lambdas never run (co-body, yaml, zod's other languages).
     plugins: "./infra/esbuild-plugins.mjs",
     // No `esbuild.external`: the AWS SDK is bundled too (docs/deploy.md, "Bundles"). Loading the

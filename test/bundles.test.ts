@@ -47,6 +47,8 @@ import { databaseUrl, ownerUrl, pipelines, stack } from "./support/setup";
 
 const stage = "test";
 const all = Object.entries(functions) as [FunctionName, FunctionSetting][];
+const packageNames = (bundle: Bundle, where: "zip" | "import") =>
+  packagesIn(bundle, where).map(([pkg]) => pkg);
 const entryOf = (fn: FunctionName) => functions[fn].handler.replace(/\.[^./]+$/, ".ts");
 
 // Outside the repository: the unpacked code finds no node_modules of ours, nor an AWS SDK.
@@ -140,6 +142,24 @@ describe("Lambda zips", () => {
     }
   });
 
+  it("every file of a split build is in its zip, the chunks loaded only on demand too", () => {
+    expect(runtime.nodejs.splitting).toBe(true);
+    for (const [name, bundle] of bundles) {
+      const scripts = bundle.outputs.map((output) => output.file);
+      expect(scripts, name).toContain("bundle.mjs");
+      expect(bundle.zip.entries, name).toEqual(expect.arrayContaining(scripts));
+      // Each script's map stays out, beside it.
+      for (const script of scripts) expect(bundle.zip.entries, name).not.toContain(`${script}.map`);
+    }
+    // The X-Ray tracer, loaded only where a stage traces, is a chunk of its own in every zip.
+    for (const [name, bundle] of bundles) {
+      if (name === "docsAssets") continue;
+      expect(bundle.lazyBytes, name).toBeGreaterThan(0);
+      expect(packageNames(bundle, "zip"), name).toContain("aws-xray-sdk-core");
+      expect(packageNames(bundle, "import"), name).not.toContain("aws-xray-sdk-core");
+    }
+  });
+
   it("the migrator's zip carries every migration, under migrations/", () => {
     const migrations = join(root, functions.migrator.copyFiles[0].from);
     const expected = readdirSync(migrations, { recursive: true, withFileTypes: true })
@@ -159,10 +179,10 @@ describe("Lambda zips", () => {
 
   it("every bundle imports only Node's own modules (the AWS SDK clients it uses are inside), no left-out package", () => {
     for (const [name, bundle] of bundles) {
-      // What bundle.mjs itself imports.
+      // What bundle.mjs and its chunks import from outside the build.
       const external = Object.values(bundle.metafile.outputs)
         .flatMap((output) => output.imports)
-        .filter((i) => !isBuiltin(i.path))
+        .filter((i) => i.external && !isBuiltin(i.path))
         .map((i) => i.path);
       expect(external, name).toEqual([]);
       const names = packagesIn(bundle).map(([pkg]) => pkg);
@@ -508,14 +528,17 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
   });
 
   it("the docs assets function answers API Gateway with the reference's script", async () => {
-    const zip = bundles.get("docsAssets")!.zip;
-    // SST 4.17 zips a single copied file twice (scripts/bundle.ts `sstZip`).
-    expect(zip.entries.sort()).toEqual([
-      "bundle.mjs",
-      "docs-assets/standalone.js",
-      "docs-assets/standalone.js",
-      "resource.enc",
-    ]);
+    const { zip, outputs } = bundles.get("docsAssets")!;
+    // Its scripts (bundle.mjs and its chunks), and the copied file, twice: SST 4.17 zips a single
+    // copied file twice (scripts/bundle.ts `sstZip`).
+    expect(zip.entries.sort()).toEqual(
+      [
+        ...outputs.map((output) => output.file),
+        "docs-assets/standalone.js",
+        "docs-assets/standalone.js",
+        "resource.enc",
+      ].sort(),
+    );
     const docs = coldStart("docsAssets");
     const sha256 = createHash("sha256").update(readFileSync(scalarScriptFile())).digest("hex");
     const cache = "public, max-age=31536000, immutable";
