@@ -96,7 +96,7 @@ export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }, out
 }
 
 /** Packages no bundle may contain (infra/esbuild-plugins.mjs stubs them: never run). */
-export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml"];
+export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml", "bowser"];
 
 async function plugins(): Promise<Plugin[]> {
   const file = join(root, runtime.nodejs.plugins);

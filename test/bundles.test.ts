@@ -219,6 +219,14 @@ describe("Lambda zips", () => {
       expect.arrayContaining(["liquidjs", "@aws-sdk/client-s3", "libphonenumber-js"]),
     );
   });
+
+  it("the S3 client is in the zips of the functions that read stored templates, loaded when a template is first stored or read", () => {
+    for (const name of ["http", "emailSender", "smsSender"] as const) {
+      const bundle = bundles.get(name)!;
+      expect(packageNames(bundle, "zip"), name).toContain("@aws-sdk/client-s3");
+      expect(packageNames(bundle, "import"), name).not.toContain("@aws-sdk/client-s3");
+    }
+  });
 });
 
 describe("each zip, unpacked and run as Lambda runs it, with the events Lambda gives it", () => {
@@ -363,6 +371,20 @@ describe("each zip, unpacked and run as Lambda runs it, with the events Lambda g
     );
     expect(sent.statusCode, sent.body).toBe(202);
     expect(JSON.parse(sent.body)).toMatchObject({ channel: "email", recipients: { accepted: 1 } });
+  });
+
+  it("the http function stores a template in S3 and reads it back: the S3 client's chunk loads from the zip", async () => {
+    const { secret } = await projectWithKey(["templates:read", "templates:write"]);
+    const source = { subject: "Hola {{ name }}", html: "<p>Bienvenida, {{ name }}</p>" };
+    const put = await state.http!.invoke<ApiResult>(
+      apiEvent("$default", "PUT", "/v1/templates/artifact", secret, source),
+    );
+    expect(put.statusCode, put.body).toBe(200);
+    const got = await state.http!.invoke<ApiResult>(
+      apiEvent("$default", "GET", "/v1/templates/artifact", secret),
+    );
+    expect(got.statusCode, got.body).toBe(200);
+    expect(JSON.parse(got.body)).toMatchObject({ key: "artifact", ...source });
   });
 
   it("the email sender takes the SQS event, and the email lands in the mailbox", async () => {
