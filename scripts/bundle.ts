@@ -193,8 +193,11 @@ export interface Bundle {
   bytes: number;
   /** The chunks only a dynamic `import()` loads, when the code asks for them (none without splitting). */
   lazyBytes: number;
-  /** Every JavaScript file of the build, relative to bundle.mjs's folder, and whether its import loads it. */
-  outputs: { file: string; bytes: number; atImport: boolean }[];
+  /**
+   * Every JavaScript file of the build, relative to bundle.mjs's folder, whether its import loads
+   * it, and for a dynamically imported module's chunk, that module (from the repo root).
+   */
+  outputs: { file: string; bytes: number; atImport: boolean; entryPoint?: string }[];
   /** Its source maps, beside it (in the zip or not: `zip.entries` says). */
   mapBytes: number;
   /** The zip SST would upload: its size and the names in it. */
@@ -264,6 +267,7 @@ export async function bundleEntry(
     file: relative(out, resolve(root, path)),
     bytes: output.bytes,
     atImport: atImport.has(path),
+    ...(output.entryPoint && { entryPoint: output.entryPoint }),
   }));
   const sum = (loaded: boolean) =>
     outputs.filter((o) => o.atImport === loaded).reduce((total, o) => total + o.bytes, 0);
