@@ -39,7 +39,8 @@ export const runtime = {
 } as const;
 
 /**
- * Every bundle must stay under this (cold start: the import's first cost is compiling the bundle);
+ * What every function's import loads (bundle.mjs and the chunks it imports, not those loaded on
+ * demand) must stay under this (cold start: the import's first cost is compiling it);
  * test/bundles.test.ts measures it. 1,152 KiB while the AWS SDK was external; the http bundle
  * carries the S3, SNS and SESv2 clients it uses since (about 440 KiB).
  */
