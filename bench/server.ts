@@ -3,6 +3,7 @@
 // process, under the environment bench/child.ts gives its mode.
 //
 //   node --import tsx bench/server.ts '<ServerConfig as JSON>'   (bench/child.ts spawns it)
+
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -10,6 +11,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { serve } from "@hono/node-server";
 import { createApp } from "@pregon/api";
 import { Database, Otp, Outbox, snsPublisher, Template } from "@pregon/core";
+import { s3Store } from "@pregon/core/template/s3";
 import type { AwsEndpoint, Stack } from "@pregon/local/stack";
 import { startBaseline } from "./baseline";
 import { serving } from "./child";
@@ -29,9 +31,7 @@ const config = JSON.parse(process.argv[2]!) as ServerConfig;
 Database.configure({ url: config.databaseUrl });
 Otp.configure({ pepper, rules: otpRules });
 Outbox.configure(snsPublisher(new SNSClient(config.aws), config.topics));
-Template.configure(
-  Template.s3Store(new S3Client({ ...config.aws, forcePathStyle: true }), config.bucket),
-);
+Template.configure(s3Store(new S3Client({ ...config.aws, forcePathStyle: true }), config.bucket));
 
 const server = serve({
   fetch: createApp(settings).fetch,

@@ -1,6 +1,7 @@
 // The stack the benchmarks run on: what `npm start` runs (packages/local/src/main.ts),
 // in this process, on its own temp data dir and free loopback ports, with a Postgres that can be
 // restarted on the same data dir and port, and a bench project whose send limits are out of the way.
+
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -21,6 +22,7 @@ import {
   RateLimit,
   Template,
 } from "@pregon/core";
+import { s3Store } from "@pregon/core/template/s3";
 import { prepareDatabase } from "@pregon/local/bootstrap";
 import { freePort, type Stack, startPostgres, startStack } from "@pregon/local/stack";
 import postgres from "postgres";
@@ -77,9 +79,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   const appDatabaseUrl = await prepareDatabase(pg.url);
   Database.configure({ url: appDatabaseUrl });
   Otp.configure({ pepper, rules: otpRules });
-  Template.configure(
-    Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket),
-  );
+  Template.configure(s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), stack.bucket));
   let offsetMs = 0;
   Clock.use({ now: () => new Date(Date.now() + offsetMs) });
 

@@ -6,7 +6,9 @@
 //   adapter goes through its node adapter, which imports co-body but never calls it, as the fetch
 //   adapter hands over the body already parsed;
 // - yaml: openapi3-ts imports it for getSpecAsYaml(), which nothing calls (/openapi.json is JSON);
-// - zod's error messages in every language but English (zod loads English itself).
+// - zod's error messages in every language but English (zod loads English itself);
+// - bowser: the AWS SDK's core imports it (with `import()`, so esbuild keeps it as a chunk in every
+//   zip) only to read a browser's user agent, which Node never has.
 //
 // A left-out package becomes a module whose functions throw, naming this file.
 //
@@ -23,6 +25,7 @@ const leftOut = {
   "co-body": (name) => `export default ${thrower(name)};`,
   "raw-body": (name) => `export default ${thrower(name)};`,
   "iconv-lite": (name) => `export default {}; export const decode = ${thrower(name)};`,
+  bowser: (name) => `export const parse = ${thrower(name)}; export default { parse };`,
   yaml: (name) =>
     `export const stringify = ${thrower(name)}; export const parse = ${thrower(name)};`,
 };

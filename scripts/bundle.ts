@@ -34,6 +34,7 @@ interface NodeArgs {
   format?: string;
   minify?: boolean;
   sourcemap?: boolean;
+  splitting?: boolean;
   plugins?: string;
   esbuild?: { external?: readonly string[]; target?: string; sourcemap?: unknown };
 }
@@ -51,8 +52,14 @@ export function sstSourcemaps(nodejs: NodeArgs) {
   return { written: true, keptOutOfZip: nodejs.sourcemap === undefined };
 }
 
-/** What SST 4.17 passes to esbuild for an ESM function on deploy (not `sst dev`). */
-export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }) {
+/**
+ * What SST 4.17 passes to esbuild for an ESM function on deploy (not `sst dev`), `out` the build's
+ * folder. Without `nodejs.splitting`, one file, `out/bundle.mjs`; with it, esbuild's code
+ * splitting into `out`: the entry named `bundle.mjs`, each dynamically imported module and each
+ * part shared between them a chunk of esbuild's default name (`chunk-<hash>.mjs`, a dynamically
+ * imported module's own name for its own), every output with the same banner.
+ */
+export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }, out = "out") {
   if (fn.nodejs.format !== "esm") throw new Error("only ESM functions are emulated");
   const target = fn.nodejs.esbuild?.target ?? sstTargets[fn.runtime];
   if (!target) throw new Error(`no esbuild target for ${fn.runtime}`);
@@ -67,6 +74,14 @@ export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }) {
     external: ["sharp", "pg-native", ...(fn.nodejs.esbuild?.external ?? [])],
     minify: fn.nodejs.minify === true,
     sourcemap: sstSourcemaps(fn.nodejs).written ? "linked" : false,
+    ...(fn.nodejs.splitting
+      ? {
+          splitting: true,
+          outdir: out,
+          entryNames: "bundle",
+          outExtension: { ".js": ".mjs" },
+        }
+      : { outfile: join(out, "bundle.mjs") }),
     banner: {
       js: [
         `import { createRequire as topLevelCreateRequire } from 'module';`,
@@ -81,7 +96,7 @@ export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }) {
 }
 
 /** Packages no bundle may contain (infra/esbuild-plugins.mjs stubs them: never run). */
-export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml"];
+export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml", "bowser"];
 
 async function plugins(): Promise<Plugin[]> {
   const file = join(root, runtime.nodejs.plugins);
@@ -172,16 +187,38 @@ export async function writeLinks(out: string, links: Record<string, unknown>, ke
 
 export interface Bundle {
   entry: string;
-  /** The bundle.mjs SST would build. */
+  /** The bundle.mjs SST would build (its handler's module). */
   file: string;
+  /** The JavaScript its import loads: bundle.mjs and the chunks it imports, directly or not. */
   bytes: number;
-  /** Its source map, beside it (in the zip or not: `zip.entries` says). */
+  /** The chunks only a dynamic `import()` loads, when the code asks for them (none without splitting). */
+  lazyBytes: number;
+  /**
+   * Every JavaScript file of the build, relative to bundle.mjs's folder, whether its import loads
+   * it, and for a dynamically imported module's chunk, that module (from the repo root).
+   */
+  outputs: { file: string; bytes: number; atImport: boolean; entryPoint?: string }[];
+  /** Its source maps, beside it (in the zip or not: `zip.entries` says). */
   mapBytes: number;
   /** The zip SST would upload: its size and the names in it. */
   zip: { file: string; bytes: number; entries: string[] };
   metafile: Metafile;
   /** The key its links are sealed with (SST_KEY, base64). */
   key: string;
+}
+
+/** The outputs of a build (metafile paths, from the repo root) that importing `main` loads. */
+function loadedAtImport(metafile: Metafile, main: string): Set<string> {
+  const loaded = new Set<string>();
+  const visit = (path: string) => {
+    if (loaded.has(path)) return;
+    loaded.add(path);
+    for (const i of metafile.outputs[path]?.imports ?? []) {
+      if (!i.external && i.kind === "import-statement") visit(i.path);
+    }
+  };
+  visit(main);
+  return loaded;
 }
 
 /**
@@ -198,35 +235,51 @@ export async function bundleEntry(
   const base = outdir ?? (await mkdtemp(join(tmpdir(), "pregon-bundle-")));
   const out = join(base, "out");
   const file = join(out, "bundle.mjs");
-  const esbuildOptions = sstEsbuildOptions(runtime);
+  const esbuildOptions = sstEsbuildOptions(runtime, out);
   const result = await build({
     ...esbuildOptions,
     mainFields: [...esbuildOptions.mainFields],
     external: [...esbuildOptions.external],
     absWorkingDir: root,
     entryPoints: [entry],
-    outfile: file,
     metafile: true,
     logLevel: "silent",
     plugins: await plugins(),
   });
+  const metafile = result.metafile!;
   const key = options.key ?? randomBytes(32);
   await writeLinks(out, options.links ?? {}, key);
-  const map = `${file}.map`;
-  const mapBytes = esbuildOptions.sourcemap ? (await stat(map)).size : 0;
-  const sourcemaps =
-    esbuildOptions.sourcemap && sstSourcemaps(runtime.nodejs).keptOutOfZip ? [map] : [];
+  // SST lists the maps among esbuild's output files (one per JavaScript file).
+  const maps = (await filesIn(out)).filter((f) => f.endsWith(".map")).map((f) => join(out, f));
+  const mapBytes = (await Promise.all(maps.map(async (map) => (await stat(map)).size))).reduce(
+    (sum, size) => sum + size,
+    0,
+  );
+  const sourcemaps = sstSourcemaps(runtime.nodejs).keptOutOfZip ? maps : [];
   const setting = Object.values(functions as Record<string, FunctionSetting>).find(
     (f) => f.handler.replace(/\.[^./]+$/, ".ts") === entry,
   );
   const zip = await sstZip(out, sourcemaps, setting?.copyFiles, join(base, "code.zip"));
+  const atImport = loadedAtImport(metafile, relative(root, file));
+  // The metafile lists the maps among the outputs too.
+  const scripts = Object.entries(metafile.outputs).filter(([path]) => !path.endsWith(".map"));
+  const outputs = scripts.map(([path, output]) => ({
+    file: relative(out, resolve(root, path)),
+    bytes: output.bytes,
+    atImport: atImport.has(path),
+    ...(output.entryPoint && { entryPoint: output.entryPoint }),
+  }));
+  const sum = (loaded: boolean) =>
+    outputs.filter((o) => o.atImport === loaded).reduce((total, o) => total + o.bytes, 0);
   return {
     entry,
     file,
-    bytes: (await stat(file)).size,
+    bytes: sum(true),
+    lazyBytes: sum(false),
+    outputs,
     mapBytes,
     zip,
-    metafile: result.metafile!,
+    metafile,
     key: key.toString("base64"),
   };
 }
@@ -277,14 +330,21 @@ export const lambdaImportEnv = (entry?: string): NodeJS.ProcessEnv => ({
 /** Every Lambda entry of infra/settings.ts. */
 export const lambdaEntries = () => [...new Set(Object.values(functions).map(entryOf))];
 
-/** The packages (node_modules names) in a bundle, largest first, with their bytes in it. */
-export function packagesIn(bundle: Bundle): [string, number][] {
+/**
+ * The packages (node_modules names) in a bundle's JavaScript, largest first, with their bytes in
+ * it: in every file of the build (`"zip"`), or only in what its import loads (`"import"`).
+ */
+export function packagesIn(bundle: Bundle, where: "zip" | "import" = "zip"): [string, number][] {
   const sizes = new Map<string, number>();
-  const output = Object.values(bundle.metafile.outputs).find((o) => o.entryPoint);
-  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const name = match?.[1] ?? "(workspace)";
-    sizes.set(name, (sizes.get(name) ?? 0) + bytesInOutput);
+  const out = dirname(bundle.file);
+  for (const [path, output] of Object.entries(bundle.metafile.outputs)) {
+    const file = relative(out, resolve(root, path));
+    if (where === "import" && !bundle.outputs.find((o) => o.file === file)?.atImport) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const name = match?.[1] ?? "(workspace)";
+      sizes.set(name, (sizes.get(name) ?? 0) + bytesInOutput);
+    }
   }
   return [...sizes].sort((a, b) => b[1] - a[1]);
 }
@@ -320,7 +380,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       .map(([name, bytes]) => `${name} ${kb(bytes)}`);
     const maps = bundle.zip.entries.some((e) => e.endsWith(".map")) ? "map inside" : "map beside";
     console.log(
-      `${entry}: ${kb(bundle.bytes)} (${kb(bundle.mapBytes)} map); zip ${kb(bundle.zip.bytes)}, ${maps}; ${top.join(", ")}`,
+      `${entry}: ${kb(bundle.bytes)} at import, ${kb(bundle.lazyBytes)} in chunks loaded on demand (${kb(bundle.mapBytes)} of maps); zip ${kb(bundle.zip.bytes)}, ${maps}; ${top.join(", ")}`,
     );
   }
 }

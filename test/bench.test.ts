@@ -82,7 +82,9 @@ describe("npm run bench (quick mode)", () => {
     expect(report).toMatch(/\| email sender, pacing off .* \| [\d,]+ \([\d,]+\) \|/);
     expect(report).toMatch(/\| sender ÷ bare loop \| [\d.]+× \|/);
     expect(report).toMatch(/\| \*\*median\*\* \| \*\*[\d.]+ s\*\* \|/);
-    expect(report).toMatch(/\| `http\.ts` \| [\d,]+ \| [\d,]+ \| [\d.,]+ ms \|/);
+    expect(report).toMatch(
+      /\| `http\.ts` \| [\d,]+ \(\+ [\d,]+\) \| [\d,]+ \| [\d.,]+ ms \|.* \| `templates-s3`: [\d.,]+ ms \|/,
+    );
     expect(report).toMatch(
       /\| all \| [\d,]+ \| [\d,]+ \| 0 \| 0 \| 0 \| [\d.,]+ ms \| [\d.,]+ ms \|/,
     );

@@ -557,11 +557,11 @@ describe("least privilege", () => {
 });
 
 describe("runtime and deploy configuration", () => {
-  it("Node 22 on arm64, ESM, minified; no `sourcemap` key, so SST keeps the map out of the zip", () => {
+  it("Node 22 on arm64, ESM, minified, split; no `sourcemap` key, so SST keeps the map out of the zip", () => {
     expect(runtime).toMatchObject({
       runtime: "nodejs22.x",
       architecture: "arm64",
-      nodejs: { format: "esm", minify: true },
+      nodejs: { format: "esm", minify: true, splitting: true },
     });
     expect("sourcemap" in runtime.nodejs).toBe(false);
     // No esbuild options of ours: no target (SST's for the runtime) and nothing external.
@@ -1636,13 +1636,15 @@ describe("what a deploy declares", () => {
   });
 
   describe("zips", () => {
-    it("SST builds every function for nodejs22.x with no `sourcemap` argument and no esbuild options of ours", () => {
+    it("SST builds every function for nodejs22.x, split, with no `sourcemap` argument and no esbuild options of ours", () => {
       const builds = Object.entries(plans.production!.builds);
       expect(builds).toHaveLength(all.length);
       for (const [id, { runtime: built, properties }] of builds) {
         expect(built, id).toBe("nodejs22.x");
         expect(properties.sourcemap, id).toBeUndefined();
         expect(properties.esbuild, id).toBeUndefined();
+        // esbuild's code splitting, as scripts/bundle.ts builds it.
+        expect(properties.splitting, id).toBe(true);
       }
     });
 

@@ -1,6 +1,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { createApp } from "@pregon/api";
 import { Database, Email, Notification, Otp, Template } from "@pregon/core";
+import { s3Store } from "@pregon/core/template/s3";
 import { createEmailSender } from "@pregon/functions/handlers/sender";
 import { leaseMs, templatesBucket } from "@pregon/pipelines";
 import { sql } from "drizzle-orm";
@@ -14,7 +15,7 @@ const sender = createEmailSender({ mailer, sendRate: 5000 });
 
 // Counts the objects read from S3, to see the sender's cache at work.
 const reads: string[] = [];
-const s3 = Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket);
+const s3 = s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket);
 Template.configure({
   put: (key, body) => s3.put(key, body),
   get: (key) => {

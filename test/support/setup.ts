@@ -11,6 +11,7 @@ import {
   Template,
   Webhook,
 } from "@pregon/core";
+import { s3Store } from "@pregon/core/template/s3";
 import { type AwsEndpoint, declarePipelines } from "@pregon/local/stack";
 import { templatesBucket } from "@pregon/pipelines";
 import postgres from "postgres";
@@ -79,6 +80,4 @@ Preference.configure({ publicUrl: "https://pregon.test" });
 // Test files share one database (one account): none pauses bulk email unless it asks to.
 export const neverPause = { project: Number.MAX_SAFE_INTEGER, account: Number.MAX_SAFE_INTEGER };
 Reputation.configure({ minVolume: neverPause });
-Template.configure(
-  Template.s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket),
-);
+Template.configure(s3Store(new S3Client({ ...stack.aws, forcePathStyle: true }), templatesBucket));

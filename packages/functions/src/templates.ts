@@ -1,8 +1,23 @@
-import { S3Client } from "@aws-sdk/client-s3";
-import * as Template from "@pregon/core/template";
+import type * as Template from "@pregon/core/template";
 import { linkedTemplatesBucket } from "./config";
-import { traced } from "./tracing";
 
-/** The linked templates bucket as core's template store (the functions that render stored templates). */
-export const s3Templates = () =>
-  Template.s3Store(traced(new S3Client({})), linkedTemplatesBucket());
+/**
+ * The linked templates bucket as core's template store (the functions that render stored
+ * templates). The S3 client, about a tenth of such a bundle, is imported when the store is first
+ * used, not at the cold start: most requests and messages never read a stored template, and the
+ * first that does pays for loading it (docs/deploy.md, "Bundles").
+ */
+export function s3Templates(): Template.Store {
+  const bucket = linkedTemplatesBucket();
+  let store: Promise<Template.Store> | undefined;
+  const open = () => {
+    store ??= import("./templates-s3").then(({ s3Templates }) => s3Templates(bucket));
+    // A failed import is not remembered: the next use tries again.
+    store.catch(() => (store = undefined));
+    return store;
+  };
+  return {
+    put: async (objectKey, body) => (await open()).put(objectKey, body),
+    get: async (objectKey) => (await open()).get(objectKey),
+  };
+}

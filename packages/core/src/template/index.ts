@@ -24,7 +24,7 @@ export {
   renderText,
   type Variables,
 } from "./render";
-export { fileStore, type Store, s3Store } from "./store";
+export { fileStore, type Store } from "./store";
 
 /** A template's name: a single path segment of the project's own prefix, never `..` or a URL. */
 export const Key = z
