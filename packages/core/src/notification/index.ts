@@ -197,10 +197,10 @@ export interface Accepted<C extends Channel = Channel> {
 
 /**
  * The end of every send, once its recipients are known: the project's limits are checked first (a
- * refusal is recorded), then `content` does the costly checks (template lookups, renders), so a
- * project over its limits costs none of them. Then in one transaction, with the Idempotency-Key's
- * claim, the suppression list, the notification, its deliveries, their queue messages and, last,
- * the limits taken: a send that fails, or turns out to be a replay, takes nothing, and the
+ * refusal is recorded), against a read that also finds which recipients are on the suppression
+ * list, then `content` does the costly checks (template lookups, renders), so a project over its
+ * limits costs none of them. Then in one transaction, with the Idempotency-Key's claim, the
+ * notification, its deliveries, their queue messages and, last, the limits taken: a send that fails, or turns out to be a replay, takes nothing, and the
  * counters stay locked only until the commit. After the commit the messages are published (or by
  * the sweeper, if that fails), counted and logged (ids and counts only).
  */
@@ -218,21 +218,25 @@ export async function accept<C extends Channel>(input: {
   optedOut?: (hmacs: string[]) => Promise<Set<string>>;
 }): Promise<Accepted<C>> {
   const { claim, channel, recipients } = input;
-  const limits = await RateLimit.checkSend({
-    channel,
-    recipients: recipients.filter((r) => r.status === "queued").length,
+  // The limits' read and the suppression list's, one statement.
+  const { usage, listed } = await Database.readTogether({
+    usage: RateLimit.sendUsage(channel),
+    listed: Suppression.listed(
+      channel,
+      recipients.map((r) => r.address),
+    ),
   });
+  const limits = await RateLimit.checkSend(
+    usage,
+    recipients.filter((r) => r.status === "queued").length,
+  );
   const content = await input.content();
+  for (const recipient of recipients) {
+    if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
+  }
   let accepted: { response: Accepted<C>; replayed: boolean };
   try {
     accepted = await Idempotency.once(claim, async () => {
-      const listed = await Suppression.filter(
-        channel,
-        recipients.map((r) => r.address),
-      );
-      for (const recipient of recipients) {
-        if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
-      }
       if (input.optedOut) {
         const projectId = Actor.projectId();
         const hmacs = recipients.map((r) => recipientHmac(projectId, channel, r.address));
