@@ -76,6 +76,18 @@ export async function readTogether<R extends Record<string, Read<unknown>>>(
 }
 
 /**
+ * Waits for statements started together (postgres.js sends them in one write, and in a
+ * transaction Postgres runs them one after another): all of them settle before it returns, so none
+ * is still running when the transaction around them ends; then the first failure, in the given
+ * order, is thrown.
+ */
+export async function together(work: Array<Promise<unknown> | undefined>): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
  * Runs `fn` in a transaction: the one already open here (its writes commit or roll back with the
  * caller's), else a new one. Effects registered with `afterCommit` inside it run once the
  * outermost transaction has committed, together, before this returns (on Lambda the process may
