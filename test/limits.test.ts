@@ -272,8 +272,12 @@ describe("send limits per project", () => {
     const { project, as } = await projectWithKey(["emails:send"]);
     await RateLimit.setLimits(project.id, "email", { requestsPerMinute: 1 });
     await as(async () => {
-      const first = await RateLimit.checkSend({ channel: "email", recipients: 1 });
-      const second = await RateLimit.checkSend({ channel: "email", recipients: 1 });
+      const check = async () => {
+        const { usage } = await Database.readTogether({ usage: RateLimit.sendUsage("email") });
+        return RateLimit.checkSend(usage, 1);
+      };
+      const first = await check();
+      const second = await check();
       await Database.transaction(() => RateLimit.takeSend(first));
       const refused = await Database.transaction(() => RateLimit.takeSend(second)).catch(
         (error: unknown) => error,

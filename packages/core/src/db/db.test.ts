@@ -98,6 +98,24 @@ describe("Database.transaction", () => {
   });
 });
 
+describe("Database.readTogether", () => {
+  it("runs every read in one statement and gives each its own value, parsed its way", async () => {
+    const startedAt: Database.Read<string> = {
+      sql: sql`select statement_timestamp()::text`,
+      parse: String,
+    };
+    const read = await Database.readTogether({
+      first: startedAt,
+      second: startedAt,
+      count: { sql: sql`select count(*)::int from generate_series(1, 3)`, parse: Number },
+      none: { sql: sql`select 1 where false`, parse: (value) => value ?? "no row" },
+    });
+    // Two statements would start at two moments.
+    expect(read.first).toBe(read.second);
+    expect(read).toMatchObject({ count: 3, none: "no row" });
+  });
+});
+
 describe("Outbox.add", () => {
   const rowsWith = async (body: string) =>
     Database.use().execute<{ published: boolean }>(

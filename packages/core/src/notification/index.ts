@@ -92,6 +92,8 @@ export async function write(input: {
   tags: Record<string, string>;
   recipients: Recipient[];
   counts: z.infer<typeof Recipients>;
+  /** A write of the caller's to send with the last ones, in their round trip (a send's limits). */
+  alongside?: () => Promise<void>;
 }): Promise<{ id: string; deliveryIds: string[] }> {
   return Database.transaction((tx) => writeIn(tx, input));
 }
@@ -126,8 +128,12 @@ async function writeIn(
     })),
   );
   const queued = rows.filter((row) => row.status === "queued").map((row) => row.id);
-  await Outbox.add(Delivery.queueMessages(channel, queued));
-  await Fact.emit(facts.accepted, projectId, { notificationId: id, channel, ...counts });
+  // None of these needs another's answer: sent together, one round trip.
+  await Database.together([
+    Outbox.add(Delivery.queueMessages(channel, queued)),
+    Fact.emit(facts.accepted, projectId, { notificationId: id, channel, ...counts }),
+    input.alongside?.(),
+  ]);
   if (queued.length === 0) await complete([id]);
   return { id, deliveryIds: queued };
 }
@@ -197,12 +203,13 @@ export interface Accepted<C extends Channel = Channel> {
 
 /**
  * The end of every send, once its recipients are known: the project's limits are checked first (a
- * refusal is recorded), then `content` does the costly checks (template lookups, renders), so a
- * project over its limits costs none of them. Then in one transaction, with the Idempotency-Key's
- * claim, the suppression list, the notification, its deliveries, their queue messages and, last,
- * the limits taken: a send that fails, or turns out to be a replay, takes nothing, and the
- * counters stay locked only until the commit. After the commit the messages are published (or by
- * the sweeper, if that fails), counted and logged (ids and counts only).
+ * refusal is recorded), against a read that also finds which recipients are on the suppression
+ * list, then `content` does the costly checks (template lookups, renders), so a project over its
+ * limits costs none of them. Then in one transaction, with the Idempotency-Key's claim, the
+ * notification, its deliveries, and last, in one round trip, their queue messages, the accepted
+ * fact and the limits taken: a send that fails, or turns out to be a replay, takes nothing, and
+ * the counters stay locked only until the commit. After the commit the messages are published (or
+ * by the sweeper, if that fails), counted and logged (ids and counts only).
  */
 export async function accept<C extends Channel>(input: {
   claim: Idempotency.Claim | undefined;
@@ -218,21 +225,25 @@ export async function accept<C extends Channel>(input: {
   optedOut?: (hmacs: string[]) => Promise<Set<string>>;
 }): Promise<Accepted<C>> {
   const { claim, channel, recipients } = input;
-  const limits = await RateLimit.checkSend({
-    channel,
-    recipients: recipients.filter((r) => r.status === "queued").length,
+  // The limits' read and the suppression list's, one statement.
+  const { usage, listed } = await Database.readTogether({
+    usage: RateLimit.sendUsage(channel),
+    listed: Suppression.listed(
+      channel,
+      recipients.map((r) => r.address),
+    ),
   });
+  const limits = await RateLimit.checkSend(
+    usage,
+    recipients.filter((r) => r.status === "queued").length,
+  );
   const content = await input.content();
+  for (const recipient of recipients) {
+    if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
+  }
   let accepted: { response: Accepted<C>; replayed: boolean };
   try {
     accepted = await Idempotency.once(claim, async () => {
-      const listed = await Suppression.filter(
-        channel,
-        recipients.map((r) => r.address),
-      );
-      for (const recipient of recipients) {
-        if (listed.has(recipient.address.toLowerCase())) recipient.status = "suppressed";
-      }
       if (input.optedOut) {
         const projectId = Actor.projectId();
         const hmacs = recipients.map((r) => recipientHmac(projectId, channel, r.address));
@@ -250,8 +261,13 @@ export async function accept<C extends Channel>(input: {
         unsubscribed,
         duplicates: input.duplicates,
       };
-      const written = await write({ ...input, content, tags: input.tags ?? {}, counts });
-      await RateLimit.takeSend(limits);
+      const written = await write({
+        ...input,
+        content,
+        tags: input.tags ?? {},
+        counts,
+        alongside: () => RateLimit.takeSend(limits),
+      });
       return { id: written.id, channel, status: "queued" as const, recipients: counts };
     });
   } catch (error) {

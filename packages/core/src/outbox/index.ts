@@ -1,4 +1,4 @@
-import { and, asc, inArray, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Channel } from "../channel";
 import * as Clock from "../clock";
 import * as Database from "../db";
@@ -103,6 +103,13 @@ function publishCommitted(ids: number[]): Promise<unknown> {
 }
 
 /**
+ * Rows by id, the ids as one parameter: `inArray` binds one parameter each, whose building costs
+ * the API tens of milliseconds for a 10,000-recipient send's 200 rows.
+ */
+const among = (ids: number[]) =>
+  sql`${outbox.id} in (select json_array_elements_text(${JSON.stringify(ids)}::json)::bigint)`;
+
+/**
  * Publishes the given rows that are still unpublished and marks them. Rows another publisher holds
  * are skipped (it publishes them); on an SNS error the rows stay for the sweeper.
  */
@@ -112,7 +119,7 @@ async function publish(ids: number[]): Promise<number> {
     const rows = await tx
       .select()
       .from(outbox)
-      .where(and(inArray(outbox.id, ids), isNull(outbox.publishedAt)))
+      .where(and(among(ids), isNull(outbox.publishedAt)))
       .orderBy(asc(outbox.id))
       .for("update", { skipLocked: true });
     const byTopic = new Map<Topic, string[]>();
@@ -125,12 +132,7 @@ async function publish(ids: number[]): Promise<number> {
       await tx
         .update(outbox)
         .set({ publishedAt: Clock.now() })
-        .where(
-          inArray(
-            outbox.id,
-            rows.map((row) => row.id),
-          ),
-        );
+        .where(among(rows.map((row) => row.id)));
     }
     return rows.length;
   });
@@ -162,7 +164,7 @@ export async function republish(ids: number[], chunk = 1000): Promise<number> {
   let total = 0;
   for (let i = 0; i < ids.length; i += chunk) {
     const some = ids.slice(i, i + chunk);
-    await Database.use().update(outbox).set({ publishedAt: null }).where(inArray(outbox.id, some));
+    await Database.use().update(outbox).set({ publishedAt: null }).where(among(some));
     total += await publish(some);
   }
   return total;

@@ -89,51 +89,67 @@ const refusal = (rule: Rule) =>
     remaining: 0,
   });
 
+/** A rule of a channel with what its current window has used. */
+type Used = Omit<Rule, "amount"> & { used: number };
+
+/** What `checkSend` judges: the project's limits of a channel and its current windows' counters. */
+export interface SendUsage {
+  projectId: string;
+  requests: Used;
+  recipients: Used;
+}
+
 /**
- * Checks, before a send's costly work, that the actor's project's limits of a channel leave room
- * for one request of `recipients` recipients: one read of the project's limits and of the counters
- * of the current windows. A refusal is recorded and thrown as `rate_limited` with the seconds
- * until its window ends. Nothing is taken: `takeSend` does that, in the send's transaction.
+ * The read of the actor's project's limits of `channel` and of the counters of the current
+ * windows, as one value, to run beside the send's other reads (`Database.readTogether`).
  */
-export async function checkSend(input: {
-  channel: Channel;
-  recipients: number;
-}): Promise<SendLimits> {
+export function sendUsage(channel: Channel): Database.Read<SendUsage> {
   const projectId = Actor.projectId();
   const now = Clock.now().getTime();
-  const windowOf = (windowMs: number) => {
+  const windowOf = (rule: string, windowMs: number) => {
     const start = Math.floor(now / windowMs) * windowMs;
     return {
+      rule: `${channel}.${rule}`,
       windowStart: new Date(start).toISOString(),
       resetSeconds: Math.ceil((start + windowMs - now) / 1000),
     };
   };
-  const requests = { rule: `${input.channel}.requests_per_minute`, ...windowOf(minuteMs) };
-  const recipients = { rule: `${input.channel}.recipients_per_day`, ...windowOf(dayMs) };
+  const requests = windowOf("requests_per_minute", minuteMs);
+  const recipients = windowOf("recipients_per_day", dayMs);
   const counted = (rule: { rule: string; windowStart: string }) => sql`(
     select count from ${rateCounters}
     where project_id = ${projectId} and rule = ${rule.rule} and window_start = ${rule.windowStart})`;
-  const [row] = await Database.use().execute<{
-    limits: unknown;
-    requests: number | null;
-    recipients: number | null;
-  }>(sql`
-    select (select limits from ${projects} where id = ${projectId}) as limits,
-           ${counted(requests)} as requests, ${counted(recipients)} as recipients`);
-  const limits = channelLimits(row?.limits, input.channel);
-  const rules: Array<Rule & { used: number }> = [
-    { ...requests, amount: 1, limit: limits.requestsPerMinute, used: row?.requests ?? 0 },
-    {
-      ...recipients,
-      amount: input.recipients,
-      limit: limits.recipientsPerDay,
-      used: row?.recipients ?? 0,
+  return {
+    sql: sql`select json_build_object(
+      'limits', (select limits from ${projects} where id = ${projectId}),
+      'requests', ${counted(requests)}, 'recipients', ${counted(recipients)})`,
+    parse(value) {
+      const row = value as { limits: unknown; requests: number | null; recipients: number | null };
+      const limits = channelLimits(row.limits, channel);
+      return {
+        projectId,
+        requests: { ...requests, limit: limits.requestsPerMinute, used: row.requests ?? 0 },
+        recipients: { ...recipients, limit: limits.recipientsPerDay, used: row.recipients ?? 0 },
+      };
     },
+  };
+}
+
+/**
+ * Checks, before a send's costly work, that `usage` (`sendUsage`, read just before) leaves room
+ * for one request of `recipients` recipients. A refusal is recorded and thrown as `rate_limited`
+ * with the seconds until its window ends. Nothing is taken: `takeSend` does that, in the send's
+ * transaction.
+ */
+export async function checkSend(usage: SendUsage, recipients: number): Promise<SendLimits> {
+  const rules: Array<Rule & { used: number }> = [
+    { ...usage.requests, amount: 1 },
+    { ...usage.recipients, amount: recipients },
   ];
   for (const { used, ...rule } of rules) {
     if (used + rule.amount > rule.limit) throw await refuse(rule);
   }
-  return { projectId, rules: rules.map(({ used: _, ...rule }) => rule) };
+  return { projectId: usage.projectId, rules: rules.map(({ used: _, ...rule }) => rule) };
 }
 
 /**

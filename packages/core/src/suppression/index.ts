@@ -81,16 +81,19 @@ export async function add(input: { channel: Channel; address: string; reason: Re
   });
 }
 
-/** Which of `addresses` (any case) the actor's project suppresses on `channel`, lower-cased. */
-export async function filter(channel: Channel, addresses: string[]): Promise<Set<string>> {
-  if (addresses.length === 0) return new Set();
-  const projectId = Actor.projectId();
+/**
+ * Which of `addresses` (any case) the actor's project suppresses on `channel`, lower-cased: a read
+ * to run beside others (`Database.readTogether`).
+ */
+export function listed(channel: Channel, addresses: string[]): Database.Read<Set<string>> {
   const lowered = JSON.stringify(addresses.map((address) => address.toLowerCase()));
-  const rows = await Database.use().execute<{ address: string }>(sql`
-    select address from ${suppressions}
-    where project_id = ${projectId} and channel = ${channel}
-      and address in (select json_array_elements_text(${lowered}::json))`);
-  return new Set(rows.map((row) => row.address));
+  return {
+    sql: sql`
+      select coalesce(json_agg(address), '[]'::json) from ${suppressions}
+      where project_id = ${Actor.projectId()} and channel = ${channel}
+        and address in (select json_array_elements_text(${lowered}::json))`,
+    parse: (value) => new Set(value as string[]),
+  };
 }
 
 /** A page of the actor's project's suppressions by address, after `cursor` (the previous page's last). */
