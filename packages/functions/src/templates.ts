@@ -11,9 +11,13 @@ export function s3Templates(): Template.Store {
   const bucket = linkedTemplatesBucket();
   let store: Promise<Template.Store> | undefined;
   const open = () => {
-    store ??= import("./templates-s3").then(({ s3Templates }) => s3Templates(bucket));
-    // A failed import is not remembered: the next use tries again.
-    store.catch(() => (store = undefined));
+    if (!store) {
+      store = import("./templates-s3").then(({ s3Templates }) => s3Templates(bucket));
+      // A failed import is not remembered: the next use tries again.
+      store.catch(() => {
+        store = undefined;
+      });
+    }
     return store;
   };
   return {
