@@ -128,6 +128,9 @@ const unrecognized = (names: string[]) =>
     cause: z.strictObject({}).safeParse(Object.fromEntries(names.map((name) => [name, ""]))).error,
   });
 
+/** Methods whose requests carry no body: neither limited nor read. */
+const bodiless = (method: string) => method === "GET" || method === "HEAD";
+
 const tooLarge = (c: HonoContext) =>
   c.json(errorBody("PAYLOAD_TOO_LARGE", "body_too_large", "The body exceeds 5 MB"), 413);
 const readBodyWithin = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
@@ -139,8 +142,7 @@ const readBodyWithin = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
  * the first time anything does. A body of unknown length is read within the limit by Hono's.
  */
 const limitBody: MiddlewareHandler = (c, next) => {
-  const { method } = c.req;
-  if (method === "GET" || method === "HEAD") return next();
+  if (bodiless(c.req.method)) return next();
   const length = c.req.header("content-length");
   if (length === undefined || c.req.header("transfer-encoding") !== undefined) {
     return readBodyWithin(c, next);
@@ -241,8 +243,7 @@ export function createApp(settings: Settings, options: AppOptions = {}) {
   app.all("/v1/*", async (c) => {
     const unpassable = unpassableQuery(c.req.raw);
     if (unpassable.length) return c.json(describeError(unrecognized(unpassable)), 400);
-    const { method } = c.req;
-    const body = method === "GET" || method === "HEAD" ? undefined : await bodyOf(c);
+    const body = bodiless(c.req.method) ? undefined : await bodyOf(c);
     const response = await rest(c.req.raw, body, createContext(c.req.raw, settings));
     if (response.status < 400) return response;
     const headers = new Headers(response.headers);
