@@ -58,13 +58,16 @@ export interface Read<T> {
   parse: (value: unknown) => T;
 }
 
+/** What `readTogether` gives for its reads: each read's parsed value, under the read's name. */
+type ReadValues<R> = { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
+
 /**
  * Runs reads of several modules as one `select`, one round trip instead of one each, and gives
  * each its value. Outside a transaction every read sees the same snapshot.
  */
 export async function readTogether<R extends Record<string, Read<unknown>>>(
   reads: R,
-): Promise<{ [K in keyof R]: R[K] extends Read<infer T> ? T : never }> {
+): Promise<ReadValues<R>> {
   const entries = Object.entries(reads);
   const columns = entries.map(([, read], i) => sql`(${read.sql}) as ${sql.identifier(`r${i}`)}`);
   const [row] = await use().execute<Record<string, unknown>>(
@@ -72,7 +75,7 @@ export async function readTogether<R extends Record<string, Read<unknown>>>(
   );
   return Object.fromEntries(
     entries.map(([name, read], i) => [name, read.parse(row?.[`r${i}`])]),
-  ) as { [K in keyof R]: R[K] extends Read<infer T> ? T : never };
+  ) as ReadValues<R>;
 }
 
 /**
