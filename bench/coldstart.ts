@@ -59,7 +59,7 @@ export async function coldStart(config: BenchConfig): Promise<Section> {
     for (const entry of entries) {
       const bundle = await bundleEntry(entry, join(outdir, entry.replace(/\W/g, "_")));
       // Our own modules the code imports with import() (the S3 templates store), not the
-      // packages' (the tracer, the SDK's other credential providers), which Lambda never loads.
+      // packages' (the tracer, loaded only where a stage traces).
       const later = bundle.outputs
         .filter((output) => !output.atImport && output.entryPoint?.startsWith("packages/"))
         .map((output) => join(dirname(bundle.file), output.file));
@@ -74,7 +74,7 @@ export async function coldStart(config: BenchConfig): Promise<Section> {
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
-  const markdown = `Each Lambda entry bundled with SST 4.17's esbuild options and this app's (\`scripts/bundle.ts\`: minified ESM split into chunks, \`bundle.mjs\` and what it imports loaded at import, what the code imports with \`import()\` loaded when first asked for; source maps beside them; the AWS SDK clients each function uses bundled in) and zipped as SST zips it (every chunk, the source maps left out), then imported by a fresh \`node\` process with the environment the function gets on AWS (SST links as \`SST_RESOURCE_*\`); median of ${runs} processes each, run one after another. "Its CPU time" is the CPU (user + system) the importing process spent in the import: on a shared machine it moves less than the import's elapsed time, which waits for the CPU too. The import includes the module's top-level work (configuration parsing, client construction); nothing reaches the network. The last column is what the first request that needs one of our lazily loaded modules pays once per instance, after the import (its import, in the same process); the packages' own lazy chunks (the X-Ray tracer where a stage traces, the AWS SDK's credential providers other than the environment's) are not in it.
+  const markdown = `Each Lambda entry bundled with SST 4.17's esbuild options and this app's (\`scripts/bundle.ts\`: minified ESM split into chunks, \`bundle.mjs\` and what it imports loaded at import, what the code imports with \`import()\` loaded when first asked for; source maps beside them; the AWS SDK clients each function uses bundled in) and zipped as SST zips it (every chunk, the source maps left out), then imported by a fresh \`node\` process with the environment the function gets on AWS (SST links as \`SST_RESOURCE_*\`); median of ${runs} processes each, run one after another. "Its CPU time" is the CPU (user + system) the importing process spent in the import: on a shared machine it moves less than the import's elapsed time, which waits for the CPU too. The import includes the module's top-level work (configuration parsing, client construction); nothing reaches the network. The last column is what the first request that needs one of our lazily loaded modules pays once per instance, after the import (its import, in the same process); the packages' own lazy chunks (the X-Ray tracer, where a stage traces) are not in it.
 
 | bundle | KiB loaded at import (+ in chunks loaded on demand) | zip KiB (as uploaded: no source map) | import | its CPU time | process start → handler ready | over Node's own start | then, on first use: our modules loaded with import() |
 | --- | --- | --- | --- | --- | --- | --- | --- |

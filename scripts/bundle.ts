@@ -95,8 +95,25 @@ export function sstEsbuildOptions(fn: { runtime: string; nodejs: NodeArgs }, out
   } as const;
 }
 
-/** Packages no bundle may contain (infra/esbuild-plugins.mjs stubs them: never run). */
-export const unwanted = ["co-body", "raw-body", "iconv-lite", "yaml", "bowser"];
+/**
+ * Packages no bundle may contain: infra/esbuild-plugins.mjs stubs the first five (never run) and
+ * narrows the SDK's credential chain to the environment's link, which leaves out the rest.
+ */
+export const unwanted = [
+  "co-body",
+  "raw-body",
+  "iconv-lite",
+  "yaml",
+  "bowser",
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-web-identity",
+  "@aws-sdk/credential-provider-http",
+  "@aws-sdk/credential-provider-login",
+  "@smithy/credential-provider-imds",
+  "@aws-sdk/nested-clients",
+];
 
 async function plugins(): Promise<Plugin[]> {
   const file = join(root, runtime.nodejs.plugins);
