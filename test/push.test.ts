@@ -5,7 +5,7 @@ import { createPushSender } from "@pregon/functions/handlers/sender";
 import { createInbox } from "@pregon/local/inbox";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { acknowledge, event, receive } from "./support/email";
+import { event, taken } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";
 
 const app = createApp(settings);
@@ -22,10 +22,9 @@ const applications = {
 
 /** Runs a push sender on everything queued now, as the Lambda would. */
 async function drain(sender: ReturnType<typeof createPushSender>) {
-  for (let records = await receive("push"); records.length; records = await receive("push")) {
+  for await (const records of taken("push")) {
     const { batchItemFailures } = await sender(event(...records));
     expect(batchItemFailures).toEqual([]);
-    await acknowledge(records, "push");
   }
 }
 

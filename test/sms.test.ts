@@ -6,7 +6,7 @@ import { createInbox } from "@pregon/local/inbox";
 import { mockClient } from "aws-sdk-client-mock";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { acknowledge, event, receive } from "./support/email";
+import { event, taken } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";
 
 const app = createApp(settings);
@@ -15,10 +15,9 @@ const sender = createSmsSender({ gateway: inbox.smsGateway, sendRate: 5000 });
 
 /** Runs the SMS sender on everything queued now, as the Lambda would. */
 async function drain() {
-  for (let records = await receive("sms"); records.length; records = await receive("sms")) {
+  for await (const records of taken("sms")) {
     const { batchItemFailures } = await sender(event(...records));
     expect(batchItemFailures).toEqual([]);
-    await acknowledge(records, "sms");
   }
 }
 

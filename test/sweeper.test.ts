@@ -20,7 +20,7 @@ import {
 } from "@pregon/pipelines";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { acknowledge, event, mailer, receive, uniqueDomain } from "./support/email";
+import { event, mailer, taken, uniqueDomain } from "./support/email";
 import { callApp, projectWithKey, settings } from "./support/fixtures";
 
 const app = createApp(settings);
@@ -73,9 +73,8 @@ async function sendOneOfEach() {
 /** The delivery ids named by everything on a queue now; the messages are deleted (lost). */
 async function takeAll(queue: QueueName): Promise<string[]> {
   const ids: string[] = [];
-  for (let records = await receive(queue); records.length; records = await receive(queue)) {
+  for await (const records of taken(queue)) {
     for (const record of records) ids.push(...JSON.parse(record.body).deliveryIds);
-    await acknowledge(records, queue);
   }
   return ids;
 }
@@ -93,10 +92,9 @@ async function sendQueued() {
   const seen: Record<string, string[]> = {};
   for (const channel of channels) {
     seen[channel] = [];
-    for (let records = await receive(channel); records.length; records = await receive(channel)) {
+    for await (const records of taken(channel)) {
       for (const record of records) seen[channel].push(...JSON.parse(record.body).deliveryIds);
       expect(await senders[channel](event(...records))).toEqual({ batchItemFailures: [] });
-      await acknowledge(records, channel);
     }
   }
   return seen;
@@ -178,10 +176,7 @@ describe("Delivery.republishPending (the local stack's start)", () => {
     for (const channel of channels) await takeAll(channel);
     // The events queue forgot them; one of them had been recorded already.
     const facts: string[] = [];
-    for (let records = await receive("audit"); records.length; records = await receive("audit")) {
-      facts.push(...records.map((record) => record.body));
-      await acknowledge(records, "audit");
-    }
+    for await (const records of taken("audit")) facts.push(...records.map((record) => record.body));
     const accepted = facts.filter((body) => {
       const fact = JSON.parse(body);
       return (
@@ -193,10 +188,9 @@ describe("Delivery.republishPending (the local stack's start)", () => {
 
     expect(await Audit.replayUnrecorded()).toBeGreaterThanOrEqual(2);
     const replayed: string[] = [];
-    for (let records = await receive("audit"); records.length; records = await receive("audit")) {
+    for await (const records of taken("audit")) {
       replayed.push(...records.map((record) => record.body));
       expect(await createAuditHandler()(event(...records))).toEqual({ batchItemFailures: [] });
-      await acknowledge(records, "audit");
     }
     expect(replayed).toEqual(expect.arrayContaining(accepted.slice(1)));
     expect(replayed).not.toContain(accepted[0]);

@@ -72,4 +72,16 @@ export async function acknowledge(records: SQSRecord[], queue: QueueName = "emai
   }
 }
 
+/**
+ * What `queue` holds now, ten messages at a time until it is empty, each batch deleted once the
+ * loop's body is done with it. No long poll: fauxqs enqueues a publish before answering it, so an
+ * empty answer after the publishing call returned means an empty queue.
+ */
+export async function* taken(queue: QueueName = "email"): AsyncGenerator<SQSRecord[]> {
+  for (let records = await receive(queue, 0); records.length; records = await receive(queue, 0)) {
+    yield records;
+    await acknowledge(records, queue);
+  }
+}
+
 export const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });

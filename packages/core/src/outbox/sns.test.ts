@@ -1,16 +1,13 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
-import { acknowledge, receive } from "../../../../test/support/email";
+import { taken } from "../../../../test/support/email";
 import { pipelines, stack } from "../../../../test/support/setup";
 import { snsPublisher } from "./sns";
 
 /** Every message body on the push queue (this file's alone), taken off it. */
 async function drained(): Promise<string[]> {
   const bodies: string[] = [];
-  for (let records = await receive("push"); records.length; records = await receive("push")) {
-    bodies.push(...records.map((record) => record.body));
-    await acknowledge(records, "push");
-  }
+  for await (const records of taken("push")) bodies.push(...records.map((record) => record.body));
   return bodies;
 }
 
