@@ -164,6 +164,7 @@ export async function apiOverhead(bench: BenchStack, config: BenchConfig): Promi
         ["me", "rest"],
         ["me", "trpc"],
         ["emails", "rest"],
+        ["emails", "baseline"],
         ["verify", "rest"],
       ] as Array<[Endpoint, Target]>
     ).filter(([endpoint]) => endpoints.includes(endpoint));
@@ -198,7 +199,7 @@ ${rows.join("\n")}`);
     }
     return `### Where the time goes (\`BENCH_PROFILE=1\`)
 
-Both servers above ran under \`node --cpu-prof\` (V8's sampling profiler, a sample every 1 ms; its cost is in every number above, alike for every target), and each profile is cut to the measured runs of one path. Self time is the time a function was itself on the CPU (not its callees), summed over every place it ran; a sample counts for at most 2 ms, since a longer gap before the next one is time the process was not scheduled, not time spent in that function; "busy" is the share of those runs the server's main thread was not idle. \`(garbage collector)\` and \`(program)\` (V8 and native work outside JavaScript) count as functions; the package line sums self time by package (\`node (built-in)\`: Node's own JavaScript; \`(V8 and native)\`: functions without a script, such as socket writes). Postgres is not in these profiles: the CPU column above has it.
+Both servers above ran under \`node --cpu-prof\` (V8's sampling profiler, a sample every 1 ms; its cost is in every number above, alike for every target), and each profile is cut to the measured runs of one path (the emails baseline's too, the same server process, to set the API's beside it). Self time is the time a function was itself on the CPU (not its callees), summed over every place it ran; a sample counts for at most 2 ms, since a longer gap before the next one is time the process was not scheduled, not time spent in that function; "busy" is the share of those runs the server's main thread was not idle. \`(garbage collector)\` and \`(program)\` (V8 and native work outside JavaScript) count as functions; the package line sums self time by package (\`node (built-in)\`: Node's own JavaScript; \`(V8 and native)\`: functions without a script, such as socket writes). Postgres is not in these profiles: the CPU column above has it.
 
 ${sections.join("\n\n")}`;
   }

@@ -25,6 +25,46 @@ export interface Options {
   connectTimeoutMs?: number;
 }
 
+/**
+ * Statements with more parameters than this are not prepared: their text varies with a list's
+ * length (rows inserted, ids matched), and a connection would keep one prepared statement per
+ * length it ever saw, for its whole life.
+ */
+const preparedParameters = 64;
+
+type Client = postgres.Sql | postgres.TransactionSql;
+
+/**
+ * `client` as Drizzle should use it: Drizzle runs every statement with postgres.js's `unsafe` and
+ * `prepare: false`, whatever the client was opened with, and postgres.js answers a statement that
+ * is not prepared and has parameters with two round trips (Parse and Describe, to learn the
+ * parameters' types, then Bind and Execute), one after the other: statements sent together
+ * (`Database.together`) then still go one by one. With `prepare`, statements of up to
+ * `preparedParameters` parameters are prepared once per connection and then cost one round trip,
+ * and several go in one write. A transaction's own client is wrapped alike.
+ */
+function preparing<C extends Client>(client: C): C {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === "unsafe") {
+        return (query: string, params: unknown[] = [], options: Record<string, unknown> = {}) =>
+          target.unsafe(query, params as never, {
+            ...options,
+            prepare: params.length > 0 && params.length <= preparedParameters,
+          });
+      }
+      if (property === "begin") {
+        const open = Reflect.get(target, property) as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return open(...args, (tx: postgres.TransactionSql) => fn(preparing(tx)));
+        };
+      }
+      return Reflect.get(target, property);
+    },
+  });
+}
+
 /** Every query of the API and the consumers takes milliseconds; seconds mean a sick database. */
 const defaultTimeoutMs = 5_000;
 
@@ -51,5 +91,5 @@ export function connect({
     // back, requests should find it within half a second.
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
   });
-  return { url, client, db: drizzle(client, { schema }) };
+  return { url, client, db: drizzle(prepare ? preparing(client) : client, { schema }) };
 }

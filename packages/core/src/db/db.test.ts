@@ -98,6 +98,30 @@ describe("Database.transaction", () => {
   });
 });
 
+describe("statements", () => {
+  /** Whether the statement itself runs prepared (a named prepared statement of its session). */
+  const preparedWith = async (params: number[]) => {
+    const [row] = await Database.use().execute<{ prepared: boolean }>(
+      sql`select exists (select from pg_prepared_statements where statement = current_query())
+            as prepared where 0 not in (${sql.join(
+              params.map((n) => sql`${n}::int`),
+              sql`, `,
+            )})`,
+    );
+    return row!.prepared;
+  };
+
+  it("are prepared once per connection when they have parameters, in a transaction or not", async () => {
+    expect(await preparedWith([1, 2])).toBe(true);
+    expect(await Database.transaction(() => preparedWith([1, 2, 3]))).toBe(true);
+  });
+
+  it("are not prepared with a long list of parameters, whose text changes with its length", async () => {
+    const many = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(await preparedWith(many)).toBe(false);
+  });
+});
+
 describe("Database.readTogether", () => {
   it("runs every read in one statement and gives each its own value, parsed its way", async () => {
     const startedAt: Database.Read<string> = {
