@@ -221,6 +221,14 @@ describe("Lambda zips", () => {
     );
   });
 
+  it("LiquidJS is in the zips of the functions that render, loaded when a template is first compiled", () => {
+    for (const name of ["http", "emailSender", "smsSender"] as const) {
+      const bundle = bundles.get(name)!;
+      expect(packageNames(bundle, "zip"), name).toContain("liquidjs");
+      expect(packageNames(bundle, "import"), name).not.toContain("liquidjs");
+    }
+  });
+
   it("the S3 client is in the zips of the functions that read stored templates, loaded when a template is first stored or read", () => {
     for (const name of ["http", "emailSender", "smsSender"] as const) {
       const bundle = bundles.get(name)!;
