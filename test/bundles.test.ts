@@ -196,13 +196,8 @@ describe("Lambda zips", () => {
     }
   });
 
-  it("a bundle carries only what its function uses: LiquidJS, S3 and SES where it renders or emails, phone metadata where it handles numbers", () => {
-    const renderingAndPhones = [
-      "liquidjs",
-      "@aws-sdk/client-s3",
-      "@aws-sdk/client-sesv2",
-      "libphonenumber-js",
-    ];
+  it("a bundle carries only what its function uses: S3 and SES where it renders or emails, phone metadata where it handles numbers", () => {
+    const renderingAndPhones = ["@aws-sdk/client-s3", "@aws-sdk/client-sesv2", "libphonenumber-js"];
     const without: Partial<Record<FunctionName, string[]>> = {
       audit: renderingAndPhones,
       sweeper: renderingAndPhones,
@@ -220,6 +215,26 @@ describe("Lambda zips", () => {
     expect(http).toEqual(
       expect.arrayContaining(["liquidjs", "@aws-sdk/client-s3", "libphonenumber-js"]),
     );
+  });
+
+  it("LiquidJS is in the zips of the functions that render, loaded by no import: when a template is first compiled", () => {
+    for (const name of ["http", "emailSender", "smsSender"] as const) {
+      expect(packageNames(bundles.get(name)!, "zip"), name).toContain("liquidjs");
+    }
+    // Core's template module loads it with import(), a chunk esbuild writes into every zip whose
+    // code reaches that module, rendering or not.
+    for (const [name, bundle] of bundles) {
+      expect(packageNames(bundle, "import"), name).not.toContain("liquidjs");
+    }
+  });
+
+  it("the SNS client is in every zip, loaded at import only by the senders that deliver through SNS, by the others when they first publish", () => {
+    for (const [name, bundle] of bundles) {
+      if (name === "migrator") continue;
+      expect(packageNames(bundle, "zip"), name).toContain("@aws-sdk/client-sns");
+      const delivers = name === "smsSender" || name === "pushSender";
+      expect(packageNames(bundle, "import").includes("@aws-sdk/client-sns"), name).toBe(delivers);
+    }
   });
 
   it("the S3 client is in the zips of the functions that read stored templates, loaded when a template is first stored or read", () => {

@@ -1,11 +1,10 @@
-import { SNSClient } from "@aws-sdk/client-sns";
 import * as Log from "@pregon/core/log";
-import { snsPublisher } from "@pregon/core/outbox/sns";
 import type * as Template from "@pregon/core/template";
 import type { Context } from "aws-lambda";
-import { linkedTopicArns, loadLambdaConfig } from "./config";
+import { loadLambdaConfig } from "./config";
+import { snsTopics } from "./publisher";
 import { start } from "./start";
-import { traced, tracedHandler } from "./tracing";
+import { tracedHandler } from "./tracing";
 
 /**
  * Connections per Lambda instance. RDS Proxy pools them; infra/settings.ts counts every function's
@@ -50,7 +49,7 @@ export function startLambda(
       ...(uses.queryTimeoutMs && { queryTimeoutMs: uses.queryTimeoutMs }),
     },
     ...(uses.outbox && {
-      publisher: snsPublisher(traced(new SNSClient({})), linkedTopicArns()),
+      publisher: snsTopics(),
     }),
     ...(uses.templates && { templates: uses.templates }),
     ...(uses.otp && { otpPepper: config.otpPepper }),

@@ -1,5 +1,6 @@
 import type * as Template from "@pregon/core/template";
 import { linkedTemplatesBucket } from "./config";
+import { onFirstUse } from "./lazy";
 
 /**
  * The linked templates bucket as core's template store (the functions that render stored
@@ -9,17 +10,9 @@ import { linkedTemplatesBucket } from "./config";
  */
 export function s3Templates(): Template.Store {
   const bucket = linkedTemplatesBucket();
-  let store: Promise<Template.Store> | undefined;
-  const open = () => {
-    if (!store) {
-      store = import("./templates-s3").then(({ s3Templates }) => s3Templates(bucket));
-      // A failed import is not remembered: the next use tries again.
-      store.catch(() => {
-        store = undefined;
-      });
-    }
-    return store;
-  };
+  const open = onFirstUse(() =>
+    import("./templates-s3").then(({ s3Templates }) => s3Templates(bucket)),
+  );
   return {
     put: async (objectKey, body) => (await open()).put(objectKey, body),
     get: async (objectKey) => (await open()).get(objectKey),

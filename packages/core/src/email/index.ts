@@ -234,7 +234,7 @@ export async function send(
     channel: "email",
     async content() {
       const content = await contentOf(input, { from, replyTo });
-      checkRenders(Template.compile(await sourceOf(content)), shared, recipients, at);
+      checkRenders(await Template.compile(await sourceOf(content)), shared, recipients, at);
       return category ? { ...content, category: category.key } : content;
     },
     ...(category && { optedOut: (hmacs: string[]) => Preference.optedOut(category, hmacs) }),
@@ -258,7 +258,7 @@ function channel(
     metric: "Emails",
     async prepare(row) {
       const content = row.content as Content;
-      return { content, compiled: Template.compile(await sourceOf(content)) };
+      return { content, compiled: await Template.compile(await sourceOf(content)) };
     },
     send(delivery, { content, compiled }, variables) {
       const link = content.category

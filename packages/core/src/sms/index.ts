@@ -122,7 +122,7 @@ export async function send(
       const content: Content = template
         ? { type, template: await Template.ref(template.key, template.locale) }
         : { type, text: input.text! };
-      const compiled = Template.compileText(await textOf(content));
+      const compiled = await Template.compileText(await textOf(content));
       Template.renderText(
         compiled,
         { ...input.variables, ...recipients[0]!.variables },
@@ -148,7 +148,7 @@ export function deliver(deliveryIds: string[], options: DeliverOptions) {
     metric: "Sms",
     async prepare(row) {
       const content = row.content as Content;
-      return { type: content.type, compiled: Template.compileText(await textOf(content)) };
+      return { type: content.type, compiled: await Template.compileText(await textOf(content)) };
     },
     async send(delivery, { type, compiled }, variables) {
       const text = Template.renderText(compiled, variables, Template.budget());

@@ -93,7 +93,7 @@ const toInfo = (row: typeof templates.$inferSelect): Info => ({
 /** Stores a new version (after checking it compiles) and makes it the current one. */
 export async function put(key: string, locale: string | undefined, source: Source): Promise<Info> {
   const projectId = Actor.projectId();
-  compile(source);
+  await compile(source);
   const now = Clock.now();
   const stored = locale ?? defaultLocale;
   // Time-ordered and unique: versions list in the order they were written.
@@ -177,5 +177,5 @@ export async function preview(
 ): Promise<Info & Rendered> {
   const info = await resolve(key, locale);
   const source: Content = await load(info.version);
-  return { ...info, ...render(compile(source), variables, budget()) };
+  return { ...info, ...render(await compile(source), variables, budget()) };
 }

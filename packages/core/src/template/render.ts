@@ -1,5 +1,6 @@
-import { Liquid, Tag, type TagToken, type Template, type TopLevelToken } from "liquidjs";
+import type { Liquid, Template } from "liquidjs";
 import { AppError } from "../error";
+import type { engines } from "./engine";
 
 /**
  * Message content: a subject and an HTML and/or text body, each a LiquidJS template rendered with
@@ -60,41 +61,30 @@ export const limits = {
 
 const format = (n: number) => n.toLocaleString("en-US");
 
-/**
- * Tags that read other templates. Without a template store of their own they would read files of
- * the working directory (configuration, keys), so they are refused where they are written.
- */
-const fileTags = ["include", "render", "layout"];
+type Engines = ReturnType<typeof engines>;
 
-class Refused extends Tag {
-  constructor(token: TagToken, remainTokens: TopLevelToken[], liquid: Liquid) {
-    super(token, remainTokens, liquid);
-    throw new Error(`${token.name} is not allowed: templates cannot read files or other templates`);
-  }
-
-  *render() {}
-}
-
-function engine(options: { outputEscape?: "escape" }): Liquid {
-  const liquid = new Liquid({
-    ...options,
-    ownPropertyOnly: true,
-    strictFilters: true,
-    // No file system: a tag that slipped past `Refused` would find no template to read.
-    templates: {},
-    // `parse` below checks the length first, with a clearer message; this is LiquidJS's own guard.
-    parseLimit: limits.partChars,
-    memoryLimit: limits.renderMemory,
-    renderLimit: limits.renderMs,
+// LiquidJS is loaded with the engines, when a template is first compiled: a function that never
+// renders (or an instance that has not rendered yet) neither compiles nor evaluates it at its cold
+// start. A Liquid engine also reads the system's locale through Intl at construction. Every render
+// takes a compiled template, so the engines exist by then.
+let made: Engines | undefined;
+let making: Promise<Engines> | undefined;
+async function load(): Promise<Engines> {
+  making ??= import("./engine").then((engine) => {
+    made = engine.engines({
+      // `parse` below checks the length first, with a clearer message; this is LiquidJS's own guard.
+      parseLimit: limits.partChars,
+      memoryLimit: limits.renderMemory,
+      renderLimit: limits.renderMs,
+    });
+    return made;
   });
-  for (const name of fileTags) liquid.registerTag(name, Refused);
-  return liquid;
+  return made ?? (await making);
 }
-
-// Made on first use: a Liquid engine reads the system's locale through Intl at construction, a
-// cost every function importing core would otherwise pay at its cold start, rendering or not.
-let made: { html: Liquid; plain: Liquid } | undefined;
-const engines = () => (made ??= { html: engine({ outputEscape: "escape" }), plain: engine({}) });
+const loaded = (): Engines => {
+  if (!made) throw new Error("a template is rendered before any was compiled");
+  return made;
+};
 
 /**
  * The time left to the renders of one request, or of one delivery in the sender. A render tried
@@ -188,12 +178,16 @@ function parseNew(engine: Liquid, source: string, part: string): Template[] {
   }
 }
 
-/** Parses the content once; a syntax error is an `invalid_template` naming the part. */
-export function compile(content: Content): Compiled {
+/**
+ * Parses the content once; a syntax error is an `invalid_template` naming the part. The first call
+ * loads LiquidJS.
+ */
+export async function compile(content: Content): Promise<Compiled> {
+  const { html, plain } = await load();
   return {
-    subject: parse(engines().plain, content.subject, "subject"),
-    ...(content.html && { html: parse(engines().html, content.html, "html") }),
-    ...(content.text && { text: parse(engines().plain, content.text, "text") }),
+    subject: parse(plain, content.subject, "subject"),
+    ...(content.html && { html: parse(html, content.html, "html") }),
+    ...(content.text && { text: parse(plain, content.text, "text") }),
   };
 }
 
@@ -251,7 +245,7 @@ function renderPart(
 
 /** Renders the subject alone; one that renders with a line break is refused (header injection). */
 export function renderSubject(compiled: Compiled, variables: Variables, budget: Budget): string {
-  const subject = renderPart(engines().plain, compiled.subject, variables, "subject", budget);
+  const subject = renderPart(loaded().plain, compiled.subject, variables, "subject", budget);
   if (/[\r\n]/.test(subject)) {
     throw new AppError("invalid_template", "subject: renders with a line break");
   }
@@ -264,17 +258,17 @@ export function render(compiled: Compiled, variables: Variables, budget: Budget)
   return {
     subject,
     ...(compiled.html && {
-      html: renderPart(engines().html, compiled.html, variables, "html", budget),
+      html: renderPart(loaded().html, compiled.html, variables, "html", budget),
     }),
     ...(compiled.text && {
-      text: renderPart(engines().plain, compiled.text, variables, "text", budget),
+      text: renderPart(loaded().plain, compiled.text, variables, "text", budget),
     }),
   };
 }
 
-/** A plain-text template on its own (an SMS, a push title or body): parsed once. */
-export function compileText(source: string, part = "text"): Template[] {
-  return parse(engines().plain, source, part);
+/** A plain-text template on its own (an SMS, a push title or body): parsed once (see `compile`). */
+export async function compileText(source: string, part = "text"): Promise<Template[]> {
+  return parse((await load()).plain, source, part);
 }
 
 /** Renders a `compileText` template for one recipient. */
@@ -284,5 +278,5 @@ export function renderText(
   budget: Budget,
   part = "text",
 ): string {
-  return renderPart(engines().plain, templates, variables, part, budget);
+  return renderPart(loaded().plain, templates, variables, part, budget);
 }
