@@ -1,5 +1,7 @@
 import { createFeedbackHandler } from "./handlers/feedback";
 import { lambdaHandler, startLambda } from "./lambda";
+// Every event it records is a fact it publishes: the SNS client is loaded at import.
+import "./publisher-sns";
 
 startLambda({ outbox: true });
 

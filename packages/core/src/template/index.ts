@@ -18,6 +18,7 @@ export {
   compile,
   compileText,
   limits,
+  loadEngines,
   type Rendered,
   render,
   renderSubject,

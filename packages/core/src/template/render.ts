@@ -81,6 +81,14 @@ async function load(): Promise<Engines> {
   });
   return made ?? (await making);
 }
+/**
+ * Loads LiquidJS and makes the engines now: for a function whose every invocation compiles a
+ * template (the senders), at its start rather than in its first invocation.
+ */
+export async function loadEngines(): Promise<void> {
+  await load();
+}
+
 const loaded = (): Engines => {
   if (!made) throw new Error("a template is rendered before any was compiled");
   return made;
