@@ -51,6 +51,9 @@ describe("npm run bench (quick mode)", () => {
     const targets = report.slice(report.indexOf("## Against the targets"), report.indexOf("## 1."));
     expect(targets.match(/^\| .+ \| (yes|\*\*no\*\*) \|$/gm)?.length).toBe(9);
     expect(targets).not.toContain("not run");
+    // Each target not met is followed by what stands in the way.
+    const unmet = targets.match(/^\| .+ \| \*\*no\*\* \|$/gm)?.length ?? 0;
+    expect(targets.match(/^- .+: .+/gm)?.length ?? 0).toBe(unmet);
     expect(targets).toMatch(/npm start: [\d.]+× \(REST [\d,]+, tRPC [\d,]+, bare handler [\d,]+/);
     // Each endpoint through REST, tRPC and the baseline, in both modes, with numbers.
     for (const endpoint of [
