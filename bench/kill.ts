@@ -29,11 +29,12 @@ const sendConcurrency = 8;
 
 /** `npm start` (package.json's script, run without npm), in a process group of its own. */
 function npmStart(env: Record<string, string>) {
-  const [bin, ...args] = JSON.parse(
+  // `node --import tsx …`: Node itself, with no runner between it and the signals.
+  const [, ...args] = JSON.parse(
     readFileSync(join(root, "package.json"), "utf8"),
   ).scripts.start.split(" ") as string[];
   const { DATABASE_URL: _none, ...inherited } = process.env;
-  const child: ChildProcess = spawn(join(root, "node_modules/.bin", bin!), args, {
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],

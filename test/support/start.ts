@@ -6,7 +6,8 @@ import { freePort } from "@pregon/local/stack";
 const root = join(import.meta.dirname, "..", "..");
 const started: ChildProcess[] = [];
 
-const [bin, ...args] = JSON.parse(
+// `node --import tsx …`: Node itself, with no runner between it and the signals.
+const [, ...args] = JSON.parse(
   readFileSync(join(root, "package.json"), "utf8"),
 ).scripts.start.split(" ");
 
@@ -17,7 +18,7 @@ const [bin, ...args] = JSON.parse(
  */
 export function start(env: Record<string, string>) {
   const { DATABASE_URL: _ours, ...inherited } = process.env;
-  const child = spawn(join(root, "node_modules/.bin", bin), args, {
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...inherited, LOG_LEVEL: "INFO", ...env },
     stdio: ["ignore", "pipe", "pipe"],
